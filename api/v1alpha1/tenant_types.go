@@ -1,0 +1,400 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// IsolationLevel picks a coherent profile of defaults for a tenant.
+// +kubebuilder:validation:Enum=Soft;Hard
+type IsolationLevel string
+
+const (
+	// IsolationSoft suits trusted teams of one company: convenient defaults.
+	IsolationSoft IsolationLevel = "Soft"
+	// IsolationHard suits untrusted customers running arbitrary code.
+	IsolationHard IsolationLevel = "Hard"
+)
+
+// SubjectKind is the kind of identity a tenant grants access to.
+// +kubebuilder:validation:Enum=User;Group;ServiceAccount
+type SubjectKind string
+
+const (
+	// SubjectUser is an authenticated user name.
+	SubjectUser SubjectKind = "User"
+	// SubjectGroup is an authenticated group.
+	SubjectGroup SubjectKind = "Group"
+	// SubjectServiceAccount is a ServiceAccount; it needs a namespace.
+	SubjectServiceAccount SubjectKind = "ServiceAccount"
+)
+
+// Subject names one identity of a tenant.
+// +kubebuilder:validation:XValidation:rule="self.kind != 'ServiceAccount' || (has(self.__namespace__) && self.__namespace__ != '')",message="a ServiceAccount subject needs a namespace"
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' || !has(self.__namespace__)",message="only ServiceAccount subjects take a namespace"
+type Subject struct {
+	// Kind is User, Group or ServiceAccount.
+	Kind SubjectKind `json:"kind"`
+	// Name of the user, group or service account.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Namespace of a ServiceAccount subject.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// DeletionPolicy says what happens to a tenant's namespaces when the Tenant is deleted.
+// +kubebuilder:validation:Enum=Retain;Delete
+type DeletionPolicy string
+
+const (
+	// DeletionRetain releases the namespaces: Bulkhead's labels and objects are removed, the namespaces stay.
+	DeletionRetain DeletionPolicy = "Retain"
+	// DeletionDelete deletes the namespaces with the Tenant.
+	DeletionDelete DeletionPolicy = "Delete"
+)
+
+// NamespacesSpec governs the namespaces a tenant owns.
+type NamespacesSpec struct {
+	// Max is how many namespaces the tenant may have.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Max *int32 `json:"max,omitempty"`
+	// RequirePrefix makes every namespace name start with "<tenant>-".
+	// +optional
+	RequirePrefix *bool `json:"requirePrefix,omitempty"`
+	// Labels are stamped on every tenant namespace and locked against tenant edits.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Labels map[string]string `json:"labels,omitempty"`
+	// Annotations are stamped on every tenant namespace and locked against tenant edits.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// DeletionPolicy says what happens to the namespaces when the Tenant is deleted.
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+}
+
+// ResourceLimits is a set of hard limits.
+type ResourceLimits struct {
+	// Hard is the set of limits, as in a ResourceQuota.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !quantity(string(self[k])).isLessThan(quantity('0')))",message="quota values must be >= 0"
+	Hard corev1.ResourceList `json:"hard,omitempty"`
+}
+
+// QuotaSpec sets quotas for the tenant as a whole and for each namespace.
+type QuotaSpec struct {
+	// Tenant limits are summed over all the tenant's namespaces.
+	// +optional
+	Tenant *ResourceLimits `json:"tenant,omitempty"`
+	// Namespace limits become a ResourceQuota in each tenant namespace.
+	// +optional
+	Namespace *ResourceLimits `json:"namespace,omitempty"`
+}
+
+// LimitsSpec sets per-container defaults and bounds (a LimitRange in each namespace).
+type LimitsSpec struct {
+	// DefaultRequest is the request given to containers that set none.
+	// +optional
+	DefaultRequest corev1.ResourceList `json:"defaultRequest,omitempty"`
+	// Default is the limit given to containers that set none.
+	// +optional
+	Default corev1.ResourceList `json:"default,omitempty"`
+	// Max bounds every container's limits.
+	// +optional
+	Max corev1.ResourceList `json:"max,omitempty"`
+	// Min bounds every container's requests from below.
+	// +optional
+	Min corev1.ResourceList `json:"min,omitempty"`
+}
+
+// NetworkIsolation says which pods may reach a tenant's pods.
+// +kubebuilder:validation:Enum=Tenant;Namespace;Off
+type NetworkIsolation string
+
+const (
+	// NetworkTenant lets the tenant's namespaces reach each other and nobody else.
+	NetworkTenant NetworkIsolation = "Tenant"
+	// NetworkNamespace lets only pods of the same namespace reach each other.
+	NetworkNamespace NetworkIsolation = "Namespace"
+	// NetworkOff renders no NetworkPolicies.
+	NetworkOff NetworkIsolation = "Off"
+)
+
+// NetworkPeer is one entry of an ingress allowlist: exactly one of tenant or namespaceSelector.
+// +kubebuilder:validation:XValidation:rule="has(self.tenant) != has(self.namespaceSelector)",message="set exactly one of tenant or namespaceSelector"
+type NetworkPeer struct {
+	// Tenant names another tenant whose namespaces may connect.
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Tenant string `json:"tenant,omitempty"`
+	// NamespaceSelector selects non-tenant namespaces (an ingress controller, monitoring).
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+}
+
+// EgressSpec governs traffic leaving the tenant's pods.
+type EgressSpec struct {
+	// AllowInternet allows traffic to any address outside denyCIDRs.
+	// +optional
+	AllowInternet *bool `json:"allowInternet,omitempty"`
+	// AllowCIDRs are reachable even when the internet is not.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=43
+	// +kubebuilder:validation:XValidation:rule="self.all(c, isCIDR(c))",message="every entry must be a CIDR such as 10.0.0.0/8"
+	AllowCIDRs []string `json:"allowCIDRs,omitempty"`
+	// DenyCIDRs are never reachable. In Hard isolation 169.254.169.254/32 is always denied.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=43
+	// +kubebuilder:validation:XValidation:rule="self.all(c, isCIDR(c))",message="every entry must be a CIDR such as 10.0.0.0/8"
+	DenyCIDRs []string `json:"denyCIDRs,omitempty"`
+}
+
+// NetworkSpec governs the tenant's NetworkPolicies.
+type NetworkSpec struct {
+	// Isolation is Tenant, Namespace or Off.
+	// +optional
+	Isolation NetworkIsolation `json:"isolation,omitempty"`
+	// AllowFrom lets other tenants or selected namespaces connect to this tenant's pods.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	AllowFrom []NetworkPeer `json:"allowFrom,omitempty"`
+	// Egress governs traffic leaving the tenant's pods.
+	// +optional
+	Egress *EgressSpec `json:"egress,omitempty"`
+}
+
+// NodesSpec pins the tenant's pods to a dedicated node pool.
+type NodesSpec struct {
+	// Selector is merged into every pod's nodeSelector.
+	// +optional
+	Selector map[string]string `json:"selector,omitempty"`
+	// Tolerations are exactly the tolerations the tenant's pods get.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+}
+
+// SecurityLevel is a Pod Security Standard.
+// +kubebuilder:validation:Enum=baseline;restricted
+type SecurityLevel string
+
+const (
+	// SecurityBaseline forbids known privilege escalations.
+	SecurityBaseline SecurityLevel = "baseline"
+	// SecurityRestricted adds hardening best practices.
+	SecurityRestricted SecurityLevel = "restricted"
+)
+
+// UserNamespacesPolicy says whether pods must run in a user namespace.
+// +kubebuilder:validation:Enum=Required;Allowed
+type UserNamespacesPolicy string
+
+const (
+	// UserNamespacesRequired forces hostUsers: false.
+	UserNamespacesRequired UserNamespacesPolicy = "Required"
+	// UserNamespacesAllowed lets the pod choose.
+	UserNamespacesAllowed UserNamespacesPolicy = "Allowed"
+)
+
+// ClassPolicy is a default and an allowlist of class names.
+type ClassPolicy struct {
+	// Default is set on pods that name none.
+	// +optional
+	Default string `json:"default,omitempty"`
+	// Allowed lists the names a pod may use; empty allows any.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	Allowed []string `json:"allowed,omitempty"`
+}
+
+// ImagesSpec governs container images.
+type ImagesSpec struct {
+	// Registries lists allowed registry prefixes (such as "ghcr.io/acme/"); empty allows any.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	Registries []string `json:"registries,omitempty"`
+	// PullPolicy, when set, is forced on every container.
+	// +optional
+	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
+	PullPolicy corev1.PullPolicy `json:"pullPolicy,omitempty"`
+}
+
+// PodsSpec governs the tenant's pods.
+type PodsSpec struct {
+	// SecurityLevel is the Pod Security Standard enforced in tenant namespaces.
+	// +optional
+	SecurityLevel SecurityLevel `json:"securityLevel,omitempty"`
+	// RuntimeClass defaults and restricts runtimeClassName.
+	// +optional
+	RuntimeClass *ClassPolicy `json:"runtimeClass,omitempty"`
+	// UserNamespaces says whether hostUsers: false is forced.
+	// +optional
+	UserNamespaces UserNamespacesPolicy `json:"userNamespaces,omitempty"`
+	// ServiceLinks is the default for enableServiceLinks.
+	// +optional
+	ServiceLinks *bool `json:"serviceLinks,omitempty"`
+	// AutomountServiceAccountToken is the default for automountServiceAccountToken.
+	// +optional
+	AutomountServiceAccountToken *bool `json:"automountServiceAccountToken,omitempty"`
+	// Images governs container images.
+	// +optional
+	Images *ImagesSpec `json:"images,omitempty"`
+	// PriorityClasses defaults and restricts priorityClassName.
+	// +optional
+	PriorityClasses *ClassPolicy `json:"priorityClasses,omitempty"`
+}
+
+// ServiceType is a Service type a tenant may use.
+// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer;ExternalName
+type ServiceType string
+
+// ServicesSpec governs the tenant's Services.
+type ServicesSpec struct {
+	// AllowedTypes lists the Service types the tenant may create. externalIPs are always refused.
+	// +optional
+	// +listType=set
+	AllowedTypes []ServiceType `json:"allowedTypes,omitempty"`
+}
+
+// IngressSpec governs the tenant's Ingresses.
+type IngressSpec struct {
+	// Classes lists the allowed ingress classes; empty allows any.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	Classes []string `json:"classes,omitempty"`
+	// Hostnames lists patterns ("*.acme.example.com") the tenant may claim.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	Hostnames []string `json:"hostnames,omitempty"`
+}
+
+// StorageSpec governs the tenant's storage.
+type StorageSpec struct {
+	// Classes lists the allowed StorageClasses; empty allows any.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	Classes []string `json:"classes,omitempty"`
+}
+
+// APIFairnessSpec gives the tenant its own flow in API Priority and Fairness.
+type APIFairnessSpec struct {
+	// Shares of the tenants' priority level; 0 turns per-tenant fairness off.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Shares *int32 `json:"shares,omitempty"`
+}
+
+// TenantSpec is what a cluster admin asks of a tenant. Unset fields take the
+// defaults of the isolation profile.
+type TenantSpec struct {
+	// Isolation picks the profile of defaults: Soft for trusted teams, Hard for untrusted code.
+	// +optional
+	// +kubebuilder:default=Soft
+	Isolation IsolationLevel `json:"isolation,omitempty"`
+	// Owners create and delete the tenant's namespaces and manage RBAC inside them.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=128
+	Owners []Subject `json:"owners"`
+	// Members deploy workloads in the tenant's namespaces.
+	// +optional
+	// +kubebuilder:validation:MaxItems=128
+	Members []Subject `json:"members,omitempty"`
+	// Viewers read the tenant's namespaces.
+	// +optional
+	// +kubebuilder:validation:MaxItems=128
+	Viewers []Subject `json:"viewers,omitempty"`
+	// Namespaces governs the tenant's namespaces.
+	// +optional
+	Namespaces NamespacesSpec `json:"namespaces,omitempty"`
+	// Quota sets tenant-wide and per-namespace quotas.
+	// +optional
+	Quota QuotaSpec `json:"quota,omitempty"`
+	// Limits sets per-container defaults and bounds.
+	// +optional
+	Limits *LimitsSpec `json:"limits,omitempty"`
+	// Network governs the tenant's NetworkPolicies.
+	// +optional
+	Network NetworkSpec `json:"network,omitempty"`
+	// Nodes pins the tenant's pods to a dedicated node pool.
+	// +optional
+	Nodes *NodesSpec `json:"nodes,omitempty"`
+	// Pods governs the tenant's pods.
+	// +optional
+	Pods PodsSpec `json:"pods,omitempty"`
+	// Services governs the tenant's Services.
+	// +optional
+	Services ServicesSpec `json:"services,omitempty"`
+	// Ingress governs the tenant's Ingresses.
+	// +optional
+	Ingress IngressSpec `json:"ingress,omitempty"`
+	// Storage governs the tenant's storage.
+	// +optional
+	Storage StorageSpec `json:"storage,omitempty"`
+	// APIFairness gives the tenant its own flow in API Priority and Fairness.
+	// +optional
+	APIFairness APIFairnessSpec `json:"apiFairness,omitempty"`
+}
+
+// TenantStatus is what Bulkhead observed of a tenant.
+type TenantStatus struct {
+	// ObservedGeneration is the generation the Ready condition describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Namespaces are the tenant's namespaces, sorted.
+	// +optional
+	// +listType=set
+	Namespaces []string `json:"namespaces,omitempty"`
+	// NamespaceCount is len(namespaces), for printing.
+	// +optional
+	NamespaceCount int32 `json:"namespaceCount,omitempty"`
+	// Usage is the tenant's aggregated use of quota.tenant.hard.
+	// +optional
+	Usage corev1.ResourceList `json:"usage,omitempty"`
+	// Conditions: Ready and one per concern.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Tenant is a group of namespaces, identities and limits that Bulkhead isolates
+// from every other tenant and from the cluster.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=tn
+// +kubebuilder:printcolumn:name="Isolation",type=string,JSONPath=`.spec.isolation`
+// +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespaceCount`
+// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.namespaces.max`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 40 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="tenant name must be a DNS label of at most 40 characters"
+type Tenant struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   TenantSpec   `json:"spec"`
+	Status TenantStatus `json:"status,omitempty"`
+}
+
+// TenantList is a list of Tenants.
+// +kubebuilder:object:root=true
+type TenantList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Tenant `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Tenant{}, &TenantList{})
+}

@@ -1,0 +1,52 @@
+package v1alpha1
+
+// Labels and annotations that Bulkhead writes and tenants cannot forge.
+const (
+	// TenantLabel on a namespace names the tenant that owns it. Only the
+	// namespace webhook (for owners) and cluster admins may set or change it.
+	TenantLabel = "tenancy.bulkhead.dev/tenant"
+	// ConcernLabel on a managed object names the controller that owns it.
+	ConcernLabel = "tenancy.bulkhead.dev/concern"
+	// ManagedByLabel marks every object Bulkhead renders.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of ManagedByLabel.
+	ManagedByValue = "bulkhead"
+)
+
+// Condition types: Ready, and one per concern, each owned by one controller.
+const (
+	ConditionReady           = "Ready"
+	ConditionNamespacesReady = "NamespacesReady"
+	ConditionRBACReady       = "RBACReady"
+	ConditionQuotaReady      = "QuotaReady"
+	ConditionNetworkReady    = "NetworkReady"
+)
+
+// Condition reasons, written for the person reading `kubectl describe tenant`.
+const (
+	// ReasonApplied: every object of the concern matches the Tenant.
+	ReasonApplied = "Applied"
+	// ReasonApplyFailed: the API server refused an object; the message says which and why.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonNoNamespaces: the tenant has no namespaces yet; owners create them with kubectl create namespace.
+	ReasonNoNamespaces = "NoNamespaces"
+	// ReasonOverLimit: the tenant has more namespaces than namespaces.max (an admin adopted them).
+	ReasonOverLimit = "OverLimit"
+	// ReasonAllReady: every concern is Ready.
+	ReasonAllReady = "AllReady"
+	// ReasonNotReady: at least one concern is not Ready; the message lists them.
+	ReasonNotReady = "ConcernsNotReady"
+	// ReasonProgressing: a concern has not yet observed the latest generation.
+	ReasonProgressing = "Progressing"
+	// ReasonDisabled: the concern is turned off by the Tenant (such as network.isolation: Off).
+	ReasonDisabled = "Disabled"
+)
+
+// Finalizers, one per controller that leaves objects behind. Deletion: each
+// controller removes the objects it rendered for the tenant, then its own
+// finalizer; the namespaces controller also deletes or releases the
+// namespaces per namespaces.deletionPolicy. The Tenant is gone when all are.
+const (
+	FinalizerNamespaces = "tenancy.bulkhead.dev/namespaces"
+	FinalizerPrefix     = "tenancy.bulkhead.dev/"
+)

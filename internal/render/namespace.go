@@ -1,0 +1,55 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// Pod Security Admission labels (k8s.io/pod-security-admission/api).
+const (
+	psaPrefix = "pod-security.kubernetes.io/"
+)
+
+// NamespaceMetadata is what a tenant namespace must carry: the tenant label,
+// the Pod Security labels, and the tenant's locked labels and annotations.
+type NamespaceMetadata struct {
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// Namespace returns the labels and annotations every namespace of t carries.
+// The namespace webhook stamps them at creation (so a namespace is never,
+// even briefly, without its Pod Security level) and the namespaces controller
+// keeps them.
+func Namespace(t *tenancyv1alpha1.Tenant, s Settings) NamespaceMetadata {
+	spec := Effective(t, s)
+	labels := map[string]string{}
+	for k, v := range spec.Namespaces.Labels {
+		labels[k] = v
+	}
+	level := string(spec.Pods.SecurityLevel)
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		labels[psaPrefix+mode] = level
+		labels[psaPrefix+mode+"-version"] = s.PodSecurityVersion
+	}
+	labels[tenancyv1alpha1.TenantLabel] = t.Name
+	annotations := map[string]string{}
+	for k, v := range spec.Namespaces.Annotations {
+		annotations[k] = v
+	}
+	return NamespaceMetadata{Labels: labels, Annotations: annotations}
+}
+
+// IsPodSecurityLabel reports whether key is a Pod Security Admission label,
+// which only cluster admins may change on a tenant namespace.
+func IsPodSecurityLabel(key string) bool {
+	return strings.HasPrefix(key, psaPrefix)
+}
+
+// NamespacePrefix is the prefix tenant namespace names need when
+// namespaces.requirePrefix is true.
+func NamespacePrefix(tenant string) string {
+	return fmt.Sprintf("%s-", tenant)
+}

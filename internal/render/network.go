@@ -1,0 +1,199 @@
+package render
+
+import (
+	"net/netip"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// NetworkPolicy names in each tenant namespace.
+const (
+	IngressPolicy = "bulkhead-ingress"
+	EgressPolicy  = "bulkhead-egress"
+)
+
+// Network renders the NetworkPolicies of every namespace of t.
+//
+// Ingress: with isolation Tenant, pods of the tenant's namespaces may connect;
+// with Namespace, only pods of the same namespace; plus network.allowFrom.
+// Peers are chosen by the tenant label, which only admins and Bulkhead can
+// set, so a tenant cannot forge membership of another.
+//
+// Egress is rendered only when it is restricted (no internet, or CIDRs to
+// deny, which Hard always has): cluster DNS on port 53, the pods isolation
+// lets this tenant reach, the namespaces of tenants listed in allowedBy (the
+// tenants whose allowFrom names t, so that their ingress exception is not
+// undone by t's own egress policy), and the allowed CIDRs.
+func Network(t *tenancyv1alpha1.Tenant, namespaces, allowedBy []string, s Settings) []client.Object {
+	spec := Effective(t, s)
+	net := spec.Network
+	var out []client.Object
+	for _, ns := range sortedCopy(namespaces) {
+		if net.Isolation != tenancyv1alpha1.NetworkOff {
+			out = append(out, ingressPolicy(t, ns, net))
+		}
+		if egressRestricted(net.Egress) {
+			out = append(out, egressPolicy(t, ns, net, allowedBy, s))
+		}
+	}
+	return out
+}
+
+func egressRestricted(e *tenancyv1alpha1.EgressSpec) bool {
+	return e != nil && (e.AllowInternet == nil || !*e.AllowInternet || len(e.DenyCIDRs) > 0)
+}
+
+// scopePeer is who isolation lets talk to whom: the tenant's namespaces, or
+// the namespace itself; nil for isolation Off.
+func scopePeer(tenant string, iso tenancyv1alpha1.NetworkIsolation) *networkingv1.NetworkPolicyPeer {
+	switch iso {
+	case tenancyv1alpha1.NetworkTenant:
+		return &networkingv1.NetworkPolicyPeer{NamespaceSelector: tenantSelector(tenant)}
+	case tenancyv1alpha1.NetworkNamespace:
+		return &networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{}}
+	default:
+		return nil
+	}
+}
+
+func tenantSelector(names ...string) *metav1.LabelSelector {
+	if len(names) == 1 {
+		return &metav1.LabelSelector{MatchLabels: map[string]string{tenancyv1alpha1.TenantLabel: names[0]}}
+	}
+	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+		Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpIn, Values: names,
+	}}}
+}
+
+func ingressPolicy(t *tenancyv1alpha1.Tenant, ns string, net tenancyv1alpha1.NetworkSpec) *networkingv1.NetworkPolicy {
+	var peers []networkingv1.NetworkPolicyPeer
+	if p := scopePeer(t.Name, net.Isolation); p != nil {
+		peers = append(peers, *p)
+	}
+	var fromTenants []string
+	for _, a := range net.AllowFrom {
+		switch {
+		case a.Tenant != "":
+			fromTenants = append(fromTenants, a.Tenant)
+		case a.NamespaceSelector != nil:
+			peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: a.NamespaceSelector.DeepCopy()})
+		}
+	}
+	if len(fromTenants) > 0 {
+		sort.Strings(fromTenants)
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: tenantSelector(fromTenants...)})
+	}
+	return &networkingv1.NetworkPolicy{
+		ObjectMeta: objectMeta(t, ConcernNetwork, ns, IngressPolicy),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: peers}},
+		},
+	}
+}
+
+func egressPolicy(t *tenancyv1alpha1.Tenant, ns string, net tenancyv1alpha1.NetworkSpec, allowedBy []string, s Settings) *networkingv1.NetworkPolicy {
+	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
+	dns := intstr.FromInt32(53)
+	rules := []networkingv1.NetworkPolicyEgressRule{{
+		To: []networkingv1.NetworkPolicyPeer{{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: s.DNSNamespace}},
+			PodSelector:       &metav1.LabelSelector{MatchLabels: s.DNSPodLabels},
+		}},
+		Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}},
+	}}
+
+	var peers []networkingv1.NetworkPolicyPeer
+	if p := scopePeer(t.Name, net.Isolation); p != nil {
+		peers = append(peers, *p)
+	} else {
+		// Isolation Off restricts nothing inside the cluster.
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{}})
+	}
+	if others := withoutName(sortedCopy(allowedBy), t.Name); len(others) > 0 {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: tenantSelector(others...)})
+	}
+	for _, b := range IPBlocks(net.Egress) {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{IPBlock: b})
+	}
+	rules = append(rules, networkingv1.NetworkPolicyEgressRule{To: peers})
+
+	return &networkingv1.NetworkPolicy{
+		ObjectMeta: objectMeta(t, ConcernNetwork, ns, EgressPolicy),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+			Egress:      rules,
+		},
+	}
+}
+
+// IPBlocks turns egress settings into ipBlock peers: the internet (IPv4 and
+// IPv6) when allowed, else each allowed CIDR; every deny that falls inside a
+// block becomes one of its exceptions, and a block wholly denied is dropped.
+// Invalid CIDRs were refused by the CRD and are skipped here.
+func IPBlocks(e *tenancyv1alpha1.EgressSpec) []*networkingv1.IPBlock {
+	if e == nil {
+		return nil
+	}
+	var allows []netip.Prefix
+	if e.AllowInternet != nil && *e.AllowInternet {
+		allows = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+	} else {
+		allows = parsePrefixes(e.AllowCIDRs)
+	}
+	denies := parsePrefixes(e.DenyCIDRs)
+	var out []*networkingv1.IPBlock
+	for _, a := range allows {
+		block := &networkingv1.IPBlock{CIDR: a.String()}
+		covered := false
+		for _, d := range denies {
+			switch {
+			case d.Addr().Is4() != a.Addr().Is4():
+			case d.Bits() <= a.Bits() && d.Contains(a.Addr()):
+				covered = true
+			case a.Contains(d.Addr()):
+				block.Except = append(block.Except, d.String())
+			}
+		}
+		if !covered {
+			out = append(out, block)
+		}
+	}
+	return out
+}
+
+func parsePrefixes(in []string) []netip.Prefix {
+	var out []netip.Prefix
+	seen := map[netip.Prefix]bool{}
+	for _, s := range in {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			continue
+		}
+		p = p.Masked()
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func withoutName(list []string, name string) []string {
+	var out []string
+	for _, s := range list {
+		if s != name {
+			out = append(out, s)
+		}
+	}
+	return out
+}

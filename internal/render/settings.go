@@ -1,0 +1,41 @@
+package render
+
+// Settings are the cluster-wide inputs of rendering: what the cluster is like,
+// as opposed to what a Tenant asks for.
+type Settings struct {
+	// SystemNamespaces are never assigned to a tenant nor touched.
+	SystemNamespaces []string
+	// AdminGroups are cluster admins: the namespace webhook never sees them.
+	AdminGroups []string
+	// PodSecurityVersion pins the Pod Security Standards version ("v1.36") so
+	// that an API server upgrade never silently changes what tenants may run.
+	PodSecurityVersion string
+	// SandboxRuntimeClass is the RuntimeClass Hard tenants must use (gVisor, Kata).
+	SandboxRuntimeClass string
+	// DNSNamespace and DNSPodLabels select the cluster DNS pods that tenant
+	// egress may always reach on port 53.
+	DNSNamespace string
+	DNSPodLabels map[string]string
+}
+
+// DefaultSettings are the settings of a stock cluster.
+func DefaultSettings() Settings {
+	return Settings{
+		SystemNamespaces:    []string{"kube-system", "kube-public", "kube-node-lease", "default", "bulkhead-system"},
+		AdminGroups:         []string{"system:masters"},
+		PodSecurityVersion:  "v1.36",
+		SandboxRuntimeClass: "gvisor",
+		DNSNamespace:        "kube-system",
+		DNSPodLabels:        map[string]string{"k8s-app": "kube-dns"},
+	}
+}
+
+// IsSystemNamespace reports whether name is one of the settings' system namespaces.
+func (s Settings) IsSystemNamespace(name string) bool {
+	for _, n := range s.SystemNamespaces {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
