@@ -3,7 +3,7 @@
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 
-K8S_VERSION    := $(shell awk '/^require k8s.io\/kubernetes /{print $$3}' hack/k8s/go.mod)
+K8S_VERSION    := $(shell awk '$$1=="k8s.io/kubernetes"{print $$2}' hack/k8s/go.mod)
 K8S_BIN        := $(CURDIR)/bin/k8s/$(K8S_VERSION)
 TOOLS_BIN      := $(CURDIR)/bin/tools
 CONTROLLER_TOOLS_VERSION := v0.21.0

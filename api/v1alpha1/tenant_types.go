@@ -30,7 +30,7 @@ const (
 )
 
 // Subject names one identity of a tenant.
-// +kubebuilder:validation:XValidation:rule="self.kind != 'ServiceAccount' || (has(self.__namespace__) && self.__namespace__ != '')",message="a ServiceAccount subject needs a namespace"
+// +kubebuilder:validation:XValidation:rule="self.kind != 'ServiceAccount' || (has(self.__namespace__) && self.__namespace__ != ”)",message="a ServiceAccount subject needs a namespace"
 // +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' || !has(self.__namespace__)",message="only ServiceAccount subjects take a namespace"
 type Subject struct {
 	// Kind is User, Group or ServiceAccount.

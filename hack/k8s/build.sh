@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-K8S_VERSION=$(awk '/^require k8s.io\/kubernetes /{print $3}' "$here/go.mod")
+K8S_VERSION=$(awk '$1=="k8s.io/kubernetes"{print $2}' "$here/go.mod")
 ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2}' "$here/go.mod")
 KWOK_VERSION=${KWOK_VERSION:-v0.7.0}
 out="$root/bin/k8s/$K8S_VERSION"

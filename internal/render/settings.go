@@ -16,6 +16,9 @@ type Settings struct {
 	// egress may always reach on port 53.
 	DNSNamespace string
 	DNSPodLabels map[string]string
+	// ManagerNamespace is where Bulkhead runs; its service accounts are never
+	// sent to its own webhook.
+	ManagerNamespace string
 }
 
 // DefaultSettings are the settings of a stock cluster.
@@ -27,6 +30,7 @@ func DefaultSettings() Settings {
 		SandboxRuntimeClass: "gvisor",
 		DNSNamespace:        "kube-system",
 		DNSPodLabels:        map[string]string{"k8s-app": "kube-dns"},
+		ManagerNamespace:    "bulkhead-system",
 	}
 }
 

@@ -1,0 +1,108 @@
+// Command bulkhead-manager runs Bulkhead's controllers and its narrow
+// namespace webhook. See --help.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/setup"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bulkhead-manager:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("bulkhead-manager", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `bulkhead-manager keeps every Tenant's namespaces, RBAC, quotas and network
+policies as the Tenant says, and serves the namespace webhook that lets tenant
+owners create their own namespaces within limits.
+
+In a cluster it runs as the Deployment in config/default (two replicas, leader
+election) and is reached through a Service. Outside a cluster, as in the dev
+cluster, give --webhook-url so the API server calls it at that address:
+
+  bulkhead-manager --kubeconfig .dev/kubeconfig --webhook-url https://localhost:9443
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	s := render.DefaultSettings()
+	var (
+		o                = setup.Options{}
+		kubeconfig       string
+		webhookURL       string
+		serviceName      string
+		systemNamespaces string
+		adminGroups      string
+		development      bool
+	)
+	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path to a kubeconfig; in-cluster config when empty.")
+	fs.StringVar(&webhookURL, "webhook-url", "", "Base URL the API server uses to reach the webhook (manager outside the cluster); a Service is used when empty.")
+	fs.StringVar(&serviceName, "webhook-service", "bulkhead-webhook", "Service in front of the webhook, in --namespace.")
+	fs.StringVar(&o.WebhookHost, "webhook-host", "", "Address the webhook server listens on.")
+	fs.IntVar(&o.WebhookPort, "webhook-port", 9443, "Port the webhook server listens on.")
+	fs.StringVar(&o.CertDir, "cert-dir", "", "Directory for the webhook serving certificate; a temporary one when empty.")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 turns it off.")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz; 0 turns them off.")
+	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
+	fs.StringVar(&s.ManagerNamespace, "namespace", s.ManagerNamespace, "Namespace Bulkhead runs in (its Secret, lease and Service).")
+	fs.StringVar(&systemNamespaces, "system-namespaces", strings.Join(s.SystemNamespaces, ","), "Namespaces never assigned to a tenant nor sent to the webhook.")
+	fs.StringVar(&adminGroups, "admin-groups", strings.Join(s.AdminGroups, ","), "Groups of cluster admins, never sent to the webhook.")
+	fs.StringVar(&s.PodSecurityVersion, "pod-security-version", s.PodSecurityVersion, "Pod Security Standards version pinned on tenant namespaces.")
+	fs.StringVar(&s.SandboxRuntimeClass, "sandbox-runtime-class", s.SandboxRuntimeClass, "RuntimeClass Hard tenants must use.")
+	fs.BoolVar(&development, "development", false, "Human-readable logs.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(development)))
+	s.SystemNamespaces = splitList(systemNamespaces)
+	s.AdminGroups = splitList(adminGroups)
+	o.Settings = s
+
+	if kubeconfig != "" {
+		if err := os.Setenv("KUBECONFIG", kubeconfig); err != nil {
+			return err
+		}
+	}
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	if webhookURL != "" {
+		o.WebhookEndpoint = bwebhook.Endpoint{URL: strings.TrimRight(webhookURL, "/")}
+		o.CertHosts = []string{"localhost", "127.0.0.1"}
+	} else {
+		o.WebhookEndpoint = bwebhook.Endpoint{ServiceNamespace: s.ManagerNamespace, ServiceName: serviceName, ServicePort: 443}
+		o.CertHosts = []string{serviceName + "." + s.ManagerNamespace + ".svc", serviceName + "." + s.ManagerNamespace + ".svc.cluster.local"}
+	}
+	mgr, err := setup.NewManager(cfg, o)
+	if err != nil {
+		return err
+	}
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,276 @@
+package concern
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+)
+
+// FieldManager is the one server-side apply manager of every object Bulkhead renders.
+const FieldManager = "bulkhead"
+
+// Concern is what a per-concern controller supplies.
+type Concern interface {
+	// Name labels the concern's objects and names its controller and finalizer.
+	Name() render.Concern
+	// Condition is the condition type the concern owns on the Tenant.
+	Condition() string
+	// Kinds are the object kinds the concern renders, for pruning and cleanup.
+	Kinds() []schema.GroupVersionKind
+	// Render returns the desired objects for t. It may read other objects
+	// (other Tenants, say) through r, and must not write.
+	Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, namespaces []string) ([]client.Object, error)
+	// Disabled reports a reason when the Tenant turns the concern off, so
+	// that the condition says so; "" when enabled.
+	Disabled(t *tenancyv1alpha1.Tenant) string
+}
+
+// Reconciler runs one Concern.
+type Reconciler struct {
+	Client   client.Client
+	Scheme   *runtime.Scheme
+	Settings render.Settings
+	Concern  Concern
+}
+
+// Finalizer is the concern's finalizer on Tenants.
+func (r *Reconciler) Finalizer() string {
+	return tenancyv1alpha1.FinalizerPrefix + string(r.Concern.Name())
+}
+
+// Reconcile brings one Tenant's objects of this concern to the rendered state.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	t := &tenancyv1alpha1.Tenant{}
+	if err := r.Client.Get(ctx, req.NamespacedName, t); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+
+	if !t.DeletionTimestamp.IsZero() {
+		if !controllerutil.ContainsFinalizer(t, r.Finalizer()) {
+			return ctrl.Result{}, nil
+		}
+		if err := r.cleanup(ctx, t.Name, nil); err != nil {
+			return ctrl.Result{}, err
+		}
+		log.V(1).Info("Removed tenant objects", "concern", r.Concern.Name())
+		return ctrl.Result{}, r.removeFinalizer(ctx, t)
+	}
+	if !controllerutil.ContainsFinalizer(t, r.Finalizer()) {
+		patch := client.MergeFrom(t.DeepCopy())
+		controllerutil.AddFinalizer(t, r.Finalizer())
+		if err := r.Client.Patch(ctx, t, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
+		}
+	}
+
+	namespaces, err := TenantNamespaces(ctx, r.Client, t.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	desired, err := r.Concern.Render(ctx, r.Client, t, namespaces)
+	if err != nil {
+		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)
+	}
+	keep := map[string]bool{}
+	var errs []error
+	for _, obj := range desired {
+		key, err := r.apply(ctx, obj)
+		keep[key] = true
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := r.cleanup(ctx, t.Name, keep); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)
+	}
+	if why := r.Concern.Disabled(t); why != "" {
+		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonDisabled, why, nil)
+	}
+	msg := fmt.Sprintf("%d objects in %d namespaces match the Tenant", len(desired), len(namespaces))
+	return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied, msg, nil)
+}
+
+// apply writes obj with server-side apply unless the cluster already holds
+// it as rendered. It returns the object's key for pruning.
+func (r *Reconciler) apply(ctx context.Context, obj client.Object) (string, error) {
+	gvk, err := apiutil.GVKForObject(obj, r.Scheme)
+	if err != nil {
+		return "", err
+	}
+	key := objectKey(gvk, obj.GetNamespace(), obj.GetName())
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return key, err
+	}
+	u := &unstructured.Unstructured{Object: raw}
+	u.SetGroupVersionKind(gvk)
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "status")
+
+	// Read the typed object so that the read is served from the cache.
+	fresh, err := r.Scheme.New(gvk)
+	if err != nil {
+		return key, err
+	}
+	existing := fresh.(client.Object)
+	err = r.Client.Get(ctx, client.ObjectKeyFromObject(obj), existing)
+	switch {
+	case err == nil:
+		have, convErr := runtime.DefaultUnstructuredConverter.ToUnstructured(existing)
+		if convErr == nil && isSubset(withoutTypeMeta(u.Object), have) {
+			return key, nil
+		}
+	case !apierrors.IsNotFound(err):
+		return key, fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
+	}
+	if err := r.Client.Patch(ctx, u, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		return key, fmt.Errorf("applying %s %s: %w", gvk.Kind, strings.TrimPrefix(key, gvk.Kind+"/"), err)
+	}
+	ctrl.LoggerFrom(ctx).V(2).Info("Applied object", "kind", gvk.Kind, "object", key)
+	return key, nil
+}
+
+// cleanup deletes the concern's objects of tenant that are not in keep (all
+// of them when keep is nil).
+func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string]bool) error {
+	sel := client.MatchingLabels(render.ManagedLabels(tenant, r.Concern.Name()))
+	var errs []error
+	for _, gvk := range r.Concern.Kinds() {
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := r.Client.List(ctx, list, sel); err != nil {
+			errs = append(errs, fmt.Errorf("listing %s: %w", gvk.Kind, err))
+			continue
+		}
+		for i := range list.Items {
+			item := &list.Items[i]
+			if keep[objectKey(gvk, item.GetNamespace(), item.GetName())] {
+				continue
+			}
+			if err := r.Client.Delete(ctx, item); client.IgnoreNotFound(err) != nil {
+				errs = append(errs, fmt.Errorf("deleting %s %s/%s: %w", gvk.Kind, item.GetNamespace(), item.GetName(), err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Reconciler) removeFinalizer(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+	patch := client.MergeFromWithOptions(t.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.RemoveFinalizer(t, r.Finalizer())
+	if err := r.Client.Patch(ctx, t, patch); err != nil {
+		return fmt.Errorf("removing finalizer: %w", err)
+	}
+	return nil
+}
+
+// setCondition writes the concern's condition when it changed, then returns
+// cause so that a failed reconcile is retried with backoff.
+func (r *Reconciler) setCondition(ctx context.Context, t *tenancyv1alpha1.Tenant, status metav1.ConditionStatus, reason, msg string, cause error) error {
+	cond := metav1.Condition{Type: r.Concern.Condition(), Status: status, Reason: reason, Message: msg, ObservedGeneration: t.Generation}
+	if err := ApplyCondition(ctx, r.Client, t, "bulkhead-"+string(r.Concern.Name()), cond); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+// ApplyCondition writes one condition of t's status with server-side apply as
+// manager, which owns that condition alone (conditions are a map keyed by
+// type), so that controllers never overwrite each other's conditions. It
+// writes nothing when the condition is unchanged.
+func ApplyCondition(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, manager string, cond metav1.Condition) error {
+	if old := meta.FindStatusCondition(t.Status.Conditions, cond.Type); old != nil &&
+		old.Status == cond.Status && old.Reason == cond.Reason && old.Message == cond.Message &&
+		old.ObservedGeneration == cond.ObservedGeneration {
+		return nil
+	}
+	conds := append([]metav1.Condition(nil), t.Status.Conditions...)
+	meta.SetStatusCondition(&conds, cond)
+	set := meta.FindStatusCondition(conds, cond.Type)
+	return ApplyStatus(ctx, c, t.Name, manager, map[string]any{"conditions": []any{conditionMap(*set)}})
+}
+
+// ApplyStatus server-side applies the given status fields of Tenant name as manager.
+func ApplyStatus(ctx context.Context, c client.Client, name, manager string, status map[string]any) error {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": tenancyv1alpha1.GroupVersion.String(),
+		"kind":       "Tenant",
+		"metadata":   map[string]any{"name": name},
+		"status":     status,
+	}}
+	if err := c.Status().Patch(ctx, u, client.Apply, client.FieldOwner(manager), client.ForceOwnership); err != nil {
+		return fmt.Errorf("writing status of tenant %s: %w", name, err)
+	}
+	return nil
+}
+
+func conditionMap(c metav1.Condition) map[string]any {
+	return map[string]any{
+		"type": c.Type, "status": string(c.Status), "reason": c.Reason, "message": c.Message,
+		"observedGeneration": c.ObservedGeneration,
+		"lastTransitionTime": c.LastTransitionTime.UTC().Format("2006-01-02T15:04:05Z"),
+	}
+}
+
+// TenantNamespaces lists the live namespaces labelled for tenant, sorted.
+// Terminating namespaces are left out: nothing can be written into them.
+func TenantNamespaces(ctx context.Context, r client.Reader, tenant string) ([]string, error) {
+	list := &corev1.NamespaceList{}
+	if err := r.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant}); err != nil {
+		return nil, fmt.Errorf("listing namespaces of tenant %s: %w", tenant, err)
+	}
+	var out []string
+	for _, ns := range list.Items {
+		if ns.DeletionTimestamp.IsZero() {
+			out = append(out, ns.Name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// NamespaceToTenant maps a namespace event to the tenant named by its label.
+func NamespaceToTenant(_ context.Context, obj client.Object) []ctrl.Request {
+	if t := obj.GetLabels()[tenancyv1alpha1.TenantLabel]; t != "" {
+		return []ctrl.Request{{NamespacedName: types.NamespacedName{Name: t}}}
+	}
+	return nil
+}
+
+func objectKey(gvk schema.GroupVersionKind, namespace, name string) string {
+	return gvk.Kind + "/" + namespace + "/" + name
+}
+
+// withoutTypeMeta drops apiVersion and kind, which cached typed objects lack.
+func withoutTypeMeta(obj map[string]any) map[string]any {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if k != "apiVersion" && k != "kind" {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,202 @@
+package namespaces
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+)
+
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;update;patch;delete
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants/finalizers,verbs=update
+
+// Reconciler labels tenant namespaces and applies the deletion policy.
+type Reconciler struct {
+	Client   client.Client
+	Settings render.Settings
+}
+
+// Reconcile labels one Tenant's namespaces, or releases them when it is deleted.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	t := &tenancyv1alpha1.Tenant{}
+	if err := r.Client.Get(ctx, req.NamespacedName, t); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !t.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, t)
+	}
+	if !controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
+		patch := client.MergeFrom(t.DeepCopy())
+		controllerutil.AddFinalizer(t, tenancyv1alpha1.FinalizerNamespaces)
+		if err := r.Client.Patch(ctx, t, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
+		}
+	}
+
+	list, err := r.namespaces(ctx, t.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	want := render.Namespace(t, r.Settings)
+	var errs []error
+	for i := range list {
+		if err := r.ensureMetadata(ctx, &list[i], want); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	cond := Condition(t, r.Settings, len(list), errors.Join(errs...))
+	if err := concern.ApplyCondition(ctx, r.Client, t, "bulkhead-namespaces", cond); err != nil {
+		errs = append(errs, err)
+	}
+	return ctrl.Result{}, errors.Join(errs...)
+}
+
+// Condition computes NamespacesReady from the namespace count and the result of labelling.
+func Condition(t *tenancyv1alpha1.Tenant, s render.Settings, count int, applyErr error) metav1.Condition {
+	c := metav1.Condition{Type: tenancyv1alpha1.ConditionNamespacesReady, ObservedGeneration: t.Generation}
+	max := int(*render.Effective(t, s).Namespaces.Max)
+	switch {
+	case applyErr != nil:
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, applyErr.Error()
+	case count > max:
+		c.Status, c.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonOverLimit
+		c.Message = fmt.Sprintf("the tenant has %d namespaces but namespaces.max is %d: raise the limit or release namespaces", count, max)
+	case count == 0:
+		c.Status, c.Reason = metav1.ConditionTrue, tenancyv1alpha1.ReasonNoNamespaces
+		c.Message = fmt.Sprintf("no namespaces yet: an owner creates one with `kubectl create namespace %sNAME`", render.NamespacePrefix(t.Name))
+	default:
+		c.Status, c.Reason = metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied
+		c.Message = fmt.Sprintf("%d of %d namespaces in use, labelled for the tenant", count, max)
+	}
+	return c
+}
+
+func (r *Reconciler) namespaces(ctx context.Context, tenant string) ([]corev1.Namespace, error) {
+	list := &corev1.NamespaceList{}
+	if err := r.Client.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant}); err != nil {
+		return nil, fmt.Errorf("listing namespaces of tenant %s: %w", tenant, err)
+	}
+	var out []corev1.Namespace
+	for _, ns := range list.Items {
+		if ns.DeletionTimestamp.IsZero() && !r.Settings.IsSystemNamespace(ns.Name) {
+			out = append(out, ns)
+		}
+	}
+	return out, nil
+}
+
+// ensureMetadata applies the wanted labels and annotations when any differ.
+func (r *Reconciler) ensureMetadata(ctx context.Context, ns *corev1.Namespace, want render.NamespaceMetadata) error {
+	if hasAll(ns.Labels, want.Labels) && hasAll(ns.Annotations, want.Annotations) {
+		return nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("v1")
+	u.SetKind("Namespace")
+	u.SetName(ns.Name)
+	u.SetLabels(want.Labels)
+	if len(want.Annotations) > 0 {
+		u.SetAnnotations(want.Annotations)
+	}
+	if err := r.Client.Patch(ctx, u, client.Apply, client.FieldOwner(concern.FieldManager), client.ForceOwnership); err != nil {
+		return fmt.Errorf("labelling namespace %s: %w", ns.Name, err)
+	}
+	return nil
+}
+
+func hasAll(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+	if !controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
+		return nil
+	}
+	list := &corev1.NamespaceList{}
+	if err := r.Client.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: t.Name}); err != nil {
+		return fmt.Errorf("listing namespaces of tenant %s: %w", t.Name, err)
+	}
+	policy := render.Effective(t, r.Settings).Namespaces.DeletionPolicy
+	want := render.Namespace(t, r.Settings)
+	var errs []error
+	for i := range list.Items {
+		ns := &list.Items[i]
+		if r.Settings.IsSystemNamespace(ns.Name) {
+			continue
+		}
+		var err error
+		if policy == tenancyv1alpha1.DeletionDelete {
+			err = client.IgnoreNotFound(r.Client.Delete(ctx, ns))
+		} else {
+			err = r.release(ctx, ns, want)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	patch := client.MergeFromWithOptions(t.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.RemoveFinalizer(t, tenancyv1alpha1.FinalizerNamespaces)
+	if err := r.Client.Patch(ctx, t, patch); err != nil {
+		return fmt.Errorf("removing finalizer: %w", err)
+	}
+	ctrl.LoggerFrom(ctx).Info("Tenant namespaces finalized", "tenant", t.Name, "policy", policy, "namespaces", len(list.Items))
+	return nil
+}
+
+// release removes the labels and annotations Bulkhead stamped, whoever wrote
+// them (the webhook writes them on behalf of the creating owner), so that
+// nothing of the tenant is left on the namespace.
+func (r *Reconciler) release(ctx context.Context, ns *corev1.Namespace, want render.NamespaceMetadata) error {
+	labels := map[string]any{}
+	for k, v := range want.Labels {
+		if ns.Labels[k] == v || k == tenancyv1alpha1.TenantLabel {
+			labels[k] = nil
+		}
+	}
+	annotations := map[string]any{}
+	for k := range want.Annotations {
+		annotations[k] = nil
+	}
+	body, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels, "annotations": annotations}})
+	if err != nil {
+		return err
+	}
+	if err := r.Client.Patch(ctx, ns, client.RawPatch(types.MergePatchType, body)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("releasing namespace %s: %w", ns.Name, err)
+	}
+	return nil
+}
+
+// Setup registers the namespaces controller with mgr.
+func Setup(mgr ctrl.Manager, s render.Settings) error {
+	r := &Reconciler{Client: mgr.GetClient(), Settings: s}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("tenant-namespaces").
+		For(&tenancyv1alpha1.Tenant{}).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(concern.NamespaceToTenant)).
+		Complete(r)
+}

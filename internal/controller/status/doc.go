@@ -1,0 +1,4 @@
+// Package status writes the Tenant's summary: its namespaces, their count,
+// observedGeneration, and Ready, computed by the pure Ready function from the
+// conditions the concern controllers own. It writes no other condition.
+package status

@@ -1,0 +1,106 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+)
+
+// Concerns are the conditions Ready summarises.
+var Concerns = []string{
+	tenancyv1alpha1.ConditionNamespacesReady,
+	tenancyv1alpha1.ConditionRBACReady,
+	tenancyv1alpha1.ConditionQuotaReady,
+	tenancyv1alpha1.ConditionNetworkReady,
+}
+
+// Ready is True when every concern condition is True for the current
+// generation; otherwise it names what is missing, failing or behind.
+func Ready(generation int64, conds []metav1.Condition) metav1.Condition {
+	var failing, pending []string
+	for _, typ := range Concerns {
+		c := meta.FindStatusCondition(conds, typ)
+		switch {
+		case c == nil || c.ObservedGeneration < generation:
+			pending = append(pending, typ)
+		case c.Status != metav1.ConditionTrue:
+			failing = append(failing, fmt.Sprintf("%s (%s: %s)", typ, c.Reason, c.Message))
+		}
+	}
+	out := metav1.Condition{Type: tenancyv1alpha1.ConditionReady, ObservedGeneration: generation}
+	switch {
+	case len(failing) > 0:
+		out.Status, out.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonNotReady
+		out.Message = "not ready: " + strings.Join(failing, "; ")
+	case len(pending) > 0:
+		out.Status, out.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing
+		out.Message = "waiting for " + strings.Join(pending, ", ") + " to observe generation " + fmt.Sprint(generation)
+	default:
+		out.Status, out.Reason, out.Message = metav1.ConditionTrue, tenancyv1alpha1.ReasonAllReady, "every concern is applied"
+	}
+	return out
+}
+
+// Reconciler writes a Tenant's summary status.
+type Reconciler struct {
+	Client client.Client
+}
+
+// Reconcile writes one Tenant's summary when it changed.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	t := &tenancyv1alpha1.Tenant{}
+	if err := r.Client.Get(ctx, req.NamespacedName, t); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !t.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	namespaces, err := concern.TenantNamespaces(ctx, r.Client, t.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	ready := Ready(t.Generation, t.Status.Conditions)
+	conds := append([]metav1.Condition(nil), t.Status.Conditions...)
+	changed := meta.SetStatusCondition(&conds, ready)
+	if !changed && t.Status.ObservedGeneration == t.Generation &&
+		equality.Semantic.DeepEqual(t.Status.Namespaces, namespaces) && int(t.Status.NamespaceCount) == len(namespaces) {
+		return ctrl.Result{}, nil
+	}
+	set := meta.FindStatusCondition(conds, tenancyv1alpha1.ConditionReady)
+	nsList := make([]any, 0, len(namespaces))
+	for _, n := range namespaces {
+		nsList = append(nsList, n)
+	}
+	status := map[string]any{
+		"observedGeneration": t.Generation,
+		"namespaces":         nsList,
+		"namespaceCount":     int64(len(namespaces)),
+		"conditions": []any{map[string]any{
+			"type": set.Type, "status": string(set.Status), "reason": set.Reason, "message": set.Message,
+			"observedGeneration": set.ObservedGeneration,
+			"lastTransitionTime": set.LastTransitionTime.UTC().Format("2006-01-02T15:04:05Z"),
+		}},
+	}
+	return ctrl.Result{}, concern.ApplyStatus(ctx, r.Client, t.Name, "bulkhead-status", status)
+}
+
+// Setup registers the status controller with mgr.
+func Setup(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("tenant-status").
+		For(&tenancyv1alpha1.Tenant{}).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(concern.NamespaceToTenant)).
+		Complete(&Reconciler{Client: mgr.GetClient()})
+}

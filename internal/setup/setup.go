@@ -1,0 +1,152 @@
+// Package setup wires Bulkhead's controllers and webhook into a manager. It is
+// the one wiring function: bulkhead-manager and every integration suite call
+// it, so tests run exactly what production runs.
+package setup
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/namespaces"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/network"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/quota"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/rbac"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/status"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
+)
+
+// Options configure a Bulkhead manager.
+type Options struct {
+	Settings render.Settings
+	// WebhookPort and WebhookHost are where the webhook server listens.
+	WebhookHost string
+	WebhookPort int
+	// WebhookEndpoint is how the API server reaches the webhook.
+	WebhookEndpoint bwebhook.Endpoint
+	// CertHosts are the names the serving certificate covers.
+	CertHosts []string
+	// CertDir holds the serving certificate files; a temporary directory when empty.
+	CertDir string
+	// MetricsAddr and ProbeAddr; "0" turns them off.
+	MetricsAddr string
+	ProbeAddr   string
+	// LeaderElection makes only one replica reconcile at a time.
+	LeaderElection bool
+}
+
+// Scheme is the scheme Bulkhead's clients use.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = tenancyv1alpha1.AddToScheme(s)
+	return s
+}
+
+// NewManager builds a manager running every Bulkhead controller and the
+// namespace webhook. It must be started with Start.
+func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	if o.CertDir == "" {
+		dir, err := os.MkdirTemp("", "bulkhead-webhook-")
+		if err != nil {
+			return nil, err
+		}
+		o.CertDir = dir
+	}
+	managed := labels.SelectorFromSet(labels.Set{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue})
+	byObject := map[client.Object]cache.ByObject{}
+	// Cache only the objects Bulkhead renders, not every RoleBinding or
+	// NetworkPolicy in the cluster: memory stays proportional to tenants.
+	for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &networkingv1.NetworkPolicy{}} {
+		byObject[obj] = cache.ByObject{Label: managed}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  Scheme(),
+		Cache:                   cache.Options{ByObject: byObject},
+		Metrics:                 metricsserver.Options{BindAddress: defaultAddr(o.MetricsAddr)},
+		HealthProbeBindAddress:  defaultAddr(o.ProbeAddr),
+		LeaderElection:          o.LeaderElection,
+		LeaderElectionID:        "bulkhead-manager.tenancy.bulkhead.dev",
+		LeaderElectionNamespace: o.Settings.ManagerNamespace,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.CertDir,
+		}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	s := o.Settings
+	for _, add := range []func() error{
+		func() error { return namespaces.Setup(mgr, s) },
+		func() error { return rbac.Setup(mgr, s) },
+		func() error { return quota.Setup(mgr, s) },
+		func() error { return network.Setup(mgr, s) },
+		func() error { return status.Setup(mgr) },
+	} {
+		if err := add(); err != nil {
+			return nil, err
+		}
+	}
+
+	handler := &namespace.Handler{Reader: mgr.GetClient(), Settings: s}
+	mgr.GetWebhookServer().Register(namespace.MutatePath, &webhook.Admission{Handler: handler})
+	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
+
+	keeper := &bwebhook.Keeper{
+		Client:   mgr.GetClient(),
+		Secret:   client.ObjectKey{Namespace: s.ManagerNamespace, Name: "bulkhead-webhook-tls"},
+		CertDir:  o.CertDir,
+		Hosts:    o.CertHosts,
+		Endpoint: o.WebhookEndpoint,
+		Settings: s,
+	}
+	// The webhook server needs its files before it starts; write them now
+	// with a direct client, then keep them current in the background.
+	direct, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		return nil, err
+	}
+	bootstrap := *keeper
+	bootstrap.Client = direct
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := bootstrap.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(keeper); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+func defaultAddr(a string) string {
+	if a == "" {
+		return "0"
+	}
+	return a
+}

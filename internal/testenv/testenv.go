@@ -1,0 +1,148 @@
+// Package testenv starts what integration and end-to-end suites run against:
+// a dev cluster from the pinned binaries, Bulkhead's CRD, and the manager
+// wired by setup.NewManager (the same wiring as production) running
+// in-process, its webhook reached by URL.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/setup"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+)
+
+// Env is a running cluster with Bulkhead on it.
+type Env struct {
+	Cluster  *devcluster.Cluster
+	Client   client.Client
+	Settings render.Settings
+	stop     context.CancelFunc
+	done     chan error
+}
+
+// RepoRoot is the repository's top directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Start starts a cluster per o, installs the CRDs and runs the manager.
+func Start(o devcluster.Options) (*Env, error) {
+	if os.Getenv("BULKHEAD_TEST_VERBOSE") != "" {
+		ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
+	} else {
+		ctrl.SetLogger(logr.Discard())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cluster, err := devcluster.Start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	env, err := startOn(ctx, cluster)
+	if err != nil {
+		cluster.Stop()
+		return nil, err
+	}
+	return env, nil
+}
+
+func startOn(ctx context.Context, cluster *devcluster.Cluster) (*Env, error) {
+	if _, err := envtest.InstallCRDs(cluster.Config, envtest.CRDInstallOptions{
+		Paths: []string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, ErrorIfPathMissing: true,
+	}); err != nil {
+		return nil, fmt.Errorf("installing CRDs: %w", err)
+	}
+	c, err := client.New(cluster.Config, client.Options{Scheme: setup.Scheme()})
+	if err != nil {
+		return nil, err
+	}
+	s := render.DefaultSettings()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.ManagerNamespace}}
+	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := setup.NewManager(cluster.Config, setup.Options{
+		Settings:        s,
+		WebhookHost:     "127.0.0.1",
+		WebhookPort:     port,
+		WebhookEndpoint: bwebhook.Endpoint{URL: "https://localhost:" + strconv.Itoa(port)},
+		CertHosts:       []string{"localhost", "127.0.0.1"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	env := &Env{Cluster: cluster, Client: c, Settings: s, stop: stop, done: make(chan error, 1)}
+	go func() { env.done <- mgr.Start(runCtx) }()
+	// Wait until the webhook answers, so that the first test does not race it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+		if err == nil {
+			_ = conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			env.Stop()
+			return nil, fmt.Errorf("webhook server did not start: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return env, nil
+}
+
+// Stop stops the manager, then the cluster.
+func (e *Env) Stop() {
+	e.stop()
+	select {
+	case <-e.done:
+	case <-time.After(30 * time.Second):
+	}
+	e.Cluster.Stop()
+}
+
+// As returns a client acting as user in groups, through impersonation.
+func (e *Env) As(user string, groups ...string) client.Client {
+	c, err := client.New(e.Cluster.Impersonate(user, groups...), client.Options{Scheme: setup.Scheme()})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Config is the admin rest config.
+func (e *Env) Config() *rest.Config { return e.Cluster.Config }
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,113 @@
+package webhook
+
+import (
+	"fmt"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
+)
+
+// ConfigurationName names both webhook configurations Bulkhead keeps.
+const ConfigurationName = "bulkhead"
+
+// Endpoint says how the API server reaches the webhook: a URL (the manager
+// running outside the cluster, as in the dev cluster) or a Service.
+type Endpoint struct {
+	URL              string // base URL, such as https://localhost:9443
+	ServiceNamespace string
+	ServiceName      string
+	ServicePort      int32
+}
+
+func (e Endpoint) clientConfig(path string, caBundle []byte) admissionregistrationv1.WebhookClientConfig {
+	if e.URL != "" {
+		return admissionregistrationv1.WebhookClientConfig{URL: ptr.To(e.URL + path), CABundle: caBundle}
+	}
+	return admissionregistrationv1.WebhookClientConfig{
+		Service:  &admissionregistrationv1.ServiceReference{Namespace: e.ServiceNamespace, Name: e.ServiceName, Path: ptr.To(path), Port: ptr.To(e.ServicePort)},
+		CABundle: caBundle,
+	}
+}
+
+// matchConditions keep cluster admins and the control plane's own identities
+// away from the webhook, so that it can never block them.
+func matchConditions(s render.Settings) []admissionregistrationv1.MatchCondition {
+	out := []admissionregistrationv1.MatchCondition{{
+		Name:       "not-control-plane",
+		Expression: `!request.userInfo.username.startsWith("system:") || request.userInfo.username.startsWith("system:serviceaccount:") && !request.userInfo.username.startsWith("system:serviceaccount:kube-system:")`,
+	}, {
+		Name:       "not-bulkhead",
+		Expression: fmt.Sprintf("!request.userInfo.username.startsWith(%q)", "system:serviceaccount:"+s.ManagerNamespace+":"),
+	}}
+	for i, g := range s.AdminGroups {
+		out = append(out, admissionregistrationv1.MatchCondition{
+			Name:       fmt.Sprintf("not-admin-group-%d", i),
+			Expression: fmt.Sprintf("!(%q in request.userInfo.groups)", g),
+		})
+	}
+	return out
+}
+
+// namespaceSelector skips system namespaces (for a Namespace object, the
+// selector is matched against the namespace's own labels).
+func namespaceSelector(s render.Settings) *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+		Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: s.SystemNamespaces,
+	}}}
+}
+
+// Configurations renders the webhook configurations: a mutating webhook that
+// assigns new namespaces to their tenant, and a validating webhook that
+// guards the tenant and Pod Security labels of existing ones.
+func Configurations(e Endpoint, caBundle []byte, s render.Settings) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
+	labels := map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
+	rule := func(op admissionregistrationv1.OperationType) []admissionregistrationv1.RuleWithOperations {
+		return []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{op},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"namespaces"},
+				Scope: ptr.To(admissionregistrationv1.ClusterScope),
+			},
+		}}
+	}
+	none := ptr.To(admissionregistrationv1.SideEffectClassNone)
+	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{Name: ConfigurationName, Labels: labels},
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{
+			Name:                    "namespaces.tenancy.bulkhead.dev",
+			ClientConfig:            e.clientConfig(namespace.MutatePath, caBundle),
+			Rules:                   rule(admissionregistrationv1.Create),
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+			NamespaceSelector:       namespaceSelector(s),
+			MatchConditions:         matchConditions(s),
+			SideEffects:             none,
+			TimeoutSeconds:          ptr.To[int32](5),
+			AdmissionReviewVersions: []string{"v1"},
+			ReinvocationPolicy:      ptr.To(admissionregistrationv1.IfNeededReinvocationPolicy),
+		}},
+	}
+	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{Name: ConfigurationName, Labels: labels},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:                    "namespaces.tenancy.bulkhead.dev",
+			ClientConfig:            e.clientConfig(namespace.ValidatePath, caBundle),
+			Rules:                   rule(admissionregistrationv1.Update),
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+			NamespaceSelector:       namespaceSelector(s),
+			MatchConditions:         matchConditions(s),
+			SideEffects:             none,
+			TimeoutSeconds:          ptr.To[int32](5),
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}
+	return mutating, validating
+}

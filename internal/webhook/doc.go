@@ -1,0 +1,7 @@
+// Package webhook holds Bulkhead's narrow admission webhook: only what needs
+// state beyond the incoming object (which tenant a new namespace belongs to,
+// how many it has). Each handler is a pure decision function plus a thin
+// adapter. The package also renders the webhook configurations, scoped so
+// that the API server never calls the webhook for system namespaces or
+// cluster admins, and keeps their serving certificate and CA bundle.
+package webhook

@@ -1,0 +1,9 @@
+// Package namespace decides namespace self-service: an owner's new namespace
+// is assigned to their tenant (and stamped with its Pod Security and locked
+// labels before it exists), within namespaces.max and the name prefix; and
+// nobody but a cluster admin changes what ties a namespace to its tenant.
+//
+// Failure policy: Fail. Without the webhook an owner could create namespaces
+// outside every limit; the webhook never sees cluster admins or system
+// namespaces, so when it is down only owners' namespace creation waits.
+package namespace
