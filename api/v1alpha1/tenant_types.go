@@ -30,7 +30,7 @@ const (
 )
 
 // Subject names one identity of a tenant.
-// +kubebuilder:validation:XValidation:rule="self.kind != 'ServiceAccount' || (has(self.__namespace__) && self.__namespace__ != ”)",message="a ServiceAccount subject needs a namespace"
+// +kubebuilder:validation:XValidation:rule="self.kind != 'ServiceAccount' || (has(self.__namespace__) && size(self.__namespace__) > 0)",message="a ServiceAccount subject needs a namespace"
 // +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' || !has(self.__namespace__)",message="only ServiceAccount subjects take a namespace"
 type Subject struct {
 	// Kind is User, Group or ServiceAccount.
@@ -83,7 +83,6 @@ type NamespacesSpec struct {
 type ResourceLimits struct {
 	// Hard is the set of limits, as in a ResourceQuota.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !quantity(string(self[k])).isLessThan(quantity('0')))",message="quota values must be >= 0"
 	Hard corev1.ResourceList `json:"hard,omitempty"`
 }
 

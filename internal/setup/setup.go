@@ -35,6 +35,9 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 )
 
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch
+
 // Options configure a Bulkhead manager.
 type Options struct {
 	Settings render.Settings

@@ -1,0 +1,183 @@
+package testutil
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// TenantWrapper builds a Tenant one setting at a time. Every method changes
+// the wrapper and returns it so calls chain; Obj returns a copy, so one
+// wrapper can serve as the base of several variants.
+type TenantWrapper struct {
+	tenant tenancyv1alpha1.Tenant
+}
+
+// Tenant starts a Tenant with the given name and an empty spec.
+func Tenant(name string) *TenantWrapper {
+	return &TenantWrapper{tenant: tenancyv1alpha1.Tenant{
+		TypeMeta: metav1.TypeMeta{
+			APIVersion: tenancyv1alpha1.GroupVersion.String(),
+			Kind:       "Tenant",
+		},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+	}}
+}
+
+// Obj returns a deep copy of the Tenant built so far.
+func (w *TenantWrapper) Obj() *tenancyv1alpha1.Tenant {
+	return w.tenant.DeepCopy()
+}
+
+// UID sets metadata.uid, which rendered owner references carry.
+func (w *TenantWrapper) UID(uid string) *TenantWrapper {
+	w.tenant.UID = types.UID(uid)
+	return w
+}
+
+// Owner adds a User owner.
+func (w *TenantWrapper) Owner(name string) *TenantWrapper {
+	w.tenant.Spec.Owners = append(w.tenant.Spec.Owners, User(name))
+	return w
+}
+
+// Group adds a Group owner.
+func (w *TenantWrapper) Group(name string) *TenantWrapper {
+	w.tenant.Spec.Owners = append(w.tenant.Spec.Owners, tenancyv1alpha1.Subject{
+		Kind: tenancyv1alpha1.SubjectGroup, Name: name,
+	})
+	return w
+}
+
+// ServiceAccount adds a ServiceAccount owner (a CI pipeline, typically).
+func (w *TenantWrapper) ServiceAccount(namespace, name string) *TenantWrapper {
+	w.tenant.Spec.Owners = append(w.tenant.Spec.Owners, tenancyv1alpha1.Subject{
+		Kind: tenancyv1alpha1.SubjectServiceAccount, Namespace: namespace, Name: name,
+	})
+	return w
+}
+
+// Member adds a User member.
+func (w *TenantWrapper) Member(name string) *TenantWrapper {
+	w.tenant.Spec.Members = append(w.tenant.Spec.Members, User(name))
+	return w
+}
+
+// Viewer adds a User viewer.
+func (w *TenantWrapper) Viewer(name string) *TenantWrapper {
+	w.tenant.Spec.Viewers = append(w.tenant.Spec.Viewers, User(name))
+	return w
+}
+
+// Hard sets spec.isolation to Hard.
+func (w *TenantWrapper) Hard() *TenantWrapper {
+	w.tenant.Spec.Isolation = tenancyv1alpha1.IsolationHard
+	return w
+}
+
+// Soft sets spec.isolation to Soft.
+func (w *TenantWrapper) Soft() *TenantWrapper {
+	w.tenant.Spec.Isolation = tenancyv1alpha1.IsolationSoft
+	return w
+}
+
+// Max sets namespaces.max.
+func (w *TenantWrapper) Max(n int32) *TenantWrapper {
+	w.tenant.Spec.Namespaces.Max = ptr.To(n)
+	return w
+}
+
+// RequirePrefix sets namespaces.requirePrefix.
+func (w *TenantWrapper) RequirePrefix(require bool) *TenantWrapper {
+	w.tenant.Spec.Namespaces.RequirePrefix = ptr.To(require)
+	return w
+}
+
+// Labels sets namespaces.labels, the labels stamped on every tenant namespace.
+func (w *TenantWrapper) Labels(labels map[string]string) *TenantWrapper {
+	w.tenant.Spec.Namespaces.Labels = copyMap(labels)
+	return w
+}
+
+// Annotations sets namespaces.annotations.
+func (w *TenantWrapper) Annotations(annotations map[string]string) *TenantWrapper {
+	w.tenant.Spec.Namespaces.Annotations = copyMap(annotations)
+	return w
+}
+
+// DeletionPolicy sets namespaces.deletionPolicy.
+func (w *TenantWrapper) DeletionPolicy(p tenancyv1alpha1.DeletionPolicy) *TenantWrapper {
+	w.tenant.Spec.Namespaces.DeletionPolicy = p
+	return w
+}
+
+// SecurityLevel sets pods.securityLevel.
+func (w *TenantWrapper) SecurityLevel(l tenancyv1alpha1.SecurityLevel) *TenantWrapper {
+	w.tenant.Spec.Pods.SecurityLevel = l
+	return w
+}
+
+// NetworkIsolation sets network.isolation.
+func (w *TenantWrapper) NetworkIsolation(i tenancyv1alpha1.NetworkIsolation) *TenantWrapper {
+	w.tenant.Spec.Network.Isolation = i
+	return w
+}
+
+// AllowFromTenant adds another tenant to network.allowFrom.
+func (w *TenantWrapper) AllowFromTenant(name string) *TenantWrapper {
+	w.tenant.Spec.Network.AllowFrom = append(w.tenant.Spec.Network.AllowFrom, tenancyv1alpha1.NetworkPeer{Tenant: name})
+	return w
+}
+
+// AllowFromNamespaces adds a namespace selector to network.allowFrom.
+func (w *TenantWrapper) AllowFromNamespaces(selector *metav1.LabelSelector) *TenantWrapper {
+	w.tenant.Spec.Network.AllowFrom = append(w.tenant.Spec.Network.AllowFrom, tenancyv1alpha1.NetworkPeer{
+		NamespaceSelector: selector.DeepCopy(),
+	})
+	return w
+}
+
+// AllowInternet sets network.egress.allowInternet.
+func (w *TenantWrapper) AllowInternet(allow bool) *TenantWrapper {
+	w.egress().AllowInternet = ptr.To(allow)
+	return w
+}
+
+// DenyCIDRs appends to network.egress.denyCIDRs.
+func (w *TenantWrapper) DenyCIDRs(cidrs ...string) *TenantWrapper {
+	e := w.egress()
+	e.DenyCIDRs = append(e.DenyCIDRs, cidrs...)
+	return w
+}
+
+// AllowCIDRs appends to network.egress.allowCIDRs.
+func (w *TenantWrapper) AllowCIDRs(cidrs ...string) *TenantWrapper {
+	e := w.egress()
+	e.AllowCIDRs = append(e.AllowCIDRs, cidrs...)
+	return w
+}
+
+func (w *TenantWrapper) egress() *tenancyv1alpha1.EgressSpec {
+	if w.tenant.Spec.Network.Egress == nil {
+		w.tenant.Spec.Network.Egress = &tenancyv1alpha1.EgressSpec{}
+	}
+	return w.tenant.Spec.Network.Egress
+}
+
+// User is a User subject, for tests that build subject lists directly.
+func User(name string) tenancyv1alpha1.Subject {
+	return tenancyv1alpha1.Subject{Kind: tenancyv1alpha1.SubjectUser, Name: name}
+}
+
+func copyMap(in map[string]string) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+const timeout = 60 * time.Second
+
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = check(); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s: %v", what, err)
+}
+
+func createTenant(t *testing.T, tn *tenancyv1alpha1.Tenant) {
+	t.Helper()
+	if err := env.Client.Create(context.Background(), tn); err != nil {
+		t.Fatalf("creating tenant %s: %v", tn.Name, err)
+	}
+	t.Cleanup(func() {
+		_ = env.Client.Delete(context.Background(), &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tn.Name}})
+	})
+}
+
+func waitReady(t *testing.T, name string) *tenancyv1alpha1.Tenant {
+	t.Helper()
+	tn := &tenancyv1alpha1.Tenant{}
+	eventually(t, "tenant "+name+" Ready", func() error {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, tn); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(tn.Status.Conditions, tenancyv1alpha1.ConditionReady)
+		if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != tn.Generation {
+			return errorf("Ready is %+v", c)
+		}
+		return nil
+	})
+	return tn
+}
+
+func createNamespaceAs(c client.Client, name string, labels map[string]string) error {
+	return c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}})
+}
+
+// expectDenied fails unless err is a refusal whose message contains every want.
+func expectDenied(t *testing.T, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("expected a denial containing %q, got success", want)
+	}
+	if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) && !apierrors.IsBadRequest(err) {
+		t.Fatalf("expected Forbidden or Invalid, got %v", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Fatalf("denial %q does not contain %q", err.Error(), w)
+		}
+	}
+}
+
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -1,0 +1,355 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+)
+
+var ctx = context.Background()
+
+func TestOwnerSelfServiceNamespaces(t *testing.T) {
+	createTenant(t, testutil.Tenant("acme").Owner("alice").Member("bob").Viewer("vera").Max(2).Obj())
+	createTenant(t, testutil.Tenant("globex").Owner("carol").Obj())
+	waitReady(t, "acme")
+	alice := env.As("alice", "acme-devs")
+
+	for _, name := range []string{"acme-dev", "acme-prod"} {
+		if err := createNamespaceAs(alice, name, nil); err != nil {
+			t.Fatalf("owner creating %s: %v", name, err)
+		}
+	}
+	// The webhook stamped the tenant and its Pod Security level at creation.
+	ns := &corev1.Namespace{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "acme-dev"}, ns); err != nil {
+		t.Fatal(err)
+	}
+	if ns.Labels[tenancyv1alpha1.TenantLabel] != "acme" || ns.Labels["pod-security.kubernetes.io/enforce"] != "baseline" {
+		t.Fatalf("namespace labels = %v, want tenant acme and enforce baseline", ns.Labels)
+	}
+
+	t.Run("the next namespace past max is refused, naming the limit", func(t *testing.T) {
+		expectDenied(t, createNamespaceAs(alice, "acme-third", nil), `tenant "acme"`, "namespaces.max is 2")
+	})
+	t.Run("a name without the tenant prefix is refused", func(t *testing.T) {
+		expectDenied(t, createNamespaceAs(alice, "dev", nil), `must start with "acme-"`, "namespaces.requirePrefix")
+	})
+	t.Run("a namespace labelled for another tenant is refused", func(t *testing.T) {
+		err := createNamespaceAs(alice, "globex-stolen", map[string]string{tenancyv1alpha1.TenantLabel: "globex"})
+		expectDenied(t, err, `not an owner of tenant "globex"`)
+	})
+	t.Run("a member cannot create namespaces", func(t *testing.T) {
+		expectDenied(t, createNamespaceAs(env.As("bob"), "acme-bob", nil), `User "bob" cannot create resource "namespaces"`)
+	})
+	t.Run("RoleBindings follow owners, members and viewers", func(t *testing.T) {
+		for name, role := range map[string]string{render.OwnersBinding: render.OwnerClusterRole, render.MembersBinding: "edit", render.ViewersBinding: "view"} {
+			eventually(t, "RoleBinding "+name, func() error {
+				rb := &rbacv1.RoleBinding{}
+				if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "acme-prod", Name: name}, rb); err != nil {
+					return err
+				}
+				if rb.RoleRef.Name != role {
+					return errorf("roleRef %s, want %s", rb.RoleRef.Name, role)
+				}
+				return nil
+			})
+		}
+		// The member can now deploy; the viewer can read and not write.
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "acme-prod"}}
+		eventually(t, "member may create a ConfigMap", func() error { return env.As("bob").Create(ctx, cm.DeepCopy()) })
+		expectDenied(t, env.As("vera").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "v", Namespace: "acme-prod"}}),
+			`User "vera" cannot create resource "configmaps"`)
+		if err := env.As("vera").Get(ctx, client.ObjectKeyFromObject(cm), &corev1.ConfigMap{}); err != nil {
+			t.Fatalf("viewer reading: %v", err)
+		}
+		// Nobody of acme can read globex's world.
+		expectDenied(t, env.As("bob").List(ctx, &corev1.ConfigMapList{}, client.InNamespace("globex-x")), `cannot list resource "configmaps"`)
+	})
+	t.Run("an owner deletes their own namespace and no other", func(t *testing.T) {
+		if err := createNamespaceAs(env.As("carol"), "globex-web", nil); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "owner RoleBinding in globex-web", func() error {
+			return env.Client.Get(ctx, client.ObjectKey{Namespace: "globex-web", Name: render.OwnersBinding}, &rbacv1.RoleBinding{})
+		})
+		expectDenied(t, alice.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "globex-web"}}),
+			`User "alice" cannot delete resource "namespaces"`)
+		eventually(t, "alice may delete acme-prod", func() error {
+			return alice.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "acme-prod"}})
+		})
+	})
+	t.Run("status lists the namespaces", func(t *testing.T) {
+		eventually(t, "status.namespaces", func() error {
+			tn := &tenancyv1alpha1.Tenant{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: "acme"}, tn); err != nil {
+				return err
+			}
+			if strings.Join(tn.Status.Namespaces, ",") != "acme-dev" || tn.Status.NamespaceCount != 1 {
+				return errorf("status namespaces %v count %d", tn.Status.Namespaces, tn.Status.NamespaceCount)
+			}
+			return nil
+		})
+	})
+}
+
+func TestTenantCannotTouchWhatIsolatesIt(t *testing.T) {
+	createTenant(t, testutil.Tenant("initech").Owner("dave").Hard().Obj())
+	waitReady(t, "initech")
+	dave := env.As("dave")
+	if err := createNamespaceAs(dave, "initech-app", nil); err != nil {
+		t.Fatal(err)
+	}
+	q := &corev1.ResourceQuota{}
+	eventually(t, "ResourceQuota", func() error {
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: "initech-app", Name: render.QuotaName}, q)
+	})
+	t.Run("an owner cannot edit its ResourceQuota", func(t *testing.T) {
+		q.Spec.Hard[corev1.ResourcePods] = resource.MustParse("1000")
+		expectDenied(t, dave.Update(ctx, q), `User "dave" cannot update resource "resourcequotas"`)
+		expectDenied(t, dave.Delete(ctx, q), `User "dave" cannot delete resource "resourcequotas"`)
+	})
+	t.Run("an owner cannot remove the tenant label", func(t *testing.T) {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "initech-app"}}
+		patch := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":null}}}`))
+		expectDenied(t, dave.Patch(ctx, ns, patch), `User "dave" cannot patch resource "namespaces"`)
+	})
+	t.Run("even a non-admin granted namespace patch cannot change tenant or Pod Security labels", func(t *testing.T) {
+		grantNamespacePatch(t, "mallory")
+		mallory := env.As("mallory")
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "initech-app"}}
+		drop := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":null}}}`))
+		expectDenied(t, mallory.Patch(ctx, ns, drop), `tenant "initech"`, "managed by Bulkhead", `put it back to "initech"`)
+		loosen := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`))
+		expectDenied(t, mallory.Patch(ctx, ns, loosen), `tenant "initech"`, "pod-security.kubernetes.io/enforce", "pods.securityLevel")
+		adopt := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":"initech"}}}`))
+		other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "unowned-" + t.Name()[:4]}}
+		other.Name = "unowned-ns"
+		if err := env.Client.Create(ctx, other); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		expectDenied(t, mallory.Patch(ctx, other, adopt), "only a cluster admin can adopt")
+	})
+	t.Run("the API server's PodSecurity admission refuses a privileged pod", func(t *testing.T) {
+		eventually(t, "default service account", func() error {
+			return env.Client.Get(ctx, client.ObjectKey{Namespace: "initech-app", Name: "default"}, &corev1.ServiceAccount{})
+		})
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "priv", Namespace: "initech-app"},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Name: "c", Image: "registry.example/app",
+				SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)},
+			}}},
+		}
+		expectDenied(t, dave.Create(ctx, pod), `violates PodSecurity "restricted:v1.36"`, "privileged")
+	})
+}
+
+func TestDriftIsRepaired(t *testing.T) {
+	createTenant(t, testutil.Tenant("hooli").Owner("gavin").Hard().Obj())
+	waitReady(t, "hooli")
+	if err := createNamespaceAs(env.As("gavin"), "hooli-a", nil); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKey{Namespace: "hooli-a", Name: render.OwnersBinding}
+	eventually(t, "owners RoleBinding", func() error { return env.Client.Get(ctx, key, &rbacv1.RoleBinding{}) })
+	eventually(t, "ingress NetworkPolicy", func() error {
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: "hooli-a", Name: render.IngressPolicy}, &networkingv1.NetworkPolicy{})
+	})
+	if err := env.Client.Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "deleted RoleBinding restored", func() error { return env.Client.Get(ctx, key, &rbacv1.RoleBinding{}) })
+
+	np := &networkingv1.NetworkPolicy{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "hooli-a", Name: render.IngressPolicy}, np); err != nil {
+		t.Fatal(err)
+	}
+	np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}} // allow everything
+	if err := env.Client.Update(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "edited NetworkPolicy restored", func() error {
+		got := &networkingv1.NetworkPolicy{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(np), got); err != nil {
+			return err
+		}
+		if len(got.Spec.Ingress) != 1 || len(got.Spec.Ingress[0].From) == 0 {
+			return errorf("ingress still %+v", got.Spec.Ingress)
+		}
+		return nil
+	})
+
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "hooli-a"}}
+	loosen := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`))
+	if err := env.Client.Patch(ctx, ns, loosen); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Pod Security label restored", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ns), ns); err != nil {
+			return err
+		}
+		if got := ns.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
+			return errorf("enforce is %q", got)
+		}
+		return nil
+	})
+}
+
+func TestDeletionPolicies(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		policy tenancyv1alpha1.DeletionPolicy
+	}{{"retain", tenancyv1alpha1.DeletionRetain}, {"delete", tenancyv1alpha1.DeletionDelete}} {
+		t.Run(string(tc.policy), func(t *testing.T) {
+			tenant := "del-" + tc.name
+			owner := "owner-" + tc.name
+			createTenant(t, testutil.Tenant(tenant).Owner(owner).Hard().DeletionPolicy(tc.policy).Obj())
+			ns := tenant + "-x"
+			waitReady(t, tenant)
+			if err := createNamespaceAs(env.As(owner), ns, nil); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "objects rendered in "+ns, func() error {
+				return env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.QuotaName}, &corev1.ResourceQuota{})
+			})
+			if err := env.Client.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tenant}}); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "tenant gone", func() error {
+				err := env.Client.Get(ctx, client.ObjectKey{Name: tenant}, &tenancyv1alpha1.Tenant{})
+				if apierrors.IsNotFound(err) {
+					return nil
+				}
+				return errorf("tenant still there: %v", err)
+			})
+			// Nothing of Bulkhead is left behind, in any namespace or cluster-wide.
+			sel := client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant, tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
+			for _, list := range []client.ObjectList{&rbacv1.RoleBindingList{}, &rbacv1.ClusterRoleBindingList{}, &corev1.ResourceQuotaList{}, &corev1.LimitRangeList{}, &networkingv1.NetworkPolicyList{}} {
+				if err := env.Client.List(ctx, list, sel); err != nil {
+					t.Fatal(err)
+				}
+				if n := len(mustItems(t, list)); n != 0 {
+					t.Errorf("%T: %d objects left behind", list, n)
+				}
+			}
+			got := &corev1.Namespace{}
+			if tc.policy == tenancyv1alpha1.DeletionRetain {
+				if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
+					t.Fatalf("retained namespace: %v", err)
+				}
+				for k := range got.Labels {
+					if k == tenancyv1alpha1.TenantLabel || strings.HasPrefix(k, "pod-security.kubernetes.io/") {
+						t.Errorf("released namespace still has label %s", k)
+					}
+				}
+				return
+			}
+			eventually(t, "namespace deleted", func() error {
+				err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got)
+				if apierrors.IsNotFound(err) {
+					return nil
+				}
+				return errorf("namespace still there (phase %s): %v", got.Status.Phase, err)
+			})
+		})
+	}
+}
+
+func TestMalformedTenantsAreRefusedWithFieldPaths(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		obj  *tenancyv1alpha1.Tenant
+		want []string
+	}{
+		{"no owners", testutil.Tenant("bad-a").Obj(), []string{"spec.owners"}},
+		{"service account without namespace", func() *tenancyv1alpha1.Tenant {
+			tn := testutil.Tenant("bad-b").Obj()
+			tn.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectServiceAccount, Name: "ci"}}
+			return tn
+		}(), []string{"spec.owners[0]", "a ServiceAccount subject needs a namespace"}},
+		{"name too long", testutil.Tenant(strings.Repeat("a", 41)).Owner("x").Obj(), []string{"tenant name must be a DNS label of at most 40 characters"}},
+		{"bad CIDR", testutil.Tenant("bad-c").Owner("x").DenyCIDRs("10.0.0.0/33").Obj(), []string{"spec.network.egress.denyCIDRs", "must be a CIDR"}},
+		{"negative max", testutil.Tenant("bad-d").Owner("x").Max(-1).Obj(), []string{"spec.namespaces.max"}},
+		{"unknown isolation", func() *tenancyv1alpha1.Tenant {
+			tn := testutil.Tenant("bad-f").Owner("x").Obj()
+			tn.Spec.Isolation = "Medium"
+			return tn
+		}(), []string{"spec.isolation", `"Soft", "Hard"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := env.Client.Create(ctx, tc.obj)
+			if err == nil {
+				_ = env.Client.Delete(ctx, tc.obj)
+				t.Fatal("malformed tenant was accepted")
+			}
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("want Invalid, got %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err.Error(), w)
+				}
+			}
+		})
+	}
+}
+
+func grantNamespacePatch(t *testing.T, user string) {
+	t.Helper()
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "test-namespace-patcher"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "patch", "update"}}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "test-namespace-patcher-" + user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: user}},
+	}
+	for _, o := range []client.Object{role, binding} {
+		if err := env.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, user+" may patch namespaces", func() error {
+		return env.As(user).Get(ctx, client.ObjectKey{Name: "default"}, &corev1.Namespace{})
+	})
+}
+
+func mustItems(t *testing.T, list client.ObjectList) []any {
+	t.Helper()
+	switch l := list.(type) {
+	case *rbacv1.RoleBindingList:
+		return anySlice(l.Items)
+	case *rbacv1.ClusterRoleBindingList:
+		return anySlice(l.Items)
+	case *corev1.ResourceQuotaList:
+		return anySlice(l.Items)
+	case *corev1.LimitRangeList:
+		return anySlice(l.Items)
+	case *networkingv1.NetworkPolicyList:
+		return anySlice(l.Items)
+	}
+	t.Fatalf("unexpected list %T", list)
+	return nil
+}
+
+func anySlice[T any](in []T) []any {
+	out := make([]any, len(in))
+	for i := range in {
+		out[i] = in[i]
+	}
+	return out
+}
