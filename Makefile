@@ -63,7 +63,3 @@ demo: k8s build ## Start a dev cluster, run Bulkhead on it, and show tenants bei
 .PHONY: demo-down
 demo-down: ## Stop the dev cluster started by make demo.
 	go run ./hack/demo down
-
-.PHONY: bench
-bench: k8s build ## Print convergence figures (N tenants, two namespaces each) on a dev cluster.
-	go run ./bench/convergence

@@ -77,5 +77,4 @@ func expectDenied(t *testing.T, err error, want ...string) {
 	}
 }
 
-
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

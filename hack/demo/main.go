@@ -1,0 +1,275 @@
+// Command demo starts a dev cluster with three kwok nodes, runs
+// bulkhead-manager on it, creates two tenants and shows, call by call, what
+// each identity may and may not do. `demo down` stops it all.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/setup"
+)
+
+const dir = ".dev"
+
+func main() {
+	var err error
+	switch {
+	case len(os.Args) == 2 && os.Args[1] == "up":
+		err = up(context.Background(), os.Stdout)
+	case len(os.Args) == 2 && os.Args[1] == "down":
+		err = down(os.Stdout)
+	default:
+		err = errors.New("usage: demo up|down")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func down(out io.Writer) error {
+	stopped, err := devcluster.StopDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(stopped) == 0 {
+		fmt.Fprintln(out, "Nothing was running.")
+		return nil
+	}
+	fmt.Fprintf(out, "Stopped %s.\n", strings.Join(stopped, ", "))
+	return os.RemoveAll(dir)
+}
+
+func up(ctx context.Context, out io.Writer) error {
+	if err := down(io.Discard); err != nil {
+		return err
+	}
+	start := time.Now()
+	fmt.Fprintln(out, "Starting the dev cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok with 3 nodes)...")
+	cluster, err := devcluster.Start(ctx, devcluster.Full(dir, 3))
+	if err != nil {
+		return err
+	}
+	if _, err := envtest.InstallCRDs(cluster.Config, envtest.CRDInstallOptions{Paths: []string{"config/crd/bases"}, ErrorIfPathMissing: true}); err != nil {
+		return fmt.Errorf("installing the Tenant CRD: %w", err)
+	}
+	admin, err := client.New(cluster.Config, client.Options{Scheme: setup.Scheme()})
+	if err != nil {
+		return err
+	}
+	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-system"}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	if err := startManager(cluster); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(out, "Creating tenants acme (Soft; owner alice, member bob) and globex (Hard; owner carol)...")
+	acme := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}, Spec: tenancyv1alpha1.TenantSpec{
+		Isolation: tenancyv1alpha1.IsolationSoft,
+		Owners:    []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "alice"}},
+		Members:   []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "bob"}},
+	}}
+	globex := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "globex"}, Spec: tenancyv1alpha1.TenantSpec{
+		Isolation: tenancyv1alpha1.IsolationHard,
+		Owners:    []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "carol"}},
+	}}
+	for _, t := range []*tenancyv1alpha1.Tenant{acme, globex} {
+		if err := admin.Create(ctx, t); err != nil {
+			return fmt.Errorf("creating tenant %s: %w", t.Name, err)
+		}
+	}
+	for _, name := range []string{"acme", "globex"} {
+		if err := waitReady(ctx, admin, name); err != nil {
+			return err
+		}
+	}
+
+	as := func(user string) client.Client {
+		c, err := client.New(cluster.Impersonate(user), client.Options{Scheme: setup.Scheme()})
+		if err != nil {
+			panic(err)
+		}
+		return c
+	}
+	alice, bob, carol := as("alice"), as("bob"), as("carol")
+	ns := func(name string, labels map[string]string) *corev1.Namespace {
+		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+	}
+	var rows []row
+	try := func(who, what string, call func() error) error {
+		err := call()
+		rows = append(rows, row{who, what, err})
+		return err
+	}
+	if err := try("alice (acme owner)", "kubectl create namespace acme-dev", func() error { return alice.Create(ctx, ns("acme-dev", nil)) }); err != nil {
+		return err
+	}
+	if err := try("carol (globex owner)", "kubectl create namespace globex-prod", func() error { return carol.Create(ctx, ns("globex-prod", nil)) }); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, admin, "globex-prod", render.QuotaName, &corev1.ResourceQuota{}); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, admin, "acme-dev", render.MembersBinding, nil); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, admin, "globex-prod", "default", &corev1.ServiceAccount{}); err != nil {
+		return err
+	}
+	_ = try("alice (acme owner)", "create namespace dev (no acme- prefix)", func() error { return alice.Create(ctx, ns("dev", nil)) })
+	_ = try("alice (acme owner)", "create namespace labelled for globex", func() error {
+		return alice.Create(ctx, ns("globex-mine", map[string]string{tenancyv1alpha1.TenantLabel: "globex"}))
+	})
+	_ = try("bob (acme member)", "create namespace acme-bob", func() error { return bob.Create(ctx, ns("acme-bob", nil)) })
+	_ = try("bob (acme member)", "create ConfigMap in acme-dev", func() error {
+		return bob.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "acme-dev"}})
+	})
+	_ = try("bob (acme member)", "list Secrets in globex-prod", func() error {
+		return bob.List(ctx, &corev1.SecretList{}, client.InNamespace("globex-prod"))
+	})
+	_ = try("alice (acme owner)", "delete namespace globex-prod", func() error { return alice.Delete(ctx, ns("globex-prod", nil)) })
+	_ = try("carol (globex owner)", "raise pods in her ResourceQuota", func() error {
+		q := &corev1.ResourceQuota{}
+		if err := carol.Get(ctx, client.ObjectKey{Namespace: "globex-prod", Name: render.QuotaName}, q); err != nil {
+			return err
+		}
+		q.Spec.Hard[corev1.ResourcePods] = resource.MustParse("1000")
+		return carol.Update(ctx, q)
+	})
+	_ = try("carol (globex owner)", "run a privileged pod in globex-prod", func() error {
+		return carol.Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "root", Namespace: "globex-prod"},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.example/app",
+				SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)}}}},
+		})
+	})
+	_ = try("carol (globex owner)", "remove the tenant label from globex-prod", func() error {
+		return carol.Patch(ctx, ns("globex-prod", nil), client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":null}}}`)))
+	})
+
+	fmt.Fprintln(out)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "WHO\tTRIED\tRESULT\tWHY")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.who, r.what, r.result(), r.why())
+	}
+	_ = w.Flush()
+	fmt.Fprintf(out, "\nThe dev cluster is running (ready in %s). Try:\n", time.Since(start).Round(time.Second))
+	fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PATH\n", cluster.Kubeconfig, os.Getenv("BULKHEAD_K8S_BIN"))
+	fmt.Fprintln(out, "  kubectl get tenants")
+	fmt.Fprintln(out, "  kubectl --as alice create namespace acme-web")
+	fmt.Fprintln(out, "Logs are in .dev/logs. Stop everything with: make demo-down")
+	return nil
+}
+
+type row struct {
+	who, what string
+	err       error
+}
+
+func (r row) result() string {
+	if r.err == nil {
+		return "allowed"
+	}
+	return "DENIED"
+}
+
+func (r row) why() string {
+	if r.err == nil {
+		return ""
+	}
+	msg := r.err.Error()
+	if i := strings.Index(msg, "denied the request: "); i >= 0 {
+		msg = msg[i+len("denied the request: "):]
+	}
+	if len(msg) > 110 {
+		msg = msg[:107] + "..."
+	}
+	return msg
+}
+
+func startManager(cluster *devcluster.Cluster) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "logs", "bulkhead-manager.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	cmd := exec.Command("bin/bulkhead-manager",
+		"--kubeconfig", cluster.Kubeconfig,
+		"--webhook-url", "https://localhost:"+strconv.Itoa(port),
+		"--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
+		"--cert-dir", filepath.Join(dir, "webhook-certs"),
+		"--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "0",
+		"--development")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting bin/bulkhead-manager (run make build): %w", err)
+	}
+	return devcluster.AddPID(dir, "bulkhead-manager", cmd.Process.Pid)
+}
+
+func waitReady(ctx context.Context, c client.Client, name string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	t := &tenancyv1alpha1.Tenant{}
+	for time.Now().Before(deadline) {
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, t); err == nil && meta.IsStatusConditionTrue(t.Status.Conditions, tenancyv1alpha1.ConditionReady) {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("tenant %s not Ready after 60s; see .dev/logs/bulkhead-manager.log", name)
+}
+
+func waitFor(ctx context.Context, c client.Client, namespace, name string, obj client.Object) error {
+	if obj == nil {
+		obj = &rbacv1.RoleBinding{}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); err == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("%s/%s did not appear in 60s; see .dev/logs", namespace, name)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
