@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -215,7 +214,7 @@ func (r row) why() string {
 }
 
 func startManager(cluster *devcluster.Cluster) error {
-	port, err := freePort()
+	port, err := devcluster.FreePort()
 	if err != nil {
 		return err
 	}
@@ -263,13 +262,4 @@ func waitFor(ctx context.Context, c client.Client, namespace, name string, obj c
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("%s/%s did not appear in 60s; see .dev/logs", namespace, name)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

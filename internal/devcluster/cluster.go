@@ -19,6 +19,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/bulkhead-dev/bulkhead/internal/pki"
 )
 
 // Node is a kwok-simulated node: the scheduler places pods on it and kwok
@@ -127,15 +129,21 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 	dir, pkiDir, logs := o.Dir, filepath.Join(o.Dir, "pki"), filepath.Join(o.Dir, "logs")
 	bin := func(n string) string { return filepath.Join(o.BinDir, n) }
 
-	ca, err := newPKI()
+	now := time.Now()
+	ca, err := pki.NewCA("bulkhead-devcluster-ca", now, 10*365*24*time.Hour)
 	if err != nil {
 		return err
 	}
-	servingCert, servingKey, err := ca.issue("kube-apiserver", nil, []string{"127.0.0.1", "localhost", "kubernetes.default.svc"})
+	servingCert, servingKey, err := ca.Issue(pki.Leaf{
+		CommonName: "kube-apiserver", Hosts: []string{"127.0.0.1", "localhost", "kubernetes.default.svc"}, Lifetime: 365 * 24 * time.Hour,
+	}, now)
 	if err != nil {
 		return err
 	}
-	adminCert, adminKey, err := ca.issue("bulkhead-admin", []string{"system:masters"}, nil)
+	// system:masters may impersonate: tests and the demo act as tenant users.
+	adminCert, adminKey, err := ca.Issue(pki.Leaf{
+		CommonName: "bulkhead-admin", Organizations: []string{"system:masters"}, Lifetime: 365 * 24 * time.Hour,
+	}, now)
 	if err != nil {
 		return err
 	}
@@ -145,7 +153,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 	}
 	p := func(n string) string { return filepath.Join(pkiDir, n) }
 	if err := writeFiles(map[string][]byte{
-		p("ca.crt"): ca.caPEM, p("apiserver.crt"): servingCert, p("apiserver.key"): servingKey,
+		p("ca.crt"): ca.CertPEM, p("apiserver.crt"): servingCert, p("apiserver.key"): servingKey,
 		p("admin.crt"): adminCert, p("admin.key"): adminKey,
 		p("encryption.yaml"):   encryptionConfig(),
 		p("audit-policy.yaml"): []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"),
@@ -153,11 +161,11 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		return err
 	}
 
-	etcdPort, err := freePort()
+	etcdPort, err := FreePort()
 	if err != nil {
 		return err
 	}
-	peerPort, err := freePort()
+	peerPort, err := FreePort()
 	if err != nil {
 		return err
 	}
@@ -178,7 +186,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 
 	port := o.APIServerPort
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = FreePort(); err != nil {
 			return err
 		}
 	} else if err := checkPortFree(port); err != nil {
@@ -213,12 +221,12 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 	c.Config = &rest.Config{
 		Host: host,
 		TLSClientConfig: rest.TLSClientConfig{
-			CAData: ca.caPEM, CertData: adminCert, KeyData: adminKey,
+			CAData: ca.CertPEM, CertData: adminCert, KeyData: adminKey,
 		},
 		QPS: 200, Burst: 400,
 	}
 	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := writeKubeconfig(c.Kubeconfig, host, ca.caPEM, adminCert, adminKey); err != nil {
+	if err := writeKubeconfig(c.Kubeconfig, host, ca.CertPEM, adminCert, adminKey); err != nil {
 		return err
 	}
 	if err := c.waitReady(ctx, apiserver); err != nil {
@@ -226,7 +234,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 	}
 
 	if o.ControllerManager {
-		kcmPort, err := freePort()
+		kcmPort, err := FreePort()
 		if err != nil {
 			return err
 		}
@@ -248,7 +256,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		c.procs = append(c.procs, kcm)
 	}
 	if o.Scheduler {
-		schedPort, err := freePort()
+		schedPort, err := FreePort()
 		if err != nil {
 			return err
 		}
@@ -264,7 +272,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		c.procs = append(c.procs, sched)
 	}
 	if len(o.Nodes) > 0 {
-		kwokPort, err := freePort()
+		kwokPort, err := FreePort()
 		if err != nil {
 			return err
 		}

@@ -85,7 +85,7 @@ func TestStartFailsClearlyWhenPortTaken(t *testing.T) {
 	if os.Getenv("BULKHEAD_K8S_BIN") == "" {
 		t.Skip("BULKHEAD_K8S_BIN not set; run through make")
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

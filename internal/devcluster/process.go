@@ -94,8 +94,9 @@ func killGroup(pid int, timeout time.Duration, done <-chan struct{}) {
 	}
 }
 
-// freePort asks the kernel for an unused loopback port.
-func freePort() (int, error) {
+// FreePort asks the kernel for an unused loopback port. Another process may
+// take it before the caller listens; callers fail clearly when that happens.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port: %w", err)

@@ -53,3 +53,21 @@ func IsPodSecurityLabel(key string) bool {
 func NamespacePrefix(tenant string) string {
 	return fmt.Sprintf("%s-", tenant)
 }
+
+// ReleasePatch is the JSON merge patch that releases a namespace from its
+// tenant: it drops the tenant label, the locked annotations, and every other
+// label Bulkhead stamped that still has the stamped value (a label the admin
+// has since set to another value is theirs and stays).
+func ReleasePatch(current map[string]string, stamped NamespaceMetadata) map[string]any {
+	labels := map[string]any{tenancyv1alpha1.TenantLabel: nil}
+	for k, v := range stamped.Labels {
+		if current[k] == v {
+			labels[k] = nil
+		}
+	}
+	annotations := map[string]any{}
+	for k := range stamped.Annotations {
+		annotations[k] = nil
+	}
+	return map[string]any{"metadata": map[string]any{"labels": labels, "annotations": annotations}}
+}

@@ -175,3 +175,38 @@ func TestNamespacePrefix(t *testing.T) {
 		t.Errorf("NamespacePrefix() mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestReleasePatch(t *testing.T) {
+	s := DefaultSettings()
+	tn := testutil.Tenant("acme").Owner("alice").
+		Labels(map[string]string{"cost": "1"}).Annotations(map[string]string{"team": "a"}).Obj()
+	stamped := Namespace(tn, s)
+	current := map[string]string{
+		"tenancy.bulkhead.dev/tenant":                "acme",
+		"pod-security.kubernetes.io/enforce":         "baseline",
+		"pod-security.kubernetes.io/enforce-version": "v1.36",
+		"pod-security.kubernetes.io/audit":           "baseline",
+		"pod-security.kubernetes.io/audit-version":   "v1.36",
+		// An admin has since chosen another warn level: that label is theirs.
+		"pod-security.kubernetes.io/warn":         "restricted",
+		"pod-security.kubernetes.io/warn-version": "v1.36",
+		"cost":                        "1",
+		"kubernetes.io/metadata.name": "acme-dev",
+		"app":                         "web",
+	}
+	want := map[string]any{"metadata": map[string]any{
+		"labels": map[string]any{
+			"tenancy.bulkhead.dev/tenant":                nil,
+			"pod-security.kubernetes.io/enforce":         nil,
+			"pod-security.kubernetes.io/enforce-version": nil,
+			"pod-security.kubernetes.io/audit":           nil,
+			"pod-security.kubernetes.io/audit-version":   nil,
+			"pod-security.kubernetes.io/warn-version":    nil,
+			"cost": nil,
+		},
+		"annotations": map[string]any{"team": nil},
+	}}
+	if diff := cmp.Diff(want, ReleasePatch(current, stamped)); diff != "" {
+		t.Errorf("ReleasePatch (-want +got):\n%s", diff)
+	}
+}

@@ -82,7 +82,7 @@ func startOn(ctx context.Context, cluster *devcluster.Cluster) (*Env, error) {
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := devcluster.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +137,3 @@ func (e *Env) As(user string, groups ...string) client.Client {
 
 // Config is the admin rest config.
 func (e *Env) Config() *rest.Config { return e.Cluster.Config }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}

@@ -61,53 +61,57 @@ func namespaceSelector(s render.Settings) *metav1.LabelSelector {
 	}}}
 }
 
-// Configurations renders the webhook configurations: a mutating webhook that
-// assigns new namespaces to their tenant, and a validating webhook that
-// guards the tenant and Pod Security labels of existing ones.
-func Configurations(e Endpoint, caBundle []byte, s render.Settings) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
-	labels := map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
-	rule := func(op admissionregistrationv1.OperationType) []admissionregistrationv1.RuleWithOperations {
-		return []admissionregistrationv1.RuleWithOperations{{
+// namespaceWebhook is the scope every Bulkhead namespace webhook shares:
+// namespaces only, never system namespaces, admins or the control plane, a
+// short timeout, and failing closed (see package namespace for why).
+func namespaceWebhook(e Endpoint, path string, op admissionregistrationv1.OperationType, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
+	return admissionregistrationv1.ValidatingWebhook{
+		Name:         "namespaces.tenancy.bulkhead.dev",
+		ClientConfig: e.clientConfig(path, caBundle),
+		Rules: []admissionregistrationv1.RuleWithOperations{{
 			Operations: []admissionregistrationv1.OperationType{op},
 			Rule: admissionregistrationv1.Rule{
 				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"namespaces"},
 				Scope: ptr.To(admissionregistrationv1.ClusterScope),
 			},
-		}}
+		}},
+		FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector:       namespaceSelector(s),
+		MatchConditions:         matchConditions(s),
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		TimeoutSeconds:          ptr.To[int32](5),
+		AdmissionReviewVersions: []string{"v1"},
 	}
-	none := ptr.To(admissionregistrationv1.SideEffectClassNone)
+}
+
+// asMutating converts a webhook's shared fields to a mutating webhook.
+func asMutating(v admissionregistrationv1.ValidatingWebhook) admissionregistrationv1.MutatingWebhook {
+	return admissionregistrationv1.MutatingWebhook{
+		Name: v.Name, ClientConfig: v.ClientConfig, Rules: v.Rules,
+		FailurePolicy: v.FailurePolicy, MatchPolicy: v.MatchPolicy,
+		NamespaceSelector: v.NamespaceSelector, ObjectSelector: v.ObjectSelector, MatchConditions: v.MatchConditions,
+		SideEffects: v.SideEffects, TimeoutSeconds: v.TimeoutSeconds, AdmissionReviewVersions: v.AdmissionReviewVersions,
+		// Another mutating webhook could drop the tenant label after ours ran;
+		// being called again puts it back.
+		ReinvocationPolicy: ptr.To(admissionregistrationv1.IfNeededReinvocationPolicy),
+	}
+}
+
+// Configurations renders the webhook configurations: a mutating webhook that
+// assigns new namespaces to their tenant, and a validating webhook that
+// guards the tenant and Pod Security labels of existing ones.
+func Configurations(e Endpoint, caBundle []byte, s render.Settings) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
+	meta := metav1.ObjectMeta{Name: ConfigurationName, Labels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}}
 	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
-		ObjectMeta: metav1.ObjectMeta{Name: ConfigurationName, Labels: labels},
-		Webhooks: []admissionregistrationv1.MutatingWebhook{{
-			Name:                    "namespaces.tenancy.bulkhead.dev",
-			ClientConfig:            e.clientConfig(namespace.MutatePath, caBundle),
-			Rules:                   rule(admissionregistrationv1.Create),
-			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
-			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
-			NamespaceSelector:       namespaceSelector(s),
-			MatchConditions:         matchConditions(s),
-			SideEffects:             none,
-			TimeoutSeconds:          ptr.To[int32](5),
-			AdmissionReviewVersions: []string{"v1"},
-			ReinvocationPolicy:      ptr.To(admissionregistrationv1.IfNeededReinvocationPolicy),
-		}},
+		ObjectMeta: *meta.DeepCopy(),
+		Webhooks:   []admissionregistrationv1.MutatingWebhook{asMutating(namespaceWebhook(e, namespace.MutatePath, admissionregistrationv1.Create, caBundle, s))},
 	}
 	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
-		ObjectMeta: metav1.ObjectMeta{Name: ConfigurationName, Labels: labels},
-		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-			Name:                    "namespaces.tenancy.bulkhead.dev",
-			ClientConfig:            e.clientConfig(namespace.ValidatePath, caBundle),
-			Rules:                   rule(admissionregistrationv1.Update),
-			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
-			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
-			NamespaceSelector:       namespaceSelector(s),
-			MatchConditions:         matchConditions(s),
-			SideEffects:             none,
-			TimeoutSeconds:          ptr.To[int32](5),
-			AdmissionReviewVersions: []string{"v1"},
-		}},
+		ObjectMeta: meta,
+		Webhooks:   []admissionregistrationv1.ValidatingWebhook{namespaceWebhook(e, namespace.ValidatePath, admissionregistrationv1.Update, caBundle, s)},
 	}
 	return mutating, validating
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -135,8 +136,7 @@ func TestTenantCannotTouchWhatIsolatesIt(t *testing.T) {
 		loosen := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`))
 		expectDenied(t, mallory.Patch(ctx, ns, loosen), `tenant "initech"`, "pod-security.kubernetes.io/enforce", "pods.securityLevel")
 		adopt := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":"initech"}}}`))
-		other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "unowned-" + t.Name()[:4]}}
-		other.Name = "unowned-ns"
+		other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "unowned-ns"}}
 		if err := env.Client.Create(ctx, other); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
@@ -222,9 +222,21 @@ func TestDeletionPolicies(t *testing.T) {
 			if err := createNamespaceAs(env.As(owner), ns, nil); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "objects rendered in "+ns, func() error {
-				return env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.QuotaName}, &corev1.ResourceQuota{})
-			})
+			// Every kind is there before deletion, so that "nothing left
+			// behind" below cannot pass for want of objects.
+			sel := client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant, tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
+			kinds := []client.ObjectList{&rbacv1.RoleBindingList{}, &rbacv1.ClusterRoleBindingList{}, &corev1.ResourceQuotaList{}, &corev1.LimitRangeList{}, &networkingv1.NetworkPolicyList{}}
+			for _, list := range kinds {
+				eventually(t, fmt.Sprintf("%T rendered for %s", list, tenant), func() error {
+					if err := env.Client.List(ctx, list, sel); err != nil {
+						return err
+					}
+					if len(mustItems(t, list)) == 0 {
+						return errorf("none yet")
+					}
+					return nil
+				})
+			}
 			if err := env.Client.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tenant}}); err != nil {
 				t.Fatal(err)
 			}
@@ -236,8 +248,7 @@ func TestDeletionPolicies(t *testing.T) {
 				return errorf("tenant still there: %v", err)
 			})
 			// Nothing of Bulkhead is left behind, in any namespace or cluster-wide.
-			sel := client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant, tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
-			for _, list := range []client.ObjectList{&rbacv1.RoleBindingList{}, &rbacv1.ClusterRoleBindingList{}, &corev1.ResourceQuotaList{}, &corev1.LimitRangeList{}, &networkingv1.NetworkPolicyList{}} {
+			for _, list := range kinds {
 				if err := env.Client.List(ctx, list, sel); err != nil {
 					t.Fatal(err)
 				}

@@ -167,21 +167,10 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) er
 	return nil
 }
 
-// release removes the labels and annotations Bulkhead stamped, whoever wrote
-// them (the webhook writes them on behalf of the creating owner), so that
-// nothing of the tenant is left on the namespace.
+// release removes what Bulkhead stamped on a namespace, whoever wrote it (the
+// webhook writes it on behalf of the creating owner).
 func (r *Reconciler) release(ctx context.Context, ns *corev1.Namespace, want render.NamespaceMetadata) error {
-	labels := map[string]any{}
-	for k, v := range want.Labels {
-		if ns.Labels[k] == v || k == tenancyv1alpha1.TenantLabel {
-			labels[k] = nil
-		}
-	}
-	annotations := map[string]any{}
-	for k := range want.Annotations {
-		annotations[k] = nil
-	}
-	body, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels, "annotations": annotations}})
+	body, err := json.Marshal(render.ReleasePatch(ns.Labels, want))
 	if err != nil {
 		return err
 	}

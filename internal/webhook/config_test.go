@@ -1,0 +1,93 @@
+package webhook
+
+import (
+	"testing"
+
+	"github.com/google/cel-go/cel"
+
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+)
+
+// TestMatchConditionsKeepAdminsAndControlPlaneAway evaluates the webhook's
+// matchConditions, as the API server would, for the identities that must
+// never wait on Bulkhead and for those that must always be checked.
+func TestMatchConditionsKeepAdminsAndControlPlaneAway(t *testing.T) {
+	s := render.DefaultSettings()
+	env, err := cel.NewEnv(cel.Variable("request", cel.DynType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var programs []cel.Program
+	for _, mc := range matchConditions(s) {
+		ast, iss := env.Compile(mc.Expression)
+		if iss.Err() != nil {
+			t.Fatalf("condition %s does not compile: %v", mc.Name, iss.Err())
+		}
+		prg, err := env.Program(ast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		programs = append(programs, prg)
+	}
+	sent := func(user string, groups ...string) bool {
+		anyGroups := make([]any, len(groups))
+		for i, g := range groups {
+			anyGroups[i] = g
+		}
+		req := map[string]any{"userInfo": map[string]any{"username": user, "groups": anyGroups}}
+		for _, p := range programs {
+			out, _, err := p.Eval(map[string]any{"request": req})
+			if err != nil {
+				t.Fatalf("evaluating for %s: %v", user, err)
+			}
+			if out.Value() != true {
+				return false
+			}
+		}
+		return true
+	}
+	for _, tc := range []struct {
+		user   string
+		groups []string
+		want   bool
+	}{
+		{"alice", []string{"system:authenticated"}, true},
+		{"system:serviceaccount:acme-ci:deployer", []string{"system:serviceaccounts"}, true},
+		{"root", []string{"system:masters", "system:authenticated"}, false},
+		{"system:kube-controller-manager", nil, false},
+		{"system:serviceaccount:kube-system:namespace-controller", nil, false},
+		{"system:serviceaccount:bulkhead-system:bulkhead-manager", nil, false},
+	} {
+		if got := sent(tc.user, tc.groups...); got != tc.want {
+			t.Errorf("%s %v: sent to webhook = %v, want %v", tc.user, tc.groups, got, tc.want)
+		}
+	}
+}
+
+func TestConfigurationsShareScope(t *testing.T) {
+	s := render.DefaultSettings()
+	m, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), s)
+	mw, vw := m.Webhooks[0], v.Webhooks[0]
+	if *mw.ClientConfig.URL != "https://localhost:9443/namespaces/mutate" || *vw.ClientConfig.URL != "https://localhost:9443/namespaces/validate" {
+		t.Errorf("URLs = %s, %s", *mw.ClientConfig.URL, *vw.ClientConfig.URL)
+	}
+	if string(mw.ClientConfig.CABundle) != "ca" || string(vw.ClientConfig.CABundle) != "ca" {
+		t.Error("CA bundle not injected")
+	}
+	if mw.Rules[0].Operations[0] != "CREATE" || vw.Rules[0].Operations[0] != "UPDATE" {
+		t.Errorf("operations = %v, %v", mw.Rules[0].Operations, vw.Rules[0].Operations)
+	}
+	for _, sys := range s.SystemNamespaces {
+		found := false
+		for _, v := range mw.NamespaceSelector.MatchExpressions[0].Values {
+			found = found || v == sys
+		}
+		if !found {
+			t.Errorf("system namespace %s is not excluded", sys)
+		}
+	}
+	svc, _ := Configurations(Endpoint{ServiceNamespace: "bulkhead-system", ServiceName: "bulkhead-webhook", ServicePort: 443}, nil, s)
+	if ref := svc.Webhooks[0].ClientConfig.Service; ref == nil || ref.Name != "bulkhead-webhook" || *ref.Path != "/namespaces/mutate" {
+		t.Errorf("service reference = %+v", ref)
+	}
+}
