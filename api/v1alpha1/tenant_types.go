@@ -356,6 +356,10 @@ type TenantStatus struct {
 	// NamespaceCount is len(namespaces), for printing.
 	// +optional
 	NamespaceCount int32 `json:"namespaceCount,omitempty"`
+	// NamespaceMax is the effective namespaces.max (the profile default when
+	// the spec leaves it unset), for printing beside the count.
+	// +optional
+	NamespaceMax int32 `json:"namespaceMax,omitempty"`
 	// Usage is the tenant's aggregated use of quota.tenant.hard.
 	// +optional
 	Usage corev1.ResourceList `json:"usage,omitempty"`
@@ -373,7 +377,7 @@ type TenantStatus struct {
 // +kubebuilder:resource:scope=Cluster,shortName=tn
 // +kubebuilder:printcolumn:name="Isolation",type=string,JSONPath=`.spec.isolation`
 // +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespaceCount`
-// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.namespaces.max`
+// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.status.namespaceMax`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

@@ -17,8 +17,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -126,6 +126,13 @@ func up(ctx context.Context, out io.Writer) error {
 		rows = append(rows, row{who, what, err})
 		return err
 	}
+	// RBAC is eventually consistent: wait until the API server's authorizer
+	// knows the bindings Bulkhead wrote before trying what they allow.
+	for _, who := range []client.Client{alice, carol} {
+		if err := waitAllowed(ctx, who, "create", "namespaces", ""); err != nil {
+			return err
+		}
+	}
 	if err := try("alice (acme owner)", "kubectl create namespace acme-dev", func() error { return alice.Create(ctx, ns("acme-dev", nil)) }); err != nil {
 		return err
 	}
@@ -135,7 +142,7 @@ func up(ctx context.Context, out io.Writer) error {
 	if err := waitFor(ctx, admin, "globex-prod", render.QuotaName, &corev1.ResourceQuota{}); err != nil {
 		return err
 	}
-	if err := waitFor(ctx, admin, "acme-dev", render.MembersBinding, nil); err != nil {
+	if err := waitAllowed(ctx, bob, "create", "configmaps", "acme-dev"); err != nil {
 		return err
 	}
 	if err := waitFor(ctx, admin, "globex-prod", "default", &corev1.ServiceAccount{}); err != nil {
@@ -251,9 +258,6 @@ func waitReady(ctx context.Context, c client.Client, name string) error {
 }
 
 func waitFor(ctx context.Context, c client.Client, namespace, name string, obj client.Object) error {
-	if obj == nil {
-		obj = &rbacv1.RoleBinding{}
-	}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); err == nil {
@@ -262,4 +266,19 @@ func waitFor(ctx context.Context, c client.Client, namespace, name string, obj c
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("%s/%s did not appear in 60s; see .dev/logs", namespace, name)
+}
+
+// waitAllowed waits until c's identity may do verb on resource in namespace.
+func waitAllowed(ctx context.Context, c client.Client, verb, resource, namespace string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Resource: resource, Namespace: namespace},
+		}}
+		if err := c.Create(ctx, review); err == nil && review.Status.Allowed {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("%s %s was still not allowed after 60s; see .dev/logs/bulkhead-manager.log", verb, resource)
 }

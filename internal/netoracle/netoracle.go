@@ -1,6 +1,7 @@
 package netoracle
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -348,4 +349,38 @@ func guard[T any](f func() T) (out T, err error) {
 		}
 	}()
 	return f(), nil
+}
+
+// ParseMatrix reads a reachability table: the header names the destination
+// pods, each row starts with a source pod, and a cell is Y (allowed) or .
+// (denied). Stating expectations this way keeps them independent of the
+// logic under test and readable at a glance.
+func ParseMatrix(table string) (map[string]bool, error) {
+	var lines [][]string
+	for _, l := range strings.Split(table, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines = append(lines, f)
+		}
+	}
+	if len(lines) == 0 {
+		return nil, errors.New("empty matrix table")
+	}
+	to := lines[0]
+	out := map[string]bool{}
+	for _, row := range lines[1:] {
+		if len(row) != len(to)+1 {
+			return nil, fmt.Errorf("matrix row %q has %d cells, want %d", row[0], len(row)-1, len(to))
+		}
+		for i, cell := range row[1:] {
+			switch cell {
+			case "Y":
+				out[MatrixKey(row[0], to[i])] = true
+			case ".":
+				out[MatrixKey(row[0], to[i])] = false
+			default:
+				return nil, fmt.Errorf("matrix cell %q (row %s) is neither Y nor .", cell, row[0])
+			}
+		}
+	}
+	return out, nil
 }

@@ -17,39 +17,13 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
-// parseMatrix reads a reachability table: the header names the destination
-// pods, each row starts with a source pod, and a cell is Y (allowed) or .
-// (denied). Stating expectations this way keeps them independent of the
-// logic under test and readable at a glance.
 func parseMatrix(t *testing.T, table string) map[string]bool {
 	t.Helper()
-	var lines [][]string
-	for _, l := range strings.Split(table, "\n") {
-		if f := strings.Fields(l); len(f) > 0 {
-			lines = append(lines, f)
-		}
+	m, err := netoracle.ParseMatrix(table)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(lines) == 0 {
-		t.Fatal("empty matrix table")
-	}
-	to := lines[0]
-	out := map[string]bool{}
-	for _, row := range lines[1:] {
-		if len(row) != len(to)+1 {
-			t.Fatalf("matrix row %q has %d cells, want %d", row[0], len(row)-1, len(to))
-		}
-		for i, cell := range row[1:] {
-			switch cell {
-			case "Y":
-				out[netoracle.MatrixKey(row[0], to[i])] = true
-			case ".":
-				out[netoracle.MatrixKey(row[0], to[i])] = false
-			default:
-				t.Fatalf("matrix cell %q (row %s) is neither Y nor .", cell, row[0])
-			}
-		}
-	}
-	return out
+	return m
 }
 
 // checkMatrix compares the oracle's matrix with the table and explains every

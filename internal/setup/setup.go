@@ -85,6 +85,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
 		Cache:                   cache.Options{ByObject: byObject},
+		// The webhook's Secret is read rarely and only in Bulkhead's own
+		// namespace: read it live rather than watch every Secret in the cluster.
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: defaultAddr(o.MetricsAddr)},
 		HealthProbeBindAddress:  defaultAddr(o.ProbeAddr),
 		LeaderElection:          o.LeaderElection,
@@ -103,7 +106,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		func() error { return rbac.Setup(mgr, s) },
 		func() error { return quota.Setup(mgr, s) },
 		func() error { return network.Setup(mgr, s) },
-		func() error { return status.Setup(mgr) },
+		func() error { return status.Setup(mgr, s) },
 	} {
 		if err := add(); err != nil {
 			return nil, err

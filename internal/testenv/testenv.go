@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -82,11 +83,19 @@ func startOn(ctx context.Context, cluster *devcluster.Cluster) (*Env, error) {
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
+	// The manager runs as its own service account with exactly the RBAC that
+	// config/rbac installs, so a missing permission fails the tests as it
+	// would fail a real installation.
+	if out, err := Kubectl(cluster, "apply", "--server-side", "-k", filepath.Join(RepoRoot(), "config", "rbac")); err != nil {
+		return nil, fmt.Errorf("applying config/rbac: %w: %s", err, out)
+	}
+	managerConfig := devcluster.ImpersonateConfig(cluster.Config, ManagerServiceAccount,
+		"system:serviceaccounts", "system:serviceaccounts:"+s.ManagerNamespace)
 	port, err := devcluster.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := setup.NewManager(cluster.Config, setup.Options{
+	mgr, err := setup.NewManager(managerConfig, setup.Options{
 		Settings:        s,
 		WebhookHost:     "127.0.0.1",
 		WebhookPort:     port,
@@ -114,6 +123,16 @@ func startOn(ctx context.Context, cluster *devcluster.Cluster) (*Env, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return env, nil
+}
+
+// ManagerServiceAccount is the identity config/rbac grants the manager.
+const ManagerServiceAccount = "system:serviceaccount:bulkhead-system:bulkhead-manager"
+
+// Kubectl runs the pinned kubectl against the cluster as admin.
+func Kubectl(cluster *devcluster.Cluster, args ...string) ([]byte, error) {
+	bin := filepath.Join(os.Getenv("BULKHEAD_K8S_BIN"), "kubectl")
+	cmd := exec.Command(bin, append([]string{"--kubeconfig", cluster.Kubeconfig}, args...)...)
+	return cmd.CombinedOutput()
 }
 
 // Stop stops the manager, then the cluster.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -78,3 +79,29 @@ func expectDenied(t *testing.T, err error, want ...string) {
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// canI asks the API server's authorizer, as c's identity, whether it may do
+// verb on resource in namespace; nil when allowed.
+func canI(c client.Client, verb, resource, namespace string) error {
+	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Resource: resource, Namespace: namespace},
+	}}
+	if err := c.Create(context.Background(), review); err != nil {
+		return err
+	}
+	if !review.Status.Allowed {
+		return errorf("%s %s in %s not allowed yet: %s", verb, resource, namespace, review.Status.Reason)
+	}
+	return nil
+}
+
+// ownerCreatesNamespace creates a namespace as an owner, once the API
+// server's authorizer has caught up with the owner's namespace-creator
+// binding, and fails the test if it is refused.
+func ownerCreatesNamespace(t *testing.T, owner client.Client, name string) {
+	t.Helper()
+	eventually(t, "owner may create namespaces", func() error { return canI(owner, "create", "namespaces", "") })
+	if err := createNamespaceAs(owner, name, nil); err != nil {
+		t.Fatalf("owner creating namespace %s: %v", name, err)
+	}
+}

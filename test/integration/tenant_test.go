@@ -29,9 +29,7 @@ func TestOwnerSelfServiceNamespaces(t *testing.T) {
 	alice := env.As("alice", "acme-devs")
 
 	for _, name := range []string{"acme-dev", "acme-prod"} {
-		if err := createNamespaceAs(alice, name, nil); err != nil {
-			t.Fatalf("owner creating %s: %v", name, err)
-		}
+		ownerCreatesNamespace(t, alice, name)
 	}
 	// The webhook stamped the tenant and its Pod Security level at creation.
 	ns := &corev1.Namespace{}
@@ -80,9 +78,7 @@ func TestOwnerSelfServiceNamespaces(t *testing.T) {
 		expectDenied(t, env.As("bob").List(ctx, &corev1.ConfigMapList{}, client.InNamespace("globex-x")), `cannot list resource "configmaps"`)
 	})
 	t.Run("an owner deletes their own namespace and no other", func(t *testing.T) {
-		if err := createNamespaceAs(env.As("carol"), "globex-web", nil); err != nil {
-			t.Fatal(err)
-		}
+		ownerCreatesNamespace(t, env.As("carol"), "globex-web")
 		eventually(t, "owner RoleBinding in globex-web", func() error {
 			return env.Client.Get(ctx, client.ObjectKey{Namespace: "globex-web", Name: render.OwnersBinding}, &rbacv1.RoleBinding{})
 		})
@@ -98,8 +94,8 @@ func TestOwnerSelfServiceNamespaces(t *testing.T) {
 			if err := env.Client.Get(ctx, client.ObjectKey{Name: "acme"}, tn); err != nil {
 				return err
 			}
-			if strings.Join(tn.Status.Namespaces, ",") != "acme-dev" || tn.Status.NamespaceCount != 1 {
-				return errorf("status namespaces %v count %d", tn.Status.Namespaces, tn.Status.NamespaceCount)
+			if strings.Join(tn.Status.Namespaces, ",") != "acme-dev" || tn.Status.NamespaceCount != 1 || tn.Status.NamespaceMax != 2 {
+				return errorf("status namespaces %v count %d max %d, want [acme-dev] 1 of 2", tn.Status.Namespaces, tn.Status.NamespaceCount, tn.Status.NamespaceMax)
 			}
 			return nil
 		})
@@ -108,11 +104,11 @@ func TestOwnerSelfServiceNamespaces(t *testing.T) {
 
 func TestTenantCannotTouchWhatIsolatesIt(t *testing.T) {
 	createTenant(t, testutil.Tenant("initech").Owner("dave").Hard().Obj())
-	waitReady(t, "initech")
-	dave := env.As("dave")
-	if err := createNamespaceAs(dave, "initech-app", nil); err != nil {
-		t.Fatal(err)
+	if got := waitReady(t, "initech").Status.NamespaceMax; got != 10 {
+		t.Errorf("status.namespaceMax = %d, want the profile default 10", got)
 	}
+	dave := env.As("dave")
+	ownerCreatesNamespace(t, dave, "initech-app")
 	q := &corev1.ResourceQuota{}
 	eventually(t, "ResourceQuota", func() error {
 		return env.Client.Get(ctx, client.ObjectKey{Namespace: "initech-app", Name: render.QuotaName}, q)
@@ -146,6 +142,11 @@ func TestTenantCannotTouchWhatIsolatesIt(t *testing.T) {
 		eventually(t, "default service account", func() error {
 			return env.Client.Get(ctx, client.ObjectKey{Namespace: "initech-app", Name: "default"}, &corev1.ServiceAccount{})
 		})
+		// The owner must be allowed to create pods, so that the denial
+		// below can only come from Pod Security.
+		eventually(t, "dave may create pods", func() error {
+			return canI(dave, "create", "pods", "initech-app")
+		})
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "priv", Namespace: "initech-app"},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{
@@ -160,9 +161,7 @@ func TestTenantCannotTouchWhatIsolatesIt(t *testing.T) {
 func TestDriftIsRepaired(t *testing.T) {
 	createTenant(t, testutil.Tenant("hooli").Owner("gavin").Hard().Obj())
 	waitReady(t, "hooli")
-	if err := createNamespaceAs(env.As("gavin"), "hooli-a", nil); err != nil {
-		t.Fatal(err)
-	}
+	ownerCreatesNamespace(t, env.As("gavin"), "hooli-a")
 	key := client.ObjectKey{Namespace: "hooli-a", Name: render.OwnersBinding}
 	eventually(t, "owners RoleBinding", func() error { return env.Client.Get(ctx, key, &rbacv1.RoleBinding{}) })
 	eventually(t, "ingress NetworkPolicy", func() error {
@@ -219,9 +218,7 @@ func TestDeletionPolicies(t *testing.T) {
 			createTenant(t, testutil.Tenant(tenant).Owner(owner).Hard().DeletionPolicy(tc.policy).Obj())
 			ns := tenant + "-x"
 			waitReady(t, tenant)
-			if err := createNamespaceAs(env.As(owner), ns, nil); err != nil {
-				t.Fatal(err)
-			}
+			ownerCreatesNamespace(t, env.As(owner), ns)
 			// Every kind is there before deletion, so that "nothing left
 			// behind" below cannot pass for want of objects.
 			sel := client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant, tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}

@@ -16,6 +16,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
 )
 
 // Concerns are the conditions Ready summarises.
@@ -55,7 +56,8 @@ func Ready(generation int64, conds []metav1.Condition) metav1.Condition {
 
 // Reconciler writes a Tenant's summary status.
 type Reconciler struct {
-	Client client.Client
+	Client   client.Client
+	Settings render.Settings
 }
 
 // Reconcile writes one Tenant's summary when it changed.
@@ -72,10 +74,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	ready := Ready(t.Generation, t.Status.Conditions)
+	max := *render.Effective(t, r.Settings).Namespaces.Max
 	conds := append([]metav1.Condition(nil), t.Status.Conditions...)
 	changed := meta.SetStatusCondition(&conds, ready)
 	if !changed && t.Status.ObservedGeneration == t.Generation &&
-		equality.Semantic.DeepEqual(t.Status.Namespaces, namespaces) && int(t.Status.NamespaceCount) == len(namespaces) {
+		equality.Semantic.DeepEqual(t.Status.Namespaces, namespaces) && int(t.Status.NamespaceCount) == len(namespaces) &&
+		t.Status.NamespaceMax == max {
 		return ctrl.Result{}, nil
 	}
 	set := meta.FindStatusCondition(conds, tenancyv1alpha1.ConditionReady)
@@ -87,6 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		"observedGeneration": t.Generation,
 		"namespaces":         nsList,
 		"namespaceCount":     int64(len(namespaces)),
+		"namespaceMax":       int64(max),
 		"conditions": []any{map[string]any{
 			"type": set.Type, "status": string(set.Status), "reason": set.Reason, "message": set.Message,
 			"observedGeneration": set.ObservedGeneration,
@@ -97,10 +102,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // Setup registers the status controller with mgr.
-func Setup(mgr ctrl.Manager) error {
+func Setup(mgr ctrl.Manager, s render.Settings) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant-status").
 		For(&tenancyv1alpha1.Tenant{}).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(concern.NamespaceToTenant)).
-		Complete(&Reconciler{Client: mgr.GetClient()})
+		Complete(&Reconciler{Client: mgr.GetClient(), Settings: s})
 }

@@ -1,0 +1,127 @@
+package integration
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/netoracle"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+)
+
+// TestNetworkReachabilityOfCreatedPolicies judges, with cyclonus' matcher,
+// the NetworkPolicies the controller actually wrote for three tenants whose
+// owners made their own namespaces, against a matrix stated by hand.
+func TestNetworkReachabilityOfCreatedPolicies(t *testing.T) {
+	// red: Soft (tenant-wide isolation, internet allowed).
+	// blue: Hard (namespace isolation, no internet, metadata IP denied).
+	// green: tenant-wide isolation, and lets red in.
+	createTenant(t, testutil.Tenant("red").Owner("rita").Obj())
+	createTenant(t, testutil.Tenant("blue").Owner("boris").Hard().Obj())
+	createTenant(t, testutil.Tenant("green").Owner("gwen").AllowFromTenant("red").Obj())
+	owners := map[string]string{"red": "rita", "blue": "boris", "green": "gwen"}
+	var nsNames []string
+	for _, tenant := range []string{"red", "blue", "green"} {
+		waitReady(t, tenant)
+		for _, suffix := range []string{"1", "2"} {
+			name := tenant + "-" + suffix
+			ownerCreatesNamespace(t, env.As(owners[tenant]), name)
+			nsNames = append(nsNames, name)
+		}
+	}
+
+	// red's egress must include green (green allows red); blue has an
+	// egress policy; each namespace has its ingress policy.
+	wantPolicies := map[string]bool{}
+	for _, ns := range nsNames {
+		wantPolicies[ns+"/"+render.IngressPolicy] = true
+		if strings.HasPrefix(ns, "blue-") {
+			wantPolicies[ns+"/"+render.EgressPolicy] = true
+		}
+	}
+	var policies []networkingv1.NetworkPolicy
+	eventually(t, "every tenant's NetworkPolicies", func() error {
+		policies = nil
+		got := map[string]bool{}
+		for _, ns := range nsNames {
+			list := &networkingv1.NetworkPolicyList{}
+			if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+				return err
+			}
+			for _, np := range list.Items {
+				got[np.Namespace+"/"+np.Name] = true
+				policies = append(policies, np)
+			}
+		}
+		if diff := cmp.Diff(wantPolicies, got); diff != "" {
+			return errorf("policies (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+
+	// The world as the matcher sees it: the namespaces with the labels the
+	// API server holds, one pod in each, and cluster DNS.
+	namespaces := []netoracle.Namespace{{Name: "kube-system", Labels: map[string]string{corev1.LabelMetadataName: "kube-system"}}}
+	pods := []netoracle.Pod{{Namespace: "kube-system", Name: "dns", Labels: map[string]string{"k8s-app": "kube-dns"}, IP: "10.244.0.10"}}
+	for i, name := range nsNames {
+		ns := &corev1.Namespace{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+			t.Fatal(err)
+		}
+		if ns.Labels[tenancyv1alpha1.TenantLabel] == "" {
+			t.Fatalf("namespace %s has no tenant label: %v", name, ns.Labels)
+		}
+		namespaces = append(namespaces, netoracle.Namespace{Name: name, Labels: ns.Labels})
+		pods = append(pods, netoracle.Pod{Namespace: name, Name: "web", Labels: map[string]string{"app": "web"}, IP: fmt.Sprintf("10.244.1.%d", i+1)})
+	}
+
+	want, err := netoracle.ParseMatrix(`
+		                red-1/web red-2/web blue-1/web blue-2/web green-1/web green-2/web kube-system/dns
+		red-1/web           Y         Y         .          .          Y           Y             Y
+		red-2/web           Y         Y         .          .          Y           Y             Y
+		blue-1/web          .         .         Y          .          .           .             .
+		blue-2/web          .         .         .          Y          .           .             .
+		green-1/web         .         .         .          .          Y           Y             Y
+		green-2/web         .         .         .          .          Y           Y             Y
+		kube-system/dns     .         .         .          .          .           .             Y
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := netoracle.Matrix(policies, namespaces, pods, 80, corev1.ProtocolTCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reachability on 80/TCP (-want +got):\n%s", diff)
+	}
+
+	for _, p := range []struct {
+		probe netoracle.Probe
+		want  bool
+	}{
+		{netoracle.Probe{From: "blue-1/web", To: "kube-system/dns", Port: 53, Protocol: corev1.ProtocolUDP}, true},
+		{netoracle.Probe{From: "blue-1/web", To: "kube-system/dns", Port: 53, Protocol: corev1.ProtocolTCP}, true},
+		{netoracle.Probe{From: "blue-1/web", To: "kube-system/dns", Port: 80, Protocol: corev1.ProtocolTCP}, false},
+		{netoracle.Probe{From: "blue-2/web", To: netoracle.External("169.254.169.254"), Port: 80, Protocol: corev1.ProtocolTCP}, false},
+		{netoracle.Probe{From: "blue-2/web", To: netoracle.External("192.0.2.7"), Port: 443, Protocol: corev1.ProtocolTCP}, false},
+		{netoracle.Probe{From: "red-1/web", To: netoracle.External("192.0.2.7"), Port: 443, Protocol: corev1.ProtocolTCP}, true},
+		{netoracle.Probe{From: netoracle.External("192.0.2.7"), To: "red-1/web", Port: 80, Protocol: corev1.ProtocolTCP}, false},
+	} {
+		got, err := netoracle.Allowed(policies, namespaces, pods, p.probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != p.want {
+			v, _ := netoracle.Explain(policies, namespaces, pods, p.probe)
+			t.Errorf("%s -> %s %d/%s: allowed %v, want %v (%s)", p.probe.From, p.probe.To, p.probe.Port, p.probe.Protocol, got, p.want, v)
+		}
+	}
+}
