@@ -63,3 +63,7 @@ demo: k8s build ## Start a dev cluster, run Bulkhead on it, and show tenants bei
 .PHONY: demo-down
 demo-down: ## Stop the dev cluster started by make demo.
 	go run ./hack/demo down
+
+.PHONY: bench
+bench: k8s build ## Print convergence figures: N=100 and 500 Hard tenants, Bulkhead vs a plain client.
+	go run ./bench/convergence -n $${BENCH_N:-100,500} -runs $${BENCH_RUNS:-3}

@@ -48,6 +48,8 @@ Flags:
 		webhookURL       string
 		serviceName      string
 		systemNamespaces string
+		qps              float64
+		burst            int
 		adminGroups      string
 		development      bool
 	)
@@ -65,6 +67,9 @@ Flags:
 	fs.StringVar(&adminGroups, "admin-groups", strings.Join(s.AdminGroups, ","), "Groups of cluster admins, never sent to the webhook.")
 	fs.StringVar(&s.PodSecurityVersion, "pod-security-version", s.PodSecurityVersion, "Pod Security Standards version pinned on tenant namespaces.")
 	fs.StringVar(&s.SandboxRuntimeClass, "sandbox-runtime-class", s.SandboxRuntimeClass, "RuntimeClass Hard tenants must use.")
+	fs.Float64Var(&qps, "kube-api-qps", 100, "Steady requests per second to the API server; Bulkhead writes several objects per namespace, so the client-go default of 20 makes large tenants converge slowly.")
+	fs.IntVar(&burst, "kube-api-burst", 200, "Requests allowed in a burst above --kube-api-qps.")
+	fs.IntVar(&o.ConcurrentReconciles, "concurrent-reconciles", 4, "Tenants each controller reconciles at once.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -83,6 +88,7 @@ Flags:
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
+	cfg.QPS, cfg.Burst = float32(qps), burst
 	if webhookURL != "" {
 		o.WebhookEndpoint = bwebhook.Endpoint{URL: strings.TrimRight(webhookURL, "/")}
 		o.CertHosts = []string{"localhost", "127.0.0.1"}

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -55,6 +56,9 @@ type Options struct {
 	ProbeAddr   string
 	// LeaderElection makes only one replica reconcile at a time.
 	LeaderElection bool
+	// ConcurrentReconciles is how many Tenants each controller reconciles at
+	// once; 0 means 4.
+	ConcurrentReconciles int
 }
 
 // Scheme is the scheme Bulkhead's clients use.
@@ -83,15 +87,16 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		byObject[obj] = cache.ByObject{Label: managed}
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  Scheme(),
-		Cache:                   cache.Options{ByObject: byObject},
+		Scheme: Scheme(),
+		Cache:  cache.Options{ByObject: byObject},
 		// The webhook's Secret is read rarely and only in Bulkhead's own
 		// namespace: read it live rather than watch every Secret in the cluster.
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: defaultAddr(o.MetricsAddr)},
 		HealthProbeBindAddress:  defaultAddr(o.ProbeAddr),
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "bulkhead-manager.tenancy.bulkhead.dev",
+		Controller:              config.Controller{MaxConcurrentReconciles: concurrency(o.ConcurrentReconciles)},
 		LeaderElectionNamespace: o.Settings.ManagerNamespace,
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.CertDir,
@@ -148,6 +153,13 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+func concurrency(n int) int {
+	if n <= 0 {
+		return 4
+	}
+	return n
 }
 
 func defaultAddr(a string) string {

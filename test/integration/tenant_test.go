@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -360,4 +361,25 @@ func anySlice[T any](in []T) []any {
 		out[i] = in[i]
 	}
 	return out
+}
+
+// TestEveryControllerKeepsItsFinalizer: controllers add their finalizers at
+// the same moment on many new Tenants; none may drop another's, or that
+// controller's objects would outlive the Tenant.
+func TestEveryControllerKeepsItsFinalizer(t *testing.T) {
+	want := []string{"tenancy.bulkhead.dev/namespaces", "tenancy.bulkhead.dev/network", "tenancy.bulkhead.dev/quota", "tenancy.bulkhead.dev/rbac"}
+	var names []string
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("fin-%d", i)
+		createTenant(t, testutil.Tenant(name).Owner("owner-"+name).Obj())
+		names = append(names, name)
+	}
+	for _, name := range names {
+		tn := waitReady(t, name)
+		got := append([]string(nil), tn.Finalizers...)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("tenant %s finalizers = %v, want %v", name, got, want)
+		}
+	}
 }

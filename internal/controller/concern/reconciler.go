@@ -75,12 +75,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		log.V(1).Info("Removed tenant objects", "concern", r.Concern.Name())
 		return ctrl.Result{}, r.removeFinalizer(ctx, t)
 	}
-	if !controllerutil.ContainsFinalizer(t, r.Finalizer()) {
-		patch := client.MergeFrom(t.DeepCopy())
-		controllerutil.AddFinalizer(t, r.Finalizer())
-		if err := r.Client.Patch(ctx, t, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
-		}
+	if err := AddFinalizer(ctx, r.Client, t, r.Finalizer()); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	namespaces, err := TenantNamespaces(ctx, r.Client, t.Name)
@@ -179,10 +175,38 @@ func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string
 }
 
 func (r *Reconciler) removeFinalizer(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+	return RemoveFinalizer(ctx, r.Client, t, r.Finalizer())
+}
+
+// AddFinalizer adds finalizer to t with server-side apply, as a field
+// manager named after the finalizer. Finalizers are a set in server-side
+// apply, so controllers adding theirs at the same moment never drop each
+// other's, as a merge patch of the whole list from a stale cache would.
+func AddFinalizer(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, finalizer string) error {
+	if controllerutil.ContainsFinalizer(t, finalizer) {
+		return nil
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": tenancyv1alpha1.GroupVersion.String(),
+		"kind":       "Tenant",
+		"metadata":   map[string]any{"name": t.Name, "uid": string(t.UID), "finalizers": []any{finalizer}},
+	}}
+	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(finalizer), client.ForceOwnership); err != nil {
+		return fmt.Errorf("adding finalizer %s: %w", finalizer, err)
+	}
+	return nil
+}
+
+// RemoveFinalizer removes finalizer from t, failing on a concurrent change
+// rather than overwriting it; the retry reads the fresh list.
+func RemoveFinalizer(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, finalizer string) error {
+	if !controllerutil.ContainsFinalizer(t, finalizer) {
+		return nil
+	}
 	patch := client.MergeFromWithOptions(t.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(t, r.Finalizer())
-	if err := r.Client.Patch(ctx, t, patch); err != nil {
-		return fmt.Errorf("removing finalizer: %w", err)
+	controllerutil.RemoveFinalizer(t, finalizer)
+	if err := c.Patch(ctx, t, patch); err != nil {
+		return fmt.Errorf("removing finalizer %s: %w", finalizer, err)
 	}
 	return nil
 }

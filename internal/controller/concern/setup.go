@@ -5,6 +5,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -18,7 +19,9 @@ import (
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, owns []client.Object, extra func(*builder.Builder) *builder.Builder) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("tenant-"+string(r.Concern.Name())).
-		For(&tenancyv1alpha1.Tenant{}).
+		// Status writes (every concern writes its condition) need no
+		// re-render; a spec change or a deletion bumps the generation.
+		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(NamespaceToTenant))
 	for _, o := range owns {
 		b = b.Owns(o)

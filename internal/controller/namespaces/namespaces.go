@@ -10,9 +10,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -41,12 +43,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !t.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, t)
 	}
-	if !controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
-		patch := client.MergeFrom(t.DeepCopy())
-		controllerutil.AddFinalizer(t, tenancyv1alpha1.FinalizerNamespaces)
-		if err := r.Client.Patch(ctx, t, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
-		}
+	if err := concern.AddFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	list, err := r.namespaces(ctx, t.Name)
@@ -158,10 +156,8 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) er
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	patch := client.MergeFromWithOptions(t.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(t, tenancyv1alpha1.FinalizerNamespaces)
-	if err := r.Client.Patch(ctx, t, patch); err != nil {
-		return fmt.Errorf("removing finalizer: %w", err)
+	if err := concern.RemoveFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
+		return err
 	}
 	ctrl.LoggerFrom(ctx).Info("Tenant namespaces finalized", "tenant", t.Name, "policy", policy, "namespaces", len(list.Items))
 	return nil
@@ -185,7 +181,9 @@ func Setup(mgr ctrl.Manager, s render.Settings) error {
 	r := &Reconciler{Client: mgr.GetClient(), Settings: s}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant-namespaces").
-		For(&tenancyv1alpha1.Tenant{}).
+		// Status writes (every concern writes its condition) need no
+		// re-render; a spec change or a deletion bumps the generation.
+		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(concern.NamespaceToTenant)).
 		Complete(r)
 }
