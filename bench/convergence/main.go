@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -71,8 +70,9 @@ func run(ctx context.Context, sizes string, runs, workers int) error {
 	fmt.Println("bulkhead: time from the first write until every Tenant is Ready and every object Bulkhead renders exists.")
 	fmt.Println("baseline: a plain client creating the same Tenants, namespaces and objects itself, on a fresh cluster.")
 	fmt.Println()
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "N\trun\tobjects\tbulkhead\tbaseline\tratio\tbulkhead obj/s\tbaseline obj/s\tmanager peak RSS\tmanager CPU\t")
+	// Fixed widths rather than a tabwriter: rows print as runs finish.
+	const row = "%5s %4s %8s %9s %9s %6s %15s %15s %17s %12s\n"
+	fmt.Printf(row, "N", "run", "objects", "bulkhead", "baseline", "ratio", "bulkhead obj/s", "baseline obj/s", "manager peak RSS", "manager CPU")
 	var summary []string
 	for _, field := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(field))
@@ -91,10 +91,10 @@ func run(ctx context.Context, sizes string, runs, workers int) error {
 			}
 			res := result{bulkhead: bh, baseline: base, objects: objects, peakRSS: rss, cpu: cpu}
 			results = append(results, res)
-			fmt.Fprintf(w, "%d\t%d\t%d\t%s\t%s\t%.2f\t%.0f\t%.0f\t%d MiB\t%s\t\n", n, r, objects,
-				round(bh), round(base), bh.Seconds()/base.Seconds(),
-				float64(objects)/bh.Seconds(), float64(objects)/base.Seconds(), rss>>20, round(cpu))
-			_ = w.Flush()
+			fmt.Printf(row, strconv.Itoa(n), strconv.Itoa(r), strconv.Itoa(objects),
+				round(bh), round(base), fmt.Sprintf("%.2f", bh.Seconds()/base.Seconds()),
+				fmt.Sprintf("%.0f", float64(objects)/bh.Seconds()), fmt.Sprintf("%.0f", float64(objects)/base.Seconds()),
+				fmt.Sprintf("%d MiB", rss>>20), round(cpu))
 		}
 		bh := median(results, func(r result) float64 { return r.bulkhead.Seconds() })
 		base := median(results, func(r result) float64 { return r.baseline.Seconds() })
@@ -103,7 +103,6 @@ func run(ctx context.Context, sizes string, runs, workers int) error {
 		summary = append(summary, fmt.Sprintf("N=%d: median bulkhead %.1fs, baseline %.1fs, ratio %.2f, %.0f obj/s vs %.0f obj/s, manager peak RSS %.0f MiB, manager CPU %.1fs",
 			n, bh, base, bh/base, float64(results[0].objects)/bh, float64(results[0].objects)/base, rss, cpu))
 	}
-	_ = w.Flush()
 	fmt.Println()
 	for _, s := range summary {
 		fmt.Println(s)

@@ -26,6 +26,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/namespaces"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/network"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/quota"
@@ -106,6 +107,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 	s := o.Settings
+	if err := concern.IndexNamespaces(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return nil, err
+	}
 	for _, add := range []func() error{
 		func() error { return namespaces.Setup(mgr, s) },
 		func() error { return rbac.Setup(mgr, s) },

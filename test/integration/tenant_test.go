@@ -383,3 +383,31 @@ func TestEveryControllerKeepsItsFinalizer(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAdoptsANamespaceByLabel: a cluster admin brings an existing
+// namespace into a tenant with the tenant label alone; Bulkhead stamps the
+// rest and renders the tenant's objects there.
+func TestAdminAdoptsANamespaceByLabel(t *testing.T) {
+	createTenant(t, testutil.Tenant("umbrella").Owner("ursula").Hard().Obj())
+	waitReady(t, "umbrella")
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "legacy-app"}}
+	if err := env.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	adopt := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":"umbrella"}}}`))
+	if err := env.Client.Patch(ctx, ns, adopt); err != nil {
+		t.Fatalf("admin adopting: %v", err)
+	}
+	eventually(t, "adopted namespace stamped and furnished", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ns), ns); err != nil {
+			return err
+		}
+		if got := ns.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
+			return errorf("enforce label %q", got)
+		}
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: "legacy-app", Name: render.OwnersBinding}, &rbacv1.RoleBinding{})
+	})
+	eventually(t, "owner may work in the adopted namespace", func() error {
+		return canI(env.As("ursula"), "create", "pods", "legacy-app")
+	})
+}

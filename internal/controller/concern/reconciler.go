@@ -105,7 +105,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if why := r.Concern.Disabled(t); why != "" {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonDisabled, why, nil)
 	}
-	msg := fmt.Sprintf("%d objects in %d namespaces match the Tenant", len(desired), len(namespaces))
+	// No counts in the message: it would change, and cost a status write,
+	// with every namespace the tenant gains. status.namespaces has them.
+	msg := fmt.Sprintf("every %s object of the tenant's namespaces matches the Tenant", r.Concern.Name())
 	return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied, msg, nil)
 }
 
@@ -155,14 +157,25 @@ func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string
 	sel := client.MatchingLabels(render.ManagedLabels(tenant, r.Concern.Name()))
 	var errs []error
 	for _, gvk := range r.Concern.Kinds() {
-		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		// A typed list is served from the cache; an unstructured one would
+		// be a live LIST of every object of the kind on each reconcile.
+		fresh, err := r.Scheme.New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		list := fresh.(client.ObjectList)
 		if err := r.Client.List(ctx, list, sel); err != nil {
 			errs = append(errs, fmt.Errorf("listing %s: %w", gvk.Kind, err))
 			continue
 		}
-		for i := range list.Items {
-			item := &list.Items[i]
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, o := range items {
+			item := o.(client.Object)
 			if keep[objectKey(gvk, item.GetNamespace(), item.GetName())] {
 				continue
 			}
@@ -259,11 +272,12 @@ func conditionMap(c metav1.Condition) map[string]any {
 	}
 }
 
-// TenantNamespaces lists the live namespaces labelled for tenant, sorted.
-// Terminating namespaces are left out: nothing can be written into them.
+// TenantNamespaces lists the live namespaces labelled for tenant, sorted,
+// through NamespaceTenantIndex. Terminating namespaces are left out: nothing
+// can be written into them.
 func TenantNamespaces(ctx context.Context, r client.Reader, tenant string) ([]string, error) {
 	list := &corev1.NamespaceList{}
-	if err := r.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant}); err != nil {
+	if err := r.List(ctx, list, client.MatchingFields{NamespaceTenantIndex: tenant}); err != nil {
 		return nil, fmt.Errorf("listing namespaces of tenant %s: %w", tenant, err)
 	}
 	var out []string

@@ -24,7 +24,7 @@ func TestCondition(t *testing.T) {
 		wantMsg    string
 	}{
 		{"no namespaces tells how to make one", 0, nil, metav1.ConditionTrue, tenancyv1alpha1.ReasonNoNamespaces, "kubectl create namespace acme-NAME"},
-		{"in use", 2, nil, metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied, "2 of 2 namespaces in use"},
+		{"in use", 2, nil, metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied, "every namespace is labelled for the tenant (namespaces.max is 2)"},
 		{"over the limit after an adoption", 3, nil, metav1.ConditionFalse, tenancyv1alpha1.ReasonOverLimit, "3 namespaces but namespaces.max is 2"},
 		{"labelling failed", 1, errors.New("labelling namespace acme-a: boom"), metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, "acme-a: boom"},
 	} {

@@ -80,14 +80,16 @@ func Condition(t *tenancyv1alpha1.Tenant, s render.Settings, count int, applyErr
 		c.Message = fmt.Sprintf("no namespaces yet: an owner creates one with `kubectl create namespace %sNAME`", render.NamespacePrefix(t.Name))
 	default:
 		c.Status, c.Reason = metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied
-		c.Message = fmt.Sprintf("%d of %d namespaces in use, labelled for the tenant", count, max)
+		// The count is in status.namespaceCount; keeping it out of the
+		// message spares a status write per namespace created.
+		c.Message = fmt.Sprintf("every namespace is labelled for the tenant (namespaces.max is %d)", max)
 	}
 	return c
 }
 
 func (r *Reconciler) namespaces(ctx context.Context, tenant string) ([]corev1.Namespace, error) {
 	list := &corev1.NamespaceList{}
-	if err := r.Client.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant}); err != nil {
+	if err := r.Client.List(ctx, list, client.MatchingFields{concern.NamespaceTenantIndex: tenant}); err != nil {
 		return nil, fmt.Errorf("listing namespaces of tenant %s: %w", tenant, err)
 	}
 	var out []corev1.Namespace

@@ -51,20 +51,34 @@ func (c Concern) Disabled(t *tenancyv1alpha1.Tenant) string {
 	return ""
 }
 
-// AllowedBy lists the tenants whose network.allowFrom names tenant.
-func AllowedBy(ctx context.Context, r client.Reader, tenant string) ([]string, error) {
-	list := &tenancyv1alpha1.TenantList{}
-	if err := r.List(ctx, list); err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
+// allowFromIndex indexes cached Tenants by the tenants their allowFrom names.
+const allowFromIndex = "spec.network.allowFrom.tenant"
+
+// allowFromTenants is the value of allowFromIndex for a Tenant.
+func allowFromTenants(obj client.Object) []string {
+	t, ok := obj.(*tenancyv1alpha1.Tenant)
+	if !ok {
+		return nil
 	}
 	var out []string
-	for _, other := range list.Items {
-		for _, a := range other.Spec.Network.AllowFrom {
-			if a.Tenant == tenant {
-				out = append(out, other.Name)
-				break
-			}
+	for _, a := range t.Spec.Network.AllowFrom {
+		if a.Tenant != "" {
+			out = append(out, a.Tenant)
 		}
+	}
+	return out
+}
+
+// AllowedBy lists the tenants whose network.allowFrom names tenant, through
+// an index, so that the cost does not grow with the number of Tenants.
+func AllowedBy(ctx context.Context, r client.Reader, tenant string) ([]string, error) {
+	list := &tenancyv1alpha1.TenantList{}
+	if err := r.List(ctx, list, client.MatchingFields{allowFromIndex: tenant}); err != nil {
+		return nil, fmt.Errorf("listing tenants that allow %s: %w", tenant, err)
+	}
+	out := make([]string, 0, len(list.Items))
+	for _, other := range list.Items {
+		out = append(out, other.Name)
 	}
 	return out, nil
 }
@@ -72,21 +86,18 @@ func AllowedBy(ctx context.Context, r client.Reader, tenant string) ([]string, e
 // allowFromTargets maps a Tenant to the tenants its allowFrom names: their
 // egress must follow this tenant's ingress exceptions.
 func allowFromTargets(_ context.Context, obj client.Object) []ctrl.Request {
-	t, ok := obj.(*tenancyv1alpha1.Tenant)
-	if !ok {
-		return nil
-	}
 	var out []ctrl.Request
-	for _, a := range t.Spec.Network.AllowFrom {
-		if a.Tenant != "" {
-			out = append(out, ctrl.Request{NamespacedName: types.NamespacedName{Name: a.Tenant}})
-		}
+	for _, name := range allowFromTenants(obj) {
+		out = append(out, ctrl.Request{NamespacedName: types.NamespacedName{Name: name}})
 	}
 	return out
 }
 
 // Setup registers the network controller with mgr.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &tenancyv1alpha1.Tenant{}, allowFromIndex, allowFromTenants); err != nil {
+		return err
+	}
 	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: Concern{Settings: s}}
 	return r.SetupWithManager(mgr, []client.Object{&networkingv1.NetworkPolicy{}}, func(b *builder.Builder) *builder.Builder {
 		return b.Watches(&tenancyv1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(allowFromTargets))

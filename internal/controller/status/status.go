@@ -47,7 +47,10 @@ func Ready(generation int64, conds []metav1.Condition) metav1.Condition {
 		out.Message = "not ready: " + strings.Join(failing, "; ")
 	case len(pending) > 0:
 		out.Status, out.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing
-		out.Message = "waiting for " + strings.Join(pending, ", ") + " to observe generation " + fmt.Sprint(generation)
+		// Pending concerns are not listed: the message would change, and
+		// cost a status write, as each one catches up. Their own conditions
+		// say where each stands.
+		out.Message = fmt.Sprintf("waiting for %d of %d concerns to observe generation %d", len(pending), len(Concerns), generation)
 	default:
 		out.Status, out.Reason, out.Message = metav1.ConditionTrue, tenancyv1alpha1.ReasonAllReady, "every concern is applied"
 	}
