@@ -411,3 +411,53 @@ func TestAdminAdoptsANamespaceByLabel(t *testing.T) {
 		return canI(env.As("ursula"), "create", "pods", "legacy-app")
 	})
 }
+
+// TestBindingsFollowSubjects: changing a Tenant's members and viewers
+// changes who the RoleBindings name, and removing every viewer removes
+// their binding.
+func TestBindingsFollowSubjects(t *testing.T) {
+	createTenant(t, testutil.Tenant("wayne").Owner("bruce").Member("alfred").Viewer("lucius").Obj())
+	waitReady(t, "wayne")
+	ownerCreatesNamespace(t, env.As("bruce"), "wayne-cave")
+	eventually(t, "viewer binding", func() error {
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: "wayne-cave", Name: render.ViewersBinding}, &rbacv1.RoleBinding{})
+	})
+
+	tn := &tenancyv1alpha1.Tenant{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "wayne"}, tn); err != nil {
+		t.Fatal(err)
+	}
+	tn.Spec.Members = []tenancyv1alpha1.Subject{testutil.User("dick"), {Kind: tenancyv1alpha1.SubjectGroup, Name: "robins"}}
+	tn.Spec.Viewers = nil
+	if err := env.Client.Update(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "members binding names the new members", func() error {
+		rb := &rbacv1.RoleBinding{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "wayne-cave", Name: render.MembersBinding}, rb); err != nil {
+			return err
+		}
+		var names []string
+		for _, s := range rb.Subjects {
+			names = append(names, s.Kind+":"+s.Name)
+		}
+		if strings.Join(names, ",") != "User:dick,Group:robins" {
+			return errorf("subjects %v", names)
+		}
+		return nil
+	})
+	eventually(t, "viewer binding removed", func() error {
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: "wayne-cave", Name: render.ViewersBinding}, &rbacv1.RoleBinding{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return errorf("viewer binding still there: %v", err)
+	})
+	eventually(t, "the old member lost access", func() error {
+		if canI(env.As("alfred"), "create", "configmaps", "wayne-cave") == nil {
+			return errorf("alfred may still create configmaps")
+		}
+		return nil
+	})
+	eventually(t, "the new member has access", func() error { return canI(env.As("dick"), "create", "configmaps", "wayne-cave") })
+}
