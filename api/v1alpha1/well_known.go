@@ -20,6 +20,7 @@ const (
 	ConditionRBACReady       = "RBACReady"
 	ConditionQuotaReady      = "QuotaReady"
 	ConditionNetworkReady    = "NetworkReady"
+	ConditionAdmissionReady  = "AdmissionReady"
 )
 
 // Condition reasons, written for the person reading `kubectl describe tenant`.

@@ -16,6 +16,7 @@ const (
 	ConcernRBAC       Concern = "rbac"
 	ConcernQuota      Concern = "quota"
 	ConcernNetwork    Concern = "network"
+	ConcernAdmission  Concern = "admission"
 )
 
 // ManagedLabels mark an object as rendered by Bulkhead for a tenant and a

@@ -19,6 +19,9 @@ type Settings struct {
 	// ManagerNamespace is where Bulkhead runs; its service accounts are never
 	// sent to its own webhook.
 	ManagerNamespace string
+	// TenantClusterRoles are the ClusterRoles a RoleBinding inside a Hard
+	// tenant may reference, besides the ones Bulkhead binds itself.
+	TenantClusterRoles []string
 }
 
 // DefaultSettings are the settings of a stock cluster.
@@ -31,6 +34,7 @@ func DefaultSettings() Settings {
 		DNSNamespace:        "kube-system",
 		DNSPodLabels:        map[string]string{"k8s-app": "kube-dns"},
 		ManagerNamespace:    "bulkhead-system",
+		TenantClusterRoles:  []string{"admin", "edit", "view"},
 	}
 }
 

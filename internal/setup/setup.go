@@ -26,6 +26,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/admission"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/namespaces"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/network"
@@ -84,7 +85,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	byObject := map[client.Object]cache.ByObject{}
 	// Cache only the objects Bulkhead renders, not every RoleBinding or
 	// NetworkPolicy in the cluster: memory stays proportional to tenants.
-	for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &networkingv1.NetworkPolicy{}} {
+	for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &networkingv1.NetworkPolicy{}, &tenancyv1alpha1.TenantPolicy{}} {
 		byObject[obj] = cache.ByObject{Label: managed}
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -115,6 +116,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		func() error { return rbac.Setup(mgr, s) },
 		func() error { return quota.Setup(mgr, s) },
 		func() error { return network.Setup(mgr, s) },
+		func() error { return admission.Setup(mgr, s) },
 		func() error { return status.Setup(mgr, s) },
 	} {
 		if err := add(); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -89,40 +90,69 @@ func startOn(ctx context.Context, cluster *devcluster.Cluster) (*Env, error) {
 	if out, err := Kubectl(cluster, "apply", "--server-side", "-k", filepath.Join(RepoRoot(), "config", "rbac")); err != nil {
 		return nil, fmt.Errorf("applying config/rbac: %w: %s", err, out)
 	}
-	managerConfig := devcluster.ImpersonateConfig(cluster.Config, ManagerServiceAccount,
-		"system:serviceaccounts", "system:serviceaccounts:"+s.ManagerNamespace)
-	port, err := devcluster.FreePort()
-	if err != nil {
+	// The sandbox RuntimeClass Hard tenants default to; the RuntimeClass
+	// admission plugin refuses pods naming a class that does not exist.
+	rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: s.SandboxRuntimeClass}, Handler: "runsc"}
+	if err := c.Create(ctx, rc); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
+	env := &Env{Cluster: cluster, Client: c, Settings: s}
+	if err := env.StartManager(); err != nil {
+		env.Cluster.Stop()
+		return nil, err
+	}
+	return env, nil
+}
+
+// StartManager runs the manager in-process, as its service account, and
+// waits until its webhook answers.
+func (e *Env) StartManager() error {
+	managerConfig := devcluster.ImpersonateConfig(e.Cluster.Config, ManagerServiceAccount,
+		"system:serviceaccounts", "system:serviceaccounts:"+e.Settings.ManagerNamespace)
+	port, err := devcluster.FreePort()
+	if err != nil {
+		return err
+	}
 	mgr, err := setup.NewManager(managerConfig, setup.Options{
-		Settings:        s,
+		Settings:        e.Settings,
 		WebhookHost:     "127.0.0.1",
 		WebhookPort:     port,
 		WebhookEndpoint: bwebhook.Endpoint{URL: "https://localhost:" + strconv.Itoa(port)},
 		CertHosts:       []string{"localhost", "127.0.0.1"},
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	runCtx, stop := context.WithCancel(context.Background())
-	env := &Env{Cluster: cluster, Client: c, Settings: s, stop: stop, done: make(chan error, 1)}
-	go func() { env.done <- mgr.Start(runCtx) }()
+	e.stop, e.done = stop, make(chan error, 1)
+	go func() { e.done <- mgr.Start(runCtx) }()
 	// Wait until the webhook answers, so that the first test does not race it.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
 		if err == nil {
 			_ = conn.Close()
-			break
+			return nil
 		}
 		if time.Now().After(deadline) {
-			env.Stop()
-			return nil, fmt.Errorf("webhook server did not start: %w", err)
+			e.StopManager()
+			return fmt.Errorf("webhook server did not start: %w", err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return env, nil
+}
+
+// StopManager stops the in-process manager, leaving the cluster running.
+func (e *Env) StopManager() {
+	if e.stop == nil {
+		return
+	}
+	e.stop()
+	select {
+	case <-e.done:
+	case <-time.After(30 * time.Second):
+	}
+	e.stop = nil
 }
 
 // ManagerServiceAccount is the identity config/rbac grants the manager.
@@ -137,11 +167,7 @@ func Kubectl(cluster *devcluster.Cluster, args ...string) ([]byte, error) {
 
 // Stop stops the manager, then the cluster.
 func (e *Env) Stop() {
-	e.stop()
-	select {
-	case <-e.done:
-	case <-time.After(30 * time.Second):
-	}
+	e.StopManager()
 	e.Cluster.Stop()
 }
 

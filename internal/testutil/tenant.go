@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -180,4 +181,72 @@ func copyMap(in map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// NodePool pins the tenant to nodes labelled selector and gives its pods
+// tolerations.
+func (w *TenantWrapper) NodePool(selector map[string]string, tolerations ...corev1.Toleration) *TenantWrapper {
+	w.tenant.Spec.Nodes = &tenancyv1alpha1.NodesSpec{Selector: copyMap(selector), Tolerations: tolerations}
+	return w
+}
+
+// Registries sets pods.images.registries.
+func (w *TenantWrapper) Registries(prefixes ...string) *TenantWrapper {
+	w.images().Registries = prefixes
+	return w
+}
+
+// PullPolicy sets pods.images.pullPolicy.
+func (w *TenantWrapper) PullPolicy(p corev1.PullPolicy) *TenantWrapper {
+	w.images().PullPolicy = p
+	return w
+}
+
+func (w *TenantWrapper) images() *tenancyv1alpha1.ImagesSpec {
+	if w.tenant.Spec.Pods.Images == nil {
+		w.tenant.Spec.Pods.Images = &tenancyv1alpha1.ImagesSpec{}
+	}
+	return w.tenant.Spec.Pods.Images
+}
+
+// RuntimeClass sets pods.runtimeClass.
+func (w *TenantWrapper) RuntimeClass(def string, allowed ...string) *TenantWrapper {
+	w.tenant.Spec.Pods.RuntimeClass = &tenancyv1alpha1.ClassPolicy{Default: def, Allowed: allowed}
+	return w
+}
+
+// PriorityClasses sets pods.priorityClasses.
+func (w *TenantWrapper) PriorityClasses(def string, allowed ...string) *TenantWrapper {
+	w.tenant.Spec.Pods.PriorityClasses = &tenancyv1alpha1.ClassPolicy{Default: def, Allowed: allowed}
+	return w
+}
+
+// UserNamespaces sets pods.userNamespaces.
+func (w *TenantWrapper) UserNamespaces(p tenancyv1alpha1.UserNamespacesPolicy) *TenantWrapper {
+	w.tenant.Spec.Pods.UserNamespaces = p
+	return w
+}
+
+// ServiceTypes sets services.allowedTypes.
+func (w *TenantWrapper) ServiceTypes(types ...tenancyv1alpha1.ServiceType) *TenantWrapper {
+	w.tenant.Spec.Services.AllowedTypes = types
+	return w
+}
+
+// Ingress sets ingress.classes and ingress.hostnames.
+func (w *TenantWrapper) Ingress(classes, hostnames []string) *TenantWrapper {
+	w.tenant.Spec.Ingress = tenancyv1alpha1.IngressSpec{Classes: classes, Hostnames: hostnames}
+	return w
+}
+
+// StorageClasses sets storage.classes.
+func (w *TenantWrapper) StorageClasses(classes ...string) *TenantWrapper {
+	w.tenant.Spec.Storage.Classes = classes
+	return w
+}
+
+// TenantQuota sets quota.tenant.hard.
+func (w *TenantWrapper) TenantQuota(hard corev1.ResourceList) *TenantWrapper {
+	w.tenant.Spec.Quota.Tenant = &tenancyv1alpha1.ResourceLimits{Hard: hard}
+	return w
 }

@@ -25,6 +25,7 @@ var Concerns = []string{
 	tenancyv1alpha1.ConditionRBACReady,
 	tenancyv1alpha1.ConditionQuotaReady,
 	tenancyv1alpha1.ConditionNetworkReady,
+	tenancyv1alpha1.ConditionAdmissionReady,
 }
 
 // Ready is True when every concern condition is True for the current

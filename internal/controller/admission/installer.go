@@ -1,0 +1,100 @@
+package admission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+)
+
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=get;list;watch;create;update;patch
+
+// Installer keeps the shared admission policies and their bindings as
+// render.Policies compiles them: at start, then every Interval, so that a
+// deleted or edited policy comes back. It skips the mutating policies when
+// the API server does not serve them.
+type Installer struct {
+	Client   client.Client
+	Settings render.Settings
+	// Interval between repairs; a minute when zero.
+	Interval time.Duration
+}
+
+// Start implements manager.Runnable.
+func (i *Installer) Start(ctx context.Context) error {
+	log := ctrl.LoggerFrom(ctx).WithName("policy-installer")
+	interval := i.Interval
+	if interval == 0 {
+		interval = time.Minute
+	}
+	for {
+		if err := i.Ensure(ctx); err != nil {
+			log.Error(err, "Installing admission policies")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+	}
+}
+
+// MutatingPoliciesServed reports whether the API server serves
+// MutatingAdmissionPolicy (admissionregistration.k8s.io/v1).
+func MutatingPoliciesServed(mapper meta.RESTMapper) (bool, error) {
+	_, err := mapper.RESTMapping(admissionv1.SchemeGroupVersion.WithKind("MutatingAdmissionPolicy").GroupKind(), "v1")
+	if meta.IsNoMatchError(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Ensure applies every policy and binding that differs from its rendering.
+func (i *Installer) Ensure(ctx context.Context) error {
+	objs := render.ValidatingPolicies(i.Settings)
+	served, err := MutatingPoliciesServed(i.Client.RESTMapper())
+	if err != nil {
+		return fmt.Errorf("discovering MutatingAdmissionPolicy: %w", err)
+	}
+	if served {
+		objs = append(objs, render.MutatingPolicies(i.Settings)...)
+	}
+	var errs []error
+	for _, obj := range objs {
+		if err := applyObject(ctx, i.Client, obj); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func applyObject(ctx context.Context, c client.Client, obj client.Object) error {
+	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
+	if err != nil {
+		return err
+	}
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: raw}
+	u.SetGroupVersionKind(gvk)
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "status")
+	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(concern.FieldManager), client.ForceOwnership); err != nil {
+		return fmt.Errorf("applying %s %s: %w", gvk.Kind, obj.GetName(), err)
+	}
+	return nil
+}

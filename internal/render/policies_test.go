@@ -1,0 +1,110 @@
+package render
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+var ruleName = regexp.MustCompile(`\[rule ([a-zA-Z.]+)\]`)
+
+// TestPolicyRules lists the rules each policy enforces, so that a rule
+// dropped or renamed shows here as well as in the integration suite.
+func TestPolicyRules(t *testing.T) {
+	got := map[string][]string{}
+	for _, obj := range ValidatingPolicies(DefaultSettings()) {
+		p, ok := obj.(*admissionv1.ValidatingAdmissionPolicy)
+		if !ok {
+			continue
+		}
+		for _, v := range p.Spec.Validations {
+			m := ruleName.FindStringSubmatch(v.MessageExpression)
+			if m == nil {
+				t.Errorf("policy %s: message %q names no rule", p.Name, v.MessageExpression)
+				continue
+			}
+			if !strings.HasPrefix(v.MessageExpression, "'tenant ' + params.spec.tenant + ': '") {
+				t.Errorf("policy %s rule %s: message does not start with the tenant", p.Name, m[1])
+			}
+			if v.Reason == nil || *v.Reason != metav1.StatusReasonForbidden {
+				t.Errorf("policy %s rule %s: reason %v, want Forbidden", p.Name, m[1], v.Reason)
+			}
+			got[p.Name] = append(got[p.Name], m[1])
+		}
+	}
+	want := map[string][]string{
+		PodsPolicy: {"nodes.nodeName", "nodes.selector", "nodes.tolerations", "pods.runtimeClass", "pods.userNamespaces",
+			"pods.serviceLinks", "pods.images.registries", "pods.images.pullPolicy", "pods.priorityClasses"},
+		ServicesPolicy:  {"services.externalIPs", "services.allowedTypes"},
+		IngressesPolicy: {"ingress.classes", "ingress.hostnames"},
+		StoragePolicy:   {"storage.classes", "storage.volumeName"},
+		RBACPolicy:      {"rbac.subjects", "rbac.clusterRoles"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("rules per policy (-want +got):\n%s", diff)
+	}
+}
+
+// TestPolicyBindings checks that every policy has exactly one binding, which
+// selects tenant namespaces only and closes them when parameters are missing.
+func TestPolicyBindings(t *testing.T) {
+	policies, bindings := map[string]*admissionv1.ParamKind{}, map[string]bool{}
+	check := func(kind, name, policy string, ref *admissionv1.ParamRef, match *admissionv1.MatchResources) {
+		if name != policy {
+			t.Errorf("%s %s binds %s: one binding per policy, of the same name", kind, name, policy)
+		}
+		if bindings[kind+"/"+name] {
+			t.Errorf("%s %s twice", kind, name)
+		}
+		bindings[kind+"/"+name] = true
+		if ref == nil || ref.Name != tenancyv1alpha1.TenantPolicyName || ref.Namespace != "" ||
+			ref.ParameterNotFoundAction == nil || *ref.ParameterNotFoundAction != admissionv1.DenyAction {
+			t.Errorf("%s %s paramRef = %+v, want the request namespace's %q, denying when missing", kind, name, ref, tenancyv1alpha1.TenantPolicyName)
+		}
+		sel := match.NamespaceSelector
+		if sel == nil || len(sel.MatchExpressions) != 1 || sel.MatchExpressions[0].Key != tenancyv1alpha1.TenantLabel ||
+			sel.MatchExpressions[0].Operator != metav1.LabelSelectorOpExists {
+			t.Errorf("%s %s selects %+v, want namespaces with the tenant label", kind, name, sel)
+		}
+	}
+	for _, obj := range Policies(DefaultSettings()) {
+		switch o := obj.(type) {
+		case *admissionv1.ValidatingAdmissionPolicy:
+			policies["V/"+o.Name] = o.Spec.ParamKind
+			if *o.Spec.FailurePolicy != admissionv1.Fail {
+				t.Errorf("policy %s fails open", o.Name)
+			}
+		case *admissionv1.MutatingAdmissionPolicy:
+			policies["M/"+o.Name] = o.Spec.ParamKind
+		case *admissionv1.ValidatingAdmissionPolicyBinding:
+			check("V", o.Name, o.Spec.PolicyName, o.Spec.ParamRef, o.Spec.MatchResources)
+			if len(o.Spec.ValidationActions) != 1 || o.Spec.ValidationActions[0] != admissionv1.Deny {
+				t.Errorf("binding %s actions %v, want [Deny]", o.Name, o.Spec.ValidationActions)
+			}
+		case *admissionv1.MutatingAdmissionPolicyBinding:
+			check("M", o.Name, o.Spec.PolicyName, o.Spec.ParamRef, o.Spec.MatchResources)
+		}
+	}
+	var names []string
+	for name, kind := range policies {
+		names = append(names, name)
+		if kind == nil || kind.Kind != "TenantPolicy" || kind.APIVersion != tenancyv1alpha1.GroupVersion.String() {
+			t.Errorf("policy %s paramKind = %+v, want TenantPolicy", name, kind)
+		}
+		if !bindings[name] {
+			t.Errorf("policy %s has no binding", name)
+		}
+	}
+	sort.Strings(names)
+	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-services", "V/bulkhead-storage"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("policies (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,316 @@
+package integration
+
+import (
+	"context"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+)
+
+// tenantWithNamespace creates tn, lets its first owner create namespace ns,
+// and waits until the tenant is Ready and the namespace can take pods (its
+// TenantPolicy and default ServiceAccount exist). It returns the owner.
+func tenantWithNamespace(t *testing.T, tn *tenancyv1alpha1.Tenant, ns string) client.Client {
+	t.Helper()
+	createTenant(t, tn)
+	owner := env.As(tn.Spec.Owners[0].Name)
+	ownerCreatesNamespace(t, owner, ns)
+	waitReady(t, tn.Name)
+	eventually(t, "namespace "+ns+" ready for pods", func() error {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, &tenancyv1alpha1.TenantPolicy{}); err != nil {
+			return err
+		}
+		return env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "default"}, &corev1.ServiceAccount{})
+	})
+	// The authorizer learns of new RoleBindings from a watch: wait for it.
+	for _, m := range append(tn.Spec.Owners[:1:1], tn.Spec.Members...) {
+		eventually(t, m.Name+" may create pods", func() error { return canI(env.As(m.Name), "create", "pods", ns) })
+	}
+	return owner
+}
+
+// ensure creates a cluster-scoped fixture unless it exists.
+func ensure(t *testing.T, obj client.Object) {
+	t.Helper()
+	if err := env.Client.Create(context.Background(), obj); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
+	}
+}
+
+// rejected fails unless err is a denial by the named Bulkhead rule of tenant.
+func rejected(t *testing.T, err error, tenant, rule string) {
+	t.Helper()
+	expectDenied(t, err, "tenant "+tenant+":", "[rule "+rule+"]")
+}
+
+var poolToleration = corev1.Toleration{Key: "pool", Operator: corev1.TolerationOpEqual, Value: "wl", Effect: corev1.TaintEffectNoSchedule}
+
+// TestPodRules checks every pod rule of a Hard tenant against the real API
+// server: what the mutating policy fills in, and the rule that refuses each
+// violation.
+func TestPodRules(t *testing.T) {
+	ctx := context.Background()
+	ensure(t, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "runc"}, Handler: "runc"})
+	ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "wl-batch"}, Value: 100})
+	ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "wl-urgent"}, Value: 100000})
+	tn := testutil.Tenant("wl").Owner("wl-owner").Member("wl-dev").Hard().
+		NodePool(map[string]string{"pool": "wl"}, poolToleration).
+		Registries("registry.example.com/wl/").
+		PriorityClasses("wl-batch", "wl-batch").Obj()
+	owner := tenantWithNamespace(t, tn, "wl-app")
+	dev := env.As("wl-dev")
+	const image = "registry.example.com/wl/app:1"
+
+	t.Run("defaults are filled in", func(t *testing.T) {
+		p := testutil.Pod("wl-app", "defaults", image, func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: image, SecurityContext: p.Spec.Containers[0].SecurityContext}}
+		})
+		if err := dev.Create(ctx, p); err != nil {
+			t.Fatalf("creating a compliant pod: %v", err)
+		}
+		s := p.Spec
+		if s.NodeSelector["pool"] != "wl" {
+			t.Errorf("nodeSelector = %v, want pool=wl", s.NodeSelector)
+		}
+		if !hasToleration(s.Tolerations, poolToleration) {
+			t.Errorf("tolerations = %v, want the pool's", s.Tolerations)
+		}
+		if ptr.Deref(s.RuntimeClassName, "") != env.Settings.SandboxRuntimeClass {
+			t.Errorf("runtimeClassName = %v, want %s", ptr.Deref(s.RuntimeClassName, ""), env.Settings.SandboxRuntimeClass)
+		}
+		if s.HostUsers == nil || *s.HostUsers {
+			t.Errorf("hostUsers = %v, want false", s.HostUsers)
+		}
+		if s.EnableServiceLinks == nil || *s.EnableServiceLinks {
+			t.Errorf("enableServiceLinks = %v, want false", s.EnableServiceLinks)
+		}
+		if s.AutomountServiceAccountToken == nil || *s.AutomountServiceAccountToken {
+			t.Errorf("automountServiceAccountToken = %v, want false", s.AutomountServiceAccountToken)
+		}
+		for _, v := range s.Volumes {
+			if v.Projected != nil {
+				t.Errorf("a service account token is mounted (volume %s) though the tenant's default is false", v.Name)
+			}
+		}
+		for _, c := range append(s.InitContainers, s.Containers...) {
+			if c.ImagePullPolicy != corev1.PullAlways {
+				t.Errorf("container %s imagePullPolicy = %s, want Always", c.Name, c.ImagePullPolicy)
+			}
+		}
+		if s.PriorityClassName != "wl-batch" || ptr.Deref(s.Priority, 0) != 100 {
+			t.Errorf("priority = %s/%d, want wl-batch/100", s.PriorityClassName, ptr.Deref(s.Priority, 0))
+		}
+	})
+
+	other := corev1.Toleration{Key: "pool", Operator: corev1.TolerationOpEqual, Value: "gpu", Effect: corev1.TaintEffectNoSchedule}
+	for _, tc := range []struct {
+		name string
+		edit func(*corev1.Pod)
+		rule string
+	}{
+		{"nodeName skips the scheduler", func(p *corev1.Pod) { p.Spec.NodeName = "node-1" }, "nodes.nodeName"},
+		{"a conflicting nodeSelector", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"pool": "gpu"} }, "nodes.selector"},
+		{"another pool's toleration", func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{other} }, "nodes.tolerations"},
+		{"a toleration of every taint", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
+		}, "nodes.tolerations"},
+		{"a runtime class outside the allowlist", func(p *corev1.Pod) { p.Spec.RuntimeClassName = ptr.To("runc") }, "pods.runtimeClass"},
+		{"hostUsers true", func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) }, "pods.userNamespaces"},
+		{"an image from another registry", func(p *corev1.Pod) { p.Spec.Containers[0].Image = "docker.io/library/nginx:1" }, "pods.images.registries"},
+		{"an image without a registry", func(p *corev1.Pod) { p.Spec.Containers[0].Image = "nginx" }, "pods.images.registries"},
+		{"an init container from another registry", func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "quay.io/evil/init", SecurityContext: p.Spec.Containers[0].SecurityContext}}
+		}, "pods.images.registries"},
+		{"a priority class outside the allowlist", func(p *corev1.Pod) { p.Spec.PriorityClassName = "wl-urgent" }, "pods.priorityClasses"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := dev.Create(ctx, testutil.Pod("wl-app", "bad", image, tc.edit))
+			rejected(t, err, "wl", tc.rule)
+		})
+	}
+
+	t.Run("ephemeral containers", func(t *testing.T) {
+		p := testutil.Pod("wl-app", "debugged", image)
+		if err := dev.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		debug := func(img string, policy corev1.PullPolicy) error {
+			fresh := &corev1.Pod{}
+			if err := dev.Get(ctx, client.ObjectKeyFromObject(p), fresh); err != nil {
+				return err
+			}
+			fresh.Spec.EphemeralContainers = append(fresh.Spec.EphemeralContainers, corev1.EphemeralContainer{
+				EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: img, ImagePullPolicy: policy,
+					SecurityContext: p.Spec.Containers[0].SecurityContext},
+			})
+			return owner.SubResource("ephemeralcontainers").Update(ctx, fresh)
+		}
+		rejected(t, debug("docker.io/library/busybox", corev1.PullAlways), "wl", "pods.images.registries")
+		rejected(t, debug(image, corev1.PullIfNotPresent), "wl", "pods.images.pullPolicy")
+		if err := debug(image, corev1.PullAlways); err != nil {
+			t.Fatalf("a compliant ephemeral container: %v", err)
+		}
+	})
+
+	t.Run("workload templates", func(t *testing.T) {
+		tmpl := func(edit ...func(*corev1.Pod)) corev1.PodTemplateSpec {
+			p := testutil.Pod("", "", image, edit...)
+			return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "x"}}, Spec: p.Spec}
+		}
+		sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}}
+		deploy := func(name string, edit ...func(*corev1.Pod)) *appsv1.Deployment {
+			return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "wl-app", Name: name},
+				Spec: appsv1.DeploymentSpec{Selector: sel, Template: tmpl(edit...)}}
+		}
+		rejected(t, dev.Create(ctx, deploy("forged", func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{other} })), "wl", "nodes.tolerations")
+		rejected(t, dev.Create(ctx, deploy("foreign", func(p *corev1.Pod) { p.Spec.Containers[0].Image = "docker.io/x" })), "wl", "pods.images.registries")
+		rejected(t, dev.Create(ctx, &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "wl-app", Name: "ds"},
+			Spec: appsv1.DaemonSetSpec{Selector: sel, Template: tmpl(func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) })}}), "wl", "pods.userNamespaces")
+		jobTmpl := tmpl(func(p *corev1.Pod) {
+			p.Spec.Containers[0].Image = "ghcr.io/x"
+			p.Spec.RestartPolicy = corev1.RestartPolicyNever
+		})
+		jobTmpl.Labels = nil
+		rejected(t, dev.Create(ctx, &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: "wl-app", Name: "cj"},
+			Spec: batchv1.CronJobSpec{Schedule: "@hourly", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: jobTmpl}}}}), "wl", "pods.images.registries")
+		// A template that leaves the defaults out is fine: pods get them.
+		if err := dev.Create(ctx, deploy("good")); err != nil {
+			t.Fatalf("a compliant Deployment: %v", err)
+		}
+	})
+}
+
+func hasToleration(list []corev1.Toleration, want corev1.Toleration) bool {
+	for _, t := range list {
+		if render.CanonicalToleration(t) == render.CanonicalToleration(want) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestServiceIngressStorageRules checks the Service, Ingress and
+// PersistentVolumeClaim rules of a Hard tenant against the real API server.
+func TestServiceIngressStorageRules(t *testing.T) {
+	ctx := context.Background()
+	ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "fast"}, Provisioner: "example.com/fast"})
+	ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "slow"}, Provisioner: "example.com/slow"})
+	tn := testutil.Tenant("sis").Owner("sis-owner").Member("sis-dev").Hard().
+		Ingress([]string{"public"}, []string{"*.sis.example.com", "sis.example.com"}).
+		StorageClasses("fast").Obj()
+	tenantWithNamespace(t, tn, "sis-app")
+	dev := env.As("sis-dev")
+
+	svc := func(name string, edit func(*corev1.Service)) *corev1.Service {
+		s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "sis-app", Name: name},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}
+		edit(s)
+		return s
+	}
+	rejected(t, dev.Create(ctx, svc("np", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })), "sis", "services.allowedTypes")
+	rejected(t, dev.Create(ctx, svc("lb", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeLoadBalancer })), "sis", "services.allowedTypes")
+	rejected(t, dev.Create(ctx, svc("ext", func(s *corev1.Service) {
+		s.Spec.Type, s.Spec.ExternalName, s.Spec.Ports = corev1.ServiceTypeExternalName, "db.other.svc.cluster.local", nil
+	})), "sis", "services.allowedTypes")
+	rejected(t, dev.Create(ctx, svc("eip", func(s *corev1.Service) { s.Spec.ExternalIPs = []string{"10.0.0.53"} })), "sis", "services.externalIPs")
+	if err := dev.Create(ctx, svc("ok", func(*corev1.Service) {})); err != nil {
+		t.Fatalf("a ClusterIP Service: %v", err)
+	}
+
+	ing := func(name, class string, hosts ...string) *networkingv1.Ingress {
+		i := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "sis-app", Name: name}}
+		if class != "" {
+			i.Spec.IngressClassName = ptr.To(class)
+		}
+		backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "ok", Port: networkingv1.ServiceBackendPort{Number: 80}}}
+		for _, h := range hosts {
+			i.Spec.Rules = append(i.Spec.Rules, networkingv1.IngressRule{Host: h, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptr.To(networkingv1.PathTypePrefix), Backend: backend}},
+			}}})
+		}
+		return i
+	}
+	rejected(t, dev.Create(ctx, ing("cls", "internal", "www.sis.example.com")), "sis", "ingress.classes")
+	rejected(t, dev.Create(ctx, ing("nocls", "", "www.sis.example.com")), "sis", "ingress.classes")
+	rejected(t, dev.Create(ctx, ing("steal", "public", "www.other.example.com")), "sis", "ingress.hostnames")
+	rejected(t, dev.Create(ctx, ing("suffix", "public", "evilsis.example.com")), "sis", "ingress.hostnames")
+	rejected(t, dev.Create(ctx, ing("catchall", "public", "")), "sis", "ingress.hostnames")
+	if err := dev.Create(ctx, ing("ok", "public", "www.sis.example.com", "sis.example.com")); err != nil {
+		t.Fatalf("an Ingress on the tenant's hosts: %v", err)
+	}
+
+	pvc := func(name string, edit func(*corev1.PersistentVolumeClaim)) *corev1.PersistentVolumeClaim {
+		c := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "sis-app", Name: name},
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+				StorageClassName: ptr.To("fast"),
+			}}
+		edit(c)
+		return c
+	}
+	rejected(t, dev.Create(ctx, pvc("slow", func(c *corev1.PersistentVolumeClaim) { c.Spec.StorageClassName = ptr.To("slow") })), "sis", "storage.classes")
+	rejected(t, dev.Create(ctx, pvc("steal", func(c *corev1.PersistentVolumeClaim) { c.Spec.VolumeName = "pv-of-another-tenant" })), "sis", "storage.volumeName")
+	if err := dev.Create(ctx, pvc("ok", func(*corev1.PersistentVolumeClaim) {})); err != nil {
+		t.Fatalf("a claim of an allowed class: %v", err)
+	}
+}
+
+// TestRoleBindingRules checks that inside a Hard tenant an owner may bind
+// only the tenant's identities to allowed ClusterRoles, while a Soft
+// tenant's owner may bind anyone.
+func TestRoleBindingRules(t *testing.T) {
+	ctx := context.Background()
+	// A role the owner holds every permission of, so that RBAC's own
+	// escalation check lets the binding through to Bulkhead's rule.
+	ensure(t, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-test:read-configmaps"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}}})
+	hard := tenantWithNamespace(t, testutil.Tenant("rbh").Owner("rbh-owner").Member("rbh-dev").Hard().Obj(), "rbh-app")
+	soft := tenantWithNamespace(t, testutil.Tenant("rbs").Owner("rbs-owner").Soft().Obj(), "rbs-app")
+
+	// Roles of the namespace are always allowed; subjects are what is checked.
+	if err := hard.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "rbh-app", Name: "reader"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}}}); err != nil {
+		t.Fatalf("owner creating a Role: %v", err)
+	}
+	rb := func(ns, name, role string, subjects ...rbacv1.Subject) *rbacv1.RoleBinding {
+		kind := "ClusterRole"
+		if role == "reader" {
+			kind = "Role"
+		}
+		return &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: role}, Subjects: subjects}
+	}
+	user := func(n string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: n}
+	}
+	sa := func(ns, n string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: "ServiceAccount", Namespace: ns, Name: n}
+	}
+
+	rejected(t, hard.Create(ctx, rb("rbh-app", "stranger", "reader", user("mallory"))), "rbh", "rbac.subjects")
+	rejected(t, hard.Create(ctx, rb("rbh-app", "foreign-sa", "reader", sa("rbs-app", "default"))), "rbh", "rbac.subjects")
+	rejected(t, hard.Create(ctx, rb("rbh-app", "role", "bulkhead-test:read-configmaps", user("rbh-dev"))), "rbh", "rbac.clusterRoles")
+	if err := hard.Create(ctx, rb("rbh-app", "ok", "reader", user("rbh-dev"), sa("rbh-app", "default"))); err != nil {
+		t.Fatalf("binding the tenant's own identities: %v", err)
+	}
+	if err := soft.Create(ctx, rb("rbs-app", "anyone", "bulkhead-test:read-configmaps", user("mallory"))); err != nil {
+		t.Fatalf("a Soft tenant's owner binding anyone: %v", err)
+	}
+}
