@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -86,11 +87,23 @@ type ResourceLimits struct {
 	Hard corev1.ResourceList `json:"hard,omitempty"`
 }
 
+// TenantLimits are limits summed over all of a tenant's namespaces.
+type TenantLimits struct {
+	// Hard is the set of limits. Supported: pods, requests.cpu,
+	// requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory,
+	// limits.ephemeral-storage, cpu, memory, persistentvolumeclaims and
+	// requests.storage.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['pods', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'cpu', 'memory', 'persistentvolumeclaims', 'requests.storage'])",message="tenant-wide quota supports pods, requests.cpu, requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory, limits.ephemeral-storage, cpu, memory, persistentvolumeclaims and requests.storage"
+	Hard map[corev1.ResourceName]resource.Quantity `json:"hard,omitempty"`
+}
+
 // QuotaSpec sets quotas for the tenant as a whole and for each namespace.
 type QuotaSpec struct {
 	// Tenant limits are summed over all the tenant's namespaces.
 	// +optional
-	Tenant *ResourceLimits `json:"tenant,omitempty"`
+	Tenant *TenantLimits `json:"tenant,omitempty"`
 	// Namespace limits become a ResourceQuota in each tenant namespace.
 	// +optional
 	Namespace *ResourceLimits `json:"namespace,omitempty"`
@@ -360,14 +373,34 @@ type TenantStatus struct {
 	// the spec leaves it unset), for printing beside the count.
 	// +optional
 	NamespaceMax int32 `json:"namespaceMax,omitempty"`
-	// Usage is the tenant's aggregated use of quota.tenant.hard.
+	// Usage is the tenant's aggregated use of quota.tenant.hard: what its
+	// namespaces hold, plus Reservations.
 	// +optional
 	Usage corev1.ResourceList `json:"usage,omitempty"`
+	// Reservations are quota charged to objects admitted but not yet
+	// counted: each is dropped once its object is counted, or after a
+	// while if the object was never created.
+	// +optional
+	// +listType=atomic
+	Reservations []QuotaReservation `json:"reservations,omitempty"`
 	// Conditions: Ready and one per concern.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// QuotaReservation is quota charged at admission to one object.
+type QuotaReservation struct {
+	// Kind is Pod or PersistentVolumeClaim.
+	Kind string `json:"kind"`
+	// Namespace and Name of the object.
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Time the object was admitted.
+	Time metav1.Time `json:"time"`
+	// Amount charged.
+	Amount corev1.ResourceList `json:"amount"`
 }
 
 // Tenant is a group of namespaces, identities and limits that Bulkhead isolates

@@ -5,6 +5,9 @@ const (
 	// TenantLabel on a namespace names the tenant that owns it. Only the
 	// namespace webhook (for owners) and cluster admins may set or change it.
 	TenantLabel = "tenancy.bulkhead.dev/tenant"
+	// TenantQuotaLabel on a namespace says its tenant has a tenant-wide quota:
+	// the quota webhook sees only namespaces carrying it.
+	TenantQuotaLabel = "tenancy.bulkhead.dev/tenant-quota"
 	// ConcernLabel on a managed object names the controller that owns it.
 	ConcernLabel = "tenancy.bulkhead.dev/concern"
 	// ManagedByLabel marks every object Bulkhead renders.

@@ -35,6 +35,9 @@ func Namespace(t *tenancyv1alpha1.Tenant, s Settings) NamespaceMetadata {
 		labels[psaPrefix+mode+"-version"] = s.PodSecurityVersion
 	}
 	labels[tenancyv1alpha1.TenantLabel] = t.Name
+	if q := spec.Quota.Tenant; q != nil && len(q.Hard) > 0 {
+		labels[tenancyv1alpha1.TenantQuotaLabel] = "true"
+	}
 	annotations := map[string]string{}
 	for k, v := range spec.Namespaces.Annotations {
 		annotations[k] = v

@@ -33,9 +33,11 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/quota"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/rbac"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/status"
+	tenantquotactl "github.com/bulkhead-dev/bulkhead/internal/controller/tenantquota"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
 )
 
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch
@@ -61,6 +63,9 @@ type Options struct {
 	// ConcurrentReconciles is how many Tenants each controller reconciles at
 	// once; 0 means 4.
 	ConcurrentReconciles int
+	// QuotaRecount is how often tenant-wide quota usage is recounted from
+	// the tenant's pods and claims; 0 means 15 seconds.
+	QuotaRecount time.Duration
 }
 
 // Scheme is the scheme Bulkhead's clients use.
@@ -118,6 +123,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		func() error { return network.Setup(mgr, s) },
 		func() error { return admission.Setup(mgr, s) },
 		func() error { return status.Setup(mgr, s) },
+		func() error { return tenantquotactl.Setup(mgr, o.QuotaRecount) },
 	} {
 		if err := add(); err != nil {
 			return nil, err
@@ -127,6 +133,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	handler := &namespace.Handler{Reader: mgr.GetClient(), Settings: s}
 	mgr.GetWebhookServer().Register(namespace.MutatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
+	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+	}})
 
 	keeper := &bwebhook.Keeper{
 		Client:   mgr.GetClient(),

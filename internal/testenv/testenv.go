@@ -119,6 +119,8 @@ func (e *Env) StartManager() error {
 		WebhookPort:     port,
 		WebhookEndpoint: bwebhook.Endpoint{URL: "https://localhost:" + strconv.Itoa(port)},
 		CertHosts:       []string{"localhost", "127.0.0.1"},
+		// Tests wait for freed tenant quota; recount it often.
+		QuotaRecount: 2 * time.Second,
 	})
 	if err != nil {
 		return err

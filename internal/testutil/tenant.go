@@ -247,6 +247,6 @@ func (w *TenantWrapper) StorageClasses(classes ...string) *TenantWrapper {
 
 // TenantQuota sets quota.tenant.hard.
 func (w *TenantWrapper) TenantQuota(hard corev1.ResourceList) *TenantWrapper {
-	w.tenant.Spec.Quota.Tenant = &tenancyv1alpha1.ResourceLimits{Hard: hard}
+	w.tenant.Spec.Quota.Tenant = &tenancyv1alpha1.TenantLimits{Hard: hard}
 	return w
 }

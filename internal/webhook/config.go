@@ -10,6 +10,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
 )
 
 // ConfigurationName names both webhook configurations Bulkhead keeps.
@@ -85,6 +86,37 @@ func namespaceWebhook(e Endpoint, path string, op admissionregistrationv1.Operat
 	}
 }
 
+// quotaWebhook charges pods and claims to their tenant's tenant-wide quota.
+// It sees only namespaces of tenants that have one (the namespaces
+// controller labels them), and everyone but Bulkhead and cluster admins:
+// the controllers that create pods for Deployments and Jobs must be counted.
+// It fails closed, so that quota is never overshot; with Bulkhead down, only
+// those tenants wait to create pods and claims.
+func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
+	conds := matchConditions(s)[1:] // not-bulkhead and the admin groups
+	return admissionregistrationv1.ValidatingWebhook{
+		Name:         "quota.tenancy.bulkhead.dev",
+		ClientConfig: e.clientConfig(tenantquota.Path, caBundle),
+		Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods", "persistentvolumeclaims"},
+				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+			},
+		}},
+		FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+			tenancyv1alpha1.TenantQuotaLabel: "true",
+		}},
+		MatchConditions: conds,
+		// It writes the Tenant's status, except on dry runs.
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
+		TimeoutSeconds:          ptr.To[int32](10),
+		AdmissionReviewVersions: []string{"v1"},
+	}
+}
+
 // asMutating converts a webhook's shared fields to a mutating webhook.
 func asMutating(v admissionregistrationv1.ValidatingWebhook) admissionregistrationv1.MutatingWebhook {
 	return admissionregistrationv1.MutatingWebhook{
@@ -111,7 +143,10 @@ func Configurations(e Endpoint, caBundle []byte, s render.Settings) (*admissionr
 	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
 		ObjectMeta: meta,
-		Webhooks:   []admissionregistrationv1.ValidatingWebhook{namespaceWebhook(e, namespace.ValidatePath, admissionregistrationv1.Update, caBundle, s)},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{
+			namespaceWebhook(e, namespace.ValidatePath, admissionregistrationv1.Update, caBundle, s),
+			quotaWebhook(e, caBundle, s),
+		},
 	}
 	return mutating, validating
 }

@@ -139,6 +139,9 @@ func DecideUpdate(old, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant, s
 		if render.IsPodSecurityLabel(k) {
 			return deny("tenant %q: Pod Security label %s on namespace %q is set by the tenant's pods.securityLevel; remove your change to it", oldTenant, k, ns.Name)
 		}
+		if strings.HasPrefix(k, bulkheadLabelPrefix) {
+			return deny("tenant %q: label %s on namespace %q is managed by Bulkhead; remove your change to it", oldTenant, k, ns.Name)
+		}
 		if locked[k] {
 			return deny("tenant %q: label %s on namespace %q is locked by the tenant's namespaces.labels; remove your change to it", oldTenant, k, ns.Name)
 		}
@@ -150,6 +153,9 @@ func DecideUpdate(old, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant, s
 	}
 	return Decision{Allowed: true}
 }
+
+// bulkheadLabelPrefix marks labels only Bulkhead sets.
+const bulkheadLabelPrefix = "tenancy.bulkhead.dev/"
 
 func changedKeys(a, b map[string]string) []string {
 	var out []string

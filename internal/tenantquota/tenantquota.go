@@ -1,0 +1,179 @@
+package tenantquota
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// ReservationTTL is how long a charge waits for its object to be counted.
+// Admission of one request completes well within it (the API server times
+// requests out after a minute).
+const ReservationTTL = 2 * time.Minute
+
+// Kinds of objects that use tenant quota.
+const (
+	KindPod   = "Pod"
+	KindClaim = "PersistentVolumeClaim"
+)
+
+// Limits are a tenant's spec.quota.tenant.hard.
+type Limits = map[corev1.ResourceName]resource.Quantity
+
+// aliases are the quota names that mean another: cpu is requests.cpu.
+var aliases = map[corev1.ResourceName]corev1.ResourceName{
+	corev1.ResourceCPU:    corev1.ResourceRequestsCPU,
+	corev1.ResourceMemory: corev1.ResourceRequestsMemory,
+}
+
+func canonical(name corev1.ResourceName) corev1.ResourceName {
+	if a, ok := aliases[name]; ok {
+		return a
+	}
+	return name
+}
+
+// PodUsage is what a pod uses of tenant quota: one pod, and for each of cpu,
+// memory and ephemeral storage its effective request and limit, that is the
+// larger of the sum over its containers and the largest init container,
+// plus the pod's overhead. A terminated pod (Succeeded or Failed) uses
+// nothing.
+func PodUsage(p *corev1.Pod) corev1.ResourceList {
+	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return corev1.ResourceList{}
+	}
+	out := corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1")}
+	sides := []struct {
+		prefix string
+		get    func(corev1.Container) corev1.ResourceList
+	}{
+		{"requests.", func(c corev1.Container) corev1.ResourceList { return c.Resources.Requests }},
+		{"limits.", func(c corev1.Container) corev1.ResourceList { return c.Resources.Limits }},
+	}
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
+		for _, side := range sides {
+			sum := resource.Quantity{}
+			for _, c := range p.Spec.Containers {
+				if q, ok := side.get(c)[r]; ok {
+					sum.Add(q)
+				}
+			}
+			for _, c := range p.Spec.InitContainers {
+				if q, ok := side.get(c)[r]; ok && q.Cmp(sum) > 0 {
+					sum = q.DeepCopy()
+				}
+			}
+			if q, ok := p.Spec.Overhead[r]; ok {
+				sum.Add(q)
+			}
+			if !sum.IsZero() {
+				out[corev1.ResourceName(side.prefix+string(r))] = sum
+			}
+		}
+	}
+	return out
+}
+
+// ClaimUsage is what a PersistentVolumeClaim uses: one claim and its request.
+func ClaimUsage(c *corev1.PersistentVolumeClaim) corev1.ResourceList {
+	out := corev1.ResourceList{corev1.ResourcePersistentVolumeClaims: resource.MustParse("1")}
+	if q, ok := c.Spec.Resources.Requests[corev1.ResourceStorage]; ok {
+		out[corev1.ResourceRequestsStorage] = q.DeepCopy()
+	}
+	return out
+}
+
+// Relevant keeps of amount only what hard limits.
+func Relevant(hard Limits, amount corev1.ResourceList) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for name := range hard {
+		if q, ok := amount[canonical(name)]; ok {
+			out[canonical(name)] = q.DeepCopy()
+		}
+	}
+	return out
+}
+
+// Exceeds lists, sorted, the limits of hard that used plus add would pass.
+func Exceeds(hard Limits, used, add corev1.ResourceList) []string {
+	var out []string
+	for name, limit := range hard {
+		q, ok := add[canonical(name)]
+		if !ok || q.IsZero() {
+			continue
+		}
+		u := used[canonical(name)]
+		total := u.DeepCopy()
+		total.Add(q)
+		if total.Cmp(limit) > 0 {
+			out = append(out, fmt.Sprintf("%s: %s used + %s requested > %s", name, u.String(), q.String(), limit.String()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Add returns a + b.
+func Add(a, b corev1.ResourceList) corev1.ResourceList {
+	out := a.DeepCopy()
+	if out == nil {
+		out = corev1.ResourceList{}
+	}
+	for name, q := range b {
+		sum := out[name].DeepCopy()
+		sum.Add(q)
+		out[name] = sum
+	}
+	return out
+}
+
+// Charge records amount for the object kind namespace/name at now, and
+// returns the new usage and reservations.
+func Charge(status tenancyv1alpha1.TenantStatus, kind, namespace, name string, amount corev1.ResourceList, now time.Time) (corev1.ResourceList, []tenancyv1alpha1.QuotaReservation) {
+	res := append(append([]tenancyv1alpha1.QuotaReservation(nil), status.Reservations...), tenancyv1alpha1.QuotaReservation{
+		Kind: kind, Namespace: namespace, Name: name, Time: metav1.NewTime(now), Amount: amount,
+	})
+	return Add(status.Usage, amount), res
+}
+
+// ObjectKey names an object in Recount's present set.
+func ObjectKey(kind, namespace, name string) string {
+	return kind + " " + namespace + "/" + name
+}
+
+// Recount computes a tenant's usage from what its namespaces hold (counted)
+// and the reservations still pending: a reservation whose object exists
+// (its ObjectKey is in present) is dropped, being counted; one older than
+// ReservationTTL is dropped, its object never made. Every limited resource
+// appears in the usage, zero if unused.
+func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, reservations []tenancyv1alpha1.QuotaReservation, now time.Time) (corev1.ResourceList, []tenancyv1alpha1.QuotaReservation) {
+	usage := Relevant(hard, counted)
+	for name := range hard {
+		if _, ok := usage[canonical(name)]; !ok {
+			usage[canonical(name)] = resource.MustParse("0")
+		}
+	}
+	var keep []tenancyv1alpha1.QuotaReservation
+	for _, r := range reservations {
+		if present[ObjectKey(r.Kind, r.Namespace, r.Name)] || now.Sub(r.Time.Time) > ReservationTTL {
+			continue
+		}
+		keep = append(keep, r)
+		usage = Add(usage, Relevant(hard, r.Amount))
+	}
+	return usage, keep
+}
+
+// Message is the denial a user sees: tenant, rule and fix.
+func Message(tenant, kind, name string, exceeded []string) string {
+	return fmt.Sprintf("tenant %s: %s %s would exceed the tenant-wide quota (%s) [rule quota.tenant]. "+
+		"Free some of the tenant's resources in any of its namespaces, or ask a cluster admin to raise spec.quota.tenant.hard",
+		tenant, kind, name, strings.Join(exceeded, "; "))
+}

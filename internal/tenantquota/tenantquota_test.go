@@ -1,0 +1,112 @@
+package tenantquota
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+var q = resource.MustParse
+
+func container(cpuReq, memLimit string) corev1.Container {
+	c := corev1.Container{Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}}
+	if cpuReq != "" {
+		c.Resources.Requests[corev1.ResourceCPU] = q(cpuReq)
+	}
+	if memLimit != "" {
+		c.Resources.Limits[corev1.ResourceMemory] = q(memLimit)
+	}
+	return c
+}
+
+func TestPodUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pod  corev1.Pod
+		want corev1.ResourceList
+	}{
+		{"containers add up", corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{container("100m", "1Gi"), container("200m", "")}}},
+			corev1.ResourceList{"pods": q("1"), "requests.cpu": q("300m"), "limits.memory": q("1Gi")}},
+		{"the largest init container wins over a smaller sum", corev1.Pod{Spec: corev1.PodSpec{
+			Containers:     []corev1.Container{container("100m", "")},
+			InitContainers: []corev1.Container{container("1", ""), container("500m", "")},
+		}}, corev1.ResourceList{"pods": q("1"), "requests.cpu": q("1")}},
+		{"overhead is added", corev1.Pod{Spec: corev1.PodSpec{
+			Containers: []corev1.Container{container("100m", "")},
+			Overhead:   corev1.ResourceList{corev1.ResourceCPU: q("50m")},
+		}}, corev1.ResourceList{"pods": q("1"), "requests.cpu": q("150m"), "limits.cpu": q("50m")}},
+		{"a finished pod uses nothing", corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{container("1", "")}},
+			Status: corev1.PodStatus{Phase: corev1.PodSucceeded}}, corev1.ResourceList{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := PodUsage(&tc.pod); !equality.Semantic.DeepEqual(got, tc.want) {
+				t.Fatalf("PodUsage = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestExceeds(t *testing.T) {
+	hard := Limits{"pods": q("20"), "cpu": q("2")}
+	for _, tc := range []struct {
+		name      string
+		used, add corev1.ResourceList
+		want      []string
+	}{
+		{"under", corev1.ResourceList{"pods": q("19")}, corev1.ResourceList{"pods": q("1")}, nil},
+		{"exactly at the limit is allowed", corev1.ResourceList{"pods": q("19"), "requests.cpu": q("1")}, corev1.ResourceList{"pods": q("1"), "requests.cpu": q("1")}, nil},
+		{"one over", corev1.ResourceList{"pods": q("20")}, corev1.ResourceList{"pods": q("1")}, []string{"pods: 20 used + 1 requested > 20"}},
+		{"cpu is requests.cpu", corev1.ResourceList{"requests.cpu": q("1500m")}, corev1.ResourceList{"pods": q("1"), "requests.cpu": q("600m")},
+			[]string{"cpu: 1500m used + 600m requested > 2"}},
+		{"what the object does not use is not checked", corev1.ResourceList{"pods": q("25")}, corev1.ResourceList{"requests.cpu": q("1")}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Exceeds(hard, tc.used, tc.add)
+			if len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) {
+				t.Fatalf("Exceeds = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestChargeThenRecount(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	hard := Limits{"pods": q("10")}
+	one := corev1.ResourceList{"pods": q("1")}
+	status := tenancyv1alpha1.TenantStatus{Usage: corev1.ResourceList{"pods": q("3")}}
+	status.Usage, status.Reservations = Charge(status, KindPod, "a", "new", one, now)
+	if got := status.Usage["pods"]; got.Value() != 4 || len(status.Reservations) != 1 {
+		t.Fatalf("after a charge: usage %v, %d reservations", status.Usage, len(status.Reservations))
+	}
+	stale := tenancyv1alpha1.QuotaReservation{Kind: KindPod, Namespace: "a", Name: "refused-later", Time: metav1.NewTime(now.Add(-ReservationTTL - time.Second)), Amount: one}
+	reservations := append(status.Reservations, stale)
+
+	for _, tc := range []struct {
+		name     string
+		present  map[string]bool
+		counted  string
+		wantPods int64
+		wantKeep int
+	}{
+		{"the new pod not yet stored stays reserved", map[string]bool{}, "3", 4, 1},
+		{"the new pod stored is counted, not reserved twice", map[string]bool{ObjectKey(KindPod, "a", "new"): true}, "4", 4, 0},
+		{"pods deleted free their quota", map[string]bool{ObjectKey(KindPod, "a", "new"): true}, "1", 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			usage, keep := Recount(hard, corev1.ResourceList{"pods": q(tc.counted)}, tc.present, reservations, now)
+			if got := usage["pods"]; got.Value() != tc.wantPods || len(keep) != tc.wantKeep {
+				t.Fatalf("Recount: usage %v with %d reservations kept, want %d pods and %d", usage, len(keep), tc.wantPods, tc.wantKeep)
+			}
+		})
+	}
+	usage, _ := Recount(Limits{"pods": q("10"), "memory": q("1Gi")}, corev1.ResourceList{}, nil, nil, now)
+	if _, ok := usage["requests.memory"]; !ok {
+		t.Errorf("Recount leaves limited resources out of the usage when unused: %v", usage)
+	}
+}

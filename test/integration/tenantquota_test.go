@@ -1,0 +1,121 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+)
+
+// TestTenantQuotaNeverOvershoots creates pods concurrently across three
+// namespaces of a tenant whose tenant-wide quota allows 20 pods: exactly 20
+// are admitted, every other is refused by the tenant quota rule, the usage
+// shows in the Tenant's status, and quota freed by deleting pods can be
+// used again, again exactly.
+func TestTenantQuotaNeverOvershoots(t *testing.T) {
+	ctx := context.Background()
+	tn := testutil.Tenant("tq").Owner("tq-owner").Member("tq-dev").
+		TenantQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("20")}).Obj()
+	namespaces := []string{"tq-a", "tq-b", "tq-c"}
+	tenantWithNamespace(t, tn, namespaces[0])
+	owner := env.As("tq-owner")
+	for _, ns := range namespaces[1:] {
+		ownerCreatesNamespace(t, owner, ns)
+	}
+	for _, ns := range namespaces {
+		eventually(t, ns+" ready for pods", func() error {
+			n := &corev1.Namespace{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, n); err != nil {
+				return err
+			}
+			if n.Labels[tenancyv1alpha1.TenantQuotaLabel] != "true" {
+				return errorf("namespace %s lacks %s", ns, tenancyv1alpha1.TenantQuotaLabel)
+			}
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, &tenancyv1alpha1.TenantPolicy{}); err != nil {
+				return err
+			}
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "default"}, &corev1.ServiceAccount{}); err != nil {
+				return err
+			}
+			return canI(env.As("tq-dev"), "create", "pods", ns)
+		})
+	}
+	dev := env.As("tq-dev")
+
+	burst := func(round string, n int) (admitted []*corev1.Pod) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				p := testutil.Pod(namespaces[i%len(namespaces)], fmt.Sprintf("%s-%d", round, i), "registry.example.com/app:1")
+				err := dev.Create(ctx, p)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					admitted = append(admitted, p)
+				case !strings.Contains(err.Error(), "tenant tq:") || !strings.Contains(err.Error(), "[rule quota.tenant]"):
+					t.Errorf("pod %s/%s refused for another reason: %v", p.Namespace, p.Name, err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		return admitted
+	}
+	countPods := func() int {
+		total := 0
+		for _, ns := range namespaces {
+			list := &corev1.PodList{}
+			if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+				t.Fatal(err)
+			}
+			total += len(list.Items)
+		}
+		return total
+	}
+	usage := func(want int64) {
+		eventually(t, fmt.Sprintf("status.usage pods = %d", want), func() error {
+			got := &tenancyv1alpha1.Tenant{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: "tq"}, got); err != nil {
+				return err
+			}
+			if q := got.Status.Usage[corev1.ResourcePods]; q.Value() != want || len(got.Status.Reservations) != 0 {
+				return errorf("usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
+			}
+			return nil
+		})
+	}
+
+	first := burst("one", 50)
+	if len(first) != 20 {
+		t.Fatalf("admitted %d of 50 concurrent pods against a tenant limit of 20", len(first))
+	}
+	if n := countPods(); n != 20 {
+		t.Fatalf("the tenant's namespaces hold %d pods, want 20", n)
+	}
+	usage(20)
+
+	for _, p := range first[:5] {
+		if err := dev.Delete(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	usage(15)
+	second := burst("two", 10)
+	if len(second) != 5 {
+		t.Fatalf("after freeing 5 pods, admitted %d of 10 concurrent pods, want 5", len(second))
+	}
+	if n := countPods(); n != 20 {
+		t.Fatalf("the tenant's namespaces hold %d pods, want 20", n)
+	}
+}
