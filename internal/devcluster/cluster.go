@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -338,12 +339,24 @@ func (c *Cluster) createNodes(ctx context.Context, nodes []Node) error {
 		node := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: labels, Annotations: map[string]string{KwokAnnotation: "fake"}},
 			Spec:       corev1.NodeSpec{Taints: n.Taints},
+			// kwok reports what the node declares; ephemeral storage must be
+			// declared, or pods with a LimitRange's default request never fit.
+			Status: corev1.NodeStatus{Capacity: nodeCapacity(), Allocatable: nodeCapacity()},
 		}
 		if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating node %s: %w", n.Name, err)
 		}
 	}
 	return nil
+}
+
+func nodeCapacity() corev1.ResourceList {
+	return corev1.ResourceList{
+		corev1.ResourceCPU:              resource.MustParse("64"),
+		corev1.ResourceMemory:           resource.MustParse("256Gi"),
+		corev1.ResourceEphemeralStorage: resource.MustParse("1Ti"),
+		corev1.ResourcePods:             resource.MustParse("250"),
+	}
 }
 
 // Stop stops every process (SIGTERM, then SIGKILL) and removes a temporary directory.

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -63,6 +64,10 @@ type Options struct {
 	// ConcurrentReconciles is how many Tenants each controller reconciles at
 	// once; 0 means 4.
 	ConcurrentReconciles int
+	// Restartable lets a process build a second manager after stopping the
+	// first (tests that stop Bulkhead and start it again): controller names
+	// are otherwise unique per process, for their metrics.
+	Restartable bool
 	// QuotaRecount is how often tenant-wide quota usage is recounted from
 	// the tenant's pods and claims; 0 means 15 seconds.
 	QuotaRecount time.Duration
@@ -103,7 +108,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		HealthProbeBindAddress:  defaultAddr(o.ProbeAddr),
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "bulkhead-manager.tenancy.bulkhead.dev",
-		Controller:              config.Controller{MaxConcurrentReconciles: concurrency(o.ConcurrentReconciles)},
+		Controller:              config.Controller{MaxConcurrentReconciles: concurrency(o.ConcurrentReconciles), SkipNameValidation: ptr.To(o.Restartable)},
 		LeaderElectionNamespace: o.Settings.ManagerNamespace,
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.CertDir,

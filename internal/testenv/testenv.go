@@ -121,6 +121,7 @@ func (e *Env) StartManager() error {
 		CertHosts:       []string{"localhost", "127.0.0.1"},
 		// Tests wait for freed tenant quota; recount it often.
 		QuotaRecount: 2 * time.Second,
+		Restartable:  true,
 	})
 	if err != nil {
 		return err

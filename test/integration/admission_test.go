@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -151,15 +152,18 @@ func TestPodRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		debug := func(img string, policy corev1.PullPolicy) error {
-			fresh := &corev1.Pod{}
-			if err := dev.Get(ctx, client.ObjectKeyFromObject(p), fresh); err != nil {
-				return err
-			}
-			fresh.Spec.EphemeralContainers = append(fresh.Spec.EphemeralContainers, corev1.EphemeralContainer{
-				EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: img, ImagePullPolicy: policy,
-					SecurityContext: p.Spec.Containers[0].SecurityContext},
+			// The scheduler and kwok update the pod too: retry on conflicts.
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				fresh := &corev1.Pod{}
+				if err := dev.Get(ctx, client.ObjectKeyFromObject(p), fresh); err != nil {
+					return err
+				}
+				fresh.Spec.EphemeralContainers = append(fresh.Spec.EphemeralContainers, corev1.EphemeralContainer{
+					EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: img, ImagePullPolicy: policy,
+						SecurityContext: p.Spec.Containers[0].SecurityContext},
+				})
+				return owner.SubResource("ephemeralcontainers").Update(ctx, fresh)
 			})
-			return owner.SubResource("ephemeralcontainers").Update(ctx, fresh)
 		}
 		rejected(t, debug("docker.io/library/busybox", corev1.PullAlways), "wl", "pods.images.registries")
 		rejected(t, debug(image, corev1.PullIfNotPresent), "wl", "pods.images.pullPolicy")

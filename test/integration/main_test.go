@@ -1,10 +1,12 @@
 // Package integration runs Bulkhead's controllers and webhook, wired exactly
-// as in production, against a real kube-apiserver, etcd and
-// kube-controller-manager, acting as tenant identities by impersonation.
+// as in production, against a real kube-apiserver, etcd,
+// kube-controller-manager and kube-scheduler with kwok nodes, acting as
+// tenant identities by impersonation.
 package integration
 
 import (
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"os"
 	"testing"
 
@@ -14,9 +16,20 @@ import (
 
 var env *testenv.Env
 
+// nodes are two shared nodes and a dedicated pool of two for the tenant
+// "pool" (TestNodePools), tainted so that nobody else lands there.
+var nodes = []devcluster.Node{
+	{Name: "shared-1"},
+	{Name: "shared-2"},
+	{Name: "pool-1", Labels: map[string]string{"pool": "pool"}, Taints: []corev1.Taint{poolTaint}},
+	{Name: "pool-2", Labels: map[string]string{"pool": "pool"}, Taints: []corev1.Taint{poolTaint}},
+}
+
+var poolTaint = corev1.Taint{Key: "pool", Value: "pool", Effect: corev1.TaintEffectNoSchedule}
+
 func TestMain(m *testing.M) {
 	var err error
-	env, err = testenv.Start(devcluster.Options{ControllerManager: true})
+	env, err = testenv.Start(devcluster.Options{ControllerManager: true, Scheduler: true, Nodes: nodes})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting test environment:", err)
 		os.Exit(1)
