@@ -37,6 +37,7 @@ import (
 	tenantquotactl "github.com/bulkhead-dev/bulkhead/internal/controller/tenantquota"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/defaults"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
 )
@@ -138,6 +139,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	handler := &namespace.Handler{Reader: mgr.GetClient(), Settings: s}
 	mgr.GetWebhookServer().Register(namespace.MutatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
+	mgr.GetWebhookServer().Register(defaults.Path, &webhook.Admission{Handler: &defaults.Handler{Reader: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 	}})

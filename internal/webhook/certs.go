@@ -74,7 +74,11 @@ func (k *Keeper) Ensure(ctx context.Context) error {
 	if err := writeIfChanged(k.CertDir, secret.Data); err != nil {
 		return err
 	}
-	mutating, validating := Configurations(k.Endpoint, secret.Data["ca.crt"], k.Settings)
+	served, err := MutatingPoliciesServed(k.Client.RESTMapper())
+	if err != nil {
+		return fmt.Errorf("discovering MutatingAdmissionPolicy: %w", err)
+	}
+	mutating, validating := Configurations(k.Endpoint, secret.Data["ca.crt"], k.Settings, !served)
 	for _, obj := range []client.Object{mutating, validating} {
 		if err := k.Client.Patch(ctx, obj, client.Apply, client.FieldOwner("bulkhead"), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying webhook configuration: %w", err)

@@ -4,11 +4,13 @@ import (
 	"fmt"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/defaults"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
 )
@@ -130,15 +132,49 @@ func asMutating(v admissionregistrationv1.ValidatingWebhook) admissionregistrati
 	}
 }
 
+// defaultsWebhook serves the tenant's pod and ServiceAccount defaults where
+// the API server lacks MutatingAdmissionPolicy. It must see every pod of a
+// tenant namespace, the controllers' included, so it has no matchConditions;
+// it fails open because the validating policies refuse whatever a missing
+// default leaves open (see package defaults).
+func defaultsWebhook(e Endpoint, caBundle []byte) admissionregistrationv1.MutatingWebhook {
+	return admissionregistrationv1.MutatingWebhook{
+		Name:         "defaults.tenancy.bulkhead.dev",
+		ClientConfig: e.clientConfig(defaults.Path, caBundle),
+		Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods", "serviceaccounts"},
+				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+			},
+		}},
+		FailurePolicy: ptr.To(admissionregistrationv1.Ignore),
+		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
+		}}},
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		TimeoutSeconds:          ptr.To[int32](5),
+		AdmissionReviewVersions: []string{"v1"},
+		ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
+	}
+}
+
 // Configurations renders the webhook configurations: a mutating webhook that
 // assigns new namespaces to their tenant, and a validating webhook that
-// guards the tenant and Pod Security labels of existing ones.
-func Configurations(e Endpoint, caBundle []byte, s render.Settings) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
+// guards the tenant and Pod Security labels of existing ones and charges
+// tenant-wide quota. With fallback (the API server lacks
+// MutatingAdmissionPolicy) the mutating configuration also serves the
+// tenants' pod defaults.
+func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback bool) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
 	meta := metav1.ObjectMeta{Name: ConfigurationName, Labels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}}
 	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
 		ObjectMeta: *meta.DeepCopy(),
 		Webhooks:   []admissionregistrationv1.MutatingWebhook{asMutating(namespaceWebhook(e, namespace.MutatePath, admissionregistrationv1.Create, caBundle, s))},
+	}
+	if fallback {
+		mutating.Webhooks = append(mutating.Webhooks, defaultsWebhook(e, caBundle))
 	}
 	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
@@ -149,4 +185,15 @@ func Configurations(e Endpoint, caBundle []byte, s render.Settings) (*admissionr
 		},
 	}
 	return mutating, validating
+}
+
+// MutatingPoliciesServed reports whether the API server serves
+// MutatingAdmissionPolicy (admissionregistration.k8s.io/v1), through
+// discovery.
+func MutatingPoliciesServed(mapper meta.RESTMapper) (bool, error) {
+	_, err := mapper.RESTMapping(admissionregistrationv1.SchemeGroupVersion.WithKind("MutatingAdmissionPolicy").GroupKind(), "v1")
+	if meta.IsNoMatchError(err) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -66,7 +66,7 @@ func TestMatchConditionsKeepAdminsAndControlPlaneAway(t *testing.T) {
 
 func TestConfigurationsShareScope(t *testing.T) {
 	s := render.DefaultSettings()
-	m, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), s)
+	m, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), s, false)
 	mw, vw := m.Webhooks[0], v.Webhooks[0]
 	if *mw.ClientConfig.URL != "https://localhost:9443/namespaces/mutate" || *vw.ClientConfig.URL != "https://localhost:9443/namespaces/validate" {
 		t.Errorf("URLs = %s, %s", *mw.ClientConfig.URL, *vw.ClientConfig.URL)
@@ -86,7 +86,7 @@ func TestConfigurationsShareScope(t *testing.T) {
 			t.Errorf("system namespace %s is not excluded", sys)
 		}
 	}
-	svc, _ := Configurations(Endpoint{ServiceNamespace: "bulkhead-system", ServiceName: "bulkhead-webhook", ServicePort: 443}, nil, s)
+	svc, _ := Configurations(Endpoint{ServiceNamespace: "bulkhead-system", ServiceName: "bulkhead-webhook", ServicePort: 443}, nil, s, false)
 	if ref := svc.Webhooks[0].ClientConfig.Service; ref == nil || ref.Name != "bulkhead-webhook" || *ref.Path != "/namespaces/mutate" {
 		t.Errorf("service reference = %+v", ref)
 	}

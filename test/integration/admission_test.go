@@ -85,35 +85,8 @@ func TestPodRules(t *testing.T) {
 		if err := dev.Create(ctx, p); err != nil {
 			t.Fatalf("creating a compliant pod: %v", err)
 		}
+		requireHardDefaults(t, p)
 		s := p.Spec
-		if s.NodeSelector["pool"] != "wl" {
-			t.Errorf("nodeSelector = %v, want pool=wl", s.NodeSelector)
-		}
-		if !hasToleration(s.Tolerations, poolToleration) {
-			t.Errorf("tolerations = %v, want the pool's", s.Tolerations)
-		}
-		if ptr.Deref(s.RuntimeClassName, "") != env.Settings.SandboxRuntimeClass {
-			t.Errorf("runtimeClassName = %v, want %s", ptr.Deref(s.RuntimeClassName, ""), env.Settings.SandboxRuntimeClass)
-		}
-		if s.HostUsers == nil || *s.HostUsers {
-			t.Errorf("hostUsers = %v, want false", s.HostUsers)
-		}
-		if s.EnableServiceLinks == nil || *s.EnableServiceLinks {
-			t.Errorf("enableServiceLinks = %v, want false", s.EnableServiceLinks)
-		}
-		if s.AutomountServiceAccountToken == nil || *s.AutomountServiceAccountToken {
-			t.Errorf("automountServiceAccountToken = %v, want false", s.AutomountServiceAccountToken)
-		}
-		for _, v := range s.Volumes {
-			if v.Projected != nil {
-				t.Errorf("a service account token is mounted (volume %s) though the tenant's default is false", v.Name)
-			}
-		}
-		for _, c := range append(s.InitContainers, s.Containers...) {
-			if c.ImagePullPolicy != corev1.PullAlways {
-				t.Errorf("container %s imagePullPolicy = %s, want Always", c.Name, c.ImagePullPolicy)
-			}
-		}
 		if s.PriorityClassName != "wl-batch" || ptr.Deref(s.Priority, 0) != 100 {
 			t.Errorf("priority = %s/%d, want wl-batch/100", s.PriorityClassName, ptr.Deref(s.Priority, 0))
 		}

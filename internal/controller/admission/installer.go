@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
 
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=get;list;watch;create;update;patch
@@ -51,20 +50,10 @@ func (i *Installer) Start(ctx context.Context) error {
 	}
 }
 
-// MutatingPoliciesServed reports whether the API server serves
-// MutatingAdmissionPolicy (admissionregistration.k8s.io/v1).
-func MutatingPoliciesServed(mapper meta.RESTMapper) (bool, error) {
-	_, err := mapper.RESTMapping(admissionv1.SchemeGroupVersion.WithKind("MutatingAdmissionPolicy").GroupKind(), "v1")
-	if meta.IsNoMatchError(err) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // Ensure applies every policy and binding that differs from its rendering.
 func (i *Installer) Ensure(ctx context.Context) error {
 	objs := render.ValidatingPolicies(i.Settings)
-	served, err := MutatingPoliciesServed(i.Client.RESTMapper())
+	served, err := bwebhook.MutatingPoliciesServed(i.Client.RESTMapper())
 	if err != nil {
 		return fmt.Errorf("discovering MutatingAdmissionPolicy: %w", err)
 	}

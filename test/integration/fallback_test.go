@@ -1,0 +1,117 @@
+package integration
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+)
+
+// noMutatingPolicies turns MutatingAdmissionPolicy off in the API server,
+// as on Kubernetes 1.34 and 1.35 without the feature gate: the API is not
+// served, and its admission plugin (which would wait for it) is off.
+var noMutatingPolicies = []string{
+	"--runtime-config=admissionregistration.k8s.io/v1/mutatingadmissionpolicies=false," +
+		"admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings=false",
+	"--disable-admission-plugins=MutatingAdmissionPolicy",
+}
+
+// TestWebhookFallback runs a second cluster whose API server does not serve
+// MutatingAdmissionPolicy. Bulkhead notices through discovery and serves
+// the same defaults from its webhook; the validating policies still hold
+// the line, and with the webhook down they refuse what a missing default
+// would leave open rather than letting it through.
+func TestWebhookFallback(t *testing.T) {
+	ctx := context.Background()
+	fb, err := testenv.Start(devcluster.Options{ControllerManager: true, ExtraAPIServerArgs: noMutatingPolicies})
+	if err != nil {
+		t.Fatalf("starting a cluster without MutatingAdmissionPolicy: %v", err)
+	}
+	// The helpers of this package act on env: point it at this cluster.
+	main := env
+	env = fb
+	t.Cleanup(func() { env = main; fb.Stop() })
+
+	served, err := bwebhook.MutatingPoliciesServed(fb.Client.RESTMapper())
+	if err != nil || served {
+		t.Fatalf("MutatingAdmissionPolicy served = %v (%v); the cluster should lack it", served, err)
+	}
+	tenantWithNamespace(t, testutil.Tenant("fb").Owner("fb-owner").Member("fb-dev").Hard().
+		NodePool(map[string]string{"pool": "wl"}, poolToleration).Obj(), "fb-app")
+	dev := env.As("fb-dev")
+	const image = "registry.example.com/app:1"
+
+	p := testutil.Pod("fb-app", "defaults", image)
+	if err := dev.Create(ctx, p); err != nil {
+		t.Fatalf("a compliant pod: %v", err)
+	}
+	requireHardDefaults(t, p)
+	sa := &corev1.ServiceAccount{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "fb-app", Name: "default"}, sa); err != nil {
+		t.Fatal(err)
+	}
+	if sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
+		t.Errorf("default ServiceAccount automountServiceAccountToken = %v, want false", sa.AutomountServiceAccountToken)
+	}
+	rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "forged", image, func(p *corev1.Pod) {
+		p.Spec.Tolerations = []corev1.Toleration{{Key: "pool", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}}
+	})), "fb", "nodes.tolerations")
+
+	// Bulkhead down: the webhook fails open, and the validating policies
+	// refuse the pod that lacks the tenant's defaults.
+	fb.StopManager()
+	rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "undefaulted", image)), "fb", "nodes.selector")
+	explicit := testutil.Pod("fb-app", "explicit", image, func(p *corev1.Pod) {
+		p.Spec.NodeSelector = map[string]string{"pool": "wl"}
+		p.Spec.Tolerations = []corev1.Toleration{poolToleration}
+		p.Spec.RuntimeClassName = ptr.To(env.Settings.SandboxRuntimeClass)
+		p.Spec.HostUsers = ptr.To(false)
+		p.Spec.EnableServiceLinks = ptr.To(false)
+		p.Spec.Containers[0].ImagePullPolicy = corev1.PullAlways
+	})
+	if err := dev.Create(ctx, explicit); err != nil {
+		t.Fatalf("a pod that sets the defaults itself, with Bulkhead down: %v", err)
+	}
+}
+
+// requireHardDefaults checks what a Hard tenant with the wl pool fills into
+// a pod that leaves everything unset.
+func requireHardDefaults(t *testing.T, p *corev1.Pod) {
+	t.Helper()
+	s := p.Spec
+	if s.NodeSelector["pool"] != "wl" {
+		t.Errorf("nodeSelector = %v, want pool=wl", s.NodeSelector)
+	}
+	if !hasToleration(s.Tolerations, poolToleration) {
+		t.Errorf("tolerations = %v, want the pool's", s.Tolerations)
+	}
+	if ptr.Deref(s.RuntimeClassName, "") != env.Settings.SandboxRuntimeClass {
+		t.Errorf("runtimeClassName = %v, want %s", ptr.Deref(s.RuntimeClassName, ""), env.Settings.SandboxRuntimeClass)
+	}
+	if s.HostUsers == nil || *s.HostUsers {
+		t.Errorf("hostUsers = %v, want false", s.HostUsers)
+	}
+	if s.EnableServiceLinks == nil || *s.EnableServiceLinks {
+		t.Errorf("enableServiceLinks = %v, want false", s.EnableServiceLinks)
+	}
+	if s.AutomountServiceAccountToken == nil || *s.AutomountServiceAccountToken {
+		t.Errorf("automountServiceAccountToken = %v, want false", s.AutomountServiceAccountToken)
+	}
+	for _, v := range s.Volumes {
+		if v.Projected != nil {
+			t.Errorf("a service account token is mounted (volume %s) though the tenant's default is false", v.Name)
+		}
+	}
+	for _, c := range append(s.InitContainers, s.Containers...) {
+		if c.ImagePullPolicy != corev1.PullAlways {
+			t.Errorf("container %s imagePullPolicy = %s, want Always", c.Name, c.ImagePullPolicy)
+		}
+	}
+}
