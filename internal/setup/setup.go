@@ -38,6 +38,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/defaults"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/ingress"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
 )
@@ -122,6 +123,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := concern.IndexNamespaces(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
+	if err := ingress.Index(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return nil, err
+	}
 	for _, add := range []func() error{
 		func() error { return namespaces.Setup(mgr, s) },
 		func() error { return rbac.Setup(mgr, s) },
@@ -139,6 +143,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	handler := &namespace.Handler{Reader: mgr.GetClient(), Settings: s}
 	mgr.GetWebhookServer().Register(namespace.MutatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
+	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(defaults.Path, &webhook.Admission{Handler: &defaults.Handler{Reader: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),

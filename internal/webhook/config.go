@@ -11,6 +11,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/defaults"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/ingress"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
 )
@@ -132,6 +133,30 @@ func asMutating(v admissionregistrationv1.ValidatingWebhook) admissionregistrati
 	}
 }
 
+// ingressWebhook refuses a hostname another tenant serves (see package ingress).
+func ingressWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
+	return admissionregistrationv1.ValidatingWebhook{
+		Name:         "ingresses.tenancy.bulkhead.dev",
+		ClientConfig: e.clientConfig(ingress.Path, caBundle),
+		Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{"networking.k8s.io"}, APIVersions: []string{"v1"}, Resources: []string{"ingresses"},
+				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+			},
+		}},
+		FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
+		}}},
+		MatchConditions:         matchConditions(s),
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		TimeoutSeconds:          ptr.To[int32](5),
+		AdmissionReviewVersions: []string{"v1"},
+	}
+}
+
 // defaultsWebhook serves the tenant's pod and ServiceAccount defaults where
 // the API server lacks MutatingAdmissionPolicy. It must see every pod of a
 // tenant namespace, the controllers' included, so it has no matchConditions;
@@ -182,6 +207,7 @@ func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback boo
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{
 			namespaceWebhook(e, namespace.ValidatePath, admissionregistrationv1.Update, caBundle, s),
 			quotaWebhook(e, caBundle, s),
+			ingressWebhook(e, caBundle, s),
 		},
 	}
 	return mutating, validating

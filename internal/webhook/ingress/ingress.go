@@ -1,0 +1,214 @@
+// Package ingress serves the webhook that keeps a hostname from being
+// served for two tenants. It needs every other Ingress of the cluster,
+// which an admission policy cannot see: Bulkhead caches Ingresses with an
+// index of the hostnames they claim.
+//
+// A hostname conflicts with another when they are equal, or when one is a
+// wildcard ("*.example.com") that matches the other (one more label, as
+// Ingress wildcards do). An Ingress in a tenant namespace is refused if a
+// conflicting hostname is served by an Ingress in any namespace outside the
+// tenant: another tenant's, or the platform's.
+//
+// Failure policy: Fail. With Bulkhead down, tenants wait to create or change
+// Ingresses (nothing else); admitting them blind could hand one tenant's
+// traffic to another. Two tenants creating the same hostname at the same
+// instant on two replicas could both pass: each replica serialises its own
+// requests and reserves what it admitted until its cache shows it.
+package ingress
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
+
+// Path the webhook is served on.
+const Path = "/ingresses/validate"
+
+// HostIndex is the cache index of Ingresses by IndexKeys of their hosts.
+const HostIndex = "bulkhead.hosts"
+
+// Hosts are the hostnames an Ingress claims, from its rules and TLS.
+func Hosts(ing *networkingv1.Ingress) []string {
+	seen := map[string]bool{}
+	for _, r := range ing.Spec.Rules {
+		if r.Host != "" {
+			seen[strings.ToLower(r.Host)] = true
+		}
+	}
+	for _, tls := range ing.Spec.TLS {
+		for _, h := range tls.Hosts {
+			seen[strings.ToLower(h)] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for h := range seen {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// wildcardOf is the wildcard that would match host ("*.b.c" for "a.b.c"),
+// or "" for a wildcard or a single label.
+func wildcardOf(host string) string {
+	if strings.HasPrefix(host, "*.") {
+		return ""
+	}
+	i := strings.Index(host, ".")
+	if i < 0 {
+		return ""
+	}
+	return "*" + host[i:]
+}
+
+// IndexKeys are the index entries of an Ingress: "host:" each hostname, and
+// "under:" the wildcard each concrete hostname falls under.
+func IndexKeys(ing *networkingv1.Ingress) []string {
+	var out []string
+	for _, h := range Hosts(ing) {
+		out = append(out, "host:"+h)
+		if w := wildcardOf(h); w != "" {
+			out = append(out, "under:"+w)
+		}
+	}
+	return out
+}
+
+// LookupKeys are the index entries whose Ingresses conflict with host.
+func LookupKeys(host string) []string {
+	out := []string{"host:" + host}
+	if w := wildcardOf(host); w != "" {
+		out = append(out, "host:"+w)
+	}
+	if strings.HasPrefix(host, "*.") {
+		out = append(out, "under:"+host)
+	}
+	return out
+}
+
+// Index registers HostIndex with the cache.
+func Index(ctx context.Context, indexer client.FieldIndexer) error {
+	return indexer.IndexField(ctx, &networkingv1.Ingress{}, HostIndex, func(obj client.Object) []string {
+		return IndexKeys(obj.(*networkingv1.Ingress))
+	})
+}
+
+// Handler refuses hostnames that another tenant, or the platform, serves.
+type Handler struct {
+	Client client.Reader
+
+	mu       sync.Mutex
+	reserved map[string]reservation // host -> who admitted it last, until the cache shows it
+}
+
+type reservation struct {
+	tenant string
+	until  time.Time
+}
+
+const reservationTTL = 30 * time.Second
+
+// Handle implements admission.Handler.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	ing := &networkingv1.Ingress{}
+	if err := json.Unmarshal(req.Object.Raw, ing); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	tenant, err := h.tenantOf(ctx, req.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	if tenant == "" {
+		return admission.Allowed("")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := time.Now()
+	hosts := Hosts(ing)
+	for _, host := range hosts {
+		other, where, err := h.servedElsewhere(ctx, host, tenant, now)
+		if err != nil {
+			return admission.Errored(http.StatusInternalServerError, err)
+		}
+		if other != "" {
+			return admission.Denied(fmt.Sprintf("tenant %s: host %s is already served %s [rule ingress.hostnames]. "+
+				"Use a hostname of your own; a hostname is never served for two tenants", tenant, host, where))
+		}
+	}
+	if req.DryRun == nil || !*req.DryRun {
+		if h.reserved == nil {
+			h.reserved = map[string]reservation{}
+		}
+		for _, host := range hosts {
+			h.reserved[host] = reservation{tenant: tenant, until: now.Add(reservationTTL)}
+		}
+	}
+	return admission.Allowed("")
+}
+
+// servedElsewhere finds an Ingress outside tenant whose hostnames conflict
+// with host, in the cache or among recent admissions. It returns who serves
+// it ("" when nobody) and a description for the denial.
+func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string, now time.Time) (string, string, error) {
+	for _, key := range LookupKeys(host) {
+		list := &networkingv1.IngressList{}
+		if err := h.Client.List(ctx, list, client.MatchingFields{HostIndex: key}); err != nil {
+			return "", "", err
+		}
+		for _, other := range list.Items {
+			owner, err := h.tenantOf(ctx, other.Namespace)
+			if err != nil {
+				return "", "", err
+			}
+			if owner != tenant {
+				// Say no more of another tenant than that it exists.
+				if owner != "" {
+					return owner, "by another tenant", nil
+				}
+				return other.Namespace, "outside any tenant", nil
+			}
+		}
+	}
+	for reservedHost, r := range h.reserved {
+		if now.After(r.until) {
+			delete(h.reserved, reservedHost)
+			continue
+		}
+		if r.tenant != tenant && conflicts(host, reservedHost) {
+			return r.tenant, "by another tenant (admitted moments ago)", nil
+		}
+	}
+	return "", "", nil
+}
+
+// conflicts reports whether two hostnames would route the same requests.
+func conflicts(a, b string) bool {
+	return a == b || wildcardOf(a) == b || wildcardOf(b) == a
+}
+
+func (h *Handler) tenantOf(ctx context.Context, namespace string) (string, error) {
+	ns := &corev1.Namespace{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		return "", client.IgnoreNotFound(err)
+	}
+	return ns.Labels[tenancyv1alpha1.TenantLabel], nil
+}

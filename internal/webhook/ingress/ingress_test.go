@@ -1,0 +1,58 @@
+package ingress
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+func TestIndexAndLookupMeet(t *testing.T) {
+	ing := &networkingv1.Ingress{Spec: networkingv1.IngressSpec{
+		Rules: []networkingv1.IngressRule{{Host: "Shop.Example.com"}, {Host: "*.apps.example.com"}, {}},
+		TLS:   []networkingv1.IngressTLS{{Hosts: []string{"shop.example.com", "api.example.com"}}},
+	}}
+	if diff := cmp.Diff([]string{"*.apps.example.com", "api.example.com", "shop.example.com"}, Hosts(ing)); diff != "" {
+		t.Fatalf("Hosts (-want +got):\n%s", diff)
+	}
+	keys := map[string]bool{}
+	for _, k := range IndexKeys(ing) {
+		keys[k] = true
+	}
+	for _, tc := range []struct {
+		host     string
+		conflict bool
+	}{
+		{"shop.example.com", true},
+		{"x.apps.example.com", true},    // under the Ingress's wildcard
+		{"*.example.com", true},         // a wildcard over its concrete hosts
+		{"a.b.apps.example.com", false}, // wildcards match one label
+		{"example.com", false},
+		{"other.example.org", false},
+	} {
+		found := false
+		for _, k := range LookupKeys(tc.host) {
+			found = found || keys[k]
+		}
+		if found != tc.conflict {
+			t.Errorf("host %s conflicts = %v, want %v", tc.host, found, tc.conflict)
+		}
+	}
+}
+
+func TestConflicts(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"a.example.com", "a.example.com", true},
+		{"a.example.com", "*.example.com", true},
+		{"*.example.com", "a.example.com", true},
+		{"a.b.example.com", "*.example.com", false},
+		{"a.example.com", "b.example.com", false},
+	} {
+		if got := conflicts(tc.a, tc.b); got != tc.want {
+			t.Errorf("conflicts(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

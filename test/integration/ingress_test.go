@@ -1,0 +1,88 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+)
+
+func ingressFor(ns, name string, hosts ...string) *networkingv1.Ingress {
+	i := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}
+	for _, h := range hosts {
+		i.Spec.Rules = append(i.Spec.Rules, networkingv1.IngressRule{Host: h, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptr.To(networkingv1.PathTypePrefix), Backend: backend}},
+		}}})
+	}
+	return i
+}
+
+// TestIngressHostnamesAreNeverShared checks that a hostname served for one
+// tenant, or by the platform, is refused to another tenant, wildcards
+// included, without naming the other tenant; and that of two tenants racing
+// for a new hostname exactly one gets it.
+func TestIngressHostnamesAreNeverShared(t *testing.T) {
+	ctx := context.Background()
+	tenantWithNamespace(t, testutil.Tenant("ia").Owner("ia-owner").Member("ia-dev").Obj(), "ia-web")
+	tenantWithNamespace(t, testutil.Tenant("ib").Owner("ib-owner").Member("ib-dev").Obj(), "ib-web")
+	a, b := env.As("ia-dev"), env.As("ib-dev")
+
+	if err := a.Create(ctx, ingressFor("ia-web", "shop", "shop.example.com", "*.apps.example.com")); err != nil {
+		t.Fatalf("tenant ia claiming its hostnames: %v", err)
+	}
+	if err := a.Create(ctx, ingressFor("ia-web", "shop-v2", "shop.example.com")); err != nil {
+		t.Fatalf("tenant ia serving its own hostname from a second Ingress: %v", err)
+	}
+	ensure(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "platform-ingress"}})
+	if err := env.Client.Create(ctx, ingressFor("platform-ingress", "status", "status.example.org")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, host, where string
+	}{
+		{"the same hostname", "shop.example.com", "by another tenant"},
+		{"a hostname under another tenant's wildcard", "x.apps.example.com", "by another tenant"},
+		{"a wildcard over another tenant's hostname", "*.example.com", "by another tenant"},
+		{"the platform's hostname", "status.example.org", "outside any tenant"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := b.Create(ctx, ingressFor("ib-web", "steal", tc.host))
+			rejected(t, err, "ib", "ingress.hostnames")
+			expectDenied(t, err, tc.where)
+			if err != nil && (strings.Contains(err.Error(), "ia-web") || strings.Contains(err.Error(), "tenant ia")) {
+				t.Errorf("the denial names the other tenant: %v", err)
+			}
+		})
+	}
+
+	// A race for a new hostname: one tenant wins, whichever comes first.
+	for round := 0; round < 5; round++ {
+		host := fmt.Sprintf("race-%d.example.com", round)
+		var wg sync.WaitGroup
+		won := make([]bool, 2)
+		for i, who := range []struct {
+			c  client.Client
+			ns string
+		}{{a, "ia-web"}, {b, "ib-web"}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				won[i] = who.c.Create(ctx, ingressFor(who.ns, fmt.Sprintf("race-%d", round), host)) == nil
+			}()
+		}
+		wg.Wait()
+		if won[0] == won[1] {
+			t.Errorf("race for %s: tenant ia won %v, tenant ib won %v; want exactly one", host, won[0], won[1])
+		}
+	}
+}
