@@ -37,10 +37,10 @@ func TestIngressHostnamesAreNeverShared(t *testing.T) {
 	tenantWithNamespace(t, testutil.Tenant("ib").Owner("ib-owner").Member("ib-dev").Obj(), "ib-web")
 	a, b := env.As("ia-dev"), env.As("ib-dev")
 
-	if err := a.Create(ctx, ingressFor("ia-web", "shop", "shop.example.com", "*.apps.example.com")); err != nil {
+	if err := a.Create(ctx, ingressFor("ia-web", "shop", "shop.shared.test", "*.apps.shared.test")); err != nil {
 		t.Fatalf("tenant ia claiming its hostnames: %v", err)
 	}
-	if err := a.Create(ctx, ingressFor("ia-web", "shop-v2", "shop.example.com")); err != nil {
+	if err := a.Create(ctx, ingressFor("ia-web", "shop-v2", "shop.shared.test")); err != nil {
 		t.Fatalf("tenant ia serving its own hostname from a second Ingress: %v", err)
 	}
 	ensure(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "platform-ingress"}})
@@ -50,9 +50,9 @@ func TestIngressHostnamesAreNeverShared(t *testing.T) {
 	for _, tc := range []struct {
 		name, host, where string
 	}{
-		{"the same hostname", "shop.example.com", "by another tenant"},
-		{"a hostname under another tenant's wildcard", "x.apps.example.com", "by another tenant"},
-		{"a wildcard over another tenant's hostname", "*.example.com", "by another tenant"},
+		{"the same hostname", "shop.shared.test", "by another tenant"},
+		{"a hostname under another tenant's wildcard", "x.apps.shared.test", "by another tenant"},
+		{"a wildcard over another tenant's hostname", "*.shared.test", "by another tenant"},
 		{"the platform's hostname", "status.example.org", "outside any tenant"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,7 +67,7 @@ func TestIngressHostnamesAreNeverShared(t *testing.T) {
 
 	// A race for a new hostname: one tenant wins, whichever comes first.
 	for round := 0; round < 5; round++ {
-		host := fmt.Sprintf("race-%d.example.com", round)
+		host := fmt.Sprintf("race-%d.shared.test", round)
 		var wg sync.WaitGroup
 		won := make([]bool, 2)
 		for i, who := range []struct {
