@@ -65,5 +65,12 @@ demo-down: ## Stop the dev cluster started by make demo.
 	go run ./hack/demo down
 
 .PHONY: bench
-bench: k8s build ## Print convergence figures: N=100 and 500 Hard tenants, Bulkhead vs a plain client.
+bench: bench-admission bench-convergence ## Print every benchmark's figures.
+
+.PHONY: bench-admission
+bench-admission: k8s ## Print pod-create latency at 1, 16 and 64 clients: Hard tenant vs plain namespace, policies vs webhook fallback.
+	go run ./bench/admission -pods $${BENCH_PODS:-256} -tenants $${BENCH_TENANTS:-200} -runs $${BENCH_RUNS:-3}
+
+.PHONY: bench-convergence
+bench-convergence: k8s build ## Print convergence figures: N=100 and 500 Hard tenants, Bulkhead vs a plain client.
 	go run ./bench/convergence -n $${BENCH_N:-100,500} -runs $${BENCH_RUNS:-3}

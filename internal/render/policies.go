@@ -424,10 +424,11 @@ func jsonPatch(expr string) admissionv1.Mutation {
 	return admissionv1.Mutation{PatchType: admissionv1.PatchTypeJSONPatch, JSONPatch: &admissionv1.JSONPatch{Expression: expr}}
 }
 
-// pullPolicyFor forces the tenant's pull policy on one list of containers.
-func pullPolicyFor(field string) admissionv1.Mutation {
-	return apply("params.spec.pods.pullPolicy == '' || !has(object.spec." + field + ") ? Object{} : " +
-		"Object{spec: Object.spec{" + field + ": object.spec." + field + ".map(c, Object.spec." + field + "{name: c.name, imagePullPolicy: params.spec.pods.pullPolicy})}}")
+// pullPolicyField forces the tenant's pull policy on one list of
+// containers, as an optional field of an apply configuration.
+func pullPolicyField(field string) string {
+	return "?" + field + ": params.spec.pods.pullPolicy != '' && has(object.spec." + field + ") ? " +
+		"optional.of(object.spec." + field + ".map(c, Object.spec." + field + "{name: c.name, imagePullPolicy: params.spec.pods.pullPolicy})) : optional.none()"
 }
 
 // podsMutation fills a new pod with the tenant's defaults. It runs before
@@ -445,30 +446,34 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 			MatchConstraints:   &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{rules(createOnly, "", "pods")}},
 			Variables: vars(
 				"podTolerations", "has(object.spec.tolerations) ? object.spec.tolerations.map(t, "+tolerationCEL+") : []",
+				"defaultPriority", "params.spec.pods.priorityClassDefault != '' && !(has(object.spec.priorityClassName) && object.spec.priorityClassName != '')",
 			),
+			// Two mutations rather than one per default: each mutation is a
+			// merge of its own, and fewer merges make pod creates cheaper.
 			Mutations: []admissionv1.Mutation{
-				jsonPatch("!has(object.spec.nodeSelector) ? " +
+				jsonPatch("(!has(object.spec.nodeSelector) ? " +
 					"(size(params.spec.pods.nodeSelector) == 0 ? [] : [JSONPatch{op: 'add', path: '/spec/nodeSelector', value: params.spec.pods.nodeSelector}]) : " +
 					"params.spec.pods.nodeSelector.filter(k, !(k in object.spec.nodeSelector)).map(k, " +
-					"JSONPatch{op: 'add', path: '/spec/nodeSelector/' + jsonpatch.escapeKey(k), value: params.spec.pods.nodeSelector[k]})"),
-				jsonPatch("!has(object.spec.tolerations) ? " +
+					"JSONPatch{op: 'add', path: '/spec/nodeSelector/' + jsonpatch.escapeKey(k), value: params.spec.pods.nodeSelector[k]})) + " +
+					"(!has(object.spec.tolerations) ? " +
 					"(size(params.spec.pods.tolerations) == 0 ? [] : [JSONPatch{op: 'add', path: '/spec/tolerations', value: params.spec.pods.tolerations}]) : " +
 					"params.spec.pods.tolerations.filter(t, !((" + tolerationCEL + ") in variables.podTolerations)).map(t, " +
-					"JSONPatch{op: 'add', path: '/spec/tolerations/-', value: t})"),
-				apply("params.spec.pods.runtimeClassDefault == '' || has(object.spec.runtimeClassName) ? Object{} : " +
-					"Object{spec: Object.spec{runtimeClassName: params.spec.pods.runtimeClassDefault}}"),
-				// A pod asking for a host namespace is left for Pod Security to
-				// refuse with its own reason, rather than made invalid here.
-				apply("!params.spec.pods.requireUserNamespace || has(object.spec.hostUsers) || " +
-					"(has(object.spec.hostNetwork) && object.spec.hostNetwork) || (has(object.spec.hostPID) && object.spec.hostPID) || " +
-					"(has(object.spec.hostIPC) && object.spec.hostIPC) ? Object{} : Object{spec: Object.spec{hostUsers: false}}"),
-				apply("Object{spec: Object.spec{enableServiceLinks: params.spec.pods.enableServiceLinks}}"),
-				apply("has(object.spec.automountServiceAccountToken) ? Object{} : " +
-					"Object{spec: Object.spec{automountServiceAccountToken: params.spec.pods.automountServiceAccountToken}}"),
-				pullPolicyFor("containers"),
-				pullPolicyFor("initContainers"),
-				apply("params.spec.pods.priorityClassDefault == '' || (has(object.spec.priorityClassName) && object.spec.priorityClassName != '') ? Object{} : " +
-					"Object{spec: Object.spec{priorityClassName: params.spec.pods.priorityClassDefault, priority: params.spec.pods.priorityDefault}}"),
+					"JSONPatch{op: 'add', path: '/spec/tolerations/-', value: t}))"),
+				apply("Object{spec: Object.spec{" +
+					"?runtimeClassName: params.spec.pods.runtimeClassDefault != '' && !has(object.spec.runtimeClassName) ? " +
+					"optional.of(params.spec.pods.runtimeClassDefault) : optional.none(), " +
+					// A pod asking for a host namespace is left for Pod Security
+					// to refuse with its own reason, rather than made invalid here.
+					"?hostUsers: params.spec.pods.requireUserNamespace && !has(object.spec.hostUsers) && " +
+					"!(has(object.spec.hostNetwork) && object.spec.hostNetwork) && !(has(object.spec.hostPID) && object.spec.hostPID) && " +
+					"!(has(object.spec.hostIPC) && object.spec.hostIPC) ? optional.of(false) : optional.none(), " +
+					"enableServiceLinks: params.spec.pods.enableServiceLinks, " +
+					"?automountServiceAccountToken: !has(object.spec.automountServiceAccountToken) ? " +
+					"optional.of(params.spec.pods.automountServiceAccountToken) : optional.none(), " +
+					pullPolicyField("containers") + ", " + pullPolicyField("initContainers") + ", " +
+					"?priorityClassName: variables.defaultPriority ? optional.of(params.spec.pods.priorityClassDefault) : optional.none(), " +
+					"?priority: variables.defaultPriority ? optional.of(params.spec.pods.priorityDefault) : optional.none()" +
+					"}}"),
 			},
 		},
 	}
