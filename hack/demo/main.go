@@ -19,6 +19,9 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -31,6 +34,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
 const dir = ".dev"
@@ -84,15 +88,20 @@ func up(ctx context.Context, out io.Writer) error {
 	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-system"}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
+	// The sandbox RuntimeClass Hard tenants' pods get (kwok runs any).
+	if err := admin.Create(ctx, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: render.DefaultSettings().SandboxRuntimeClass}, Handler: "runsc"}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
 	if err := startManager(cluster); err != nil {
 		return err
 	}
 
-	fmt.Fprintln(out, "Creating tenants acme (Soft; owner alice, member bob) and globex (Hard; owner carol)...")
+	fmt.Fprintln(out, "Creating tenants acme (Soft; owner alice, member bob; 2 pods tenant-wide) and globex (Hard; owner carol)...")
 	acme := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}, Spec: tenancyv1alpha1.TenantSpec{
 		Isolation: tenancyv1alpha1.IsolationSoft,
 		Owners:    []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "alice"}},
 		Members:   []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "bob"}},
+		Quota:     tenancyv1alpha1.QuotaSpec{Tenant: &tenancyv1alpha1.TenantLimits{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("2")}}},
 	}}
 	globex := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "globex"}, Spec: tenancyv1alpha1.TenantSpec{
 		Isolation: tenancyv1alpha1.IsolationHard,
@@ -123,7 +132,7 @@ func up(ctx context.Context, out io.Writer) error {
 	var rows []row
 	try := func(who, what string, call func() error) error {
 		err := call()
-		rows = append(rows, row{who, what, err})
+		rows = append(rows, row{who: who, what: what, err: err})
 		return err
 	}
 	// RBAC is eventually consistent: wait until the API server's authorizer
@@ -179,6 +188,58 @@ func up(ctx context.Context, out io.Writer) error {
 		return carol.Patch(ctx, ns("globex-prod", nil), client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":null}}}`)))
 	})
 
+	if err := waitFor(ctx, admin, "globex-prod", tenancyv1alpha1.TenantPolicyName, &tenancyv1alpha1.TenantPolicy{}); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, admin, "acme-dev", tenancyv1alpha1.TenantPolicyName, &tenancyv1alpha1.TenantPolicy{}); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, admin, "acme-dev", "default", &corev1.ServiceAccount{}); err != nil {
+		return err
+	}
+	const image = "registry.example/app:1"
+	gpod := func(name string, edit ...func(*corev1.Pod)) *corev1.Pod {
+		return testutil.Pod("globex-prod", name, image, edit...)
+	}
+	web := gpod("web")
+	if try("carol (globex owner)", "run a pod in globex-prod", func() error { return carol.Create(ctx, web) }) == nil {
+		rows[len(rows)-1].note = fmt.Sprintf("got runtimeClassName=%s, hostUsers=%t, automountServiceAccountToken=%t, imagePullPolicy=%s",
+			ptr.Deref(web.Spec.RuntimeClassName, ""), ptr.Deref(web.Spec.HostUsers, true),
+			ptr.Deref(web.Spec.AutomountServiceAccountToken, true), web.Spec.Containers[0].ImagePullPolicy)
+	}
+	_ = try("carol (globex owner)", "run a pod tolerating every taint", func() error {
+		return carol.Create(ctx, gpod("anywhere", func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}} }))
+	})
+	_ = try("carol (globex owner)", "run a pod on node-1 by nodeName", func() error {
+		return carol.Create(ctx, gpod("pinned", func(p *corev1.Pod) { p.Spec.NodeName = "node-1" }))
+	})
+	_ = try("carol (globex owner)", "run a pod with hostUsers: true", func() error {
+		return carol.Create(ctx, gpod("hostusers", func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) }))
+	})
+	_ = try("carol (globex owner)", "expose a NodePort Service", func() error {
+		return carol.Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "np", Namespace: "globex-prod"},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 80}}}})
+	})
+	_ = try("carol (globex owner)", "a Service with externalIPs", func() error {
+		return carol.Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "eip", Namespace: "globex-prod"},
+			Spec: corev1.ServiceSpec{ExternalIPs: []string{"10.0.0.10"}, Ports: []corev1.ServicePort{{Port: 80}}}})
+	})
+	_ = try("carol (globex owner)", "delete RoleBinding bulkhead-owners", func() error {
+		return carol.Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: render.OwnersBinding, Namespace: "globex-prod"}})
+	})
+	_ = try("carol (globex owner)", "Ingress for shop.globex.example", func() error {
+		return carol.Create(ctx, demoIngress("globex-prod", "shop.globex.example"))
+	})
+	_ = try("alice (acme owner)", "Ingress for shop.globex.example", func() error {
+		return alice.Create(ctx, demoIngress("acme-dev", "shop.globex.example"))
+	})
+	for i := 1; i <= 3; i++ {
+		_ = try("bob (acme member)", fmt.Sprintf("run pod %d of acme (tenant-wide limit: 2)", i), func() error {
+			return bob.Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("job-%d", i), Namespace: "acme-dev"},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: image}}}})
+		})
+	}
+
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "WHO\tTRIED\tRESULT\tWHY")
@@ -197,6 +258,16 @@ func up(ctx context.Context, out io.Writer) error {
 type row struct {
 	who, what string
 	err       error
+	note      string // said of an allowed attempt
+}
+
+func demoIngress(ns, host string) *networkingv1.Ingress {
+	backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}
+	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns}, Spec: networkingv1.IngressSpec{
+		Rules: []networkingv1.IngressRule{{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptr.To(networkingv1.PathTypePrefix), Backend: backend}},
+		}}}},
+	}}
 }
 
 func (r row) result() string {
@@ -206,16 +277,30 @@ func (r row) result() string {
 	return "DENIED"
 }
 
+// why shortens a denial to what a reader of the table needs: the rule that
+// refused it and the start of its reason.
 func (r row) why() string {
 	if r.err == nil {
-		return ""
+		return r.note
 	}
 	msg := r.err.Error()
-	if i := strings.Index(msg, "denied the request: "); i >= 0 {
-		msg = msg[i+len("denied the request: "):]
+	for _, prefix := range []string{"denied the request: ", "denied request: "} {
+		if i := strings.Index(msg, prefix); i >= 0 {
+			msg = msg[i+len(prefix):]
+		}
 	}
-	if len(msg) > 110 {
-		msg = msg[:107] + "..."
+	rule := ""
+	if i := strings.Index(msg, " [rule "); i >= 0 {
+		if j := strings.Index(msg[i:], "]"); j >= 0 {
+			rule = msg[i+1 : i+j+1]
+		}
+		msg = msg[:i]
+	}
+	if len(msg) > 90 {
+		msg = msg[:87] + "..."
+	}
+	if rule != "" {
+		return rule + " " + msg
 	}
 	return msg
 }

@@ -234,6 +234,9 @@ func podSpecVars() []admissionv1.Variable {
 			".filter(t, !(has(t.key) && t.key in variables.conditionTaints))"+
 			".map(t, "+tolerationCEL+")"+
 			".filter(c, !(c in params.spec.pods.allowedTolerations))",
+		// The first bad toleration, split into key, operator, value,
+		// effect and seconds, for a readable message.
+		"badToleration", "size(variables.badTolerations) == 0 ? [] : variables.badTolerations[0].split('|')",
 		"badSelector", "params.spec.pods.nodeSelector.filter(k, has(variables.spec.nodeSelector) && k in variables.spec.nodeSelector ? "+
 			"variables.spec.nodeSelector[k] != params.spec.pods.nodeSelector[k] : variables.isPod)",
 		"badImages", "size(params.spec.pods.registries) == 0 ? [] : variables.containers"+
@@ -265,10 +268,12 @@ func podsValidation() *admissionv1.ValidatingAdmissionPolicy {
 			fix:     "Drop the key or give it the tenant's value: pods of the tenant run only on its node pool",
 		},
 		rule{
-			name:    "nodes.tolerations",
-			expr:    "size(variables.badTolerations) == 0",
-			problem: "'toleration ' + variables.badTolerations[0] + ' (key|operator|value|effect|seconds) is not one of the tenant\\'s'",
-			fix:     "Remove it: pods get exactly the tolerations in the Tenant's spec.nodes.tolerations, added for them",
+			name: "nodes.tolerations",
+			expr: "size(variables.badTolerations) == 0",
+			problem: "'toleration ' + (variables.badToleration[0] == '' ? '(any key)' : variables.badToleration[0]) + " +
+				"(variables.badToleration[1] == 'Exists' ? ' Exists' : '=' + variables.badToleration[2]) + " +
+				"(variables.badToleration[3] == '' ? ' (any effect)' : ':' + variables.badToleration[3]) + ' is not one of the tenant\\'s'",
+			fix: "Remove it: pods get exactly the tolerations in the Tenant's spec.nodes.tolerations, added for them",
 		},
 		rule{
 			name: "pods.runtimeClass",

@@ -59,6 +59,8 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: allVerbs},
 			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: allVerbs},
 			{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"localsubjectaccessreviews"}, Verbs: []string{"create"}},
+			// Owners may read the rules their namespace is held to.
+			{APIGroups: []string{tenancyv1alpha1.GroupVersion.Group}, Resources: []string{"tenantpolicies"}, Verbs: readVerbs},
 		},
 	}
 	creator := &rbacv1.ClusterRole{

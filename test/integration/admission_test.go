@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -310,9 +311,16 @@ func TestManagedObjects(t *testing.T) {
 		obj.SetLabels(map[string]string{"tampered": "true"})
 		rejected(t, owner.Update(ctx, obj), "mo", "managed-objects")
 	}
-	// The owner has no RBAC on TenantPolicies at all.
-	err := owner.Delete(ctx, &tenancyv1alpha1.TenantPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "mo-app", Name: tenancyv1alpha1.TenantPolicyName}})
-	if !apierrors.IsForbidden(err) {
+	// The owner may read the TenantPolicy, and nothing more.
+	policy := &tenancyv1alpha1.TenantPolicy{}
+	eventually(t, "owner may read the TenantPolicy", func() error {
+		return owner.Get(ctx, client.ObjectKey{Namespace: "mo-app", Name: tenancyv1alpha1.TenantPolicyName}, policy)
+	})
+	if policy.Spec.Tenant != "mo" {
+		t.Errorf("TenantPolicy names tenant %q", policy.Spec.Tenant)
+	}
+	err := owner.Delete(ctx, policy)
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot delete resource "tenantpolicies"`) {
 		t.Fatalf("owner deleting the TenantPolicy: %v, want Forbidden by RBAC", err)
 	}
 }
