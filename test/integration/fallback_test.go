@@ -68,16 +68,32 @@ func TestWebhookFallback(t *testing.T) {
 	// refuse the pod that lacks the tenant's defaults.
 	fb.StopManager()
 	rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "undefaulted", image)), "fb", "nodes.selector")
-	explicit := testutil.Pod("fb-app", "explicit", image, func(p *corev1.Pod) {
+	explicit := func(p *corev1.Pod) {
 		p.Spec.NodeSelector = map[string]string{"pool": "wl"}
 		p.Spec.Tolerations = []corev1.Toleration{poolToleration}
 		p.Spec.RuntimeClassName = ptr.To(env.Settings.SandboxRuntimeClass)
 		p.Spec.HostUsers = ptr.To(false)
 		p.Spec.EnableServiceLinks = ptr.To(false)
 		p.Spec.Containers[0].ImagePullPolicy = corev1.PullAlways
-	})
-	if err := dev.Create(ctx, explicit); err != nil {
+	}
+	if err := dev.Create(ctx, testutil.Pod("fb-app", "explicit", image, explicit)); err != nil {
 		t.Fatalf("a pod that sets the defaults itself, with Bulkhead down: %v", err)
+	}
+	// Each default left out is refused by the rule that requires it.
+	for _, tc := range []struct {
+		rule string
+		undo func(*corev1.Pod)
+	}{
+		{"nodes.selector", func(p *corev1.Pod) { p.Spec.NodeSelector = nil }},
+		{"pods.runtimeClass", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil }},
+		{"pods.userNamespaces", func(p *corev1.Pod) { p.Spec.HostUsers = nil }},
+		{"pods.serviceLinks", func(p *corev1.Pod) { p.Spec.EnableServiceLinks = nil }}, // the API server defaults it to true
+		{"pods.images.pullPolicy", func(p *corev1.Pod) { p.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent }},
+	} {
+		t.Run("without the default for "+tc.rule, func(t *testing.T) {
+			p := testutil.Pod("fb-app", "missing", image, explicit, tc.undo)
+			rejected(t, dev.Create(ctx, p), "fb", tc.rule)
+		})
 	}
 }
 
