@@ -370,7 +370,9 @@ func ingressesValidation() *admissionv1.ValidatingAdmissionPolicy {
 
 func storageValidation() *admissionv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(StoragePolicy,
-		// Only creation: the volume controller binds claims by updating volumeName.
+		// Only creation: the volume controller binds claims by updating
+		// volumeName. A claim naming a volume at creation is judged by the
+		// volumes webhook, which can read the volume.
 		[]admissionv1.NamedRuleWithOperations{rules(createOnly, "", "persistentvolumeclaims")},
 		nil,
 		nil,
@@ -380,12 +382,6 @@ func storageValidation() *admissionv1.ValidatingAdmissionPolicy {
 				"object.spec.storageClassName in params.spec.storage.classes)",
 			problem: "'storage class ' + (has(object.spec.storageClassName) ? object.spec.storageClassName : '(none)') + ' is not allowed; allowed: ' + params.spec.storage.classes.join(', ')",
 			fix:     "Set spec.storageClassName to an allowed class",
-		},
-		rule{
-			name:    "storage.volumeName",
-			expr:    "!has(object.spec.volumeName) || object.spec.volumeName == ''",
-			problem: "'spec.volumeName names the PersistentVolume ' + object.spec.volumeName + ', which may hold another tenant\\'s data'",
-			fix:     "Remove volumeName to get a new volume; to reuse a volume, ask a cluster admin to pre-bind it to this claim (claimRef)",
 		},
 	)
 }

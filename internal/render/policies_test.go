@@ -45,7 +45,7 @@ func TestPolicyRules(t *testing.T) {
 			"pods.serviceLinks", "pods.images.registries", "pods.images.pullPolicy", "pods.priorityClasses"},
 		ServicesPolicy:  {"services.externalIPs", "services.allowedTypes"},
 		IngressesPolicy: {"ingress.classes", "ingress.hostnames"},
-		StoragePolicy:   {"storage.classes", "storage.volumeName"},
+		StoragePolicy:   {"storage.classes"},
 		RBACPolicy:      {"rbac.subjects", "rbac.clusterRoles"},
 		ManagedPolicy:   {"managed-objects"},
 	}

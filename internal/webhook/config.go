@@ -14,6 +14,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/ingress"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/volumes"
 )
 
 // ConfigurationName names both webhook configurations Bulkhead keeps.
@@ -157,6 +158,33 @@ func ingressWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 	}
 }
 
+// volumesWebhook judges claims that name an existing volume (see package
+// volumes); a match condition keeps every other claim away from it.
+func volumesWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
+	return admissionregistrationv1.ValidatingWebhook{
+		Name:         "volumes.tenancy.bulkhead.dev",
+		ClientConfig: e.clientConfig(volumes.Path, caBundle),
+		Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"persistentvolumeclaims"},
+				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+			},
+		}},
+		FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
+		}}},
+		MatchConditions: append(matchConditions(s), admissionregistrationv1.MatchCondition{
+			Name: "names-a-volume", Expression: "has(object.spec.volumeName) && object.spec.volumeName != ''",
+		}),
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		TimeoutSeconds:          ptr.To[int32](5),
+		AdmissionReviewVersions: []string{"v1"},
+	}
+}
+
 // defaultsWebhook serves the tenant's pod and ServiceAccount defaults where
 // the API server lacks MutatingAdmissionPolicy. It must see every pod of a
 // tenant namespace, the controllers' included, so it has no matchConditions;
@@ -208,6 +236,7 @@ func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback boo
 			namespaceWebhook(e, namespace.ValidatePath, admissionregistrationv1.Update, caBundle, s),
 			quotaWebhook(e, caBundle, s),
 			ingressWebhook(e, caBundle, s),
+			volumesWebhook(e, caBundle, s),
 		},
 	}
 	return mutating, validating

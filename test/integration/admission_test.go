@@ -244,9 +244,44 @@ func TestServiceIngressStorageRules(t *testing.T) {
 		return c
 	}
 	rejected(t, dev.Create(ctx, pvc("slow", func(c *corev1.PersistentVolumeClaim) { c.Spec.StorageClassName = ptr.To("slow") })), "sis", "storage.classes")
-	rejected(t, dev.Create(ctx, pvc("steal", func(c *corev1.PersistentVolumeClaim) { c.Spec.VolumeName = "pv-of-another-tenant" })), "sis", "storage.volumeName")
 	if err := dev.Create(ctx, pvc("ok", func(*corev1.PersistentVolumeClaim) {})); err != nil {
 		t.Fatalf("a claim of an allowed class: %v", err)
+	}
+
+	// A claim may name a volume only if it was provisioned for the tenant.
+	volume := func(name string, labels map[string]string, claimNS string) {
+		pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName:              "fast",
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/data/" + name}},
+		}}
+		if claimNS != "" {
+			pv.Spec.ClaimRef = &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: claimNS, Name: "old-" + name}
+		}
+		ensure(t, pv)
+	}
+	volume("sis-old-data", nil, "sis-app")
+	volume("sis-given", map[string]string{tenancyv1alpha1.TenantLabel: "sis"}, "")
+	volume("someone-elses", nil, "kube-system")
+	volume("other-tenants", map[string]string{tenancyv1alpha1.TenantLabel: "another"}, "")
+	named := func(name, volume string) *corev1.PersistentVolumeClaim {
+		return pvc(name, func(c *corev1.PersistentVolumeClaim) { c.Spec.VolumeName = volume })
+	}
+	for _, tc := range []struct{ volume, problem string }{
+		{"someone-elses", "not provisioned for the tenant"},
+		{"other-tenants", "assigned to another tenant"},
+		{"no-such-volume", "does not exist"},
+	} {
+		err := dev.Create(ctx, named("steal-"+tc.volume, tc.volume))
+		rejected(t, err, "sis", "storage.volumeName")
+		expectDenied(t, err, tc.problem)
+	}
+	for _, v := range []string{"sis-old-data", "sis-given"} {
+		if err := dev.Create(ctx, named("reuse-"+v, v)); err != nil {
+			t.Errorf("a claim naming %s, provisioned for the tenant: %v", v, err)
+		}
 	}
 }
 
