@@ -382,6 +382,7 @@ type TenantStatus struct {
 	// while if the object was never created.
 	// +optional
 	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10000
 	Reservations []QuotaReservation `json:"reservations,omitempty"`
 	// Conditions: Ready and one per concern.
 	// +optional

@@ -11,16 +11,23 @@ const TenantPolicyName = "bulkhead"
 // PodRules are the effective pod rules of a tenant, flattened for CEL: every
 // field is always present, so that policies never test for presence.
 type PodRules struct {
-	// NodeSelector is merged into every pod's nodeSelector.
+	// NodeSelector is merged into every pod's nodeSelector: the tenant's
+	// nodes.selector and its default runtime class's scheduling.nodeSelector.
 	NodeSelector map[string]string `json:"nodeSelector"`
-	// Tolerations are added to every pod.
+	// Tolerations are added to every pod: the tenant's nodes.tolerations
+	// and its default runtime class's scheduling.tolerations.
 	Tolerations []corev1.Toleration `json:"tolerations"`
 	// AllowedTolerations are Tolerations in canonical form
-	// ("key|operator|value|effect|seconds"), the only ones a pod may carry
-	// besides tolerations of node conditions.
+	// ("key|operator|value|effect|seconds"), and those of the allowed
+	// runtime classes: the only ones a pod may carry besides tolerations of
+	// node conditions.
 	AllowedTolerations []string `json:"allowedTolerations"`
 	// RuntimeClassDefault is set on pods that name no runtimeClassName.
 	RuntimeClassDefault string `json:"runtimeClassDefault"`
+	// RuntimeClassOverhead is the default class's pod overhead, set with
+	// it: the API server's RuntimeClass admission step runs before
+	// Bulkhead's defaults and would not set it.
+	RuntimeClassOverhead corev1.ResourceList `json:"runtimeClassOverhead"`
 	// RuntimeClasses a pod may name; empty allows any.
 	RuntimeClasses []string `json:"runtimeClasses"`
 	// RequireUserNamespace forces hostUsers: false.
@@ -39,6 +46,8 @@ type PodRules struct {
 	// priority class; PriorityDefault is the class's value.
 	PriorityClassDefault string `json:"priorityClassDefault"`
 	PriorityDefault      int32  `json:"priorityDefault"`
+	// PreemptionDefault is the default class's preemptionPolicy.
+	PreemptionDefault string `json:"preemptionDefault"`
 	// PriorityClasses a pod may name; empty allows any.
 	PriorityClasses []string `json:"priorityClasses"`
 }
@@ -51,6 +60,10 @@ type NetworkRules struct {
 	IngressClasses []string `json:"ingressClasses"`
 	// Hostnames are the patterns an Ingress host must match; empty allows any.
 	Hostnames []string `json:"hostnames"`
+	// LockEgress refuses tenant NetworkPolicies with egress rules: they
+	// would add to what Bulkhead's egress policy allows (policies only ever
+	// add), undoing the egress allowlist and the metadata deny.
+	LockEgress bool `json:"lockEgress"`
 }
 
 // StorageRules are the effective storage rules of a tenant.

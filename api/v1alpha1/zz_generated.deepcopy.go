@@ -336,6 +336,13 @@ func (in *PodRules) DeepCopyInto(out *PodRules) {
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.RuntimeClassOverhead != nil {
+		in, out := &in.RuntimeClassOverhead, &out.RuntimeClassOverhead
+		*out = make(v1.ResourceList, len(*in))
+		for key, val := range *in {
+			(*out)[key] = val.DeepCopy()
+		}
+	}
 	if in.RuntimeClasses != nil {
 		in, out := &in.RuntimeClasses, &out.RuntimeClasses
 		*out = make([]string, len(*in))

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -52,8 +53,13 @@ func CanonicalSubject(kind, namespace, name string) string {
 // PolicyInputs are what a TenantPolicy needs beyond the Tenant: facts of
 // the cluster the controller looks up.
 type PolicyInputs struct {
-	// PriorityValue is the value of the default PriorityClass, if any.
-	PriorityValue int32
+	// PriorityValue and PreemptionPolicy are those of the default
+	// PriorityClass, if any.
+	PriorityValue    int32
+	PreemptionPolicy string
+	// RuntimeClasses are the RuntimeClasses the tenant's pods may name
+	// (the default among them), by name.
+	RuntimeClasses map[string]*nodev1.RuntimeClass
 }
 
 // TenantPolicies renders the TenantPolicy of each of t's namespaces: the
@@ -98,9 +104,36 @@ func TenantPolicySpec(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings
 			pods.AllowedTolerations = append(pods.AllowedTolerations, CanonicalToleration(tol))
 		}
 	}
+	pods.RuntimeClassOverhead = corev1.ResourceList{}
 	if rc := p.RuntimeClass; rc != nil {
 		pods.RuntimeClassDefault = rc.Default
 		pods.RuntimeClasses = nonNil(rc.Allowed)
+		for _, name := range append([]string{rc.Default}, rc.Allowed...) {
+			class := in.RuntimeClasses[name]
+			if class == nil || class.Scheduling == nil {
+				continue
+			}
+			for _, tol := range class.Scheduling.Tolerations {
+				if c := CanonicalToleration(tol); !contains(pods.AllowedTolerations, c) {
+					pods.AllowedTolerations = append(pods.AllowedTolerations, c)
+				}
+			}
+		}
+		// What the RuntimeClass admission step would have done for the
+		// default class, had the class been set before it ran.
+		if class := in.RuntimeClasses[rc.Default]; class != nil {
+			if class.Overhead != nil {
+				pods.RuntimeClassOverhead = class.Overhead.PodFixed.DeepCopy()
+			}
+			if sch := class.Scheduling; sch != nil {
+				for k, v := range sch.NodeSelector {
+					if _, ok := pods.NodeSelector[k]; !ok {
+						pods.NodeSelector[k] = v
+					}
+				}
+				pods.Tolerations = append(pods.Tolerations, sch.Tolerations...)
+			}
+		}
 	}
 	if p.Images != nil {
 		pods.Registries = nonNil(p.Images.Registries)
@@ -109,10 +142,12 @@ func TenantPolicySpec(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings
 	if pc := p.PriorityClasses; pc != nil {
 		pods.PriorityClassDefault = pc.Default
 		pods.PriorityDefault = in.PriorityValue
+		pods.PreemptionDefault = in.PreemptionPolicy
 		pods.PriorityClasses = nonNil(pc.Allowed)
 	}
 
-	net := tenancyv1alpha1.NetworkRules{ServiceTypes: []string{}, IngressClasses: nonNil(spec.Ingress.Classes), Hostnames: nonNil(spec.Ingress.Hostnames)}
+	net := tenancyv1alpha1.NetworkRules{ServiceTypes: []string{}, IngressClasses: nonNil(spec.Ingress.Classes), Hostnames: nonNil(spec.Ingress.Hostnames),
+		LockEgress: hard && spec.Network.Isolation != tenancyv1alpha1.NetworkOff}
 	for _, typ := range spec.Services.AllowedTypes {
 		net.ServiceTypes = append(net.ServiceTypes, string(typ))
 	}

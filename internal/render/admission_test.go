@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -35,7 +37,8 @@ func TestTenantPolicySpec(t *testing.T) {
 		Isolation: tenancyv1alpha1.IsolationSoft,
 		Pods: tenancyv1alpha1.PodRules{
 			NodeSelector: map[string]string{}, Tolerations: []corev1.Toleration{}, AllowedTolerations: []string{},
-			RuntimeClasses: []string{}, AutomountServiceAccountToken: true, Registries: []string{}, PriorityClasses: []string{},
+			RuntimeClassOverhead: corev1.ResourceList{},
+			RuntimeClasses:       []string{}, AutomountServiceAccountToken: true, Registries: []string{}, PriorityClasses: []string{},
 		},
 		Network: tenancyv1alpha1.NetworkRules{ServiceTypes: []string{"ClusterIP", "LoadBalancer"}, IngressClasses: []string{}, Hostnames: []string{}},
 		Storage: tenancyv1alpha1.StorageRules{Classes: []string{}},
@@ -46,7 +49,7 @@ func TestTenantPolicySpec(t *testing.T) {
 	hard.Pods.RuntimeClassDefault, hard.Pods.RuntimeClasses = "gvisor", []string{"gvisor"}
 	hard.Pods.RequireUserNamespace, hard.Pods.EnforceServiceLinks, hard.Pods.AutomountServiceAccountToken = true, true, false
 	hard.Pods.PullPolicy = "Always"
-	hard.Network.ServiceTypes = []string{"ClusterIP"}
+	hard.Network.ServiceTypes, hard.Network.LockEgress = []string{"ClusterIP"}, true
 	hard.RBAC = tenancyv1alpha1.RBACRules{
 		Restricted:   true,
 		Subjects:     []string{"Group:acme-devs", "ServiceAccount:ci:deployer", "User:alice", "User:bob"},
@@ -64,6 +67,24 @@ func TestTenantPolicySpec(t *testing.T) {
 	pinned.Network.ServiceTypes = []string{"ClusterIP", "NodePort"}
 	pinned.Storage.Classes = []string{"fast"}
 
+	// A sandbox class with overhead and a node pool of its own: what the
+	// RuntimeClass admission step would add, Bulkhead adds with the class.
+	sandboxTol := corev1.Toleration{Key: "sandbox", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	kataTol := corev1.Toleration{Key: "kata", Operator: corev1.TolerationOpExists}
+	classes := map[string]*nodev1.RuntimeClass{
+		"gvisor": {Handler: "runsc", Overhead: &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
+			Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"sandbox": "gvisor"}, Tolerations: []corev1.Toleration{sandboxTol}}},
+		"kata": {Handler: "kata", Scheduling: &nodev1.Scheduling{Tolerations: []corev1.Toleration{kataTol}}},
+	}
+	sandboxed := *hard.DeepCopy()
+	sandboxed.RBAC = tenancyv1alpha1.RBACRules{Restricted: true, Subjects: []string{"User:alice"}, Namespaces: []string{"acme-a", "acme-b"},
+		ClusterRoles: hard.RBAC.ClusterRoles}
+	sandboxed.Pods.RuntimeClasses = []string{"gvisor", "kata"}
+	sandboxed.Pods.RuntimeClassOverhead = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}
+	sandboxed.Pods.NodeSelector = map[string]string{"sandbox": "gvisor"}
+	sandboxed.Pods.Tolerations = []corev1.Toleration{sandboxTol}
+	sandboxed.Pods.AllowedTolerations = []string{"sandbox|Exists||NoSchedule|", "kata|Exists|||"}
+
 	for _, tc := range []struct {
 		name   string
 		tenant *tenancyv1alpha1.Tenant
@@ -80,6 +101,9 @@ func TestTenantPolicySpec(t *testing.T) {
 				RuntimeClass("kata").Ingress([]string{"public"}, []string{"*.acme.example.com"}).
 				ServiceTypes("ClusterIP", "NodePort").StorageClasses("fast").Obj(),
 			PolicyInputs{PriorityValue: 1000}, pinned},
+		{"the default runtime class's overhead and scheduling come with it",
+			testutil.Tenant("acme").Owner("alice").Hard().RuntimeClass("gvisor", "gvisor", "kata").Obj(),
+			PolicyInputs{RuntimeClasses: classes}, sandboxed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := TenantPolicySpec(tc.tenant, []string{"acme-b", "acme-a"}, s, tc.in)

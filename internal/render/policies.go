@@ -23,6 +23,7 @@ const (
 	StoragePolicy         = "bulkhead-storage"
 	RBACPolicy            = "bulkhead-rbac"
 	ManagedPolicy         = "bulkhead-managed"
+	NetworkPoliciesPolicy = "bulkhead-networkpolicies"
 )
 
 // ManagerServiceAccount is the service account bulkhead-manager runs as.
@@ -40,7 +41,7 @@ func Policies(s Settings) []client.Object {
 // even where the mutating half is unavailable.
 func ValidatingPolicies(s Settings) []client.Object {
 	var out []client.Object
-	for _, p := range []*admissionv1.ValidatingAdmissionPolicy{podsValidation(), servicesValidation(), ingressesValidation(), storageValidation(), rbacValidation(s)} {
+	for _, p := range []*admissionv1.ValidatingAdmissionPolicy{podsValidation(), servicesValidation(), ingressesValidation(), storageValidation(), rbacValidation(s), networkPoliciesValidation(s)} {
 		out = append(out, p, &admissionv1.ValidatingAdmissionPolicyBinding{
 			ObjectMeta: policyMeta(p.Name),
 			Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
@@ -73,9 +74,7 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 		"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:')",
 		"request.userInfo.username != 'system:kube-controller-manager'",
 	}
-	for _, g := range s.AdminGroups {
-		exempt = append(exempt, "!('"+g+"' in request.userInfo.groups)")
-	}
+	exempt = append(exempt, notAdmin(s)...)
 	ops := []admissionv1.OperationType{admissionv1.Update, admissionv1.Delete}
 	p := &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(ManagedPolicy),
@@ -100,6 +99,15 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 		},
 	}
 	return p
+}
+
+// notAdmin are conditions that hold for anyone outside the admin groups.
+func notAdmin(s Settings) []string {
+	var out []string
+	for _, g := range s.AdminGroups {
+		out = append(out, "!('"+g+"' in request.userInfo.groups)")
+	}
+	return out
 }
 
 // MutatingPolicies are the defaults Bulkhead fills into tenant objects.
@@ -240,7 +248,8 @@ func podSpecVars() []admissionv1.Variable {
 		"badSelector", "params.spec.pods.nodeSelector.filter(k, has(variables.spec.nodeSelector) && k in variables.spec.nodeSelector ? "+
 			"variables.spec.nodeSelector[k] != params.spec.pods.nodeSelector[k] : variables.isPod)",
 		"badImages", "size(params.spec.pods.registries) == 0 ? [] : variables.containers"+
-			".filter(c, !params.spec.pods.registries.exists(r, c.image.startsWith(r))).map(c, c.image)",
+			".filter(c, !params.spec.pods.registries.exists(r, r.endsWith('/') ? c.image.startsWith(r) : "+
+			"(c.image == r || c.image.startsWith(r + '/') || c.image.startsWith(r + ':') || c.image.startsWith(r + '@')))).map(c, c.image)",
 		"badPullPolicy", "params.spec.pods.pullPolicy == '' || !variables.isPod ? [] : variables.containers"+
 			".filter(c, !has(c.imagePullPolicy) || c.imagePullPolicy != params.spec.pods.pullPolicy).map(c, c.name)",
 	)
@@ -310,10 +319,14 @@ func podsValidation() *admissionv1.ValidatingAdmissionPolicy {
 		},
 		rule{
 			name: "pods.priorityClasses",
-			expr: "size(params.spec.pods.priorityClasses) == 0 || !has(variables.spec.priorityClassName) || " +
-				"variables.spec.priorityClassName in params.spec.pods.priorityClasses",
-			problem: "'priorityClassName ' + variables.spec.priorityClassName + ' is not allowed; allowed: ' + params.spec.pods.priorityClasses.join(', ')",
-			fix:     "Leave priorityClassName unset to get the tenant's default, or name an allowed class",
+			// The system classes preempt everything: a tenant gets them only
+			// by name in its allowlist.
+			expr: "!has(variables.spec.priorityClassName) || variables.spec.priorityClassName == '' || " +
+				"(size(params.spec.pods.priorityClasses) == 0 ? !variables.spec.priorityClassName.startsWith('system-') : " +
+				"variables.spec.priorityClassName in params.spec.pods.priorityClasses)",
+			problem: "'priorityClassName ' + variables.spec.priorityClassName + ' is not allowed; allowed: ' + " +
+				"(size(params.spec.pods.priorityClasses) == 0 ? 'any but system-*' : params.spec.pods.priorityClasses.join(', '))",
+			fix: "Leave priorityClassName unset to get the tenant's default, or name an allowed class",
 		},
 	)
 }
@@ -338,10 +351,24 @@ func servicesValidation() *admissionv1.ValidatingAdmissionPolicy {
 	)
 }
 
+const ingressClassAnnotation = "kubernetes.io/ingress.class"
+
+// annotationCEL is the value of annotation key on obj, or ” when absent.
+func annotationCEL(obj, key string) string {
+	return "(has(" + obj + ".metadata.annotations) && '" + key + "' in " + obj + ".metadata.annotations ? " +
+		obj + ".metadata.annotations['" + key + "'] : '')"
+}
+
 func ingressesValidation() *admissionv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(IngressesPolicy,
 		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "ingresses")},
-		[]admissionv1.MatchCondition{specChanged},
+		// Controllers still honour the class annotation: a change of it
+		// alone must be judged too.
+		[]admissionv1.MatchCondition{{
+			Name: "spec-or-class-changed",
+			Expression: specChanged.Expression + " || " + annotationCEL("object", ingressClassAnnotation) +
+				" != " + annotationCEL("oldObject", ingressClassAnnotation),
+		}},
 		vars(
 			"classes", "(has(object.spec.ingressClassName) ? [object.spec.ingressClassName] : [])"+
 				" + (has(object.metadata.annotations) && 'kubernetes.io/ingress.class' in object.metadata.annotations ? "+
@@ -368,6 +395,10 @@ func ingressesValidation() *admissionv1.ValidatingAdmissionPolicy {
 	)
 }
 
+// betaStorageClass is the annotation that named a claim's class before
+// spec.storageClassName existed; the volume controller still honours it.
+const betaStorageClass = "volume.beta.kubernetes.io/storage-class"
+
 func storageValidation() *admissionv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(StoragePolicy,
 		// Only creation: the volume controller binds claims by updating
@@ -375,12 +406,16 @@ func storageValidation() *admissionv1.ValidatingAdmissionPolicy {
 		// volumes webhook, which can read the volume.
 		[]admissionv1.NamedRuleWithOperations{rules(createOnly, "", "persistentvolumeclaims")},
 		nil,
-		nil,
+		// The volume controller reads the old beta annotation before the
+		// field: both must name an allowed class.
+		vars("classes", "(has(object.spec.storageClassName) ? [object.spec.storageClassName] : [])"+
+			" + (has(object.metadata.annotations) && '"+betaStorageClass+"' in object.metadata.annotations ? "+
+			"[object.metadata.annotations['"+betaStorageClass+"']] : [])"),
 		rule{
 			name: "storage.classes",
-			expr: "size(params.spec.storage.classes) == 0 || (has(object.spec.storageClassName) && " +
-				"object.spec.storageClassName in params.spec.storage.classes)",
-			problem: "'storage class ' + (has(object.spec.storageClassName) ? object.spec.storageClassName : '(none)') + ' is not allowed; allowed: ' + params.spec.storage.classes.join(', ')",
+			expr: "size(params.spec.storage.classes) == 0 || (size(variables.classes) > 0 && " +
+				"variables.classes.all(c, c in params.spec.storage.classes))",
+			problem: "'storage class ' + (size(variables.classes) > 0 ? variables.classes.filter(c, !(c in params.spec.storage.classes))[0] : '(none)') + ' is not allowed; allowed: ' + params.spec.storage.classes.join(', ')",
 			fix:     "Set spec.storageClassName to an allowed class",
 		},
 	)
@@ -392,8 +427,8 @@ func rbacValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 		[]admissionv1.MatchCondition{{
 			// Bulkhead's own bindings are rendered from the Tenant, and
 			// may be written just before the TenantPolicy catches up.
-			Name:       "not-bulkhead",
-			Expression: "request.userInfo.username != 'system:serviceaccount:" + s.ManagerNamespace + ":" + ManagerServiceAccount + "'",
+			Name:       "not-bulkhead-or-admin",
+			Expression: strings.Join(append([]string{"request.userInfo.username != 'system:serviceaccount:" + s.ManagerNamespace + ":" + ManagerServiceAccount + "'"}, notAdmin(s)...), " && "),
 		}},
 		vars(
 			"badSubjects", "!params.spec.rbac.restricted || !has(object.subjects) ? [] : object.subjects.filter(s, "+
@@ -412,6 +447,26 @@ func rbacValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 			expr:    "!params.spec.rbac.restricted || object.roleRef.kind != 'ClusterRole' || object.roleRef.name in params.spec.rbac.clusterRoles",
 			problem: "'ClusterRole ' + object.roleRef.name + ' may not be bound; allowed: ' + params.spec.rbac.clusterRoles.join(', ')",
 			fix:     "Reference an allowed ClusterRole, or a Role of this namespace",
+		},
+	)
+}
+
+// networkPoliciesValidation keeps a Hard tenant's own NetworkPolicies from
+// allowing egress: NetworkPolicies only ever add to what is allowed, so one
+// egress rule of the tenant's would undo the Tenant's egress settings.
+func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
+	return validatingPolicy(NetworkPoliciesPolicy,
+		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "networkpolicies")},
+		[]admissionv1.MatchCondition{specChanged, {
+			Name:       "not-bulkhead-or-admin",
+			Expression: strings.Join(append([]string{"request.userInfo.username != 'system:serviceaccount:" + s.ManagerNamespace + ":" + ManagerServiceAccount + "'"}, notAdmin(s)...), " && "),
+		}},
+		nil,
+		rule{
+			name:    "network.egress",
+			expr:    "!params.spec.network.lockEgress || !has(object.spec.egress) || size(object.spec.egress) == 0",
+			problem: "'a NetworkPolicy of the tenant may not allow egress: it would add to the egress the Tenant allows'",
+			fix:     "Remove spec.egress (denying egress with policyTypes: [Egress] alone is fine); ask a cluster admin to add destinations to the Tenant's spec.network.egress.allowCIDRs",
 		},
 	)
 }
@@ -448,6 +503,7 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 			Variables: vars(
 				"podTolerations", "has(object.spec.tolerations) ? object.spec.tolerations.map(t, "+tolerationCEL+") : []",
 				"defaultPriority", "params.spec.pods.priorityClassDefault != '' && !(has(object.spec.priorityClassName) && object.spec.priorityClassName != '')",
+				"defaultRuntimeClass", "params.spec.pods.runtimeClassDefault != '' && !has(object.spec.runtimeClassName)",
 			),
 			// Two mutations rather than one per default: each mutation is a
 			// merge of its own, and fewer merges make pod creates cheaper.
@@ -461,7 +517,7 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 					"params.spec.pods.tolerations.filter(t, !((" + tolerationCEL + ") in variables.podTolerations)).map(t, " +
 					"JSONPatch{op: 'add', path: '/spec/tolerations/-', value: t}))"),
 				apply("Object{spec: Object.spec{" +
-					"?runtimeClassName: params.spec.pods.runtimeClassDefault != '' && !has(object.spec.runtimeClassName) ? " +
+					"?runtimeClassName: variables.defaultRuntimeClass ? " +
 					"optional.of(params.spec.pods.runtimeClassDefault) : optional.none(), " +
 					// A pod asking for a host namespace is left for Pod Security
 					// to refuse with its own reason, rather than made invalid here.
@@ -473,7 +529,11 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 					"optional.of(params.spec.pods.automountServiceAccountToken) : optional.none(), " +
 					pullPolicyField("containers") + ", " + pullPolicyField("initContainers") + ", " +
 					"?priorityClassName: variables.defaultPriority ? optional.of(params.spec.pods.priorityClassDefault) : optional.none(), " +
-					"?priority: variables.defaultPriority ? optional.of(params.spec.pods.priorityDefault) : optional.none()" +
+					"?priority: variables.defaultPriority ? optional.of(params.spec.pods.priorityDefault) : optional.none(), " +
+					"?preemptionPolicy: variables.defaultPriority && params.spec.pods.preemptionDefault != '' ? " +
+					"optional.of(params.spec.pods.preemptionDefault) : optional.none(), " +
+					"?overhead: variables.defaultRuntimeClass && size(params.spec.pods.runtimeClassOverhead) > 0 ? " +
+					"optional.of(params.spec.pods.runtimeClassOverhead) : optional.none()" +
 					"}}"),
 			},
 		},

@@ -43,11 +43,12 @@ func TestPolicyRules(t *testing.T) {
 	want := map[string][]string{
 		PodsPolicy: {"nodes.nodeName", "nodes.selector", "nodes.tolerations", "pods.runtimeClass", "pods.userNamespaces",
 			"pods.serviceLinks", "pods.images.registries", "pods.images.pullPolicy", "pods.priorityClasses"},
-		ServicesPolicy:  {"services.externalIPs", "services.allowedTypes"},
-		IngressesPolicy: {"ingress.classes", "ingress.hostnames"},
-		StoragePolicy:   {"storage.classes"},
-		RBACPolicy:      {"rbac.subjects", "rbac.clusterRoles"},
-		ManagedPolicy:   {"managed-objects"},
+		ServicesPolicy:        {"services.externalIPs", "services.allowedTypes"},
+		IngressesPolicy:       {"ingress.classes", "ingress.hostnames"},
+		StoragePolicy:         {"storage.classes"},
+		RBACPolicy:            {"rbac.subjects", "rbac.clusterRoles"},
+		ManagedPolicy:         {"managed-objects"},
+		NetworkPoliciesPolicy: {"network.egress"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)
@@ -112,7 +113,7 @@ func TestPolicyBindings(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-services", "V/bulkhead-storage"}
+	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-services", "V/bulkhead-storage"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}

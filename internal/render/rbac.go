@@ -44,10 +44,13 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{
 				"pods", "pods/log", "pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers", "pods/eviction",
-				"services", "services/proxy", "endpoints", "configmaps", "secrets", "persistentvolumeclaims",
+				"services", "services/proxy", "configmaps", "secrets", "persistentvolumeclaims",
 				"serviceaccounts", "serviceaccounts/token", "replicationcontrollers", "replicationcontrollers/scale", "events",
 			}, Verbs: allVerbs},
-			{APIGroups: []string{""}, Resources: []string{"resourcequotas", "resourcequotas/status", "limitranges", "namespaces/status"}, Verbs: readVerbs},
+			// Endpoints are read-only, as in Kubernetes' own edit role since
+			// CVE-2021-25740: written by hand they point a Service at any
+			// address, another tenant's pods included.
+			{APIGroups: []string{""}, Resources: []string{"endpoints", "resourcequotas", "resourcequotas/status", "limitranges", "namespaces/status"}, Verbs: readVerbs},
 			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "delete"}},
 			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale", "daemonsets", "controllerrevisions"}, Verbs: allVerbs},
 			{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: allVerbs},

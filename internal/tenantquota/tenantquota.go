@@ -136,12 +136,38 @@ func Add(a, b corev1.ResourceList) corev1.ResourceList {
 
 // Charge records amount for the object kind namespace/name at now, and
 // returns the new usage and reservations.
+// Reservations past ReservationTTL are dropped here too (their amount stays
+// in the usage until the next recount), so that the list stays short even
+// when recounts are slow to get through.
 func Charge(status tenancyv1alpha1.TenantStatus, kind, namespace, name string, amount corev1.ResourceList, now time.Time) (corev1.ResourceList, []tenancyv1alpha1.QuotaReservation) {
-	res := append(append([]tenancyv1alpha1.QuotaReservation(nil), status.Reservations...), tenancyv1alpha1.QuotaReservation{
+	var res []tenancyv1alpha1.QuotaReservation
+	for _, r := range status.Reservations {
+		if now.Sub(r.Time.Time) <= ReservationTTL {
+			res = append(res, r)
+		}
+	}
+	res = append(res, tenancyv1alpha1.QuotaReservation{
 		Kind: kind, Namespace: namespace, Name: name, Time: metav1.NewTime(now), Amount: amount,
 	})
 	return Add(status.Usage, amount), res
 }
+
+// Counted reports whether usage has been counted for every limit of hard:
+// the recount writes each, zero included. Until then nothing is admitted, or
+// what the namespaces already hold would be ignored.
+func Counted(hard Limits, usage corev1.ResourceList) bool {
+	for name := range hard {
+		if _, ok := usage[canonical(name)]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Resized is the name a claim's expansion is reserved under: the recount
+// never sees an object by that name, so the reservation lasts its full TTL
+// and the expansion is counted twice meanwhile, never not at all.
+func Resized(name string) string { return name + "@resize" }
 
 // ObjectKey names an object in Recount's present set.
 func ObjectKey(kind, namespace, name string) string {

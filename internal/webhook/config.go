@@ -107,6 +107,13 @@ func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregis
 				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods", "persistentvolumeclaims"},
 				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
 			},
+		}, {
+			// Expanding a claim uses more storage.
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"persistentvolumeclaims"},
+				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+			},
 		}},
 		FailurePolicy: ptr.To(admissionregistrationv1.Fail),
 		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
@@ -164,8 +171,12 @@ func volumesWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 	return admissionregistrationv1.ValidatingWebhook{
 		Name:         "volumes.tenancy.bulkhead.dev",
 		ClientConfig: e.clientConfig(volumes.Path, caBundle),
+		// Claims naming a volume at creation, or given one by an update
+		// (allowed once while unbound), by anyone but the volume binder:
+		// claims that controllers make from StatefulSet and ephemeral
+		// volume templates are judged too.
 		Rules: []admissionregistrationv1.RuleWithOperations{{
-			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
 			Rule: admissionregistrationv1.Rule{
 				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"persistentvolumeclaims"},
 				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
@@ -176,8 +187,14 @@ func volumesWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
 		}}},
-		MatchConditions: append(matchConditions(s), admissionregistrationv1.MatchCondition{
-			Name: "names-a-volume", Expression: "has(object.spec.volumeName) && object.spec.volumeName != ''",
+		MatchConditions: append(matchConditions(s)[1:], admissionregistrationv1.MatchCondition{
+			Name: "not-the-volume-binder",
+			Expression: "request.userInfo.username != 'system:serviceaccount:kube-system:persistent-volume-binder' && " +
+				"request.userInfo.username != 'system:kube-controller-manager'",
+		}, admissionregistrationv1.MatchCondition{
+			Name: "names-a-volume",
+			Expression: "has(object.spec.volumeName) && object.spec.volumeName != '' && (request.operation == 'CREATE' || " +
+				"!has(oldObject.spec.volumeName) || oldObject.spec.volumeName != object.spec.volumeName)",
 		}),
 		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
 		TimeoutSeconds:          ptr.To[int32](5),

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+
 	"strings"
 	"testing"
 
@@ -358,4 +359,104 @@ func TestManagedObjects(t *testing.T) {
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot delete resource "tenantpolicies"`) {
 		t.Fatalf("owner deleting the TenantPolicy: %v, want Forbidden by RBAC", err)
 	}
+}
+
+// TestReviewedBypasses covers ways around the rules that a review found:
+// each is now refused by its rule, or the default works as the API server's
+// own admission steps would have it.
+func TestReviewedBypasses(t *testing.T) {
+	ctx := context.Background()
+	ensure(t, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "sandbox-oh"}, Handler: "runsc",
+		Overhead:   &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
+		Scheduling: &nodev1.Scheduling{Tolerations: []corev1.Toleration{{Key: "sandbox", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}})
+	ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "fast"}, Provisioner: "example.com/fast"})
+	rv := testutil.Tenant("rv").Owner("rv-owner").Member("rv-dev").RuntimeClass("sandbox-oh", "sandbox-oh").
+		Ingress([]string{"public"}, nil).StorageClasses("fast").Obj()
+	owner := tenantWithNamespace(t, rv, "rv-app")
+	tenantWithNamespace(t, testutil.Tenant("rw").Owner("rw-owner").Member("rw-dev").Obj(), "rw-app")
+	dev, other := env.As("rv-dev"), env.As("rw-dev")
+
+	t.Run("a defaulted runtime class brings its overhead and tolerations", func(t *testing.T) {
+		p := testutil.Pod("rv-app", "sandboxed", "registry.example.com/app:1")
+		if err := dev.Create(ctx, p); err != nil {
+			tp := &tenancyv1alpha1.TenantPolicy{}
+			_ = env.Client.Get(ctx, client.ObjectKey{Namespace: "rv-app", Name: "bulkhead"}, tp)
+			t.Fatalf("a pod in a tenant whose default class has overhead: %v (TenantPolicy pod rules: %+v)", err, tp.Spec.Pods)
+		}
+		if q := p.Spec.Overhead[corev1.ResourceCPU]; q.Cmp(resource.MustParse("100m")) != 0 {
+			t.Errorf("overhead = %v, want the class's cpu 100m", p.Spec.Overhead)
+		}
+		if !hasToleration(p.Spec.Tolerations, corev1.Toleration{Key: "sandbox", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}) {
+			t.Errorf("tolerations = %v, want the class's", p.Spec.Tolerations)
+		}
+	})
+	t.Run("system priority classes are not for tenants", func(t *testing.T) {
+		err := dev.Create(ctx, testutil.Pod("rv-app", "critical", "registry.example.com/app:1", func(p *corev1.Pod) {
+			p.Spec.PriorityClassName = "system-node-critical"
+		}))
+		rejected(t, err, "rv", "pods.priorityClasses")
+	})
+	t.Run("the beta storage class annotation", func(t *testing.T) {
+		c := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "beta",
+			Annotations: map[string]string{"volume.beta.kubernetes.io/storage-class": "premium"}},
+			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+				StorageClassName: ptr.To("fast")}}
+		rejected(t, dev.Create(ctx, c), "rv", "storage.classes")
+	})
+	t.Run("a volume named by an update", func(t *testing.T) {
+		c := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "later"},
+			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+				StorageClassName: ptr.To("fast")}}
+		if err := dev.Create(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		c.Spec.VolumeName = "someone-elses-volume"
+		rejected(t, dev.Update(ctx, c), "rv", "storage.volumeName")
+	})
+	t.Run("an ingress class changed by its annotation alone", func(t *testing.T) {
+		i := ingressFor("rv-app", "by-annotation", "rv.shared.test")
+		i.Annotations = map[string]string{"kubernetes.io/ingress.class": "public"}
+		if err := dev.Create(ctx, i); err != nil {
+			t.Fatalf("an Ingress of an allowed class by annotation: %v", err)
+		}
+		i.Annotations["kubernetes.io/ingress.class"] = "internal-admin"
+		rejected(t, dev.Update(ctx, i), "rv", "ingress.classes")
+	})
+	t.Run("two tenants serving the default host", func(t *testing.T) {
+		catchAll := func(ns string) *networkingv1.Ingress {
+			i := ingressFor(ns, "default")
+			i.Spec.IngressClassName = ptr.To("public")
+			i.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}
+			return i
+		}
+		if err := dev.Create(ctx, catchAll("rv-app")); err != nil {
+			t.Fatalf("the first tenant's default backend: %v", err)
+		}
+		rejected(t, other.Create(ctx, catchAll("rw-app")), "rw", "ingress.hostnames")
+	})
+	t.Run("a Hard tenant's own NetworkPolicy may not open egress", func(t *testing.T) {
+		hard := tenantWithNamespace(t, testutil.Tenant("rh").Owner("rh-owner").Hard().Obj(), "rh-app")
+		np := func(name string, egress ...networkingv1.NetworkPolicyEgressRule) *networkingv1.NetworkPolicy {
+			return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "rh-app", Name: name},
+				Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, Egress: egress}}
+		}
+		rejected(t, hard.Create(ctx, np("open", networkingv1.NetworkPolicyEgressRule{})), "rh", "network.egress")
+		if err := hard.Create(ctx, np("deny-all")); err != nil {
+			t.Fatalf("a Hard tenant's policy that only denies egress: %v", err)
+		}
+		// A Soft tenant's egress is its own business.
+		soft := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "open"},
+			Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, Egress: []networkingv1.NetworkPolicyEgressRule{{}}}}
+		if err := owner.Create(ctx, soft); err != nil {
+			t.Fatalf("a Soft tenant's egress policy: %v", err)
+		}
+	})
+	t.Run("owners do not write Endpoints", func(t *testing.T) {
+		err := owner.Create(ctx, &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "elsewhere"}})
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot create resource "endpoints"`) {
+			t.Fatalf("owner creating Endpoints: %v, want Forbidden by RBAC", err)
+		}
+	})
 }

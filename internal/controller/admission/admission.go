@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -18,6 +19,7 @@ import (
 
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantpolicies,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=scheduling.k8s.io,resources=priorityclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=node.k8s.io,resources=runtimeclasses,verbs=get;list;watch
 
 // Concern renders the TenantPolicy of each tenant namespace.
 type Concern struct{ Settings render.Settings }
@@ -35,8 +37,9 @@ func (Concern) Kinds() []schema.GroupVersionKind {
 
 // Render implements concern.Concern.
 func (c Concern) Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, namespaces []string) ([]client.Object, error) {
-	var in render.PolicyInputs
-	if pc := render.Effective(t, c.Settings).Pods.PriorityClasses; pc != nil && pc.Default != "" {
+	in := render.PolicyInputs{RuntimeClasses: map[string]*nodev1.RuntimeClass{}}
+	pods := render.Effective(t, c.Settings).Pods
+	if pc := pods.PriorityClasses; pc != nil && pc.Default != "" {
 		class := &schedulingv1.PriorityClass{}
 		if err := r.Get(ctx, client.ObjectKey{Name: pc.Default}, class); err != nil {
 			if apierrors.IsNotFound(err) {
@@ -45,6 +48,24 @@ func (c Concern) Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1
 			return nil, err
 		}
 		in.PriorityValue = class.Value
+		if class.PreemptionPolicy != nil {
+			in.PreemptionPolicy = string(*class.PreemptionPolicy)
+		}
+	}
+	if rc := pods.RuntimeClass; rc != nil {
+		for _, name := range append([]string{rc.Default}, rc.Allowed...) {
+			if name == "" || in.RuntimeClasses[name] != nil {
+				continue
+			}
+			class := &nodev1.RuntimeClass{}
+			if err := r.Get(ctx, client.ObjectKey{Name: name}, class); err != nil {
+				if apierrors.IsNotFound(err) {
+					return nil, fmt.Errorf("RuntimeClass %s, named in spec.pods.runtimeClass (or the cluster's sandbox class for Hard tenants), does not exist: create it or change the Tenant", name)
+				}
+				return nil, err
+			}
+			in.RuntimeClasses[name] = class
+		}
 	}
 	return render.TenantPolicies(t, namespaces, c.Settings, in), nil
 }

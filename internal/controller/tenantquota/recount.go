@@ -64,15 +64,25 @@ func (r *Recounter) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	usage, reservations := tq.Recount(hard, counted, present, t.Status.Reservations, r.now())
-	if !equality.Semantic.DeepEqual(usage, t.Status.Usage) || len(reservations) != len(t.Status.Reservations) {
+	// A charge landing while counting makes the write conflict. The counts
+	// stay valid against the fresher Tenant: its newer reservations are for
+	// objects the listing did not see, and are kept. So re-read the Tenant
+	// only, not every namespace, and a busy tenant is still recounted.
+	for attempt := 0; ; attempt++ {
+		usage, reservations := tq.Recount(hard, counted, present, t.Status.Reservations, r.now())
+		if equality.Semantic.DeepEqual(usage, t.Status.Usage) && len(reservations) == len(t.Status.Reservations) {
+			break
+		}
 		t.Status.Usage, t.Status.Reservations = usage, reservations
-		if err := r.write(ctx, t); err != nil {
-			if apierrors.IsConflict(err) {
-				// A charge landed while counting: count again.
-				return ctrl.Result{Requeue: true}, nil
-			}
+		err := r.write(ctx, t)
+		if err == nil {
+			break
+		}
+		if !apierrors.IsConflict(err) || attempt == 20 {
 			return ctrl.Result{}, err
+		}
+		if err := r.APIReader.Get(ctx, req.NamespacedName, t); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
 	}
 	return ctrl.Result{RequeueAfter: r.Interval}, nil

@@ -50,6 +50,9 @@ func Pod(pod *corev1.Pod, rules tenancyv1alpha1.PodRules) {
 	}
 	if rules.RuntimeClassDefault != "" && s.RuntimeClassName == nil {
 		s.RuntimeClassName = ptr.To(rules.RuntimeClassDefault)
+		if len(rules.RuntimeClassOverhead) > 0 {
+			s.Overhead = rules.RuntimeClassOverhead.DeepCopy()
+		}
 	}
 	if rules.RequireUserNamespace && s.HostUsers == nil && !s.HostNetwork && !s.HostPID && !s.HostIPC {
 		s.HostUsers = ptr.To(false)
@@ -69,6 +72,9 @@ func Pod(pod *corev1.Pod, rules tenancyv1alpha1.PodRules) {
 	if rules.PriorityClassDefault != "" && s.PriorityClassName == "" {
 		s.PriorityClassName = rules.PriorityClassDefault
 		s.Priority = ptr.To(rules.PriorityDefault)
+		if rules.PreemptionDefault != "" {
+			s.PreemptionPolicy = ptr.To(corev1.PreemptionPolicy(rules.PreemptionDefault))
+		}
 	}
 }
 

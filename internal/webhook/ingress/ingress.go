@@ -43,17 +43,23 @@ const Path = "/ingresses/validate"
 // HostIndex is the cache index of Ingresses by IndexKeys of their hosts.
 const HostIndex = "bulkhead.hosts"
 
-// Hosts are the hostnames an Ingress claims, from its rules and TLS.
+// CatchAll stands for the hostnames nobody else claims: a rule without a
+// host, or a default backend, serves them.
+const CatchAll = "*"
+
+// Hosts are the hostnames an Ingress claims, from its rules and TLS, with
+// CatchAll for a rule without a host or a default backend.
 func Hosts(ing *networkingv1.Ingress) []string {
 	seen := map[string]bool{}
+	if ing.Spec.DefaultBackend != nil {
+		seen[CatchAll] = true
+	}
 	for _, r := range ing.Spec.Rules {
-		if r.Host != "" {
-			seen[strings.ToLower(r.Host)] = true
-		}
+		seen[normalize(r.Host)] = true
 	}
 	for _, tls := range ing.Spec.TLS {
 		for _, h := range tls.Hosts {
-			seen[strings.ToLower(h)] = true
+			seen[normalize(h)] = true
 		}
 	}
 	out := make([]string, 0, len(seen))
@@ -64,10 +70,19 @@ func Hosts(ing *networkingv1.Ingress) []string {
 	return out
 }
 
+// normalize lowercases a hostname and drops a trailing dot; "" is CatchAll.
+func normalize(h string) string {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if h == "" {
+		return CatchAll
+	}
+	return h
+}
+
 // wildcardOf is the wildcard that would match host ("*.b.c" for "a.b.c"),
 // or "" for a wildcard or a single label.
 func wildcardOf(host string) string {
-	if strings.HasPrefix(host, "*.") {
+	if strings.HasPrefix(host, "*") {
 		return ""
 	}
 	i := strings.Index(host, ".")
@@ -150,8 +165,12 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
 		if other != "" {
-			return admission.Denied(fmt.Sprintf("tenant %s: host %s is already served %s [rule ingress.hostnames]. "+
-				"Use a hostname of your own; a hostname is never served for two tenants", tenant, host, where))
+			what := "host " + host
+			if host == CatchAll {
+				what = "the default (a rule without host, or a default backend)"
+			}
+			return admission.Denied(fmt.Sprintf("tenant %s: %s is already served %s [rule ingress.hostnames]. "+
+				"Use a hostname of your own; a hostname is never served for two tenants", tenant, what, where))
 		}
 	}
 	if req.DryRun == nil || !*req.DryRun {

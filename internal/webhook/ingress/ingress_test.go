@@ -9,10 +9,10 @@ import (
 
 func TestIndexAndLookupMeet(t *testing.T) {
 	ing := &networkingv1.Ingress{Spec: networkingv1.IngressSpec{
-		Rules: []networkingv1.IngressRule{{Host: "Shop.Example.com"}, {Host: "*.apps.example.com"}, {}},
+		Rules: []networkingv1.IngressRule{{Host: "Shop.Example.com."}, {Host: "*.apps.example.com"}, {}},
 		TLS:   []networkingv1.IngressTLS{{Hosts: []string{"shop.example.com", "api.example.com"}}},
 	}}
-	if diff := cmp.Diff([]string{"*.apps.example.com", "api.example.com", "shop.example.com"}, Hosts(ing)); diff != "" {
+	if diff := cmp.Diff([]string{"*", "*.apps.example.com", "api.example.com", "shop.example.com"}, Hosts(ing)); diff != "" {
 		t.Fatalf("Hosts (-want +got):\n%s", diff)
 	}
 	keys := map[string]bool{}
@@ -29,6 +29,7 @@ func TestIndexAndLookupMeet(t *testing.T) {
 		{"a.b.apps.example.com", false}, // wildcards match one label
 		{"example.com", false},
 		{"other.example.org", false},
+		{"*", true}, // two catch-alls
 	} {
 		found := false
 		for _, k := range LookupKeys(tc.host) {

@@ -6,6 +6,7 @@ package tenantquota
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -44,25 +45,11 @@ type Handler struct {
 
 // Handle implements admission.Handler.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
-	if req.Operation != admissionv1.Create {
-		return admission.Allowed("")
+	kind, name, amount, err := measure(req)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
 	}
-	var kind string
-	var amount corev1.ResourceList
-	switch req.Kind.Kind {
-	case "Pod":
-		p := &corev1.Pod{}
-		if err := json.Unmarshal(req.Object.Raw, p); err != nil {
-			return admission.Errored(http.StatusBadRequest, err)
-		}
-		kind, amount = tenantquota.KindPod, tenantquota.PodUsage(p)
-	case "PersistentVolumeClaim":
-		c := &corev1.PersistentVolumeClaim{}
-		if err := json.Unmarshal(req.Object.Raw, c); err != nil {
-			return admission.Errored(http.StatusBadRequest, err)
-		}
-		kind, amount = tenantquota.KindClaim, tenantquota.ClaimUsage(c)
-	default:
+	if kind == "" {
 		return admission.Allowed("")
 	}
 	ns := &corev1.Namespace{}
@@ -89,6 +76,9 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		if len(add) == 0 {
 			return admission.Allowed("")
 		}
+		if !tenantquota.Counted(hard, t.Status.Usage) {
+			return admission.Denied(fmt.Sprintf("tenant %s: the tenant-wide quota has not been counted yet [rule quota.tenant]. Retry in a few seconds", tenant))
+		}
 		if over := tenantquota.Exceeds(hard, t.Status.Usage, add); len(over) > 0 {
 			msg := tenantquota.Message(tenant, kind, req.Name, over)
 			ctrl.LoggerFrom(ctx).V(1).Info("Refused over tenant quota", "tenant", tenant, "namespace", req.Namespace, "name", req.Name)
@@ -97,7 +87,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		if req.DryRun != nil && *req.DryRun {
 			return admission.Allowed("")
 		}
-		t.Status.Usage, t.Status.Reservations = tenantquota.Charge(t.Status, kind, req.Namespace, req.Name, add, h.now())
+		t.Status.Usage, t.Status.Reservations = tenantquota.Charge(t.Status, kind, req.Namespace, name, add, h.now())
 		err := h.Client.Status().Update(ctx, t)
 		switch {
 		case err == nil:
@@ -108,6 +98,41 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
 	}
+}
+
+// measure says what the request would add to quota: a new pod or claim its
+// usage, a claim's expansion its increase (reserved under a name of its
+// own). kind is "" when the request adds nothing.
+func measure(req admission.Request) (kind, name string, amount corev1.ResourceList, err error) {
+	switch {
+	case req.Operation == admissionv1.Create && req.Kind.Kind == "Pod":
+		p := &corev1.Pod{}
+		if err := json.Unmarshal(req.Object.Raw, p); err != nil {
+			return "", "", nil, err
+		}
+		return tenantquota.KindPod, req.Name, tenantquota.PodUsage(p), nil
+	case req.Kind.Kind != "PersistentVolumeClaim":
+		return "", "", nil, nil
+	}
+	c := &corev1.PersistentVolumeClaim{}
+	if err := json.Unmarshal(req.Object.Raw, c); err != nil {
+		return "", "", nil, err
+	}
+	switch req.Operation {
+	case admissionv1.Create:
+		return tenantquota.KindClaim, req.Name, tenantquota.ClaimUsage(c), nil
+	case admissionv1.Update:
+		old := &corev1.PersistentVolumeClaim{}
+		if err := json.Unmarshal(req.OldObject.Raw, old); err != nil {
+			return "", "", nil, err
+		}
+		grow := c.Spec.Resources.Requests[corev1.ResourceStorage].DeepCopy()
+		grow.Sub(old.Spec.Resources.Requests[corev1.ResourceStorage])
+		if grow.Sign() > 0 {
+			return tenantquota.KindClaim, tenantquota.Resized(req.Name), corev1.ResourceList{corev1.ResourceRequestsStorage: grow}, nil
+		}
+	}
+	return "", "", nil, nil
 }
 
 func (h *Handler) now() time.Time {
