@@ -416,7 +416,7 @@ func TestReviewedBypasses(t *testing.T) {
 		rejected(t, dev.Update(ctx, c), "rv", "storage.volumeName")
 	})
 	t.Run("an ingress class changed by its annotation alone", func(t *testing.T) {
-		i := ingressFor("rv-app", "by-annotation", "rv.shared.test")
+		i := ingressFor("rv-app", "by-annotation", "rv.bypass.test")
 		i.Annotations = map[string]string{"kubernetes.io/ingress.class": "public"}
 		if err := dev.Create(ctx, i); err != nil {
 			t.Fatalf("an Ingress of an allowed class by annotation: %v", err)
