@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -43,15 +44,16 @@ Flags:
 	}
 	s := render.DefaultSettings()
 	var (
-		o                = setup.Options{}
-		kubeconfig       string
-		webhookURL       string
-		serviceName      string
-		systemNamespaces string
-		qps              float64
-		burst            int
-		adminGroups      string
-		development      bool
+		o                  = setup.Options{}
+		kubeconfig         string
+		webhookURL         string
+		serviceName        string
+		systemNamespaces   string
+		qps                float64
+		burst              int
+		adminGroups        string
+		tenantClusterRoles string
+		development        bool
 	)
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path to a kubeconfig; in-cluster config when empty.")
 	fs.StringVar(&webhookURL, "webhook-url", "", "Base URL the API server uses to reach the webhook (manager outside the cluster); a Service is used when empty.")
@@ -70,6 +72,8 @@ Flags:
 	fs.Float64Var(&qps, "kube-api-qps", 100, "Steady requests per second to the API server; Bulkhead writes several objects per namespace, so the client-go default of 20 makes large tenants converge slowly.")
 	fs.IntVar(&burst, "kube-api-burst", 200, "Requests allowed in a burst above --kube-api-qps.")
 	fs.IntVar(&o.ConcurrentReconciles, "concurrent-reconciles", 4, "Tenants each controller reconciles at once.")
+	fs.DurationVar(&o.QuotaRecount, "quota-recount-interval", 15*time.Second, "How often tenant-wide quota usage is recounted from the tenant's pods and claims; freed quota returns then.")
+	fs.StringVar(&tenantClusterRoles, "tenant-cluster-roles", strings.Join(s.TenantClusterRoles, ","), "ClusterRoles a RoleBinding inside a Hard tenant may reference, besides Bulkhead's own.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -77,6 +81,7 @@ Flags:
 	ctrl.SetLogger(zap.New(zap.UseDevMode(development)))
 	s.SystemNamespaces = splitList(systemNamespaces)
 	s.AdminGroups = splitList(adminGroups)
+	s.TenantClusterRoles = splitList(tenantClusterRoles)
 	o.Settings = s
 
 	if kubeconfig != "" {
