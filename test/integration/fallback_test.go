@@ -35,9 +35,9 @@ func TestWebhookFallback(t *testing.T) {
 		t.Fatalf("starting a cluster without MutatingAdmissionPolicy: %v", err)
 	}
 	// The helpers of this package act on env: point it at this cluster.
-	main := env
+	primary := env
 	env = fb
-	t.Cleanup(func() { env = main; fb.Stop() })
+	t.Cleanup(func() { env = primary; fb.Stop() })
 
 	served, err := bwebhook.MutatingPoliciesServed(fb.Client.RESTMapper())
 	if err != nil || served {
