@@ -412,8 +412,15 @@ func TestReviewedBypasses(t *testing.T) {
 		if err := dev.Create(ctx, c); err != nil {
 			t.Fatal(err)
 		}
-		c.Spec.VolumeName = "someone-elses-volume"
-		rejected(t, dev.Update(ctx, c), "rv", "storage.volumeName")
+		// The volume controller annotates the claim too: retry conflicts.
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := dev.Get(ctx, client.ObjectKeyFromObject(c), c); err != nil {
+				return err
+			}
+			c.Spec.VolumeName = "someone-elses-volume"
+			return dev.Update(ctx, c)
+		})
+		rejected(t, err, "rv", "storage.volumeName")
 	})
 	t.Run("an ingress class changed by its annotation alone", func(t *testing.T) {
 		i := ingressFor("rv-app", "by-annotation", "rv.bypass.test")
@@ -421,8 +428,14 @@ func TestReviewedBypasses(t *testing.T) {
 		if err := dev.Create(ctx, i); err != nil {
 			t.Fatalf("an Ingress of an allowed class by annotation: %v", err)
 		}
-		i.Annotations["kubernetes.io/ingress.class"] = "internal-admin"
-		rejected(t, dev.Update(ctx, i), "rv", "ingress.classes")
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := dev.Get(ctx, client.ObjectKeyFromObject(i), i); err != nil {
+				return err
+			}
+			i.Annotations["kubernetes.io/ingress.class"] = "internal-admin"
+			return dev.Update(ctx, i)
+		})
+		rejected(t, err, "rv", "ingress.classes")
 	})
 	t.Run("two tenants serving the default host", func(t *testing.T) {
 		catchAll := func(ns string) *networkingv1.Ingress {
