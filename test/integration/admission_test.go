@@ -369,9 +369,11 @@ func TestReviewedBypasses(t *testing.T) {
 	ensure(t, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "sandbox-oh"}, Handler: "runsc",
 		Overhead:   &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
 		Scheduling: &nodev1.Scheduling{Tolerations: []corev1.Toleration{{Key: "sandbox", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}})
-	ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "fast"}, Provisioner: "example.com/fast"})
+	// A class of its own: no available volume of it exists for the volume
+	// controller to bind the test's claims to.
+	ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "rv-class"}, Provisioner: "example.com/rv"})
 	rv := testutil.Tenant("rv").Owner("rv-owner").Member("rv-dev").RuntimeClass("sandbox-oh", "sandbox-oh").
-		Ingress([]string{"public"}, nil).StorageClasses("fast").Obj()
+		Ingress([]string{"public"}, nil).StorageClasses("rv-class").Obj()
 	owner := tenantWithNamespace(t, rv, "rv-app")
 	tenantWithNamespace(t, testutil.Tenant("rw").Owner("rw-owner").Member("rw-dev").Obj(), "rw-app")
 	dev, other := env.As("rv-dev"), env.As("rw-dev")
@@ -401,14 +403,14 @@ func TestReviewedBypasses(t *testing.T) {
 			Annotations: map[string]string{"volume.beta.kubernetes.io/storage-class": "premium"}},
 			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-				StorageClassName: ptr.To("fast")}}
+				StorageClassName: ptr.To("rv-class")}}
 		rejected(t, dev.Create(ctx, c), "rv", "storage.classes")
 	})
 	t.Run("a volume named by an update", func(t *testing.T) {
 		c := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "later"},
 			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-				StorageClassName: ptr.To("fast")}}
+				StorageClassName: ptr.To("rv-class")}}
 		if err := dev.Create(ctx, c); err != nil {
 			t.Fatal(err)
 		}

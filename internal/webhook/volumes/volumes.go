@@ -82,7 +82,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 	if problem := Decide(tenant, pv, claimTenant); problem != "" {
 		return admission.Denied(fmt.Sprintf("tenant %s: claim %s %s (%s) [rule storage.volumeName]. "+
-			"Remove volumeName to get a new volume; to reuse one, ask a cluster admin to label it %s=%s",
+			"Remove volumeName to get a new volume; to reuse one, ask a cluster admin to label it %s=%s and pre-bind it to this claim (claimRef)",
 			tenant, req.Name, problem, claim.Spec.VolumeName, tenancyv1alpha1.TenantLabel, tenant))
 	}
 	return admission.Allowed("")
