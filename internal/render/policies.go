@@ -26,9 +26,6 @@ const (
 	NetworkPoliciesPolicy = "bulkhead-networkpolicies"
 )
 
-// ManagerServiceAccount is the service account bulkhead-manager runs as.
-const ManagerServiceAccount = "bulkhead-manager"
-
 // Policies compiles the admission rules of every tenant into shared
 // ValidatingAdmissionPolicies and MutatingAdmissionPolicies with their
 // bindings. They depend on the settings only; what differs between tenants
@@ -70,11 +67,11 @@ func ValidatingPolicies(s Settings) []client.Object {
 // cluster admins pass.
 func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	exempt := []string{
-		"request.userInfo.username != 'system:serviceaccount:" + s.ManagerNamespace + ":" + ManagerServiceAccount + "'",
+		s.NotBulkheadCEL(),
 		"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:')",
 		"request.userInfo.username != 'system:kube-controller-manager'",
 	}
-	exempt = append(exempt, notAdmin(s)...)
+	exempt = append(exempt, s.NotAdminCEL()...)
 	ops := []admissionv1.OperationType{admissionv1.Update, admissionv1.Delete}
 	p := &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(ManagedPolicy),
@@ -101,13 +98,9 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	return p
 }
 
-// notAdmin are conditions that hold for anyone outside the admin groups.
-func notAdmin(s Settings) []string {
-	var out []string
-	for _, g := range s.AdminGroups {
-		out = append(out, "!('"+g+"' in request.userInfo.groups)")
-	}
-	return out
+// notBulkheadOrAdmin is one CEL condition: neither Bulkhead nor an admin.
+func notBulkheadOrAdmin(s Settings) string {
+	return strings.Join(append([]string{s.NotBulkheadCEL()}, s.NotAdminCEL()...), " && ")
 }
 
 // MutatingPolicies are the defaults Bulkhead fills into tenant objects.
@@ -428,7 +421,7 @@ func rbacValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 			// Bulkhead's own bindings are rendered from the Tenant, and
 			// may be written just before the TenantPolicy catches up.
 			Name:       "not-bulkhead-or-admin",
-			Expression: strings.Join(append([]string{"request.userInfo.username != 'system:serviceaccount:" + s.ManagerNamespace + ":" + ManagerServiceAccount + "'"}, notAdmin(s)...), " && "),
+			Expression: notBulkheadOrAdmin(s),
 		}},
 		vars(
 			"badSubjects", "!params.spec.rbac.restricted || !has(object.subjects) ? [] : object.subjects.filter(s, "+
@@ -459,7 +452,7 @@ func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolic
 		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "networkpolicies")},
 		[]admissionv1.MatchCondition{specChanged, {
 			Name:       "not-bulkhead-or-admin",
-			Expression: strings.Join(append([]string{"request.userInfo.username != 'system:serviceaccount:" + s.ManagerNamespace + ":" + ManagerServiceAccount + "'"}, notAdmin(s)...), " && "),
+			Expression: notBulkheadOrAdmin(s),
 		}},
 		nil,
 		rule{

@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -67,12 +66,14 @@ func TestPolicyBindings(t *testing.T) {
 			t.Errorf("%s %s twice", kind, name)
 		}
 		bindings[kind+"/"+name] = true
-		// The managed-objects rule is the same for every tenant: no parameters.
-		if name == ManagedPolicy {
-			ref = &admissionv1.ParamRef{Name: tenancyv1alpha1.TenantPolicyName, ParameterNotFoundAction: ptr.To(admissionv1.DenyAction)}
-		}
-		if ref == nil || ref.Name != tenancyv1alpha1.TenantPolicyName || ref.Namespace != "" ||
-			ref.ParameterNotFoundAction == nil || *ref.ParameterNotFoundAction != admissionv1.DenyAction {
+		switch {
+		case name == ManagedPolicy:
+			// The managed-objects rule is the same for every tenant: no parameters.
+			if ref != nil {
+				t.Errorf("%s %s has paramRef %+v; it takes no parameters", kind, name, ref)
+			}
+		case ref == nil || ref.Name != tenancyv1alpha1.TenantPolicyName || ref.Namespace != "" ||
+			ref.ParameterNotFoundAction == nil || *ref.ParameterNotFoundAction != admissionv1.DenyAction:
 			t.Errorf("%s %s paramRef = %+v, want the request namespace's %q, denying when missing", kind, name, ref, tenancyv1alpha1.TenantPolicyName)
 		}
 		sel := match.NamespaceSelector
@@ -102,14 +103,17 @@ func TestPolicyBindings(t *testing.T) {
 	var names []string
 	for name, kind := range policies {
 		names = append(names, name)
+		if !bindings[name] {
+			t.Errorf("policy %s has no binding", name)
+		}
 		if name == "V/"+ManagedPolicy {
-			kind = &admissionv1.ParamKind{Kind: "TenantPolicy", APIVersion: tenancyv1alpha1.GroupVersion.String()}
+			if kind != nil {
+				t.Errorf("policy %s has paramKind %+v; it takes no parameters", name, kind)
+			}
+			continue
 		}
 		if kind == nil || kind.Kind != "TenantPolicy" || kind.APIVersion != tenancyv1alpha1.GroupVersion.String() {
 			t.Errorf("policy %s paramKind = %+v, want TenantPolicy", name, kind)
-		}
-		if !bindings[name] {
-			t.Errorf("policy %s has no binding", name)
 		}
 	}
 	sort.Strings(names)

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -174,14 +175,24 @@ func TestClusterRolesCannotEditQuota(t *testing.T) {
 	if owner == nil {
 		t.Fatalf("ClusterRoles() has no %q", OwnerClusterRole)
 	}
+	seen := map[string]bool{}
 	for _, rule := range owner.Rules {
+		if slices.Contains(rule.Resources, "*") || slices.Contains(rule.Verbs, "*") || slices.Contains(rule.APIGroups, "*") {
+			t.Errorf("owner rule %+v uses a wildcard", rule)
+		}
 		for _, res := range rule.Resources {
-			if res != "resourcequotas" && res != "limitranges" {
+			if res != "resourcequotas" && res != "limitranges" && res != "endpoints" {
 				continue
 			}
+			seen[res] = true
 			if diff := cmp.Diff([]string{"get", "list", "watch"}, rule.Verbs); diff != "" {
 				t.Errorf("owner verbs on %s (-want +got):\n%s", res, diff)
 			}
+		}
+	}
+	for _, res := range []string{"resourcequotas", "limitranges", "endpoints"} {
+		if !seen[res] {
+			t.Errorf("the owner role does not grant reading %s", res)
 		}
 	}
 }

@@ -47,3 +47,29 @@ func (s Settings) IsSystemNamespace(name string) bool {
 	}
 	return false
 }
+
+// ManagerServiceAccount is the service account bulkhead-manager runs as.
+const ManagerServiceAccount = "bulkhead-manager"
+
+// ManagerUser is the user name bulkhead-manager authenticates as.
+func (s Settings) ManagerUser() string {
+	return "system:serviceaccount:" + s.ManagerNamespace + ":" + ManagerServiceAccount
+}
+
+// NotBulkheadCEL is a CEL condition on an admission request, true unless
+// Bulkhead itself (any service account of its namespace) sent it. Policies
+// and webhooks skip Bulkhead with it: what it writes is rendered from the
+// Tenant, and must not wait on the rules it maintains.
+func (s Settings) NotBulkheadCEL() string {
+	return "!request.userInfo.username.startsWith('system:serviceaccount:" + s.ManagerNamespace + ":')"
+}
+
+// NotAdminCEL are CEL conditions on an admission request, one per admin
+// group, each true unless the user is in that group.
+func (s Settings) NotAdminCEL() []string {
+	out := make([]string, 0, len(s.AdminGroups))
+	for _, g := range s.AdminGroups {
+		out = append(out, "!('"+g+"' in request.userInfo.groups)")
+	}
+	return out
+}

@@ -167,7 +167,9 @@ func Counted(hard Limits, usage corev1.ResourceList) bool {
 // Resized is the name a claim's expansion is reserved under: the recount
 // never sees an object by that name, so the reservation lasts its full TTL
 // and the expansion is counted twice meanwhile, never not at all.
-func Resized(name string) string { return name + "@resize" }
+func Resized(name string) string { return name + resizeSuffix }
+
+const resizeSuffix = "@resize"
 
 // ObjectKey names an object in Recount's present set.
 func ObjectKey(kind, namespace, name string) string {
@@ -197,9 +199,45 @@ func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, 
 	return usage, keep
 }
 
-// Message is the denial a user sees: tenant, rule and fix.
-func Message(tenant, kind, name string, exceeded []string) string {
-	return fmt.Sprintf("tenant %s: %s %s would exceed the tenant-wide quota (%s) [rule quota.tenant]. "+
-		"Free some of the tenant's resources in any of its namespaces, or ask a cluster admin to raise spec.quota.tenant.hard",
-		tenant, kind, name, strings.Join(exceeded, "; "))
+// Object is what one admission request would add to its tenant's quota.
+type Object struct {
+	Kind, Namespace, Name string
+	Amount                corev1.ResourceList
+}
+
+// Decision is the outcome of charging an Object to a Tenant.
+type Decision struct {
+	// Allowed, else Message says why not (tenant, rule and fix).
+	Allowed bool
+	Message string
+	// Charge is set when the Tenant's status must be written, with the
+	// resourceVersion it was read at, for the admission to hold.
+	Charge *tenancyv1alpha1.TenantStatus
+}
+
+// Admit decides whether obj fits t's tenant-wide quota and, if it does and
+// the request is real (not a dry run), returns the status that charges it.
+func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) Decision {
+	if t.Spec.Quota.Tenant == nil || len(t.Spec.Quota.Tenant.Hard) == 0 {
+		return Decision{Allowed: true}
+	}
+	hard := t.Spec.Quota.Tenant.Hard
+	add := Relevant(hard, obj.Amount)
+	if len(add) == 0 {
+		return Decision{Allowed: true}
+	}
+	if !Counted(hard, t.Status.Usage) {
+		return Decision{Message: fmt.Sprintf("tenant %s: the tenant-wide quota has not been counted yet [rule quota.tenant]. Retry in a few seconds", t.Name)}
+	}
+	if over := Exceeds(hard, t.Status.Usage, add); len(over) > 0 {
+		return Decision{Message: fmt.Sprintf("tenant %s: %s %s would exceed the tenant-wide quota (%s) [rule quota.tenant]. "+
+			"Free some of the tenant's resources in any of its namespaces, or ask a cluster admin to raise spec.quota.tenant.hard",
+			t.Name, obj.Kind, strings.TrimSuffix(obj.Name, resizeSuffix), strings.Join(over, "; "))}
+	}
+	if dryRun {
+		return Decision{Allowed: true}
+	}
+	status := t.Status.DeepCopy()
+	status.Usage, status.Reservations = Charge(t.Status, obj.Kind, obj.Namespace, obj.Name, add, now)
+	return Decision{Allowed: true, Charge: status}
 }

@@ -1,6 +1,7 @@
 package tenantquota
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,60 @@ func TestChargeThenRecount(t *testing.T) {
 	usage, _ := Recount(Limits{"pods": q("10"), "memory": q("1Gi")}, corev1.ResourceList{}, nil, nil, now)
 	if _, ok := usage["requests.memory"]; !ok {
 		t.Errorf("Recount leaves limited resources out of the usage when unused: %v", usage)
+	}
+}
+
+func TestAdmit(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tenant := func(hard Limits, usage corev1.ResourceList) *tenancyv1alpha1.Tenant {
+		tn := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}, Status: tenancyv1alpha1.TenantStatus{Usage: usage}}
+		if hard != nil {
+			tn.Spec.Quota.Tenant = &tenancyv1alpha1.TenantLimits{Hard: hard}
+		}
+		return tn
+	}
+	pod := Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: corev1.ResourceList{"pods": q("1"), "requests.cpu": q("1")}}
+	pods20 := Limits{"pods": q("20")}
+	for _, tc := range []struct {
+		name    string
+		tenant  *tenancyv1alpha1.Tenant
+		obj     Object
+		dryRun  bool
+		allowed bool
+		message string // a part of the denial
+		charged int64  // pods in the charged usage; 0 for no charge
+	}{
+		{"no tenant quota: allowed, nothing written", tenant(nil, nil), pod, false, true, "", 0},
+		{"nothing the quota limits: allowed, nothing written", tenant(Limits{"persistentvolumeclaims": q("1")}, corev1.ResourceList{"persistentvolumeclaims": q("1")}), pod, false, true, "", 0},
+		{"not counted yet: refused until the recount", tenant(pods20, nil), pod, false, false, "not been counted yet [rule quota.tenant]", 0},
+		{"over the limit: refused, naming the object and the limit", tenant(pods20, corev1.ResourceList{"pods": q("20")}), pod, false, false,
+			"tenant acme: Pod web would exceed the tenant-wide quota (pods: 20 used + 1 requested > 20) [rule quota.tenant]", 0},
+		{"an expansion is named after its claim", tenant(Limits{"requests.storage": q("10Gi")}, corev1.ResourceList{"requests.storage": q("10Gi")}),
+			Object{Kind: KindClaim, Namespace: "acme-a", Name: Resized("data"), Amount: corev1.ResourceList{"requests.storage": q("1Gi")}}, false, false,
+			"PersistentVolumeClaim data would exceed", 0},
+		{"fits: charged", tenant(pods20, corev1.ResourceList{"pods": q("19")}), pod, false, true, "", 20},
+		{"fits, dry run: allowed, nothing written", tenant(pods20, corev1.ResourceList{"pods": q("19")}), pod, true, true, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Admit(tc.tenant, tc.obj, tc.dryRun, now)
+			if d.Allowed != tc.allowed || !strings.Contains(d.Message, tc.message) {
+				t.Fatalf("Admit = %+v, want allowed %v with %q", d, tc.allowed, tc.message)
+			}
+			if tc.charged == 0 {
+				if d.Charge != nil {
+					t.Fatalf("Admit charged %v, want no write", d.Charge.Usage)
+				}
+				return
+			}
+			if d.Charge == nil {
+				t.Fatal("Admit wrote no charge")
+			}
+			if got := d.Charge.Usage["pods"]; got.Value() != tc.charged || len(d.Charge.Reservations) != 1 || d.Charge.Reservations[0].Name != "web" {
+				t.Fatalf("charge: usage %v, reservations %+v", d.Charge.Usage, d.Charge.Reservations)
+			}
+			if _, ok := d.Charge.Usage["requests.cpu"]; ok {
+				t.Errorf("charged requests.cpu, which the quota does not limit")
+			}
+		})
 	}
 }

@@ -108,7 +108,7 @@ func startOn(ctx context.Context, cluster *devcluster.Cluster) (*Env, error) {
 // StartManager runs the manager in-process, as its service account, and
 // waits until its webhook answers.
 func (e *Env) StartManager() error {
-	managerConfig := devcluster.ImpersonateConfig(e.Cluster.Config, ManagerServiceAccount,
+	managerConfig := devcluster.ImpersonateConfig(e.Cluster.Config, e.Settings.ManagerUser(),
 		"system:serviceaccounts", "system:serviceaccounts:"+e.Settings.ManagerNamespace)
 	port, err := devcluster.FreePort()
 	if err != nil {
@@ -160,9 +160,6 @@ func (e *Env) StopManager() {
 	}
 	e.stop = nil
 }
-
-// ManagerServiceAccount is the identity config/rbac grants the manager.
-const ManagerServiceAccount = "system:serviceaccount:bulkhead-system:bulkhead-manager"
 
 // Kubectl runs the pinned kubectl against the cluster as admin.
 func Kubectl(cluster *devcluster.Cluster, args ...string) ([]byte, error) {

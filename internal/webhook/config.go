@@ -42,18 +42,18 @@ func (e Endpoint) clientConfig(path string, caBundle []byte) admissionregistrati
 // matchConditions keep cluster admins and the control plane's own identities
 // away from the webhook, so that it can never block them.
 func matchConditions(s render.Settings) []admissionregistrationv1.MatchCondition {
-	out := []admissionregistrationv1.MatchCondition{{
+	return append([]admissionregistrationv1.MatchCondition{{
 		Name:       "not-control-plane",
 		Expression: `!request.userInfo.username.startsWith("system:") || request.userInfo.username.startsWith("system:serviceaccount:") && !request.userInfo.username.startsWith("system:serviceaccount:kube-system:")`,
-	}, {
-		Name:       "not-bulkhead",
-		Expression: fmt.Sprintf("!request.userInfo.username.startsWith(%q)", "system:serviceaccount:"+s.ManagerNamespace+":"),
-	}}
-	for i, g := range s.AdminGroups {
-		out = append(out, admissionregistrationv1.MatchCondition{
-			Name:       fmt.Sprintf("not-admin-group-%d", i),
-			Expression: fmt.Sprintf("!(%q in request.userInfo.groups)", g),
-		})
+	}}, notBulkheadOrAdmin(s)...)
+}
+
+// notBulkheadOrAdmin keeps Bulkhead and cluster admins away from a webhook
+// that must still see the control plane's controllers.
+func notBulkheadOrAdmin(s render.Settings) []admissionregistrationv1.MatchCondition {
+	out := []admissionregistrationv1.MatchCondition{{Name: "not-bulkhead", Expression: s.NotBulkheadCEL()}}
+	for i, expr := range s.NotAdminCEL() {
+		out = append(out, admissionregistrationv1.MatchCondition{Name: fmt.Sprintf("not-admin-group-%d", i), Expression: expr})
 	}
 	return out
 }
@@ -97,7 +97,6 @@ func namespaceWebhook(e Endpoint, path string, op admissionregistrationv1.Operat
 // It fails closed, so that quota is never overshot; with Bulkhead down, only
 // those tenants wait to create pods and claims.
 func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
-	conds := matchConditions(s)[1:] // not-bulkhead and the admin groups
 	return admissionregistrationv1.ValidatingWebhook{
 		Name:         "quota.tenancy.bulkhead.dev",
 		ClientConfig: e.clientConfig(tenantquota.Path, caBundle),
@@ -120,7 +119,7 @@ func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregis
 		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
 			tenancyv1alpha1.TenantQuotaLabel: "true",
 		}},
-		MatchConditions: conds,
+		MatchConditions: notBulkheadOrAdmin(s),
 		// It writes the Tenant's status, except on dry runs.
 		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
 		TimeoutSeconds:          ptr.To[int32](10),
@@ -187,7 +186,7 @@ func volumesWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
 		}}},
-		MatchConditions: append(matchConditions(s)[1:], admissionregistrationv1.MatchCondition{
+		MatchConditions: append(notBulkheadOrAdmin(s), admissionregistrationv1.MatchCondition{
 			Name: "not-the-volume-binder",
 			Expression: "request.userInfo.username != 'system:serviceaccount:kube-system:persistent-volume-binder' && " +
 				"request.userInfo.username != 'system:kube-controller-manager'",

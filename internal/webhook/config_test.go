@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"slices"
 	"testing"
 
 	"github.com/google/cel-go/cel"
@@ -77,13 +79,15 @@ func TestConfigurationsShareScope(t *testing.T) {
 	if mw.Rules[0].Operations[0] != "CREATE" || vw.Rules[0].Operations[0] != "UPDATE" {
 		t.Errorf("operations = %v, %v", mw.Rules[0].Operations, vw.Rules[0].Operations)
 	}
-	for _, sys := range s.SystemNamespaces {
-		found := false
-		for _, v := range mw.NamespaceSelector.MatchExpressions[0].Values {
-			found = found || v == sys
+	for name, sel := range map[string]*metav1.LabelSelector{"mutating": mw.NamespaceSelector, "validating": vw.NamespaceSelector} {
+		if len(sel.MatchExpressions) != 1 || sel.MatchExpressions[0].Key != "kubernetes.io/metadata.name" ||
+			sel.MatchExpressions[0].Operator != metav1.LabelSelectorOpNotIn {
+			t.Fatalf("%s namespace selector %+v, want kubernetes.io/metadata.name NotIn the system namespaces", name, sel)
 		}
-		if !found {
-			t.Errorf("system namespace %s is not excluded", sys)
+		for _, sys := range s.SystemNamespaces {
+			if !slices.Contains(sel.MatchExpressions[0].Values, sys) {
+				t.Errorf("%s webhook: system namespace %s is not excluded", name, sys)
+			}
 		}
 	}
 	svc, _ := Configurations(Endpoint{ServiceNamespace: "bulkhead-system", ServiceName: "bulkhead-webhook", ServicePort: 443}, nil, s, false)

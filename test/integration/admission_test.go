@@ -449,7 +449,9 @@ func TestReviewedBypasses(t *testing.T) {
 		if err := dev.Create(ctx, catchAll("rv-app")); err != nil {
 			t.Fatalf("the first tenant's default backend: %v", err)
 		}
-		rejected(t, other.Create(ctx, catchAll("rw-app")), "rw", "ingress.hostnames")
+		err := other.Create(ctx, catchAll("rw-app"))
+		rejected(t, err, "rw", "ingress.hostnames")
+		expectDenied(t, err, "the default", "already served by another tenant")
 	})
 	t.Run("a Hard tenant's own NetworkPolicy may not open egress", func(t *testing.T) {
 		hard := tenantWithNamespace(t, testutil.Tenant("rh").Owner("rh-owner").Hard().Obj(), "rh-app")

@@ -83,16 +83,26 @@ func errorf(format string, args ...any) error { return fmt.Errorf(format, args..
 // canI asks the API server's authorizer, as c's identity, whether it may do
 // verb on resource in namespace; nil when allowed.
 func canI(c client.Client, verb, resource, namespace string) error {
+	allowed, err := reviewAccess(c, verb, resource, namespace)
+	if err != nil {
+		return err
+	}
+	if !allowed {
+		return errorf("%s %s in %s not allowed yet", verb, resource, namespace)
+	}
+	return nil
+}
+
+// reviewAccess asks the authorizer, as c's identity, whether it may do verb
+// on resource in namespace; an error means the question went unanswered.
+func reviewAccess(c client.Client, verb, resource, namespace string) (bool, error) {
 	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Resource: resource, Namespace: namespace},
 	}}
 	if err := c.Create(context.Background(), review); err != nil {
-		return err
+		return false, err
 	}
-	if !review.Status.Allowed {
-		return errorf("%s %s in %s not allowed yet: %s", verb, resource, namespace, review.Status.Reason)
-	}
-	return nil
+	return review.Status.Allowed, nil
 }
 
 // ownerCreatesNamespace creates a namespace as an owner, once the API

@@ -69,20 +69,28 @@ func TestIngressHostnamesAreNeverShared(t *testing.T) {
 	for round := 0; round < 5; round++ {
 		host := fmt.Sprintf("race-%d.shared.test", round)
 		var wg sync.WaitGroup
-		won := make([]bool, 2)
-		for i, who := range []struct {
-			c  client.Client
-			ns string
-		}{{a, "ia-web"}, {b, "ib-web"}} {
+		errs := make([]error, 2)
+		racers := []struct {
+			c          client.Client
+			ns, tenant string
+		}{{a, "ia-web", "ia"}, {b, "ib-web", "ib"}}
+		for i, who := range racers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				won[i] = who.c.Create(ctx, ingressFor(who.ns, fmt.Sprintf("race-%d", round), host)) == nil
+				errs[i] = who.c.Create(ctx, ingressFor(who.ns, fmt.Sprintf("race-%d", round), host))
 			}()
 		}
 		wg.Wait()
-		if won[0] == won[1] {
-			t.Errorf("race for %s: tenant ia won %v, tenant ib won %v; want exactly one", host, won[0], won[1])
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Errorf("race for %s: tenant ia got %v, tenant ib got %v; want exactly one to win", host, errs[0], errs[1])
+			continue
 		}
+		loser := 0
+		if errs[0] == nil {
+			loser = 1
+		}
+		rejected(t, errs[loser], racers[loser].tenant, "ingress.hostnames")
+		expectDenied(t, errs[loser], "by another tenant")
 	}
 }

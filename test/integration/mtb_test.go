@@ -133,9 +133,6 @@ func TestMTB(t *testing.T) {
 				default:
 					t.Errorf("owner deleting %s: %v; this kind is not expected in a tenant namespace, so there is no expected refusal", what, err)
 				}
-				if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-					t.Errorf("%s is gone after the owner's refused delete: %v", what, err)
-				}
 			}
 		}
 		for key := range want {
@@ -228,7 +225,7 @@ func TestMTB(t *testing.T) {
 				c := who.c
 				extra := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "mtb-extra"},
 					Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1000")}}}
-				mtbRBACDenied(t, c.Create(ctx, extra, client.DryRunAll), "create", "resourcequotas")
+				mtbRBACDenied(t, c.Create(ctx, extra), "create", "resourcequotas")
 
 				q := &corev1.ResourceQuota{}
 				if err := c.Get(ctx, client.ObjectKeyFromObject(before), q); err != nil {
@@ -236,13 +233,13 @@ func TestMTB(t *testing.T) {
 				}
 				raised := q.DeepCopy()
 				raised.Spec.Hard[corev1.ResourcePods] = resource.MustParse("1000")
-				mtbRBACDenied(t, c.Update(ctx, raised.DeepCopy(), client.DryRunAll), "update", "resourcequotas")
-				mtbRBACDenied(t, c.Patch(ctx, raised.DeepCopy(), client.MergeFrom(q), client.DryRunAll), "patch", "resourcequotas")
+				mtbRBACDenied(t, c.Update(ctx, raised.DeepCopy()), "update", "resourcequotas")
+				mtbRBACDenied(t, c.Patch(ctx, raised.DeepCopy(), client.MergeFrom(q)), "patch", "resourcequotas")
 				status := q.DeepCopy()
 				status.Status.Used = corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}
-				mtbRBACDenied(t, c.Status().Update(ctx, status, client.DryRunAll), "update", "resourcequotas/status")
-				mtbRBACDenied(t, c.Delete(ctx, q.DeepCopy(), client.DryRunAll), "delete", "resourcequotas")
-				mtbRBACDenied(t, c.DeleteAllOf(ctx, &corev1.ResourceQuota{}, client.InNamespace(a.ns), client.DryRunAll), "deletecollection", "resourcequotas")
+				mtbRBACDenied(t, c.Status().Update(ctx, status), "update", "resourcequotas/status")
+				mtbRBACDenied(t, c.Delete(ctx, q.DeepCopy()), "delete", "resourcequotas")
+				mtbRBACDenied(t, c.DeleteAllOf(ctx, &corev1.ResourceQuota{}, client.InNamespace(a.ns)), "deletecollection", "resourcequotas")
 			})
 		}
 		after := &corev1.ResourceQuota{}

@@ -79,11 +79,22 @@ func TestNodePools(t *testing.T) {
 			t.Errorf("a pod of the pooled tenant landed on %s, outside its pool", node)
 		}
 	}
+	// The pool's taint alone keeps plain pods off it (a fixture check);
+	// what Bulkhead adds is that nobody else can forge the way in, below.
 	for node := range placed("other-app", 8) {
 		if strings.HasPrefix(node, "pool-") {
 			t.Errorf("a pod of another tenant landed on the dedicated node %s", node)
 		}
 	}
+	sneaky := testutil.Pod("", "", "registry.example.com/app:1", func(p *corev1.Pod) {
+		p.Spec.Tolerations = []corev1.Toleration{tol}
+		p.Spec.NodeSelector = map[string]string{"pool": "pool"}
+	})
+	labels := map[string]string{"app": "sneaky"}
+	rejected(t, other.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "other-app", Name: "sneaky"}, Spec: appsv1.DeploymentSpec{
+		Selector: &metav1.LabelSelector{MatchLabels: labels},
+		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: sneaky.Spec},
+	}}), "other", "nodes.tolerations")
 
 	forged := testutil.Pod("other-app", "forged", "registry.example.com/app:1", func(p *corev1.Pod) {
 		p.Spec.Tolerations = []corev1.Toleration{tol}

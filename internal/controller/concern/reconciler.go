@@ -90,7 +90,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	keep := map[string]bool{}
 	var errs []error
 	for _, obj := range desired {
-		key, err := r.apply(ctx, obj)
+		key, err := Apply(ctx, r.Client, obj)
 		keep[key] = true
 		if err != nil {
 			errs = append(errs, err)
@@ -111,10 +111,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied, msg, nil)
 }
 
-// apply writes obj with server-side apply unless the cluster already holds
-// it as rendered. It returns the object's key for pruning.
-func (r *Reconciler) apply(ctx context.Context, obj client.Object) (string, error) {
-	gvk, err := apiutil.GVKForObject(obj, r.Scheme)
+// Apply writes obj with server-side apply, as FieldManager, unless the
+// cluster already holds it as rendered (read through c, so from the cache
+// for cached kinds). It returns the object's key for pruning.
+func Apply(ctx context.Context, c client.Client, obj client.Object) (string, error) {
+	scheme := c.Scheme()
+	gvk, err := apiutil.GVKForObject(obj, scheme)
 	if err != nil {
 		return "", err
 	}
@@ -129,12 +131,12 @@ func (r *Reconciler) apply(ctx context.Context, obj client.Object) (string, erro
 	unstructured.RemoveNestedField(u.Object, "status")
 
 	// Read the typed object so that the read is served from the cache.
-	fresh, err := r.Scheme.New(gvk)
+	fresh, err := scheme.New(gvk)
 	if err != nil {
 		return key, err
 	}
 	existing := fresh.(client.Object)
-	err = r.Client.Get(ctx, client.ObjectKeyFromObject(obj), existing)
+	err = c.Get(ctx, client.ObjectKeyFromObject(obj), existing)
 	switch {
 	case err == nil:
 		have, convErr := runtime.DefaultUnstructuredConverter.ToUnstructured(existing)
@@ -144,7 +146,7 @@ func (r *Reconciler) apply(ctx context.Context, obj client.Object) (string, erro
 	case !apierrors.IsNotFound(err):
 		return key, fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
 	}
-	if err := r.Client.Patch(ctx, u, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return key, fmt.Errorf("applying %s %s: %w", gvk.Kind, strings.TrimPrefix(key, gvk.Kind+"/"), err)
 	}
 	ctrl.LoggerFrom(ctx).V(2).Info("Applied object", "kind", gvk.Kind, "object", key)

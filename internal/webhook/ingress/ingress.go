@@ -27,12 +27,11 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantof"
 )
 
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
@@ -148,7 +147,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if err := json.Unmarshal(req.Object.Raw, ing); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
-	tenant, err := h.tenantOf(ctx, req.Namespace)
+	tenant, err := tenantof.Namespace(ctx, h.Client, req.Namespace)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
@@ -194,7 +193,7 @@ func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string, now 
 			return "", "", err
 		}
 		for _, other := range list.Items {
-			owner, err := h.tenantOf(ctx, other.Namespace)
+			owner, err := tenantof.Namespace(ctx, h.Client, other.Namespace)
 			if err != nil {
 				return "", "", err
 			}
@@ -222,12 +221,4 @@ func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string, now 
 // conflicts reports whether two hostnames would route the same requests.
 func conflicts(a, b string) bool {
 	return a == b || wildcardOf(a) == b || wildcardOf(b) == a
-}
-
-func (h *Handler) tenantOf(ctx context.Context, namespace string) (string, error) {
-	ns := &corev1.Namespace{}
-	if err := h.Client.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
-		return "", client.IgnoreNotFound(err)
-	}
-	return ns.Labels[tenancyv1alpha1.TenantLabel], nil
 }

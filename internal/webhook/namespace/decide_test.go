@@ -24,17 +24,18 @@ func TestDecideCreate(t *testing.T) {
 		*testutil.Tenant("free").Owner("frank").RequirePrefix(false).Obj(),
 	}
 	for _, tc := range []struct {
-		name      string
-		ns        *corev1.Namespace
-		caller    Caller
-		inUse     map[string]int
-		wantAllow bool
-		wantMsg   []string
-		wantLevel string
+		name       string
+		ns         *corev1.Namespace
+		caller     Caller
+		inUse      map[string]int
+		wantAllow  bool
+		wantMsg    []string
+		wantLevel  string
+		wantTenant string
 	}{
-		{name: "owner gets a namespace of their tenant", ns: nsObj("acme-dev", nil), caller: Caller{User: "alice"}, wantAllow: true, wantLevel: "baseline"},
-		{name: "Hard tenant namespace is restricted", ns: nsObj("globex-dev", nil), caller: Caller{User: "carol"}, wantAllow: true, wantLevel: "restricted"},
-		{name: "prefix not required", ns: nsObj("anything", nil), caller: Caller{User: "frank"}, wantAllow: true, wantLevel: "baseline"},
+		{name: "owner gets a namespace of their tenant", ns: nsObj("acme-dev", nil), caller: Caller{User: "alice"}, wantAllow: true, wantLevel: "baseline", wantTenant: "acme"},
+		{name: "Hard tenant namespace is restricted", ns: nsObj("globex-dev", nil), caller: Caller{User: "carol"}, wantAllow: true, wantLevel: "restricted", wantTenant: "globex"},
+		{name: "prefix not required", ns: nsObj("anything", nil), caller: Caller{User: "frank"}, wantAllow: true, wantLevel: "baseline", wantTenant: "free"},
 		{name: "limit reached", ns: nsObj("acme-c", nil), caller: Caller{User: "alice"}, inUse: map[string]int{"acme": 2},
 			wantMsg: []string{`tenant "acme"`, "namespaces.max is 2, 2 in use", "raise spec.namespaces.max"}},
 		{name: "wrong prefix", ns: nsObj("dev", nil), caller: Caller{User: "alice"},
@@ -46,9 +47,9 @@ func TestDecideCreate(t *testing.T) {
 		{name: "owner of several tenants must choose", ns: nsObj("acme-x", nil), caller: Caller{User: "pat", Groups: []string{"platform"}},
 			wantMsg: []string{`several tenants ("acme", "globex")`, tenancyv1alpha1.TenantLabel + "=<tenant>"}},
 		{name: "owner of several tenants who chooses", ns: nsObj("globex-x", map[string]string{tenancyv1alpha1.TenantLabel: "globex"}),
-			caller: Caller{User: "pat", Groups: []string{"platform"}}, wantAllow: true, wantLevel: "restricted"},
+			caller: Caller{User: "pat", Groups: []string{"platform"}}, wantAllow: true, wantLevel: "restricted", wantTenant: "globex"},
 		{name: "a forged Pod Security label is overwritten", ns: nsObj("globex-y", map[string]string{"pod-security.kubernetes.io/enforce": "privileged"}),
-			caller: Caller{User: "carol"}, wantAllow: true, wantLevel: "restricted"},
+			caller: Caller{User: "carol"}, wantAllow: true, wantLevel: "restricted", wantTenant: "globex"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := DecideCreate(tc.ns, tc.caller, tenants, tc.inUse, s)
@@ -64,8 +65,8 @@ func TestDecideCreate(t *testing.T) {
 				if got := d.Labels["pod-security.kubernetes.io/enforce"]; got != tc.wantLevel {
 					t.Errorf("enforce label = %q, want %q", got, tc.wantLevel)
 				}
-				if d.Labels[tenancyv1alpha1.TenantLabel] == "" {
-					t.Error("no tenant label stamped")
+				if got := d.Labels[tenancyv1alpha1.TenantLabel]; got != tc.wantTenant {
+					t.Errorf("tenant label = %q, want %q", got, tc.wantTenant)
 				}
 			}
 		})

@@ -6,7 +6,6 @@ package tenantquota
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/tenantquota"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantof"
 )
 
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants/status,verbs=get;update;patch
@@ -52,44 +52,32 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if kind == "" {
 		return admission.Allowed("")
 	}
-	ns := &corev1.Namespace{}
-	if err := h.Client.Get(ctx, client.ObjectKey{Name: req.Namespace}, ns); err != nil {
+	tenant, err := tenantof.Namespace(ctx, h.Client, req.Namespace)
+	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
-	tenant := ns.Labels[tenancyv1alpha1.TenantLabel]
 	if tenant == "" {
 		return admission.Allowed("")
 	}
 	mu, _ := h.locks.LoadOrStore(tenant, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
+	obj := tenantquota.Object{Kind: kind, Namespace: req.Namespace, Name: name, Amount: amount}
 	for {
 		t := &tenancyv1alpha1.Tenant{}
 		if err := h.APIReader.Get(ctx, client.ObjectKey{Name: tenant}, t); err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
-		if t.Spec.Quota.Tenant == nil || len(t.Spec.Quota.Tenant.Hard) == 0 {
+		d := tenantquota.Admit(t, obj, req.DryRun != nil && *req.DryRun, h.now())
+		if !d.Allowed {
+			ctrl.LoggerFrom(ctx).V(1).Info("Refused by tenant quota", "tenant", tenant, "namespace", req.Namespace, "name", req.Name)
+			return admission.Denied(d.Message)
+		}
+		if d.Charge == nil {
 			return admission.Allowed("")
 		}
-		hard := t.Spec.Quota.Tenant.Hard
-		add := tenantquota.Relevant(hard, amount)
-		if len(add) == 0 {
-			return admission.Allowed("")
-		}
-		if !tenantquota.Counted(hard, t.Status.Usage) {
-			return admission.Denied(fmt.Sprintf("tenant %s: the tenant-wide quota has not been counted yet [rule quota.tenant]. Retry in a few seconds", tenant))
-		}
-		if over := tenantquota.Exceeds(hard, t.Status.Usage, add); len(over) > 0 {
-			msg := tenantquota.Message(tenant, kind, req.Name, over)
-			ctrl.LoggerFrom(ctx).V(1).Info("Refused over tenant quota", "tenant", tenant, "namespace", req.Namespace, "name", req.Name)
-			return admission.Denied(msg)
-		}
-		if req.DryRun != nil && *req.DryRun {
-			return admission.Allowed("")
-		}
-		t.Status.Usage, t.Status.Reservations = tenantquota.Charge(t.Status, kind, req.Namespace, name, add, h.now())
-		err := h.Client.Status().Update(ctx, t)
-		switch {
+		t.Status = *d.Charge
+		switch err := h.Client.Status().Update(ctx, t); {
 		case err == nil:
 			return admission.Allowed("")
 		case apierrors.IsConflict(err):

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantof"
 )
 
 // +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get
@@ -63,7 +64,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if claim.Spec.VolumeName == "" {
 		return admission.Allowed("")
 	}
-	tenant, err := h.tenantOf(ctx, req.Namespace)
+	tenant, err := tenantof.Namespace(ctx, h.Client, req.Namespace)
 	if err != nil || tenant == "" {
 		return errOrAllow(err)
 	}
@@ -76,7 +77,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 	claimTenant := ""
 	if pv != nil && pv.Spec.ClaimRef != nil {
-		if claimTenant, err = h.tenantOf(ctx, pv.Spec.ClaimRef.Namespace); err != nil {
+		if claimTenant, err = tenantof.Namespace(ctx, h.Client, pv.Spec.ClaimRef.Namespace); err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
 	}
@@ -93,12 +94,4 @@ func errOrAllow(err error) admission.Response {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
 	return admission.Allowed("")
-}
-
-func (h *Handler) tenantOf(ctx context.Context, namespace string) (string, error) {
-	ns := &corev1.Namespace{}
-	if err := h.Client.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
-		return "", client.IgnoreNotFound(err)
-	}
-	return ns.Labels[tenancyv1alpha1.TenantLabel], nil
 }
