@@ -140,13 +140,17 @@ const (
 
 // NetworkPeer is one entry of an ingress allowlist: exactly one of tenant or namespaceSelector.
 // +kubebuilder:validation:XValidation:rule="has(self.tenant) != has(self.namespaceSelector)",message="set exactly one of tenant or namespaceSelector"
+// +kubebuilder:validation:XValidation:rule="!has(self.namespaceSelector) || !has(self.namespaceSelector.matchLabels) || !('tenancy.bulkhead.dev/tenant' in self.namespaceSelector.matchLabels)",message="a namespaceSelector selects only namespaces outside every tenant and may not match tenancy.bulkhead.dev/tenant; to let a tenant in, use tenant: <name>"
 type NetworkPeer struct {
 	// Tenant names another tenant whose namespaces may connect.
 	// +optional
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Tenant string `json:"tenant,omitempty"`
-	// NamespaceSelector selects non-tenant namespaces (an ingress controller, monitoring).
+	// NamespaceSelector selects non-tenant namespaces (an ingress controller,
+	// monitoring). Bulkhead adds "tenancy.bulkhead.dev/tenant DoesNotExist"
+	// to it, so no tenant namespace ever matches it, whatever labels a
+	// tenant puts on its namespaces.
 	// +optional
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 }
@@ -240,6 +244,19 @@ type ImagesSpec struct {
 	PullPolicy corev1.PullPolicy `json:"pullPolicy,omitempty"`
 }
 
+// PodAffinityScope says which namespaces a pod's affinity terms may select.
+// +kubebuilder:validation:Enum=Tenant;Cluster
+type PodAffinityScope string
+
+const (
+	// PodAffinityTenant lets pod affinity and anti-affinity terms select only
+	// the tenant's own namespaces: a term reaching further would let one
+	// tenant steer where another tenant's pods can run.
+	PodAffinityTenant PodAffinityScope = "Tenant"
+	// PodAffinityCluster lets the terms select any namespace.
+	PodAffinityCluster PodAffinityScope = "Cluster"
+)
+
 // PodsSpec governs the tenant's pods.
 type PodsSpec struct {
 	// SecurityLevel is the Pod Security Standard enforced in tenant namespaces.
@@ -263,6 +280,12 @@ type PodsSpec struct {
 	// PriorityClasses defaults and restricts priorityClassName.
 	// +optional
 	PriorityClasses *ClassPolicy `json:"priorityClasses,omitempty"`
+	// PodAffinityScope is Tenant (the default: pod affinity and
+	// anti-affinity terms may select only the tenant's own namespaces) or
+	// Cluster (any namespace; only for tenants trusted not to steer other
+	// tenants' scheduling).
+	// +optional
+	PodAffinityScope PodAffinityScope `json:"podAffinityScope,omitempty"`
 }
 
 // ServiceType is a Service type a tenant may use.

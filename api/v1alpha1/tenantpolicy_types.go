@@ -50,6 +50,14 @@ type PodRules struct {
 	PreemptionDefault string `json:"preemptionDefault"`
 	// PriorityClasses a pod may name; empty allows any.
 	PriorityClasses []string `json:"priorityClasses"`
+	// PriorityClassGlobalDefault is the cluster's global default
+	// PriorityClass, if any. The API server's Priority step fills it into
+	// pods that name no class before any policy runs, so the policies treat
+	// it as unset.
+	PriorityClassGlobalDefault string `json:"priorityClassGlobalDefault"`
+	// PodAffinityScope is Tenant (pod affinity terms select only the
+	// tenant's namespaces) or Cluster.
+	PodAffinityScope PodAffinityScope `json:"podAffinityScope"`
 }
 
 // NetworkRules are the effective Service and Ingress rules of a tenant.
@@ -60,10 +68,21 @@ type NetworkRules struct {
 	IngressClasses []string `json:"ingressClasses"`
 	// Hostnames are the patterns an Ingress host must match; empty allows any.
 	Hostnames []string `json:"hostnames"`
-	// LockEgress refuses tenant NetworkPolicies with egress rules: they
-	// would add to what Bulkhead's egress policy allows (policies only ever
-	// add), undoing the egress allowlist and the metadata deny.
-	LockEgress bool `json:"lockEgress"`
+	// Isolation is the tenant's effective network.isolation. The tenant's
+	// own NetworkPolicies may admit traffic only from peers it allows.
+	Isolation NetworkIsolation `json:"isolation"`
+	// AllowFromTenants are the tenants whose namespaces the tenant's
+	// network.allowFrom lets in.
+	AllowFromTenants []string `json:"allowFromTenants"`
+	// EgressRestricted is true when Bulkhead renders an egress policy (no
+	// internet, or CIDRs to deny). NetworkPolicies only ever add, so the
+	// tenant's own egress rules must then stay inside what it allows.
+	EgressRestricted bool `json:"egressRestricted"`
+	// AllowInternet, AllowCIDRs and DenyCIDRs are the effective
+	// network.egress; DenyCIDRs include the metadata address in Hard.
+	AllowInternet bool     `json:"allowInternet"`
+	AllowCIDRs    []string `json:"allowCIDRs"`
+	DenyCIDRs     []string `json:"denyCIDRs"`
 }
 
 // StorageRules are the effective storage rules of a tenant.
@@ -92,6 +111,10 @@ type TenantPolicySpec struct {
 	Tenant string `json:"tenant"`
 	// Isolation is the tenant's profile.
 	Isolation IsolationLevel `json:"isolation"`
+	// Protected is true once every protection of this namespace that
+	// another controller writes (its NetworkPolicies) exists. Until then the
+	// namespace admits no pods.
+	Protected bool `json:"protected"`
 	// Pods are the pod rules.
 	Pods PodRules `json:"pods"`
 	// Network are the Service and Ingress rules.

@@ -42,6 +42,9 @@ const (
 	ReasonNotReady = "ConcernsNotReady"
 	// ReasonProgressing: a concern has not yet observed the latest generation.
 	ReasonProgressing = "Progressing"
+	// ReasonWaiting: the concern waits for another's objects (a namespace's
+	// TenantPolicy waits for its NetworkPolicies); the message says which.
+	ReasonWaiting = "WaitingForProtections"
 	// ReasonDisabled: the concern is turned off by the Tenant (such as network.isolation: Off).
 	ReasonDisabled = "Disabled"
 )

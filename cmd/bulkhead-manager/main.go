@@ -53,6 +53,8 @@ Flags:
 		burst              int
 		adminGroups        string
 		tenantClusterRoles string
+		inlineCSIDrivers   string
+		schedulers         string
 		development        bool
 	)
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path to a kubeconfig; in-cluster config when empty.")
@@ -74,6 +76,8 @@ Flags:
 	fs.IntVar(&o.ConcurrentReconciles, "concurrent-reconciles", 4, "Tenants each controller reconciles at once.")
 	fs.DurationVar(&o.QuotaRecount, "quota-recount-interval", 15*time.Second, "How often tenant-wide quota usage is recounted from the tenant's pods and claims; freed quota returns then.")
 	fs.StringVar(&tenantClusterRoles, "tenant-cluster-roles", strings.Join(s.TenantClusterRoles, ","), "ClusterRoles a RoleBinding inside a Hard tenant may reference, besides Bulkhead's own.")
+	fs.StringVar(&inlineCSIDrivers, "inline-csi-drivers", "", "CSI drivers tenant pods may use as inline volumes (spec.volumes[].csi), such as a secrets-store driver. Empty refuses every inline CSI volume: a driver that mounts a server named in the pod (SMB, NFS) reaches it from the node, past NetworkPolicies. Claims of an allowed StorageClass are not affected.")
+	fs.StringVar(&schedulers, "schedulers", strings.Join(s.Schedulers, ","), "schedulerNames tenant pods may use. List only schedulers that honour taints: another could place a tenant's pods on another tenant's node pool.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -82,6 +86,8 @@ Flags:
 	s.SystemNamespaces = splitList(systemNamespaces)
 	s.AdminGroups = splitList(adminGroups)
 	s.TenantClusterRoles = splitList(tenantClusterRoles)
+	s.InlineCSIDrivers = splitList(inlineCSIDrivers)
+	s.Schedulers = splitList(schedulers)
 	o.Settings = s
 
 	if kubeconfig != "" {

@@ -57,9 +57,15 @@ type PolicyInputs struct {
 	// PriorityClass, if any.
 	PriorityValue    int32
 	PreemptionPolicy string
+	// GlobalDefaultPriorityClass names the cluster's PriorityClass with
+	// globalDefault set, if any.
+	GlobalDefaultPriorityClass string
 	// RuntimeClasses are the RuntimeClasses the tenant's pods may name
 	// (the default among them), by name.
 	RuntimeClasses map[string]*nodev1.RuntimeClass
+	// Protected are the namespaces whose NetworkPolicies exist: only they
+	// admit pods.
+	Protected map[string]bool
 }
 
 // TenantPolicies renders the TenantPolicy of each of t's namespaces: the
@@ -68,10 +74,12 @@ func TenantPolicies(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings, 
 	spec := TenantPolicySpec(t, namespaces, s, in)
 	var out []client.Object
 	for _, ns := range sortedCopy(namespaces) {
-		out = append(out, &tenancyv1alpha1.TenantPolicy{
+		p := &tenancyv1alpha1.TenantPolicy{
 			ObjectMeta: objectMeta(t, ConcernAdmission, ns, tenancyv1alpha1.TenantPolicyName),
 			Spec:       *spec.DeepCopy(),
-		})
+		}
+		p.Spec.Protected = in.Protected[ns]
+		out = append(out, p)
 	}
 	return out
 }
@@ -94,6 +102,8 @@ func TenantPolicySpec(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings
 		AutomountServiceAccountToken: *p.AutomountServiceAccountToken,
 		Registries:                   []string{},
 		PriorityClasses:              []string{},
+		PriorityClassGlobalDefault:   in.GlobalDefaultPriorityClass,
+		PodAffinityScope:             p.PodAffinityScope,
 	}
 	if n := spec.Nodes; n != nil {
 		for k, v := range n.Selector {
@@ -146,11 +156,25 @@ func TenantPolicySpec(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings
 		pods.PriorityClasses = nonNil(pc.Allowed)
 	}
 
-	net := tenancyv1alpha1.NetworkRules{ServiceTypes: []string{}, IngressClasses: nonNil(spec.Ingress.Classes), Hostnames: nonNil(spec.Ingress.Hostnames),
-		LockEgress: hard && spec.Network.Isolation != tenancyv1alpha1.NetworkOff}
+	egress := spec.Network.Egress
+	net := tenancyv1alpha1.NetworkRules{
+		ServiceTypes: []string{}, IngressClasses: nonNil(spec.Ingress.Classes), Hostnames: nonNil(spec.Ingress.Hostnames),
+		Isolation:        spec.Network.Isolation,
+		AllowFromTenants: []string{},
+		EgressRestricted: egressRestricted(egress),
+		AllowInternet:    egress.AllowInternet != nil && *egress.AllowInternet,
+		AllowCIDRs:       nonNil(egress.AllowCIDRs),
+		DenyCIDRs:        nonNil(egress.DenyCIDRs),
+	}
 	for _, typ := range spec.Services.AllowedTypes {
 		net.ServiceTypes = append(net.ServiceTypes, string(typ))
 	}
+	for _, a := range spec.Network.AllowFrom {
+		if a.Tenant != "" && !contains(net.AllowFromTenants, a.Tenant) {
+			net.AllowFromTenants = append(net.AllowFromTenants, a.Tenant)
+		}
+	}
+	sort.Strings(net.AllowFromTenants)
 
 	rbac := tenancyv1alpha1.RBACRules{Restricted: hard, Subjects: []string{}, Namespaces: sortedCopy(namespaces), ClusterRoles: []string{}}
 	if rbac.Namespaces == nil {

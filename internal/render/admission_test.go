@@ -39,8 +39,10 @@ func TestTenantPolicySpec(t *testing.T) {
 			NodeSelector: map[string]string{}, Tolerations: []corev1.Toleration{}, AllowedTolerations: []string{},
 			RuntimeClassOverhead: corev1.ResourceList{},
 			RuntimeClasses:       []string{}, AutomountServiceAccountToken: true, Registries: []string{}, PriorityClasses: []string{},
+			PodAffinityScope: tenancyv1alpha1.PodAffinityTenant,
 		},
-		Network: tenancyv1alpha1.NetworkRules{ServiceTypes: []string{"ClusterIP", "LoadBalancer"}, IngressClasses: []string{}, Hostnames: []string{}},
+		Network: tenancyv1alpha1.NetworkRules{ServiceTypes: []string{"ClusterIP", "LoadBalancer"}, IngressClasses: []string{}, Hostnames: []string{},
+			Isolation: tenancyv1alpha1.NetworkTenant, AllowFromTenants: []string{}, AllowInternet: true, AllowCIDRs: []string{}, DenyCIDRs: []string{}},
 		Storage: tenancyv1alpha1.StorageRules{Classes: []string{}},
 		RBAC:    tenancyv1alpha1.RBACRules{Subjects: []string{}, Namespaces: []string{"acme-a", "acme-b"}, ClusterRoles: []string{}},
 	}
@@ -49,7 +51,9 @@ func TestTenantPolicySpec(t *testing.T) {
 	hard.Pods.RuntimeClassDefault, hard.Pods.RuntimeClasses = "gvisor", []string{"gvisor"}
 	hard.Pods.RequireUserNamespace, hard.Pods.EnforceServiceLinks, hard.Pods.AutomountServiceAccountToken = true, true, false
 	hard.Pods.PullPolicy = "Always"
-	hard.Network.ServiceTypes, hard.Network.LockEgress = []string{"ClusterIP"}, true
+	hard.Network.ServiceTypes = []string{"ClusterIP"}
+	hard.Network.Isolation, hard.Network.EgressRestricted, hard.Network.AllowInternet = tenancyv1alpha1.NetworkNamespace, true, false
+	hard.Network.DenyCIDRs = []string{MetadataIP}
 	hard.RBAC = tenancyv1alpha1.RBACRules{
 		Restricted:   true,
 		Subjects:     []string{"Group:acme-devs", "ServiceAccount:ci:deployer", "User:alice", "User:bob"},
@@ -116,7 +120,7 @@ func TestTenantPolicySpec(t *testing.T) {
 
 func TestTenantPolicies(t *testing.T) {
 	tn := testutil.Tenant("acme").Owner("alice").UID("u1").Obj()
-	objs := TenantPolicies(tn, []string{"acme-b", "acme-a"}, DefaultSettings(), PolicyInputs{})
+	objs := TenantPolicies(tn, []string{"acme-b", "acme-a"}, DefaultSettings(), PolicyInputs{Protected: map[string]bool{"acme-b": true}})
 	if got, want := len(objs), 2; got != want {
 		t.Fatalf("got %d TenantPolicies, want %d", got, want)
 	}
@@ -124,6 +128,10 @@ func TestTenantPolicies(t *testing.T) {
 		p := objs[i].(*tenancyv1alpha1.TenantPolicy)
 		if p.Namespace != ns || p.Name != tenancyv1alpha1.TenantPolicyName {
 			t.Errorf("object %d is %s/%s, want %s/%s", i, p.Namespace, p.Name, ns, tenancyv1alpha1.TenantPolicyName)
+		}
+		// Only the namespace whose NetworkPolicies exist admits pods.
+		if p.Spec.Protected != (ns == "acme-b") {
+			t.Errorf("TenantPolicy %s protected = %v", ns, p.Spec.Protected)
 		}
 		if p.Labels[tenancyv1alpha1.ConcernLabel] != string(ConcernAdmission) || p.OwnerReferences[0].UID != "u1" {
 			t.Errorf("TenantPolicy %s lacks the managed labels or the owner reference: %+v", ns, p.ObjectMeta)

@@ -63,6 +63,19 @@ func scopePeer(tenant string, iso tenancyv1alpha1.NetworkIsolation) *networkingv
 	}
 }
 
+// outsideTenants is an admin's selector for non-tenant namespaces (an
+// ingress controller, monitoring), narrowed to namespaces without the tenant
+// label. Tenants can put labels of their choice on their namespaces; only
+// Bulkhead and admins set the tenant label, so no tenant namespace can ever
+// match, whatever it forges.
+func outsideTenants(sel *metav1.LabelSelector) *metav1.LabelSelector {
+	out := sel.DeepCopy()
+	out.MatchExpressions = append(out.MatchExpressions, metav1.LabelSelectorRequirement{
+		Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpDoesNotExist,
+	})
+	return out
+}
+
 func tenantSelector(names ...string) *metav1.LabelSelector {
 	if len(names) == 1 {
 		return &metav1.LabelSelector{MatchLabels: map[string]string{tenancyv1alpha1.TenantLabel: names[0]}}
@@ -83,7 +96,7 @@ func ingressPolicy(t *tenancyv1alpha1.Tenant, ns string, net tenancyv1alpha1.Net
 		case a.Tenant != "":
 			fromTenants = append(fromTenants, a.Tenant)
 		case a.NamespaceSelector != nil:
-			peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: a.NamespaceSelector.DeepCopy()})
+			peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: outsideTenants(a.NamespaceSelector)})
 		}
 	}
 	if len(fromTenants) > 0 {

@@ -183,7 +183,14 @@ func TestNetwork(t *testing.T) {
 			want: []client.Object{
 				wantIngress("acme-a",
 					tenantPeer("acme"),
-					networkingv1.NetworkPolicyPeer{NamespaceSelector: monitoring},
+					// Narrowed to namespaces outside every tenant, so that no
+					// tenant can match it by labelling its namespace.
+					networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
+						MatchLabels: monitoring.MatchLabels,
+						MatchExpressions: []metav1.LabelSelectorRequirement{{
+							Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpDoesNotExist,
+						}},
+					}},
 					tenantsPeer("initech", "umbrella"),
 				),
 			},

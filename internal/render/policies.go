@@ -38,7 +38,7 @@ func Policies(s Settings) []client.Object {
 // even where the mutating half is unavailable.
 func ValidatingPolicies(s Settings) []client.Object {
 	var out []client.Object
-	for _, p := range []*admissionv1.ValidatingAdmissionPolicy{podsValidation(), servicesValidation(), ingressesValidation(), storageValidation(), rbacValidation(s), networkPoliciesValidation(s)} {
+	for _, p := range []*admissionv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s)} {
 		out = append(out, p, &admissionv1.ValidatingAdmissionPolicyBinding{
 			ObjectMeta: policyMeta(p.Name),
 			Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
@@ -62,8 +62,10 @@ func ValidatingPolicies(s Settings) []client.Object {
 
 // managedValidation keeps tenants off the objects Bulkhead renders into
 // their namespaces: the owner role may edit RoleBindings and
-// NetworkPolicies in general, but not the ones that isolate the tenant.
-// The controllers, the garbage collector, the namespace controller and
+// NetworkPolicies in general, but not the ones that isolate the tenant. It
+// also refuses objects of any kind that a tenant creates, or labels, as
+// Bulkhead's: they would be read as Bulkhead's own and keep its controllers
+// busy. The controllers, the garbage collector, the namespace controller and
 // cluster admins pass.
 func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	exempt := []string{
@@ -72,30 +74,46 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 		"request.userInfo.username != 'system:kube-controller-manager'",
 	}
 	exempt = append(exempt, s.NotAdminCEL()...)
-	ops := []admissionv1.OperationType{admissionv1.Update, admissionv1.Delete}
-	p := &admissionv1.ValidatingAdmissionPolicy{
+	ops := []admissionv1.OperationType{admissionv1.Create, admissionv1.Update, admissionv1.Delete}
+	all := rules(ops, "*", "*")
+	all.Scope = ptr.To(admissionv1.NamespacedScope)
+	// The message must not fail to evaluate (it would read "failed
+	// expression"): every value is guarded, and a static message backs it.
+	tenant := "(has(namespaceObject.metadata.labels) && '" + tenancyv1alpha1.TenantLabel + "' in namespaceObject.metadata.labels ? " +
+		"namespaceObject.metadata.labels['" + tenancyv1alpha1.TenantLabel + "'] : namespaceObject.metadata.name)"
+	// A deletecollection's requests carry no name; the object each deletes
+	// has one.
+	name := "(has(request.name) && request.name != '' ? request.name : (oldObject != null ? oldObject.metadata.name : '(unnamed)'))"
+	const fix = "Change the Tenant instead (a cluster admin can); Bulkhead would restore the object anyway"
+	const label = tenancyv1alpha1.ManagedByLabel + "=" + tenancyv1alpha1.ManagedByValue
+	oldIsManaged := "(oldObject != null && has(oldObject.metadata.labels) && '" + tenancyv1alpha1.ManagedByLabel + "' in oldObject.metadata.labels && " +
+		"oldObject.metadata.labels['" + tenancyv1alpha1.ManagedByLabel + "'] == '" + tenancyv1alpha1.ManagedByValue + "')"
+	return &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(ManagedPolicy),
 		Spec: admissionv1.ValidatingAdmissionPolicySpec{
 			FailurePolicy: ptr.To(admissionv1.Fail),
 			MatchConstraints: &admissionv1.MatchResources{
 				ObjectSelector: &metav1.LabelSelector{MatchLabels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},
-				ResourceRules: []admissionv1.NamedRuleWithOperations{
-					rules(ops, "rbac.authorization.k8s.io", "rolebindings"),
-					rules(ops, "networking.k8s.io", "networkpolicies"),
-					rules(ops, "", "resourcequotas", "limitranges"),
-					rules(ops, tenancyv1alpha1.GroupVersion.Group, "tenantpolicies"),
-				},
+				ResourceRules:  []admissionv1.NamedRuleWithOperations{all},
 			},
 			MatchConditions: []admissionv1.MatchCondition{{Name: "not-a-controller-or-admin", Expression: strings.Join(exempt, " && ")}},
 			Validations: []admissionv1.Validation{{
-				Expression: "false",
-				MessageExpression: "'tenant ' + namespaceObject.metadata.labels['" + tenancyv1alpha1.TenantLabel + "'] + ': ' + request.kind.kind + ' ' + request.name + " +
-					"' is managed by Bulkhead [rule managed-objects]. Change the Tenant instead (a cluster admin can); Bulkhead would restore the object anyway'",
-				Reason: ptr.To(metav1.StatusReasonForbidden),
+				// Creating, or labelling, an object as Bulkhead's.
+				Expression: "request.operation == 'DELETE' || " + oldIsManaged,
+				MessageExpression: "'tenant ' + " + tenant + " + ': ' + request.kind.kind + ' ' + " + name + " + ' carries the label " + label +
+					", which only Bulkhead sets [rule managed-objects]. Remove the label'",
+				Message: "an object labelled " + label + " is Bulkhead's [rule managed-objects]. Remove the label",
+				Reason:  ptr.To(metav1.StatusReasonForbidden),
+			}, {
+				// Changing or deleting one of Bulkhead's objects.
+				Expression: "request.operation == 'CREATE' || !" + oldIsManaged,
+				MessageExpression: "'tenant ' + " + tenant + " + ': ' + request.kind.kind + ' ' + " + name +
+					" + ' is managed by Bulkhead [rule managed-objects]. " + fix + "'",
+				Message: "this object is managed by Bulkhead [rule managed-objects]. " + fix,
+				Reason:  ptr.To(metav1.StatusReasonForbidden),
 			}},
 		},
 	}
-	return p
 }
 
 // notBulkheadOrAdmin is one CEL condition: neither Bulkhead nor an admin.
@@ -217,12 +235,71 @@ func vars(kv ...string) []admissionv1.Variable {
 const tolerationCEL = `(has(t.key) ? t.key : '') + '|' + (has(t.operator) && t.operator != '' ? t.operator : 'Equal') + '|' + ` +
 	`(has(t.value) ? t.value : '') + '|' + (has(t.effect) ? t.effect : '') + '|' + (has(t.tolerationSeconds) ? string(t.tolerationSeconds) : '')`
 
+// AllowedVolumeSources are the pod volume sources tenants may use: each
+// stays inside the tenant's namespace (its objects, its claims, its
+// images), or is judged by Pod Security (hostPath). Inline CSI volumes are
+// allowed only for the drivers the settings list. Every other source is
+// refused by the rule pods.volumes.
+var AllowedVolumeSources = []string{
+	"configMap", "secret", "downwardAPI", "projected", "emptyDir", "ephemeral",
+	"persistentVolumeClaim", "image", "hostPath",
+}
+
+// celStrings is a CEL list literal of the given strings.
+func celStrings(list []string) string {
+	quoted := prefixEach("'", "'", list)
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+func inlineCSIHint(s Settings) string {
+	if len(s.InlineCSIDrivers) == 0 {
+		return ""
+	}
+	return ", or csi with driver " + strings.Join(s.InlineCSIDrivers, " or ")
+}
+
+func prefixEach(pre, post string, list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		out = append(out, pre+s+post)
+	}
+	return out
+}
+
+// affinityTermsCEL lists the required and preferred terms of a podAffinity
+// or podAntiAffinity field.
+func affinityTermsCEL(field string) string {
+	return "(!has(" + field + ") ? [] : " +
+		"(has(" + field + ".requiredDuringSchedulingIgnoredDuringExecution) ? " + field + ".requiredDuringSchedulingIgnoredDuringExecution : [])" +
+		" + (has(" + field + ".preferredDuringSchedulingIgnoredDuringExecution) ? " +
+		field + ".preferredDuringSchedulingIgnoredDuringExecution.map(w, w.podAffinityTerm) : []))"
+}
+
+// pinnedToCEL is true when the namespace selector sel can match only
+// namespaces whose tenant label is one of the CEL list allowed: it requires
+// the label by matchLabels or by an In expression whose values are all
+// allowed. Only Bulkhead and admins set that label, so no forged label can
+// widen such a selector.
+func pinnedToCEL(sel, allowed string) string {
+	tl := "'" + tenancyv1alpha1.TenantLabel + "'"
+	return "((has(" + sel + ".matchLabels) && " + tl + " in " + sel + ".matchLabels && " + sel + ".matchLabels[" + tl + "] in " + allowed + ") || " +
+		"(has(" + sel + ".matchExpressions) && " + sel + ".matchExpressions.exists(e, e.key == " + tl + " && e.operator == 'In' && " +
+		"has(e.values) && size(e.values) > 0 && e.values.all(v, v in " + allowed + "))))"
+}
+
+// outsideTenantsCEL is true when the namespace selector sel requires the
+// tenant label to be absent: it matches no tenant's namespace.
+func outsideTenantsCEL(sel string) string {
+	return "(has(" + sel + ".matchExpressions) && " + sel + ".matchExpressions.exists(e, e.key == '" +
+		tenancyv1alpha1.TenantLabel + "' && e.operator == 'DoesNotExist'))"
+}
+
 // podSpecVars locate the pod spec in a Pod or in a workload's template, so
 // that one set of rules covers both: a user learns of a bad template when
 // applying the Deployment, not from a ReplicaSet's events. Rules that a
 // mutation satisfies on pods (a default runtime class, say) are required of
 // pods only; templates merely may not contradict them.
-func podSpecVars() []admissionv1.Variable {
+func podSpecVars(s Settings) []admissionv1.Variable {
 	return vars(
 		"isPod", "request.resource.resource == 'pods'",
 		"spec", "request.resource.resource == 'pods' ? object.spec : "+
@@ -240,15 +317,36 @@ func podSpecVars() []admissionv1.Variable {
 		"badToleration", "size(variables.badTolerations) == 0 ? [] : variables.badTolerations[0].split('|')",
 		"badSelector", "params.spec.pods.nodeSelector.filter(k, has(variables.spec.nodeSelector) && k in variables.spec.nodeSelector ? "+
 			"variables.spec.nodeSelector[k] != params.spec.pods.nodeSelector[k] : variables.isPod)",
-		"badImages", "size(params.spec.pods.registries) == 0 ? [] : variables.containers"+
-			".filter(c, !params.spec.pods.registries.exists(r, r.endsWith('/') ? c.image.startsWith(r) : "+
-			"(c.image == r || c.image.startsWith(r + '/') || c.image.startsWith(r + ':') || c.image.startsWith(r + '@')))).map(c, c.image)",
+		// Every image the pod pulls: containers of all three kinds, and
+		// image volumes, which the kubelet pulls like a container's image.
+		"imageVolumes", "has(variables.spec.volumes) ? variables.spec.volumes.filter(v, has(v.image)) : []",
+		"images", "variables.containers.map(c, has(c.image) ? c.image : '')"+
+			" + variables.imageVolumes.map(v, has(v.image.reference) ? v.image.reference : '')",
+		"badImages", "size(params.spec.pods.registries) == 0 ? [] : variables.images"+
+			".filter(i, !params.spec.pods.registries.exists(r, r.endsWith('/') ? i.startsWith(r) : "+
+			"(i == r || i.startsWith(r + '/') || i.startsWith(r + ':') || i.startsWith(r + '@'))))",
 		"badPullPolicy", "params.spec.pods.pullPolicy == '' || !variables.isPod ? [] : variables.containers"+
-			".filter(c, !has(c.imagePullPolicy) || c.imagePullPolicy != params.spec.pods.pullPolicy).map(c, c.name)",
+			".filter(c, !has(c.imagePullPolicy) || c.imagePullPolicy != params.spec.pods.pullPolicy).map(c, 'container ' + c.name)"+
+			" + variables.imageVolumes.filter(v, !has(v.image.pullPolicy) || v.image.pullPolicy != params.spec.pods.pullPolicy).map(v, 'image volume ' + v.name)",
+		// Pod affinity and anti-affinity terms, required and preferred. A
+		// term selects its pod's namespace, the namespaces it lists, and
+		// those its namespaceSelector matches ({} matches all).
+		"affinityTerms", "!has(variables.spec.affinity) ? [] : "+
+			affinityTermsCEL("variables.spec.affinity.podAffinity")+" + "+affinityTermsCEL("variables.spec.affinity.podAntiAffinity"),
+		"badAffinity", "params.spec.pods.podAffinityScope == 'Cluster' ? [] : variables.affinityTerms.filter(t, !("+
+			"(!has(t.namespaces) || t.namespaces.all(n, n == request.namespace || n in params.spec.rbac.namespaces)) && "+
+			"(!has(t.namespaceSelector) || "+pinnedToCEL("t.namespaceSelector", "[params.spec.tenant]")+")))",
+		// Volume sources the kubelet mounts from the node (nfs, iscsi,
+		// gitRepo and the like) reach outside the tenant from the node's
+		// network and identity, past NetworkPolicies: only sources that stay
+		// inside the namespace are allowed. hostPath is Pod Security's.
+		"badVolumes", "!has(variables.spec.volumes) ? [] : variables.spec.volumes.filter(v, !("+
+			strings.Join(prefixEach("has(v.", ")", AllowedVolumeSources), " || ")+
+			" || (has(v.csi) && v.csi.driver in "+celStrings(s.InlineCSIDrivers)+"))).map(v, v.name)",
 	)
 }
 
-func podsValidation() *admissionv1.ValidatingAdmissionPolicy {
+func podsValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(PodsPolicy,
 		[]admissionv1.NamedRuleWithOperations{
 			rules(createUpdate, "", "pods", "pods/ephemeralcontainers", "replicationcontrollers"),
@@ -256,12 +354,29 @@ func podsValidation() *admissionv1.ValidatingAdmissionPolicy {
 			rules(createUpdate, "batch", "jobs", "cronjobs"),
 		},
 		[]admissionv1.MatchCondition{specChanged},
-		podSpecVars(),
+		podSpecVars(s),
+		rule{
+			// Pods wait for the namespace's NetworkPolicies: no pod ever runs
+			// before the network baseline is in place.
+			name:    "namespaces.protected",
+			expr:    "params.spec.protected || !variables.isPod || request.operation != 'CREATE'",
+			problem: "'namespace ' + request.namespace + ' is not protected yet: its NetworkPolicies are still being written'",
+			fix:     "Retry in a moment; if it persists, a cluster admin can read the Tenant's NetworkReady and AdmissionReady conditions",
+		},
 		rule{
 			name:    "nodes.nodeName",
 			expr:    "!has(variables.spec.nodeName) || variables.spec.nodeName == '' || (variables.isPod && request.operation == 'UPDATE')",
 			problem: "'spec.nodeName is set to ' + variables.spec.nodeName + ', which would skip the scheduler and the taints of node pools'",
 			fix:     "Remove nodeName and let the scheduler place the pod; a nodeSelector may narrow it within the tenant's nodes",
+		},
+		rule{
+			// Another scheduler may ignore the taints that keep a pool to
+			// its tenant; only the schedulers the platform vouches for.
+			name: "nodes.schedulerName",
+			expr: "!has(variables.spec.schedulerName) || variables.spec.schedulerName == '' || " +
+				"variables.spec.schedulerName in " + celStrings(s.Schedulers),
+			problem: "'schedulerName ' + variables.spec.schedulerName + ' is not a scheduler the platform allows (' + " + celStrings(s.Schedulers) + ".join(', ') + ')'",
+			fix:     "Remove schedulerName to use the cluster's scheduler",
 		},
 		rule{
 			name:    "nodes.selector",
@@ -307,14 +422,46 @@ func podsValidation() *admissionv1.ValidatingAdmissionPolicy {
 		rule{
 			name:    "pods.images.pullPolicy",
 			expr:    "size(variables.badPullPolicy) == 0",
-			problem: "'container ' + variables.badPullPolicy[0] + ' must have imagePullPolicy ' + params.spec.pods.pullPolicy",
-			fix:     "Set imagePullPolicy to the tenant's policy (it is set for you on containers of new pods)",
+			problem: "variables.badPullPolicy[0] + ' must have pull policy ' + params.spec.pods.pullPolicy",
+			fix:     "Set imagePullPolicy (image.pullPolicy for an image volume) to the tenant's policy; it is set for you on new pods",
+		},
+		rule{
+			name:    "pods.affinity",
+			expr:    "size(variables.badAffinity) == 0",
+			problem: "'a pod affinity or anti-affinity term may select namespaces outside the tenant, and so steer where other tenants\\' pods run'",
+			fix: "List only the tenant's own namespaces in the term's namespaces, or give it a namespaceSelector with matchLabels " +
+				tenancyv1alpha1.TenantLabel + ": <tenant>; a term with neither selects its own namespace",
+		},
+		rule{
+			name:    "pods.volumes",
+			expr:    "size(variables.badVolumes) == 0",
+			problem: "'volume ' + variables.badVolumes[0] + ' has a source the node would mount from outside the tenant'",
+			fix: "Use one of " + strings.Join(AllowedVolumeSources, ", ") + inlineCSIHint(s) +
+				"; a PersistentVolumeClaim of an allowed StorageClass reaches network storage safely",
+		},
+		rule{
+			name: "pods.automountServiceAccountToken",
+			// The ServiceAccount step mounts the token before any policy
+			// runs, reading the pod's field or its ServiceAccount's; Bulkhead
+			// defaults the ServiceAccount. A token mounted without the pod
+			// asking for it means that default was missed (a ServiceAccount
+			// made while Bulkhead's defaults were not served): refuse the pod
+			// rather than hand it a credential the tenant's policy withholds.
+			expr: "params.spec.pods.automountServiceAccountToken || !variables.isPod || request.operation != 'CREATE' || " +
+				"(has(variables.spec.automountServiceAccountToken) && variables.spec.automountServiceAccountToken) || " +
+				"!has(variables.spec.volumes) || !variables.spec.volumes.exists(v, v.name.startsWith('kube-api-access-') && has(v.projected))",
+			problem: "'the pod would mount its service account token, which the tenant\\'s pods get only when they ask'",
+			fix:     "Set spec.automountServiceAccountToken to false, or to true if the pod needs to call the API server",
 		},
 		rule{
 			name: "pods.priorityClasses",
 			// The system classes preempt everything: a tenant gets them only
 			// by name in its allowlist.
+			// The cluster's global default, which the Priority step filled
+			// in, is allowed when the tenant has no default of its own (with
+			// one, the mutation has replaced it).
 			expr: "!has(variables.spec.priorityClassName) || variables.spec.priorityClassName == '' || " +
+				"(params.spec.pods.priorityClassDefault == '' && variables.spec.priorityClassName == params.spec.pods.priorityClassGlobalDefault) || " +
 				"(size(params.spec.pods.priorityClasses) == 0 ? !variables.spec.priorityClassName.startsWith('system-') : " +
 				"variables.spec.priorityClassName in params.spec.pods.priorityClasses)",
 			problem: "'priorityClassName ' + variables.spec.priorityClassName + ' is not allowed; allowed: ' + " +
@@ -352,7 +499,7 @@ func annotationCEL(obj, key string) string {
 		obj + ".metadata.annotations['" + key + "'] : '')"
 }
 
-func ingressesValidation() *admissionv1.ValidatingAdmissionPolicy {
+func ingressesValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(IngressesPolicy,
 		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "ingresses")},
 		// Controllers still honour the class annotation: a change of it
@@ -369,8 +516,9 @@ func ingressesValidation() *admissionv1.ValidatingAdmissionPolicy {
 			"hosts", "(has(object.spec.rules) ? object.spec.rules.map(r, has(r.host) ? r.host : '') : [])"+
 				" + (has(object.spec.tls) ? object.spec.tls.filter(t, has(t.hosts)).map(t, t.hosts).flatten() : [])"+
 				" + (has(object.spec.defaultBackend) ? [''] : [])",
-			"badHosts", "size(params.spec.network.hostnames) == 0 ? [] : variables.hosts.filter(h, "+
-				"!params.spec.network.hostnames.exists(p, h != '' && (h == p || (p.startsWith('*.') && h.endsWith(p.substring(1))))))",
+			"badHosts", "size(params.spec.network.hostnames) == 0 ? [] : variables.hosts.filter(h, h != '' && "+
+				"!params.spec.network.hostnames.exists(p, h == p || (p.startsWith('*.') && h.endsWith(p.substring(1)))))",
+			"isAdmin", s.AdminCEL(),
 		),
 		rule{
 			name: "ingress.classes",
@@ -382,8 +530,17 @@ func ingressesValidation() *admissionv1.ValidatingAdmissionPolicy {
 		rule{
 			name:    "ingress.hostnames",
 			expr:    "size(variables.badHosts) == 0",
-			problem: "(variables.badHosts[0] == '' ? 'a rule or backend without a host would serve every hostname' : 'host ' + variables.badHosts[0] + ' is not the tenant\\'s') + '; allowed: ' + params.spec.network.hostnames.join(', ')",
+			problem: "'host ' + variables.badHosts[0] + ' is not the tenant\\'s; allowed: ' + params.spec.network.hostnames.join(', ')",
 			fix:     "Give every rule a host matching the tenant's hostname patterns",
+		},
+		rule{
+			// A rule without a host, or a default backend, serves every
+			// hostname nobody else claims on its class: on a shared class
+			// that is the platform's decision, never a tenant's.
+			name:    "ingress.defaultBackend",
+			expr:    "variables.isAdmin || !variables.hosts.exists(h, h == '')",
+			problem: "'a rule without a host, or a default backend, would serve every hostname nobody else claims'",
+			fix:     "Give every rule a host (and drop spec.defaultBackend); a catch-all backend is set up by a cluster admin",
 		},
 	)
 }
@@ -410,6 +567,26 @@ func storageValidation() *admissionv1.ValidatingAdmissionPolicy {
 				"variables.classes.all(c, c in params.spec.storage.classes))",
 			problem: "'storage class ' + (size(variables.classes) > 0 ? variables.classes.filter(c, !(c in params.spec.storage.classes))[0] : '(none)') + ' is not allowed; allowed: ' + params.spec.storage.classes.join(', ')",
 			fix:     "Set spec.storageClassName to an allowed class",
+		},
+		rule{
+			// A selector asks the volume binder for an existing volume by its
+			// labels, and the binder hands over any Available volume that
+			// matches, one provisioned for another tenant included. Dynamic
+			// provisioning ignores selectors, so only static binding needs it;
+			// that is an admin's to set up (pre-bound with a claimRef).
+			name:    "storage.selector",
+			expr:    "!has(object.spec.selector)",
+			problem: "'spec.selector would let the volume binder hand this claim an existing volume of any tenant'",
+			fix:     "Remove spec.selector and let the StorageClass provision a volume; for an existing volume, ask a cluster admin to pre-bind it to this claim",
+		},
+		rule{
+			// A cross-namespace data source would copy another namespace's
+			// snapshot or claim into this one.
+			name: "storage.dataSource",
+			expr: "!has(object.spec.dataSourceRef) || !has(object.spec.dataSourceRef.namespace) || " +
+				"object.spec.dataSourceRef.namespace == '' || object.spec.dataSourceRef.namespace == request.namespace",
+			problem: "'spec.dataSourceRef names namespace ' + object.spec.dataSourceRef.namespace + ', another namespace'",
+			fix:     "Restore from a snapshot or claim in this namespace: drop dataSourceRef.namespace",
 		},
 	)
 }
@@ -444,9 +621,23 @@ func rbacValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	)
 }
 
-// networkPoliciesValidation keeps a Hard tenant's own NetworkPolicies from
-// allowing egress: NetworkPolicies only ever add to what is allowed, so one
-// egress rule of the tenant's would undo the Tenant's egress settings.
+// networkPoliciesValidation keeps a tenant's own NetworkPolicies inside
+// what the Tenant allows. NetworkPolicies only ever add to what is allowed,
+// so one rule of the tenant's could otherwise undo Bulkhead's: admit another
+// tenant's namespaces, reach the metadata address or a denied CIDR, or reach
+// the internet when the Tenant allows only some CIDRs.
+//
+// Ingress (unless network.isolation is Off): every rule names its sources,
+// and a namespaceSelector either pins the tenant label to this tenant or one
+// its allowFrom names, or requires the label to be absent (the platform's
+// namespaces, not another tenant's).
+//
+// Egress (when Bulkhead restricts it): every rule names its destinations; a
+// namespaceSelector pins the tenant label to this tenant (unless isolation is
+// Off, when Bulkhead's own egress reaches every namespace); an ipBlock
+// overlaps no denied CIDR (unless its except covers it) and, without
+// internet, lies inside an allowed CIDR. Two CIDRs overlap exactly when one
+// contains the other.
 func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(NetworkPoliciesPolicy,
 		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "networkpolicies")},
@@ -454,12 +645,41 @@ func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolic
 			Name:       "not-bulkhead-or-admin",
 			Expression: notBulkheadOrAdmin(s),
 		}},
-		nil,
+		vars(
+			"ingressOpen", "params.spec.network.isolation != 'Off' && has(object.spec.ingress) && "+
+				"object.spec.ingress.exists(r, !has(r.from) || size(r.from) == 0)",
+			"badSources", "params.spec.network.isolation == 'Off' || !has(object.spec.ingress) ? [] : "+
+				"object.spec.ingress.filter(r, has(r.from)).map(r, r.from).flatten().filter(p, has(p.namespaceSelector) && "+
+				"!("+pinnedToCEL("p.namespaceSelector", "([params.spec.tenant] + params.spec.network.allowFromTenants)")+" || "+
+				outsideTenantsCEL("p.namespaceSelector")+"))",
+			"egressOpen", "params.spec.network.egressRestricted && has(object.spec.egress) && "+
+				"object.spec.egress.exists(r, !has(r.to) || size(r.to) == 0)",
+			"destinations", "!params.spec.network.egressRestricted || !has(object.spec.egress) ? [] : "+
+				"object.spec.egress.filter(r, has(r.to)).map(r, r.to).flatten()",
+			"badNamespaces", "params.spec.network.isolation == 'Off' ? [] : variables.destinations.filter(p, "+
+				"has(p.namespaceSelector) && !"+pinnedToCEL("p.namespaceSelector", "[params.spec.tenant]")+")",
+			"badBlocks", "variables.destinations.filter(p, has(p.ipBlock) && ("+
+				"params.spec.network.denyCIDRs.exists(d, cidr(d).containsCIDR(p.ipBlock.cidr) || "+
+				"(cidr(p.ipBlock.cidr).containsCIDR(d) && !(has(p.ipBlock.except) && p.ipBlock.except.exists(e, cidr(e).containsCIDR(d))))) || "+
+				"(!params.spec.network.allowInternet && !params.spec.network.allowCIDRs.exists(a, cidr(a).containsCIDR(p.ipBlock.cidr)))"+
+				")).map(p, p.ipBlock.cidr)",
+		),
 		rule{
-			name:    "network.egress",
-			expr:    "!params.spec.network.lockEgress || !has(object.spec.egress) || size(object.spec.egress) == 0",
-			problem: "'a NetworkPolicy of the tenant may not allow egress: it would add to the egress the Tenant allows'",
-			fix:     "Remove spec.egress (denying egress with policyTypes: [Egress] alone is fine); ask a cluster admin to add destinations to the Tenant's spec.network.egress.allowCIDRs",
+			name:    "network.ingress",
+			expr:    "!variables.ingressOpen && size(variables.badSources) == 0",
+			problem: "(variables.ingressOpen ? 'an ingress rule without from admits every source' : 'an ingress rule admits namespaces of tenants that network.allowFrom does not name')",
+			fix: "Name sources with a podSelector (this namespace), a namespaceSelector with matchLabels " + tenancyv1alpha1.TenantLabel +
+				": <this tenant or one in its allowFrom>, or one requiring " + tenancyv1alpha1.TenantLabel + " DoesNotExist (platform namespaces); ask a cluster admin to add a tenant to spec.network.allowFrom",
+		},
+		rule{
+			name: "network.egress",
+			expr: "!variables.egressOpen && size(variables.badNamespaces) == 0 && size(variables.badBlocks) == 0",
+			problem: "(variables.egressOpen ? 'an egress rule without to reaches every destination' : " +
+				"size(variables.badBlocks) > 0 ? 'ipBlock ' + variables.badBlocks[0] + ' reaches addresses the Tenant denies (' + " +
+				"(params.spec.network.allowInternet ? 'denied: ' + params.spec.network.denyCIDRs.join(', ') : 'allowed: ' + params.spec.network.allowCIDRs.join(', ')) + ')' : " +
+				"'an egress rule reaches namespaces outside the tenant')",
+			fix: "Keep egress inside what the Tenant's spec.network.egress allows (denied CIDRs, the metadata address included, are never reachable); " +
+				"ask a cluster admin to add destinations to its allowCIDRs",
 		},
 	)
 }
@@ -495,7 +715,11 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 			MatchConstraints:   &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{rules(createOnly, "", "pods")}},
 			Variables: vars(
 				"podTolerations", "has(object.spec.tolerations) ? object.spec.tolerations.map(t, "+tolerationCEL+") : []",
-				"defaultPriority", "params.spec.pods.priorityClassDefault != '' && !(has(object.spec.priorityClassName) && object.spec.priorityClassName != '')",
+				// The Priority step has already filled in the cluster's global
+				// default class, if there is one: treat it as unset, or the
+				// tenant's default would never apply.
+				"defaultPriority", "params.spec.pods.priorityClassDefault != '' && (!has(object.spec.priorityClassName) || "+
+					"object.spec.priorityClassName == '' || object.spec.priorityClassName == params.spec.pods.priorityClassGlobalDefault)",
 				"defaultRuntimeClass", "params.spec.pods.runtimeClassDefault != '' && !has(object.spec.runtimeClassName)",
 			),
 			// Two mutations rather than one per default: each mutation is a
@@ -521,10 +745,15 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 					"?automountServiceAccountToken: !has(object.spec.automountServiceAccountToken) ? " +
 					"optional.of(params.spec.pods.automountServiceAccountToken) : optional.none(), " +
 					pullPolicyField("containers") + ", " + pullPolicyField("initContainers") + ", " +
+					"?volumes: params.spec.pods.pullPolicy != '' && has(object.spec.volumes) && object.spec.volumes.exists(v, has(v.image)) ? " +
+					"optional.of(object.spec.volumes.filter(v, has(v.image)).map(v, Object.spec.volumes{name: v.name, " +
+					"image: Object.spec.volumes.image{pullPolicy: params.spec.pods.pullPolicy}})) : optional.none(), " +
 					"?priorityClassName: variables.defaultPriority ? optional.of(params.spec.pods.priorityClassDefault) : optional.none(), " +
 					"?priority: variables.defaultPriority ? optional.of(params.spec.pods.priorityDefault) : optional.none(), " +
-					"?preemptionPolicy: variables.defaultPriority && params.spec.pods.preemptionDefault != '' ? " +
-					"optional.of(params.spec.pods.preemptionDefault) : optional.none(), " +
+					// priority and preemptionPolicy follow the class set, replacing
+					// what the Priority step took from the global default.
+					"?preemptionPolicy: variables.defaultPriority ? optional.of(params.spec.pods.preemptionDefault != '' ? " +
+					"params.spec.pods.preemptionDefault : 'PreemptLowerPriority') : optional.none(), " +
 					"?overhead: variables.defaultRuntimeClass && size(params.spec.pods.runtimeClassOverhead) > 0 ? " +
 					"optional.of(params.spec.pods.runtimeClassOverhead) : optional.none()" +
 					"}}"),

@@ -40,14 +40,15 @@ func TestPolicyRules(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		PodsPolicy: {"nodes.nodeName", "nodes.selector", "nodes.tolerations", "pods.runtimeClass", "pods.userNamespaces",
-			"pods.serviceLinks", "pods.images.registries", "pods.images.pullPolicy", "pods.priorityClasses"},
+		PodsPolicy: {"namespaces.protected", "nodes.nodeName", "nodes.schedulerName", "nodes.selector", "nodes.tolerations", "pods.runtimeClass", "pods.userNamespaces",
+			"pods.serviceLinks", "pods.images.registries", "pods.images.pullPolicy",
+			"pods.affinity", "pods.volumes", "pods.automountServiceAccountToken", "pods.priorityClasses"},
 		ServicesPolicy:        {"services.externalIPs", "services.allowedTypes"},
-		IngressesPolicy:       {"ingress.classes", "ingress.hostnames"},
-		StoragePolicy:         {"storage.classes"},
+		IngressesPolicy:       {"ingress.classes", "ingress.hostnames", "ingress.defaultBackend"},
+		StoragePolicy:         {"storage.classes", "storage.selector", "storage.dataSource"},
 		RBACPolicy:            {"rbac.subjects", "rbac.clusterRoles"},
-		ManagedPolicy:         {"managed-objects"},
-		NetworkPoliciesPolicy: {"network.egress"},
+		ManagedPolicy:         {"managed-objects", "managed-objects"},
+		NetworkPoliciesPolicy: {"network.ingress", "network.egress"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)

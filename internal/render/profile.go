@@ -70,6 +70,9 @@ func Effective(t *tenancyv1alpha1.Tenant, s Settings) tenancyv1alpha1.TenantSpec
 			pods.UserNamespaces = tenancyv1alpha1.UserNamespacesRequired
 		}
 	}
+	if pods.PodAffinityScope == "" {
+		pods.PodAffinityScope = tenancyv1alpha1.PodAffinityTenant
+	}
 	if pods.ServiceLinks == nil {
 		pods.ServiceLinks = ptr.To(false)
 	}

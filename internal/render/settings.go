@@ -1,5 +1,7 @@
 package render
 
+import "strings"
+
 // Settings are the cluster-wide inputs of rendering: what the cluster is like,
 // as opposed to what a Tenant asks for.
 type Settings struct {
@@ -22,6 +24,12 @@ type Settings struct {
 	// TenantClusterRoles are the ClusterRoles a RoleBinding inside a Hard
 	// tenant may reference, besides the ones Bulkhead binds itself.
 	TenantClusterRoles []string
+	// InlineCSIDrivers are the CSI drivers tenant pods may name in inline
+	// volumes; any other inline CSI volume is refused.
+	InlineCSIDrivers []string
+	// Schedulers are the schedulerNames tenant pods may use: schedulers
+	// that honour node pools' taints.
+	Schedulers []string
 }
 
 // DefaultSettings are the settings of a stock cluster.
@@ -35,6 +43,7 @@ func DefaultSettings() Settings {
 		DNSPodLabels:        map[string]string{"k8s-app": "kube-dns"},
 		ManagerNamespace:    "bulkhead-system",
 		TenantClusterRoles:  []string{"admin", "edit", "view"},
+		Schedulers:          []string{"default-scheduler"},
 	}
 }
 
@@ -72,4 +81,13 @@ func (s Settings) NotAdminCEL() []string {
 		out = append(out, "!('"+g+"' in request.userInfo.groups)")
 	}
 	return out
+}
+
+// AdminCEL is a CEL condition on an admission request, true when the user is
+// in one of the admin groups.
+func (s Settings) AdminCEL() string {
+	if len(s.AdminGroups) == 0 {
+		return "false"
+	}
+	return "!(" + strings.Join(s.NotAdminCEL(), " && ") + ")"
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -28,6 +29,7 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
@@ -102,7 +104,51 @@ func startOn(ctx context.Context, cluster *devcluster.Cluster) (*Env, error) {
 		env.Cluster.Stop()
 		return nil, err
 	}
+	if err := env.waitForPolicies(ctx); err != nil {
+		env.Stop()
+		return nil, err
+	}
 	return env, nil
+}
+
+// waitForPolicies waits until the API server enforces the admission
+// policies the manager installed: it loads them asynchronously, and a
+// namespace created before then would get, say, a default ServiceAccount
+// without the tenant's defaults. The probe is a namespace labelled for a
+// tenant that has no TenantPolicy: once the policies hold, every pod and
+// Service and ServiceAccount there is refused for want of parameters.
+func (e *Env) waitForPolicies(ctx context.Context) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-policy-probe", Labels: map[string]string{tenancyv1alpha1.TenantLabel: "bulkhead-policy-probe"}}}
+	if err := e.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	defer func() { _ = e.Client.Delete(context.Background(), ns) }()
+	probes := map[string]client.Object{
+		render.ServicesPolicy: &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "probe"},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}},
+		render.ServiceAccountsPolicy: &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "probe"}},
+	}
+	deadline := time.Now().Add(time.Minute)
+	for policy, obj := range probes {
+		for {
+			err := e.Client.Create(ctx, obj.DeepCopyObject().(client.Object), client.DryRunAll)
+			if err != nil && strings.Contains(err.Error(), policy) {
+				break
+			}
+			// With MutatingAdmissionPolicy not served, the webhook fallback
+			// defaults ServiceAccounts instead: nothing to wait for.
+			if policy == render.ServiceAccountsPolicy {
+				if served, _ := bwebhook.MutatingPoliciesServed(e.Client.RESTMapper()); !served {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("admission policy %s not enforced after a minute (last: %v)", policy, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	return nil
 }
 
 // StartManager runs the manager in-process, as its service account, and

@@ -229,7 +229,7 @@ func TestServiceIngressStorageRules(t *testing.T) {
 	rejected(t, dev.Create(ctx, ing("nocls", "", "www.sis.example.com")), "sis", "ingress.classes")
 	rejected(t, dev.Create(ctx, ing("steal", "public", "www.other.example.com")), "sis", "ingress.hostnames")
 	rejected(t, dev.Create(ctx, ing("suffix", "public", "evilsis.example.com")), "sis", "ingress.hostnames")
-	rejected(t, dev.Create(ctx, ing("catchall", "public", "")), "sis", "ingress.hostnames")
+	rejected(t, dev.Create(ctx, ing("catchall", "public", "")), "sis", "ingress.defaultBackend")
 	if err := dev.Create(ctx, ing("ok", "public", "www.sis.example.com", "sis.example.com")); err != nil {
 		t.Fatalf("an Ingress on the tenant's hosts: %v", err)
 	}
@@ -245,6 +245,25 @@ func TestServiceIngressStorageRules(t *testing.T) {
 		return c
 	}
 	rejected(t, dev.Create(ctx, pvc("slow", func(c *corev1.PersistentVolumeClaim) { c.Spec.StorageClassName = ptr.To("slow") })), "sis", "storage.classes")
+	rejected(t, dev.Create(ctx, pvc("pick", func(c *corev1.PersistentVolumeClaim) {
+		c.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"owner": "someone-else"}}
+	})), "sis", "storage.selector")
+	// A cross-namespace data source is refused by the rule, or, where the
+	// API server lacks CrossNamespaceVolumeDataSource, dropped before it.
+	err := dev.Create(ctx, pvc("copy", func(c *corev1.PersistentVolumeClaim) {
+		c.Spec.DataSourceRef = &corev1.TypedObjectReference{Kind: "PersistentVolumeClaim", Name: "secret-db", Namespace: ptr.To("kube-system")}
+	}))
+	if err == nil {
+		stored := &corev1.PersistentVolumeClaim{}
+		if getErr := env.Client.Get(ctx, client.ObjectKey{Namespace: "sis-app", Name: "copy"}, stored); getErr != nil {
+			t.Fatal(getErr)
+		}
+		if ns := stored.Spec.DataSourceRef; ns != nil && ptr.Deref(ns.Namespace, "") != "" {
+			t.Errorf("a claim filled from namespace %s was admitted", *ns.Namespace)
+		}
+	} else {
+		rejected(t, err, "sis", "storage.dataSource")
+	}
 	if err := dev.Create(ctx, pvc("ok", func(*corev1.PersistentVolumeClaim) {})); err != nil {
 		t.Fatalf("a claim of an allowed class: %v", err)
 	}
@@ -446,12 +465,13 @@ func TestReviewedBypasses(t *testing.T) {
 			i.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}
 			return i
 		}
-		if err := dev.Create(ctx, catchAll("rv-app")); err != nil {
-			t.Fatalf("the first tenant's default backend: %v", err)
+		// A catch-all is the platform's decision: an admin may place one in
+		// a tenant's namespace; no tenant may, first or second.
+		rejected(t, dev.Create(ctx, catchAll("rv-app")), "rv", "ingress.defaultBackend")
+		if err := env.Client.Create(ctx, catchAll("rv-app")); err != nil {
+			t.Fatalf("an admin's default backend: %v", err)
 		}
-		err := other.Create(ctx, catchAll("rw-app"))
-		rejected(t, err, "rw", "ingress.hostnames")
-		expectDenied(t, err, "the default", "already served by another tenant")
+		rejected(t, other.Create(ctx, catchAll("rw-app")), "rw", "ingress.defaultBackend")
 	})
 	t.Run("a Hard tenant's own NetworkPolicy may not open egress", func(t *testing.T) {
 		hard := tenantWithNamespace(t, testutil.Tenant("rh").Owner("rh-owner").Hard().Obj(), "rh-app")

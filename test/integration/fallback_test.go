@@ -2,9 +2,11 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -48,11 +50,7 @@ func TestWebhookFallback(t *testing.T) {
 	dev := env.As("fb-dev")
 	const image = "registry.example.com/app:1"
 
-	p := testutil.Pod("fb-app", "defaults", image)
-	if err := dev.Create(ctx, p); err != nil {
-		t.Fatalf("a compliant pod: %v", err)
-	}
-	requireHardDefaults(t, p)
+	runDefaultsTable(t, dev, "fb-app")
 	sa := &corev1.ServiceAccount{}
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "fb-app", Name: "default"}, sa); err != nil {
 		t.Fatal(err)
@@ -79,6 +77,20 @@ func TestWebhookFallback(t *testing.T) {
 	if err := dev.Create(ctx, testutil.Pod("fb-app", "explicit", image, explicit)); err != nil {
 		t.Fatalf("a pod that sets the defaults itself, with Bulkhead down: %v", err)
 	}
+	// A ServiceAccount made while the defaults are not served keeps the
+	// token mount on; a pod that does not say otherwise would carry the
+	// token, which the tenant's pods get only when they ask.
+	late := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "fb-app", Name: "late"}}
+	if err := env.As("fb-owner").Create(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	withLate := func(p *corev1.Pod) { p.Spec.ServiceAccountName = "late" }
+	rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "token", image, explicit, withLate)), "fb", "pods.automountServiceAccountToken")
+	if err := dev.Create(ctx, testutil.Pod("fb-app", "no-token", image, explicit, withLate, func(p *corev1.Pod) {
+		p.Spec.AutomountServiceAccountToken = ptr.To(false)
+	})); err != nil {
+		t.Fatalf("a pod that declines the token itself, with Bulkhead down: %v", err)
+	}
 	// Each default left out is refused by the rule that requires it.
 	for _, tc := range []struct {
 		rule string
@@ -93,6 +105,63 @@ func TestWebhookFallback(t *testing.T) {
 		t.Run("without the default for "+tc.rule, func(t *testing.T) {
 			p := testutil.Pod("fb-app", "missing", image, explicit, tc.undo)
 			rejected(t, dev.Create(ctx, p), "fb", tc.rule)
+		})
+	}
+}
+
+// TestDefaultsTable runs on the main cluster, where the defaults come from
+// MutatingAdmissionPolicy, the table TestWebhookFallback runs where they
+// come from the webhook: the two paths must give the same pods.
+func TestDefaultsTable(t *testing.T) {
+	tenantWithNamespace(t, testutil.Tenant("df").Owner("df-owner").Member("df-dev").Hard().
+		NodePool(map[string]string{"pool": "wl"}, poolToleration).Obj(), "df-app")
+	runDefaultsTable(t, env.As("df-dev"), "df-app")
+}
+
+// runDefaultsTable creates, as dev in ns (a Hard tenant's namespace pinned
+// to the wl pool), one pod per case and checks what the defaults made of it.
+func runDefaultsTable(t *testing.T, dev client.Client, ns string) {
+	t.Helper()
+	const image = "registry.example.com/app:1"
+	for _, tc := range []struct {
+		name  string
+		edit  func(*corev1.Pod)
+		check func(*testing.T, *corev1.Pod)
+	}{
+		{"nothing set", func(*corev1.Pod) {}, requireHardDefaults},
+		{"a nodeSelector of its own", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"zone": "a"} }, func(t *testing.T, p *corev1.Pod) {
+			if p.Spec.NodeSelector["zone"] != "a" || p.Spec.NodeSelector["pool"] != "wl" {
+				t.Errorf("nodeSelector = %v, want zone=a and pool=wl", p.Spec.NodeSelector)
+			}
+		}},
+		{"the token asked for", func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = ptr.To(true) }, func(t *testing.T, p *corev1.Pod) {
+			if !ptr.Deref(p.Spec.AutomountServiceAccountToken, false) {
+				t.Errorf("automountServiceAccountToken = %v, want the pod's true", p.Spec.AutomountServiceAccountToken)
+			}
+		}},
+		{"an image volume", func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
+				Image: &corev1.ImageVolumeSource{Reference: image, PullPolicy: corev1.PullIfNotPresent}}}}
+		}, func(t *testing.T, p *corev1.Pod) {
+			if got := p.Spec.Volumes[0].Image.PullPolicy; got != corev1.PullAlways {
+				t.Errorf("image volume pullPolicy = %s, want Always", got)
+			}
+		}},
+		{"an init container", func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: image, ImagePullPolicy: corev1.PullNever,
+				SecurityContext: p.Spec.Containers[0].SecurityContext}}
+		}, func(t *testing.T, p *corev1.Pod) {
+			if got := p.Spec.InitContainers[0].ImagePullPolicy; got != corev1.PullAlways {
+				t.Errorf("init container imagePullPolicy = %s, want Always", got)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testutil.Pod(ns, "table-"+strings.ToLower(strings.ReplaceAll(tc.name, " ", "-")), image, tc.edit)
+			if err := dev.Create(context.Background(), p); err != nil {
+				t.Fatalf("creating the pod: %v", err)
+			}
+			tc.check(t, p)
 		})
 	}
 }

@@ -3,12 +3,16 @@ package admission
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -39,6 +43,15 @@ func (Concern) Kinds() []schema.GroupVersionKind {
 func (c Concern) Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, namespaces []string) ([]client.Object, error) {
 	in := render.PolicyInputs{RuntimeClasses: map[string]*nodev1.RuntimeClass{}}
 	pods := render.Effective(t, c.Settings).Pods
+	classes := &schedulingv1.PriorityClassList{}
+	if err := r.List(ctx, classes); err != nil {
+		return nil, fmt.Errorf("listing PriorityClasses: %w", err)
+	}
+	for _, pc := range classes.Items {
+		if pc.GlobalDefault {
+			in.GlobalDefaultPriorityClass = pc.Name
+		}
+	}
 	if pc := pods.PriorityClasses; pc != nil && pc.Default != "" {
 		class := &schedulingv1.PriorityClass{}
 		if err := r.Get(ctx, client.ObjectKey{Name: pc.Default}, class); err != nil {
@@ -67,16 +80,72 @@ func (c Concern) Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1
 			in.RuntimeClasses[name] = class
 		}
 	}
-	return render.TenantPolicies(t, namespaces, c.Settings, in), nil
+	// A namespace is usable only once every protection is in place: its
+	// TenantPolicy says whether its NetworkPolicies exist, and the pod
+	// rules refuse pods until they do. (The TenantPolicy itself cannot
+	// wait: the shared policies need it to admit Bulkhead's own writes.)
+	in.Protected = map[string]bool{}
+	var waiting []string
+	for _, ns := range namespaces {
+		ok, err := c.networkInPlace(ctx, r, t, ns)
+		if err != nil {
+			return nil, err
+		}
+		in.Protected[ns] = ok
+		if !ok {
+			waiting = append(waiting, ns)
+		}
+	}
+	objs := render.TenantPolicies(t, namespaces, c.Settings, in)
+	if len(waiting) == 0 {
+		return objs, nil
+	}
+	return objs, &concern.PendingError{Message: fmt.Sprintf(
+		"namespaces %s admit no pods until their NetworkPolicies exist (see NetworkReady)", strings.Join(waiting, ", "))}
+}
+
+// networkInPlace reports whether every NetworkPolicy the network concern
+// renders for namespace ns exists.
+func (c Concern) networkInPlace(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, ns string) (bool, error) {
+	for _, want := range render.Network(t, []string{ns}, nil, c.Settings) {
+		err := r.Get(ctx, client.ObjectKeyFromObject(want), &networkingv1.NetworkPolicy{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("reading NetworkPolicy %s/%s: %w", ns, want.GetName(), err)
+		}
+	}
+	return true, nil
 }
 
 // Disabled implements concern.Concern.
 func (Concern) Disabled(*tenancyv1alpha1.Tenant) string { return "" }
 
+// allTenants maps any event to every Tenant.
+func allTenants(c client.Reader) handler.MapFunc {
+	return func(ctx context.Context, _ client.Object) []ctrl.Request {
+		list := &tenancyv1alpha1.TenantList{}
+		if err := c.List(ctx, list); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Listing tenants for a PriorityClass change")
+			return nil
+		}
+		out := make([]ctrl.Request, 0, len(list.Items))
+		for _, t := range list.Items {
+			out = append(out, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&t)})
+		}
+		return out
+	}
+}
+
 // Setup registers the admission controller and the policy installer with mgr.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
 	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: Concern{Settings: s}}
-	if err := r.SetupWithManager(mgr, []client.Object{&tenancyv1alpha1.TenantPolicy{}}, nil); err != nil {
+	// NetworkPolicies too: a namespace's TenantPolicy waits for them.
+	if err := r.SetupWithManager(mgr, []client.Object{&tenancyv1alpha1.TenantPolicy{}, &networkingv1.NetworkPolicy{}}, func(b *builder.Builder) *builder.Builder {
+		// The global default PriorityClass is a parameter of every tenant.
+		return b.Watches(&schedulingv1.PriorityClass{}, handler.EnqueueRequestsFromMapFunc(allTenants(mgr.GetClient())))
+	}); err != nil {
 		return err
 	}
 	return mgr.Add(&Installer{Client: mgr.GetClient(), Settings: s})

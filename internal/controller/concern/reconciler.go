@@ -37,12 +37,21 @@ type Concern interface {
 	// Kinds are the object kinds the concern renders, for pruning and cleanup.
 	Kinds() []schema.GroupVersionKind
 	// Render returns the desired objects for t. It may read other objects
-	// (other Tenants, say) through r, and must not write.
+	// (other Tenants, say) through r, and must not write. It returns a
+	// *PendingError, with the objects that may be applied already, when
+	// others wait for what another concern makes.
 	Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, namespaces []string) ([]client.Object, error)
 	// Disabled reports a reason when the Tenant turns the concern off, so
 	// that the condition says so; "" when enabled.
 	Disabled(t *tenancyv1alpha1.Tenant) string
 }
+
+// PendingError is returned by Render, with the objects that can be applied
+// already, when others must wait for something another concern makes. The
+// condition then says what is awaited; it is not a failure.
+type PendingError struct{ Message string }
+
+func (e *PendingError) Error() string { return e.Message }
 
 // Reconciler runs one Concern.
 type Reconciler struct {
@@ -84,7 +93,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	desired, err := r.Concern.Render(ctx, r.Client, t, namespaces)
-	if err != nil {
+	var pending *PendingError
+	if err != nil && !errors.As(err, &pending) {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)
 	}
 	keep := map[string]bool{}
@@ -101,6 +111,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if err := errors.Join(errs...); err != nil {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)
+	}
+	if pending != nil {
+		// A watch brings the Tenant back when what it waits for appears.
+		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonWaiting, pending.Message, nil)
 	}
 	if why := r.Concern.Disabled(t); why != "" {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonDisabled, why, nil)

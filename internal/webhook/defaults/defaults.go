@@ -68,13 +68,22 @@ func Pod(pod *corev1.Pod, rules tenancyv1alpha1.PodRules) {
 		for i := range s.InitContainers {
 			s.InitContainers[i].ImagePullPolicy = corev1.PullPolicy(rules.PullPolicy)
 		}
+		for i := range s.Volumes {
+			if img := s.Volumes[i].Image; img != nil {
+				img.PullPolicy = corev1.PullPolicy(rules.PullPolicy)
+			}
+		}
 	}
-	if rules.PriorityClassDefault != "" && s.PriorityClassName == "" {
+	// The Priority step has filled in the cluster's global default class:
+	// treat it as unset, and make priority and preemption follow the class.
+	if rules.PriorityClassDefault != "" && (s.PriorityClassName == "" || s.PriorityClassName == rules.PriorityClassGlobalDefault) {
 		s.PriorityClassName = rules.PriorityClassDefault
 		s.Priority = ptr.To(rules.PriorityDefault)
+		preemption := corev1.PreemptLowerPriority
 		if rules.PreemptionDefault != "" {
-			s.PreemptionPolicy = ptr.To(corev1.PreemptionPolicy(rules.PreemptionDefault))
+			preemption = corev1.PreemptionPolicy(rules.PreemptionDefault)
 		}
+		s.PreemptionPolicy = ptr.To(preemption)
 	}
 }
 

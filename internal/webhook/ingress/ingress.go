@@ -9,6 +9,11 @@
 // conflicting hostname is served by an Ingress in any namespace outside the
 // tenant: another tenant's, or the platform's.
 //
+// A hostname pattern a Tenant declares (spec.ingress.hostnames) belongs to
+// that tenant alone: a host that the most specific matching pattern gives to
+// another tenant is refused, whether or not that tenant serves it yet, and
+// so is a wildcard host that would cover another tenant's pattern.
+//
 // Failure policy: Fail. With Bulkhead down, tenants wait to create or change
 // Ingresses (nothing else); admitting them blind could hand one tenant's
 // traffic to another. Two tenants creating the same hostname at the same
@@ -31,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantof"
 )
 
@@ -154,10 +160,26 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if tenant == "" {
 		return admission.Allowed("")
 	}
+	tenants := &tenancyv1alpha1.TenantList{}
+	if err := h.Client.List(ctx, tenants); err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	patterns := map[string][]string{}
+	for _, t := range tenants.Items {
+		for _, p := range t.Spec.Ingress.Hostnames {
+			patterns[t.Name] = append(patterns[t.Name], normalize(p))
+		}
+	}
+	hosts := Hosts(ing)
+	for _, host := range hosts {
+		if PatternOfAnother(host, tenant, patterns) {
+			return admission.Denied(fmt.Sprintf("tenant %s: host %s falls under a hostname pattern another tenant's Tenant declares [rule ingress.hostnames]. "+
+				"Use a hostname under the tenant's own patterns; a cluster admin decides who owns which names", tenant, host))
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := time.Now()
-	hosts := Hosts(ing)
 	for _, host := range hosts {
 		other, where, err := h.servedElsewhere(ctx, host, tenant, now)
 		if err != nil {
@@ -216,6 +238,50 @@ func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string, now 
 		}
 	}
 	return "", "", nil
+}
+
+// matchesPattern reports whether host falls under pattern: equal, or under
+// a wildcard pattern "*.example.com" at any depth (as the ingress.hostnames
+// policy judges a tenant's own hosts).
+func matchesPattern(host, pattern string) bool {
+	return host == pattern || (strings.HasPrefix(pattern, "*.") && strings.HasSuffix(host, pattern[1:]))
+}
+
+// specificity orders patterns: an exact name beats any wildcard, and a
+// longer wildcard beats a shorter one.
+func specificity(pattern string) int {
+	if strings.HasPrefix(pattern, "*") {
+		return len(pattern)
+	}
+	return 1 << 20
+}
+
+// PatternOfAnother reports whether host belongs to a tenant other than
+// tenant by the declared patterns (tenant -> patterns): the most specific
+// pattern matching host is another tenant's (or as specific as tenant's
+// own), or host is a wildcard that covers another tenant's pattern.
+func PatternOfAnother(host, tenant string, patterns map[string][]string) bool {
+	if host == CatchAll {
+		return false
+	}
+	best, owners := -1, map[string]bool{}
+	for t, ps := range patterns {
+		for _, p := range ps {
+			if !matchesPattern(host, p) {
+				if t != tenant && strings.HasPrefix(host, "*.") && matchesPattern(p, host) {
+					return true
+				}
+				continue
+			}
+			switch sp := specificity(p); {
+			case sp > best:
+				best, owners = sp, map[string]bool{t: true}
+			case sp == best:
+				owners[t] = true
+			}
+		}
+	}
+	return best >= 0 && (!owners[tenant] || len(owners) > 1)
 }
 
 // conflicts reports whether two hostnames would route the same requests.

@@ -57,3 +57,34 @@ func TestConflicts(t *testing.T) {
 		}
 	}
 }
+
+func TestPatternOfAnother(t *testing.T) {
+	patterns := map[string][]string{
+		"shop":  {"*.shop.example.com"},
+		"login": {"login.shop.example.com"},
+		"blog":  {"blog.example.com"},
+	}
+	for _, tc := range []struct {
+		host, tenant string
+		want         bool
+	}{
+		{"www.shop.example.com", "shop", false},
+		{"www.shop.example.com", "free", true},      // under another tenant's wildcard
+		{"login.shop.example.com", "login", false},  // the exact pattern beats the wildcard
+		{"login.shop.example.com", "shop", true},    // even for the wildcard's owner
+		{"a.login.shop.example.com", "shop", false}, // the exact pattern does not cover deeper names
+		{"*.example.com", "free", true},             // a wildcard over others' patterns
+		{"*.shop.example.com", "shop", true},        // covers login's carve-out
+		{"*.other.example.com", "free", false},      // covers nobody's
+		{"blog.example.com", "blog", false},         //
+		{"news.example.com", "free", false},         // nobody's pattern: first come, first served
+		{CatchAll, "free", false},                   // judged by ingress.defaultBackend
+	} {
+		if got := PatternOfAnother(tc.host, tc.tenant, patterns); got != tc.want {
+			t.Errorf("PatternOfAnother(%s, %s) = %v, want %v", tc.host, tc.tenant, got, tc.want)
+		}
+	}
+	if !PatternOfAnother("x.dup.example.com", "a", map[string][]string{"a": {"*.dup.example.com"}, "b": {"*.dup.example.com"}}) {
+		t.Error("a pattern declared by two tenants must belong to neither")
+	}
+}
