@@ -41,6 +41,7 @@ func TestPod(t *testing.T) {
 			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(false)
 			s.Containers[0].ImagePullPolicy, s.InitContainers[0].ImagePullPolicy = corev1.PullAlways, corev1.PullAlways
 			s.PriorityClassName, s.Priority = "batch", ptr.To[int32](100)
+			s.PreemptionPolicy = ptr.To(corev1.PreemptLowerPriority)
 		})},
 		{"what the user chose is kept, for validation to judge", hard, base(func(s *corev1.PodSpec) {
 			s.NodeSelector = map[string]string{"pool": "b"}
@@ -64,6 +65,33 @@ func TestPod(t *testing.T) {
 			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(false)
 			s.Containers[0].ImagePullPolicy, s.InitContainers[0].ImagePullPolicy = corev1.PullAlways, corev1.PullAlways
 			s.PriorityClassName, s.Priority = "batch", ptr.To[int32](100)
+			s.PreemptionPolicy = ptr.To(corev1.PreemptLowerPriority)
+		})},
+		{"the cluster's global default class counts as unset", func() tenancyv1alpha1.PodRules {
+			r := hard
+			r.PriorityClassGlobalDefault, r.PreemptionDefault = "cluster-default", "Never"
+			return r
+		}(), base(func(s *corev1.PodSpec) {
+			s.PriorityClassName, s.Priority, s.PreemptionPolicy = "cluster-default", ptr.To[int32](7), ptr.To(corev1.PreemptLowerPriority)
+		}), base(func(s *corev1.PodSpec) {
+			s.NodeSelector = map[string]string{"pool": "a"}
+			s.Tolerations = []corev1.Toleration{pool}
+			s.RuntimeClassName, s.HostUsers = ptr.To("gvisor"), ptr.To(false)
+			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(false)
+			s.Containers[0].ImagePullPolicy, s.InitContainers[0].ImagePullPolicy = corev1.PullAlways, corev1.PullAlways
+			s.PriorityClassName, s.Priority, s.PreemptionPolicy = "batch", ptr.To[int32](100), ptr.To(corev1.PreemptionPolicy("Never"))
+		})},
+		{"image volumes get the pull policy", hard, base(func(s *corev1.PodSpec) {
+			s.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "x", PullPolicy: corev1.PullNever}}}}
+			s.PriorityClassName = "urgent"
+		}), base(func(s *corev1.PodSpec) {
+			s.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "x", PullPolicy: corev1.PullAlways}}}}
+			s.NodeSelector = map[string]string{"pool": "a"}
+			s.Tolerations = []corev1.Toleration{pool}
+			s.RuntimeClassName, s.HostUsers = ptr.To("gvisor"), ptr.To(false)
+			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(false)
+			s.Containers[0].ImagePullPolicy, s.InitContainers[0].ImagePullPolicy = corev1.PullAlways, corev1.PullAlways
+			s.PriorityClassName = "urgent"
 		})},
 		{"a Soft tenant touches little", tenancyv1alpha1.PodRules{AutomountServiceAccountToken: true}, base(nil), base(func(s *corev1.PodSpec) {
 			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(true)
