@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	resourcehelper "k8s.io/component-helpers/resource"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -40,46 +41,54 @@ func canonical(name corev1.ResourceName) corev1.ResourceName {
 	return name
 }
 
+// podResourcesOptions are the options Kubernetes' own ResourceQuota pod
+// evaluator passes at 1.36, so that a pod costs the tenant exactly what it
+// costs a namespace's ResourceQuota:
+//   - UseStatusResources: InPlacePodVerticalScaling is GA (locked on since
+//     1.35), so a pod being resized is charged the larger of what its spec
+//     asks and what its status says is allocated or in use;
+//   - SkipPodLevelResources false: PodLevelResources is beta and on by
+//     default since 1.34, so spec.resources replaces the containers' sum for
+//     cpu and memory. Where an admin turns the gate off, the API server drops
+//     spec.resources from new pods, so honouring it here costs nothing.
+//
+// Overhead is included (ExcludeOverhead false), as in the evaluator.
+var podResourcesOptions = resourcehelper.PodResourcesOptions{
+	UseStatusResources:    true,
+	SkipPodLevelResources: false,
+}
+
+// podResources are the compute resources tenant quota limits, each charged
+// as requests.<name> and limits.<name>.
+var podResources = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage}
+
 // PodUsage is what a pod uses of tenant quota: one pod, and for each of cpu,
-// memory and ephemeral storage its effective request and limit, that is the
-// larger of the sum over its containers and the largest init container,
-// plus the pod's overhead. A terminated pod (Succeeded or Failed) uses
-// nothing.
+// memory and ephemeral storage its effective request and limit as the
+// scheduler and ResourceQuota compute them (k8s.io/component-helpers): app
+// containers and sidecars (init containers that keep running) add up, a
+// regular init container counts when it needs more than what runs beside
+// it, pod-level spec.resources win over the containers' sum, and the
+// RuntimeClass overhead is added. A terminated pod (Succeeded or Failed)
+// uses nothing.
 func PodUsage(p *corev1.Pod) corev1.ResourceList {
 	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 		return corev1.ResourceList{}
 	}
 	out := corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1")}
-	sides := []struct {
-		prefix string
-		get    func(corev1.Container) corev1.ResourceList
-	}{
-		{"requests.", func(c corev1.Container) corev1.ResourceList { return c.Resources.Requests }},
-		{"limits.", func(c corev1.Container) corev1.ResourceList { return c.Resources.Limits }},
-	}
-	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
-		for _, side := range sides {
-			sum := resource.Quantity{}
-			for _, c := range p.Spec.Containers {
-				if q, ok := side.get(c)[r]; ok {
-					sum.Add(q)
-				}
-			}
-			for _, c := range p.Spec.InitContainers {
-				if q, ok := side.get(c)[r]; ok && q.Cmp(sum) > 0 {
-					sum = q.DeepCopy()
-				}
-			}
-			if q, ok := p.Spec.Overhead[r]; ok {
-				sum.Add(q)
-			}
-			if !sum.IsZero() {
-				out[corev1.ResourceName(side.prefix+string(r))] = sum
-			}
+	requests := resourcehelper.PodRequests(p, podResourcesOptions)
+	limits := resourcehelper.PodLimits(p, podResourcesOptions)
+	for _, r := range podResources {
+		if q, ok := requests[r]; ok {
+			out[corev1.ResourceName(corev1.DefaultResourceRequestsPrefix+string(r))] = q.DeepCopy()
+		}
+		if q, ok := limits[r]; ok {
+			out[corev1.ResourceName(limitsPrefix+string(r))] = q.DeepCopy()
 		}
 	}
 	return out
 }
+
+const limitsPrefix = "limits."
 
 // ClaimUsage is what a PersistentVolumeClaim uses: one claim and its request.
 func ClaimUsage(c *corev1.PersistentVolumeClaim) corev1.ResourceList {

@@ -11,42 +11,62 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
 var q = resource.MustParse
 
-func container(cpuReq, memLimit string) corev1.Container {
-	c := corev1.Container{Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}}
-	if cpuReq != "" {
-		c.Resources.Requests[corev1.ResourceCPU] = q(cpuReq)
-	}
-	if memLimit != "" {
-		c.Resources.Limits[corev1.ResourceMemory] = q(memLimit)
-	}
-	return c
-}
-
 func TestPodUsage(t *testing.T) {
+	l := testutil.Quantities
+	pod := func(edits ...func(*corev1.Pod)) *corev1.Pod {
+		return testutil.Pod("a", "p", "registry.example.com/app:1", edits...)
+	}
 	for _, tc := range []struct {
 		name string
-		pod  corev1.Pod
+		pod  *corev1.Pod
 		want corev1.ResourceList
 	}{
-		{"containers add up", corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{container("100m", "1Gi"), container("200m", "")}}},
-			corev1.ResourceList{"pods": q("1"), "requests.cpu": q("300m"), "limits.memory": q("1Gi")}},
-		{"the largest init container wins over a smaller sum", corev1.Pod{Spec: corev1.PodSpec{
-			Containers:     []corev1.Container{container("100m", "")},
-			InitContainers: []corev1.Container{container("1", ""), container("500m", "")},
-		}}, corev1.ResourceList{"pods": q("1"), "requests.cpu": q("1")}},
-		{"overhead is added", corev1.Pod{Spec: corev1.PodSpec{
-			Containers: []corev1.Container{container("100m", "")},
-			Overhead:   corev1.ResourceList{corev1.ResourceCPU: q("50m")},
-		}}, corev1.ResourceList{"pods": q("1"), "requests.cpu": q("150m"), "limits.cpu": q("50m")}},
-		{"a finished pod uses nothing", corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{container("1", "")}},
-			Status: corev1.PodStatus{Phase: corev1.PodSucceeded}}, corev1.ResourceList{}},
+		{"no resources: one pod", pod(), l("pods", "1")},
+		{"sidecars run beside the app: they add up",
+			pod(testutil.Resources(l("cpu", "100m", "memory", "64Mi"), l("cpu", "200m", "memory", "128Mi")),
+				testutil.Sidecar("proxy", l("cpu", "50m", "memory", "32Mi", "ephemeral-storage", "1Gi"), l("cpu", "100m", "memory", "64Mi"))),
+			l("pods", "1", "requests.cpu", "150m", "requests.memory", "96Mi", "requests.ephemeral-storage", "1Gi", "limits.cpu", "300m", "limits.memory", "192Mi")},
+		{"a regular init container larger than the app wins",
+			pod(testutil.Resources(l("cpu", "100m"), l("memory", "1Gi")), testutil.InitContainer("setup", l("cpu", "1"), l("memory", "2Gi"))),
+			l("pods", "1", "requests.cpu", "1", "limits.memory", "2Gi")},
+		{"a regular init container after a sidecar runs beside it",
+			pod(testutil.Resources(l("cpu", "100m"), nil), testutil.Sidecar("proxy", l("cpu", "200m"), nil), testutil.InitContainer("setup", l("cpu", "1"), nil)),
+			l("pods", "1", "requests.cpu", "1200m")},
+		{"a regular init container before a sidecar runs alone",
+			pod(testutil.Resources(l("cpu", "100m"), nil), testutil.InitContainer("setup", l("cpu", "1"), nil), testutil.Sidecar("proxy", l("cpu", "200m"), nil)),
+			l("pods", "1", "requests.cpu", "1")},
+		{"pod-level resources replace the containers' sum for cpu and memory, not ephemeral storage",
+			pod(testutil.PodResources(l("cpu", "2", "memory", "1Gi"), l("cpu", "4", "memory", "2Gi")),
+				testutil.Resources(l("cpu", "100m", "ephemeral-storage", "1Gi"), l("ephemeral-storage", "2Gi")),
+				testutil.Sidecar("proxy", l("cpu", "500m", "memory", "64Mi"), nil)),
+			l("pods", "1", "requests.cpu", "2", "requests.memory", "1Gi", "requests.ephemeral-storage", "1Gi",
+				"limits.cpu", "4", "limits.memory", "2Gi", "limits.ephemeral-storage", "2Gi")},
+		{"overhead is added to requests, and to the limits that are set",
+			pod(testutil.Resources(l("cpu", "100m"), l("memory", "1Gi")), testutil.Overhead(l("cpu", "50m", "memory", "10Mi"))),
+			l("pods", "1", "requests.cpu", "150m", "requests.memory", "10Mi", "limits.memory", "1034Mi")},
+		{"overhead is added to pod-level resources too",
+			pod(testutil.PodResources(l("cpu", "1"), l("cpu", "2")), testutil.Overhead(l("cpu", "250m"))),
+			l("pods", "1", "requests.cpu", "1250m", "limits.cpu", "2250m")},
+		{"a pod being resized is charged the larger of its spec and its allocation",
+			pod(testutil.Resources(l("cpu", "100m"), nil), func(p *corev1.Pod) {
+				p.Status.ContainerStatuses = []corev1.ContainerStatus{{
+					Name: "app", AllocatedResources: l("cpu", "500m"),
+					Resources: &corev1.ResourceRequirements{Requests: l("cpu", "300m")},
+				}}
+			}),
+			l("pods", "1", "requests.cpu", "500m")},
+		{"a finished pod uses nothing",
+			pod(testutil.Resources(l("cpu", "1"), nil), func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded }), corev1.ResourceList{}},
+		{"a failed pod uses nothing",
+			pod(testutil.Resources(l("cpu", "1"), nil), func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed }), corev1.ResourceList{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := PodUsage(&tc.pod); !equality.Semantic.DeepEqual(got, tc.want) {
+			if got := PodUsage(tc.pod); !equality.Semantic.DeepEqual(got, tc.want) {
 				t.Fatalf("PodUsage = %v, want %v", got, tc.want)
 			}
 		})

@@ -119,3 +119,62 @@ func TestTenantQuotaNeverOvershoots(t *testing.T) {
 		t.Fatalf("the tenant's namespaces hold %d pods, want 20", n)
 	}
 }
+
+// TestTenantQuotaCountsWhatKubernetesCounts fills a tenant-wide cpu quota
+// with pods that Kubernetes charges more than their app containers ask:
+// sidecars add to the app, pod-level resources replace the containers' sum.
+// The pod that would pass the limit is refused by the tenant quota rule, one
+// that fits exactly is admitted, and the recount agrees with the charges.
+func TestTenantQuotaCountsWhatKubernetesCounts(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.Quantities
+	tn := testutil.Tenant("tqs").Owner("tqs-owner").TenantQuota(l("requests.cpu", "2", "pods", "10")).Obj()
+	owner := tenantWithNamespace(t, tn, "tqs-a")
+	eventually(t, "tenant quota counted", func() error {
+		got := &tenancyv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "tqs"}, got); err != nil {
+			return err
+		}
+		if _, ok := got.Status.Usage[corev1.ResourceRequestsCPU]; !ok {
+			return errorf("usage %v", got.Status.Usage)
+		}
+		return nil
+	})
+	full := func(cpu string) corev1.ResourceList { return l("cpu", cpu, "memory", "64Mi") }
+	withSidecar := func(name, app, sidecar string) *corev1.Pod {
+		return testutil.Pod("tqs-a", name, "registry.example.com/app:1",
+			testutil.Resources(full(app), full(app)), testutil.Sidecar("proxy", full(sidecar), full(sidecar)))
+	}
+	podLevel := func(name, pod string) *corev1.Pod {
+		return testutil.Pod("tqs-a", name, "registry.example.com/app:1",
+			testutil.PodResources(l("cpu", pod), nil), testutil.Resources(full("50m"), full("50m")))
+	}
+
+	// 500m, then 1 (the app asks 50m): 1500m of 2 used.
+	for _, p := range []*corev1.Pod{withSidecar("sidecar-1", "200m", "300m"), podLevel("pod-level", "1")} {
+		if err := owner.Create(ctx, p); err != nil {
+			t.Fatalf("pod %s within the tenant quota refused: %v", p.Name, err)
+		}
+	}
+	// 700m more would make 2200m; counting app containers only, 300m.
+	err := owner.Create(ctx, withSidecar("sidecar-over", "300m", "400m"))
+	rejected(t, err, "tqs", "quota.tenant")
+	expectDenied(t, err, "requests.cpu: 1500m used + 700m requested > 2")
+	// Exactly the 500m left fits.
+	if err := owner.Create(ctx, withSidecar("sidecar-fits", "200m", "300m")); err != nil {
+		t.Fatalf("pod using exactly the rest of the tenant quota refused: %v", err)
+	}
+	// Now full: pod-level resources are charged although the app asks little.
+	rejected(t, owner.Create(ctx, podLevel("pod-level-over", "100m")), "tqs", "quota.tenant")
+
+	eventually(t, "the recount to agree: 2 cpus, no reservations", func() error {
+		got := &tenancyv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "tqs"}, got); err != nil {
+			return err
+		}
+		if q := got.Status.Usage[corev1.ResourceRequestsCPU]; q.Cmp(resource.MustParse("2")) != 0 || len(got.Status.Reservations) != 0 {
+			return errorf("usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
+		}
+		return nil
+	})
+}
