@@ -99,6 +99,20 @@ func ClaimUsage(c *corev1.PersistentVolumeClaim) corev1.ResourceList {
 	return out
 }
 
+// Growth is what after uses beyond before: for each resource, the increase,
+// if any. Shrinking one resource never pays for growing another.
+func Growth(before, after corev1.ResourceList) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for name, q := range after {
+		grow := q.DeepCopy()
+		grow.Sub(before[name])
+		if grow.Sign() > 0 {
+			out[name] = grow
+		}
+	}
+	return out
+}
+
 // Relevant keeps of amount only what hard limits.
 func Relevant(hard Limits, amount corev1.ResourceList) corev1.ResourceList {
 	out := corev1.ResourceList{}
@@ -129,13 +143,24 @@ func Exceeds(hard Limits, used, add corev1.ResourceList) []string {
 	return out
 }
 
-// Add returns a + b.
+// Add returns a + b, never below zero: a negative quantity in either counts
+// as zero. Usage grows only by what objects use, and shrinks only when a
+// recount finds objects gone, never because an amount was negative.
 func Add(a, b corev1.ResourceList) corev1.ResourceList {
-	out := a.DeepCopy()
-	if out == nil {
-		out = corev1.ResourceList{}
+	out := corev1.ResourceList{}
+	for name, q := range a {
+		if q.Sign() < 0 {
+			q = resource.Quantity{Format: q.Format}
+		}
+		out[name] = q.DeepCopy()
 	}
 	for name, q := range b {
+		if q.Sign() <= 0 {
+			if _, ok := out[name]; !ok {
+				out[name] = resource.Quantity{Format: q.Format}
+			}
+			continue
+		}
 		sum := out[name].DeepCopy()
 		sum.Add(q)
 		out[name] = sum
@@ -191,7 +216,7 @@ func ObjectKey(kind, namespace, name string) string {
 // ReservationTTL is dropped, its object never made. Every limited resource
 // appears in the usage, zero if unused.
 func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, reservations []tenancyv1alpha1.QuotaReservation, now time.Time) (corev1.ResourceList, []tenancyv1alpha1.QuotaReservation) {
-	usage := Relevant(hard, counted)
+	usage := Add(nil, Relevant(hard, counted))
 	for name := range hard {
 		if _, ok := usage[canonical(name)]; !ok {
 			usage[canonical(name)] = resource.MustParse("0")
@@ -212,6 +237,9 @@ func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, 
 type Object struct {
 	Kind, Namespace, Name string
 	Amount                corev1.ResourceList
+	// Negative lists the paths of quantities below zero in the request's
+	// objects (NegativeQuantities); such a request is refused.
+	Negative []string
 }
 
 // Decision is the outcome of charging an Object to a Tenant.
@@ -227,6 +255,14 @@ type Decision struct {
 // Admit decides whether obj fits t's tenant-wide quota and, if it does and
 // the request is real (not a dry run), returns the status that charges it.
 func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) Decision {
+	// Checked first, whatever the tenant's limits: the API server never
+	// sends such an object, so the request did not come from it.
+	negative := append(append([]string(nil), obj.Negative...), prefixed("amount", negativeNames(obj.Amount))...)
+	if len(negative) > 0 {
+		return Decision{Message: fmt.Sprintf("tenant %s: %s %s has quantities below zero (%s) [rule quota.tenant]. "+
+			"Requests, limits, overhead and sizes are never negative: correct them",
+			t.Name, obj.Kind, strings.TrimSuffix(obj.Name, resizeSuffix), strings.Join(negative, ", "))}
+	}
 	if t.Spec.Quota.Tenant == nil || len(t.Spec.Quota.Tenant.Hard) == 0 {
 		return Decision{Allowed: true}
 	}
@@ -237,6 +273,12 @@ func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) De
 	}
 	if !Counted(hard, t.Status.Usage) {
 		return Decision{Message: fmt.Sprintf("tenant %s: the tenant-wide quota has not been counted yet [rule quota.tenant]. Retry in a few seconds", t.Name)}
+	}
+	// A usage below zero was never counted: it would let through as much
+	// again as it is negative. Wait for the recount, which writes the truth.
+	if negative := negativeNames(Relevant(hard, t.Status.Usage)); len(negative) > 0 {
+		return Decision{Message: fmt.Sprintf("tenant %s: the tenant-wide usage on record is below zero (%s) and is being recounted [rule quota.tenant]. Retry in a few seconds",
+			t.Name, strings.Join(negative, ", "))}
 	}
 	if over := Exceeds(hard, t.Status.Usage, add); len(over) > 0 {
 		return Decision{Message: fmt.Sprintf("tenant %s: %s %s would exceed the tenant-wide quota (%s) [rule quota.tenant]. "+
@@ -249,4 +291,12 @@ func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) De
 	status := t.Status.DeepCopy()
 	status.Usage, status.Reservations = Charge(t.Status, obj.Kind, obj.Namespace, obj.Name, add, now)
 	return Decision{Allowed: true, Charge: status}
+}
+
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + "[" + n + "]"
+	}
+	return out
 }

@@ -162,6 +162,18 @@ func TestAdmit(t *testing.T) {
 			"PersistentVolumeClaim data would exceed", 0},
 		{"fits: charged", tenant(pods20, corev1.ResourceList{"pods": q("19")}), pod, false, true, "", 20},
 		{"fits, dry run: allowed, nothing written", tenant(pods20, corev1.ResourceList{"pods": q("19")}), pod, true, true, "", 0},
+		{"a negative quantity in the object: refused, naming it, even where nothing is limited",
+			tenant(nil, nil), Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: pod.Amount, Negative: []string{"spec.overhead[cpu]"}}, false, false,
+			"tenant acme: Pod web has quantities below zero (spec.overhead[cpu]) [rule quota.tenant]. ", 0},
+		{"a negative amount: refused",
+			tenant(pods20, corev1.ResourceList{"pods": q("5")}), Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: corev1.ResourceList{"pods": q("-10")}}, false, false,
+			"tenant acme: Pod web has quantities below zero (amount[pods]) [rule quota.tenant]", 0},
+		{"a negative amount on a dry run: refused too",
+			tenant(pods20, corev1.ResourceList{"pods": q("5")}), Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: corev1.ResourceList{"pods": q("-10")}}, true, false,
+			"below zero", 0},
+		{"usage on record below zero: refused until the recount",
+			tenant(pods20, corev1.ResourceList{"pods": q("-30")}), pod, false, false,
+			"tenant acme: the tenant-wide usage on record is below zero (pods) and is being recounted [rule quota.tenant]", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Admit(tc.tenant, tc.obj, tc.dryRun, now)
@@ -184,5 +196,59 @@ func TestAdmit(t *testing.T) {
 				t.Errorf("charged requests.cpu, which the quota does not limit")
 			}
 		})
+	}
+}
+
+func TestNoArithmeticGoesBelowZero(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	hard := Limits{"pods": q("10"), "cpu": q("4")}
+	if got := Add(corev1.ResourceList{"pods": q("3"), "requests.cpu": q("-2")}, corev1.ResourceList{"pods": q("-5"), "requests.cpu": q("1")}); !equality.Semantic.DeepEqual(got,
+		corev1.ResourceList{"pods": q("3"), "requests.cpu": q("1")}) {
+		t.Errorf("Add = %v: a negative on either side must count as zero", got)
+	}
+	status := tenancyv1alpha1.TenantStatus{Usage: corev1.ResourceList{"pods": q("2"), "requests.cpu": q("1")}}
+	usage, _ := Charge(status, KindPod, "a", "forged", corev1.ResourceList{"pods": q("-7"), "requests.cpu": q("-3")}, now)
+	if !equality.Semantic.DeepEqual(usage, status.Usage) {
+		t.Errorf("Charge of a negative amount moved the usage from %v to %v", status.Usage, usage)
+	}
+	forged := tenancyv1alpha1.QuotaReservation{Kind: KindPod, Namespace: "a", Name: "forged", Time: metav1.NewTime(now),
+		Amount: corev1.ResourceList{"pods": q("-7"), "requests.cpu": q("-3")}}
+	usage, keep := Recount(hard, corev1.ResourceList{"pods": q("2"), "requests.cpu": q("-1")}, nil, []tenancyv1alpha1.QuotaReservation{forged}, now)
+	for name, got := range usage {
+		if got.Sign() < 0 {
+			t.Errorf("Recount left %s at %s", name, got.String())
+		}
+	}
+	if got := usage["pods"]; got.Value() != 2 || len(keep) != 1 {
+		t.Errorf("Recount = %v with %d reservations, want 2 pods and the reservation kept until its TTL", usage, len(keep))
+	}
+	usage, _ = Recount(hard, corev1.ResourceList{"requests.cpu": q("-1")}, nil, nil, now)
+	if got := usage["requests.cpu"]; got.Sign() != 0 {
+		t.Errorf("Recount of a negative count with no reservations = %v, want 0", usage)
+	}
+}
+
+func TestNegativeQuantities(t *testing.T) {
+	l := testutil.Quantities
+	p := testutil.Pod("a", "p", "registry.example.com/app:1",
+		testutil.Resources(l("cpu", "1", "memory", "-1Gi"), nil),
+		testutil.Sidecar("proxy", nil, l("cpu", "-1m")),
+		testutil.Overhead(l("memory", "-1")),
+		testutil.PodResources(l("cpu", "2"), l("memory", "-2Gi")),
+		func(p *corev1.Pod) {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", AllocatedResources: l("cpu", "-1")}}
+		})
+	want := []string{
+		"spec.containers[0].resources.requests[memory]",
+		"spec.initContainers[0].resources.limits[cpu]",
+		"spec.overhead[memory]",
+		"spec.resources.limits[memory]",
+		"status.containerStatuses[0].allocatedResources[cpu]",
+	}
+	if got := NegativeQuantities(p); !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("NegativeQuantities = %q, want %q", got, want)
+	}
+	if got := NegativeQuantities(testutil.Pod("a", "p", "registry.example.com/app:1", testutil.Resources(l("cpu", "0"), l("cpu", "1")))); len(got) != 0 {
+		t.Errorf("NegativeQuantities of a valid pod = %q", got)
 	}
 }
