@@ -12,10 +12,10 @@
 //  1. A validating webhook, sent only pods and PersistentVolumeClaims of
 //     namespaces whose tenant has a tenant-wide quota (a namespace label
 //     selects them), computes what the new object would use (PodUsage,
-//     ClaimUsage), or what a claim's expansion adds (Growth). An object
-//     with a quantity below zero is refused (NegativeQuantities): the API
-//     server never sends one, and a negative part could hide in a positive
-//     sum.
+//     ClaimUsage), or what a pod's in-place resize or a claim's expansion
+//     adds (Growth). An object with a quantity below zero is refused
+//     (NegativeQuantities): the API server never sends one, and a negative
+//     part could hide in a positive sum.
 //  2. It reads the Tenant, refuses the object if status.usage plus the new
 //     amount exceeds any limit (Exceeds), and otherwise adds the amount to
 //     status.usage and records a reservation for the object (Charge),

@@ -198,9 +198,10 @@ func Counted(hard Limits, usage corev1.ResourceList) bool {
 	return true
 }
 
-// Resized is the name a claim's expansion is reserved under: the recount
-// never sees an object by that name, so the reservation lasts its full TTL
-// and the expansion is counted twice meanwhile, never not at all.
+// Resized is the name a claim's expansion, or a pod's in-place resize, is
+// reserved under: the recount never sees an object by that name, so the
+// reservation lasts its full TTL and the growth is counted twice meanwhile,
+// never not at all.
 func Resized(name string) string { return name + resizeSuffix }
 
 const resizeSuffix = "@resize"

@@ -100,3 +100,11 @@ func RuntimeClassName(name string) func(*corev1.Pod) {
 func Overhead(overhead corev1.ResourceList) func(*corev1.Pod) {
 	return func(p *corev1.Pod) { p.Spec.Overhead = overhead }
 }
+
+// SchedulingGate holds the pod back from the scheduler until the gate is
+// removed, so that it stays on no node.
+func SchedulingGate(name string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Spec.SchedulingGates = append(p.Spec.SchedulingGates, corev1.PodSchedulingGate{Name: name})
+	}
+}

@@ -8,7 +8,10 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -177,4 +180,67 @@ func TestTenantQuotaCountsWhatKubernetesCounts(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestTenantQuotaChargesInPlaceResize resizes a tenant's pod in place, as
+// an autoscaler would (no tenant role grants pods/resize; an admin gives it
+// to the autoscaler's identity): Kubernetes' ResourceQuota charges the
+// growth, and so must the tenant-wide quota. Growing past the limit is
+// refused by the tenant quota rule; growing within it is admitted.
+func TestTenantQuotaChargesInPlaceResize(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.Quantities
+	tn := testutil.Tenant("tqr").Owner("tqr-owner").TenantQuota(l("requests.cpu", "1")).Obj()
+	owner := tenantWithNamespace(t, tn, "tqr-a")
+	if err := env.Client.Create(ctx, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "tqr-a", Name: "resizer"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods/resize"}, Verbs: []string{"update", "patch"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "tqr-a", Name: "resizer"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "resizer"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "tqr-autoscaler"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	autoscaler := env.As("tqr-autoscaler")
+	eventually(t, "the autoscaler may resize pods", func() error {
+		allowed, err := reviewAccess(autoscaler, "update", "pods/resize", "tqr-a")
+		if err == nil && !allowed {
+			err = errorf("not yet")
+		}
+		return err
+	})
+	// Held off the nodes: kwok's nodes do not declare in-place resize, and
+	// the API server refuses resizing a pod bound to such a node.
+	p := testutil.Pod("tqr-a", "web", "registry.example.com/app:1",
+		testutil.Resources(l("cpu", "400m", "memory", "64Mi"), l("cpu", "2", "memory", "128Mi")),
+		testutil.SchedulingGate("example.com/held"))
+	if err := owner.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	resize := func(cpu string) error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := &corev1.Pod{}
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(p), cur); err != nil {
+				return err
+			}
+			cur.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse(cpu)
+			return autoscaler.SubResource("resize").Update(ctx, cur)
+		})
+	}
+	// 400m + 1100m more would pass 1.
+	rejected(t, resize("1500m"), "tqr", "quota.tenant")
+	if err := resize("900m"); err != nil {
+		t.Fatalf("resizing within the tenant quota refused: %v", err)
+	}
+	got := &corev1.Pod{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(p), got); err != nil {
+		t.Fatal(err)
+	}
+	if q := got.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]; q.Cmp(resource.MustParse("900m")) != 0 {
+		t.Fatalf("the pod asks %s after its resize, want 900m", q.String())
+	}
 }

@@ -88,7 +88,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 }
 
 // measure says what the request would add to quota: a new pod or claim its
-// usage; a claim's expansion its growth, reserved under a name of its own. Kind is empty when the request adds
+// usage; a pod's in-place resize or a claim's expansion its growth,
+// reserved under a name of its own. Kind is empty when the request adds
 // nothing. The objects' negative quantities are listed for Admit to refuse,
 // whatever they add up to.
 func measure(req admission.Request) (tenantquota.Object, error) {
@@ -105,6 +106,14 @@ func measure(req admission.Request) (tenantquota.Object, error) {
 		// the pod free) can only be forged.
 		p.Status = corev1.PodStatus{}
 		obj.Kind, obj.Amount = tenantquota.KindPod, tenantquota.PodUsage(p)
+	case req.Kind.Kind == "Pod" && req.Operation == admissionv1.Update && req.SubResource == "resize":
+		p, old := &corev1.Pod{}, &corev1.Pod{}
+		if err := unmarshalBoth(req, p, old); err != nil {
+			return obj, err
+		}
+		obj.Kind, obj.Name = tenantquota.KindPod, tenantquota.Resized(req.Name)
+		obj.Amount = tenantquota.Growth(tenantquota.PodUsage(old), tenantquota.PodUsage(p))
+		obj.Negative = negativeInBoth(p, old)
 	case req.Kind.Kind == "PersistentVolumeClaim" && req.Operation == admissionv1.Create:
 		c := &corev1.PersistentVolumeClaim{}
 		if err := json.Unmarshal(req.Object.Raw, c); err != nil {
@@ -123,7 +132,7 @@ func measure(req admission.Request) (tenantquota.Object, error) {
 		return tenantquota.Object{}, nil
 	}
 	if len(obj.Amount) == 0 && len(obj.Negative) == 0 {
-		return tenantquota.Object{}, nil // an update that does not grow
+		return tenantquota.Object{}, nil // a resize that does not grow
 	}
 	return obj, nil
 }
