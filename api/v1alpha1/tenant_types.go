@@ -80,10 +80,22 @@ type NamespacesSpec struct {
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }
 
+// Every map of quantities below is refused with a negative entry, at its
+// field path. The rule reads the sign the schema's quantity pattern admits
+// (a leading "-", or a negative JSON number) rather than calling quantity():
+// the CRD's cost budget cannot afford parsing values whose length the schema
+// does not bound, and a ResourceList's values cannot carry a maxLength. The
+// maps need an explicit Type=object for controller-gen to accept their
+// MaxProperties, which bounds the rule's cost.
+
 // ResourceLimits is a set of hard limits.
 type ResourceLimits struct {
-	// Hard is the set of limits, as in a ResourceQuota.
+	// Hard is the set of limits, as in a ResourceQuota. Quantities are
+	// never negative.
 	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Hard corev1.ResourceList `json:"hard,omitempty"`
 }
 
@@ -92,9 +104,10 @@ type TenantLimits struct {
 	// Hard is the set of limits. Supported: pods, requests.cpu,
 	// requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory,
 	// limits.ephemeral-storage, cpu, memory, persistentvolumeclaims and
-	// requests.storage.
+	// requests.storage. Quantities are never negative.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=16
+	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['pods', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'cpu', 'memory', 'persistentvolumeclaims', 'requests.storage'])",message="tenant-wide quota supports pods, requests.cpu, requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory, limits.ephemeral-storage, cpu, memory, persistentvolumeclaims and requests.storage"
 	Hard map[corev1.ResourceName]resource.Quantity `json:"hard,omitempty"`
 }
@@ -112,16 +125,30 @@ type QuotaSpec struct {
 // LimitsSpec sets per-container defaults and bounds (a LimitRange in each namespace).
 type LimitsSpec struct {
 	// DefaultRequest is the request given to containers that set none.
+	// Quantities are never negative.
 	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	DefaultRequest corev1.ResourceList `json:"defaultRequest,omitempty"`
-	// Default is the limit given to containers that set none.
+	// Default is the limit given to containers that set none. Quantities
+	// are never negative.
 	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Default corev1.ResourceList `json:"default,omitempty"`
-	// Max bounds every container's limits.
+	// Max bounds every container's limits. Quantities are never negative.
 	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Max corev1.ResourceList `json:"max,omitempty"`
-	// Min bounds every container's requests from below.
+	// Min bounds every container's requests from below. Quantities are never negative.
 	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Min corev1.ResourceList `json:"min,omitempty"`
 }
 
@@ -397,8 +424,12 @@ type TenantStatus struct {
 	// +optional
 	NamespaceMax int32 `json:"namespaceMax,omitempty"`
 	// Usage is the tenant's aggregated use of quota.tenant.hard: what its
-	// namespaces hold, plus Reservations.
+	// namespaces hold, plus Reservations. Never negative: a ledger below
+	// zero would let through as much again.
 	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Usage corev1.ResourceList `json:"usage,omitempty"`
 	// Reservations are quota charged to objects admitted but not yet
 	// counted: each is dropped once its object is counted, or after a

@@ -12,7 +12,10 @@
 //  1. A validating webhook, sent only pods and PersistentVolumeClaims of
 //     namespaces whose tenant has a tenant-wide quota (a namespace label
 //     selects them), computes what the new object would use (PodUsage,
-//     ClaimUsage).
+//     ClaimUsage), or what a pod's in-place resize or a claim's expansion
+//     adds (Growth). An object with a quantity below zero is refused
+//     (NegativeQuantities): the API server never sends one, and a negative
+//     part could hide in a positive sum.
 //  2. It reads the Tenant, refuses the object if status.usage plus the new
 //     amount exceeds any limit (Exceeds), and otherwise adds the amount to
 //     status.usage and records a reservation for the object (Charge),
@@ -28,6 +31,10 @@
 //     admission step refused the object, so it never existed). The recount
 //     writes with the same compare-and-swap, so a charge made while it was
 //     counting makes it start over rather than be lost.
+//
+// No arithmetic here goes below zero (Add counts a negative as nothing), and
+// a usage on record below zero is not trusted: admissions wait for the
+// recount, which writes the truth.
 //
 // Why not an in-memory counter in the webhook: two replicas would each
 // admit up to the limit. Why not count live objects at admission: objects

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	resourcehelper "k8s.io/component-helpers/resource"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -40,52 +41,74 @@ func canonical(name corev1.ResourceName) corev1.ResourceName {
 	return name
 }
 
+// podResourcesOptions are the options Kubernetes' own ResourceQuota pod
+// evaluator passes at 1.36, so that a pod costs the tenant exactly what it
+// costs a namespace's ResourceQuota:
+//   - UseStatusResources: InPlacePodVerticalScaling is GA (locked on since
+//     1.35), so a pod being resized is charged the larger of what its spec
+//     asks and what its status says is allocated or in use;
+//   - SkipPodLevelResources false: PodLevelResources is beta and on by
+//     default since 1.34, so spec.resources replaces the containers' sum for
+//     cpu and memory. Where an admin turns the gate off, the API server drops
+//     spec.resources from new pods, so honouring it here costs nothing.
+//
+// Overhead is included (ExcludeOverhead false), as in the evaluator.
+var podResourcesOptions = resourcehelper.PodResourcesOptions{
+	UseStatusResources:    true,
+	SkipPodLevelResources: false,
+}
+
+// podResources are the compute resources tenant quota limits, each charged
+// as requests.<name> and limits.<name>.
+var podResources = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage}
+
 // PodUsage is what a pod uses of tenant quota: one pod, and for each of cpu,
-// memory and ephemeral storage its effective request and limit, that is the
-// larger of the sum over its containers and the largest init container,
-// plus the pod's overhead. A terminated pod (Succeeded or Failed) uses
-// nothing.
+// memory and ephemeral storage its effective request and limit as the
+// scheduler and ResourceQuota compute them (k8s.io/component-helpers): app
+// containers and sidecars (init containers that keep running) add up, a
+// regular init container counts when it needs more than what runs beside
+// it, pod-level spec.resources win over the containers' sum, and the
+// RuntimeClass overhead is added. A terminated pod (Succeeded or Failed)
+// uses nothing.
 func PodUsage(p *corev1.Pod) corev1.ResourceList {
 	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 		return corev1.ResourceList{}
 	}
 	out := corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1")}
-	sides := []struct {
-		prefix string
-		get    func(corev1.Container) corev1.ResourceList
-	}{
-		{"requests.", func(c corev1.Container) corev1.ResourceList { return c.Resources.Requests }},
-		{"limits.", func(c corev1.Container) corev1.ResourceList { return c.Resources.Limits }},
-	}
-	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
-		for _, side := range sides {
-			sum := resource.Quantity{}
-			for _, c := range p.Spec.Containers {
-				if q, ok := side.get(c)[r]; ok {
-					sum.Add(q)
-				}
-			}
-			for _, c := range p.Spec.InitContainers {
-				if q, ok := side.get(c)[r]; ok && q.Cmp(sum) > 0 {
-					sum = q.DeepCopy()
-				}
-			}
-			if q, ok := p.Spec.Overhead[r]; ok {
-				sum.Add(q)
-			}
-			if !sum.IsZero() {
-				out[corev1.ResourceName(side.prefix+string(r))] = sum
-			}
+	requests := resourcehelper.PodRequests(p, podResourcesOptions)
+	limits := resourcehelper.PodLimits(p, podResourcesOptions)
+	for _, r := range podResources {
+		if q, ok := requests[r]; ok {
+			out[corev1.ResourceName(corev1.DefaultResourceRequestsPrefix+string(r))] = q.DeepCopy()
+		}
+		if q, ok := limits[r]; ok {
+			out[corev1.ResourceName(limitsPrefix+string(r))] = q.DeepCopy()
 		}
 	}
 	return out
 }
+
+const limitsPrefix = "limits."
 
 // ClaimUsage is what a PersistentVolumeClaim uses: one claim and its request.
 func ClaimUsage(c *corev1.PersistentVolumeClaim) corev1.ResourceList {
 	out := corev1.ResourceList{corev1.ResourcePersistentVolumeClaims: resource.MustParse("1")}
 	if q, ok := c.Spec.Resources.Requests[corev1.ResourceStorage]; ok {
 		out[corev1.ResourceRequestsStorage] = q.DeepCopy()
+	}
+	return out
+}
+
+// Growth is what after uses beyond before: for each resource, the increase,
+// if any. Shrinking one resource never pays for growing another.
+func Growth(before, after corev1.ResourceList) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for name, q := range after {
+		grow := q.DeepCopy()
+		grow.Sub(before[name])
+		if grow.Sign() > 0 {
+			out[name] = grow
+		}
 	}
 	return out
 }
@@ -120,13 +143,24 @@ func Exceeds(hard Limits, used, add corev1.ResourceList) []string {
 	return out
 }
 
-// Add returns a + b.
+// Add returns a + b, never below zero: a negative quantity in either counts
+// as zero. Usage grows only by what objects use, and shrinks only when a
+// recount finds objects gone, never because an amount was negative.
 func Add(a, b corev1.ResourceList) corev1.ResourceList {
-	out := a.DeepCopy()
-	if out == nil {
-		out = corev1.ResourceList{}
+	out := corev1.ResourceList{}
+	for name, q := range a {
+		if q.Sign() < 0 {
+			q = resource.Quantity{Format: q.Format}
+		}
+		out[name] = q.DeepCopy()
 	}
 	for name, q := range b {
+		if q.Sign() <= 0 {
+			if _, ok := out[name]; !ok {
+				out[name] = resource.Quantity{Format: q.Format}
+			}
+			continue
+		}
 		sum := out[name].DeepCopy()
 		sum.Add(q)
 		out[name] = sum
@@ -164,9 +198,10 @@ func Counted(hard Limits, usage corev1.ResourceList) bool {
 	return true
 }
 
-// Resized is the name a claim's expansion is reserved under: the recount
-// never sees an object by that name, so the reservation lasts its full TTL
-// and the expansion is counted twice meanwhile, never not at all.
+// Resized is the name a claim's expansion, or a pod's in-place resize, is
+// reserved under: the recount never sees an object by that name, so the
+// reservation lasts its full TTL and the growth is counted twice meanwhile,
+// never not at all.
 func Resized(name string) string { return name + resizeSuffix }
 
 const resizeSuffix = "@resize"
@@ -182,7 +217,7 @@ func ObjectKey(kind, namespace, name string) string {
 // ReservationTTL is dropped, its object never made. Every limited resource
 // appears in the usage, zero if unused.
 func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, reservations []tenancyv1alpha1.QuotaReservation, now time.Time) (corev1.ResourceList, []tenancyv1alpha1.QuotaReservation) {
-	usage := Relevant(hard, counted)
+	usage := Add(nil, Relevant(hard, counted))
 	for name := range hard {
 		if _, ok := usage[canonical(name)]; !ok {
 			usage[canonical(name)] = resource.MustParse("0")
@@ -203,6 +238,9 @@ func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, 
 type Object struct {
 	Kind, Namespace, Name string
 	Amount                corev1.ResourceList
+	// Negative lists the paths of quantities below zero in the request's
+	// objects (NegativeQuantities); such a request is refused.
+	Negative []string
 }
 
 // Decision is the outcome of charging an Object to a Tenant.
@@ -218,6 +256,14 @@ type Decision struct {
 // Admit decides whether obj fits t's tenant-wide quota and, if it does and
 // the request is real (not a dry run), returns the status that charges it.
 func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) Decision {
+	// Checked first, whatever the tenant's limits: the API server never
+	// sends such an object, so the request did not come from it.
+	negative := append(append([]string(nil), obj.Negative...), prefixed("amount", negativeNames(obj.Amount))...)
+	if len(negative) > 0 {
+		return Decision{Message: fmt.Sprintf("tenant %s: %s %s has quantities below zero (%s) [rule quota.tenant]. "+
+			"Requests, limits, overhead and sizes are never negative: correct them",
+			t.Name, obj.Kind, strings.TrimSuffix(obj.Name, resizeSuffix), strings.Join(negative, ", "))}
+	}
 	if t.Spec.Quota.Tenant == nil || len(t.Spec.Quota.Tenant.Hard) == 0 {
 		return Decision{Allowed: true}
 	}
@@ -228,6 +274,12 @@ func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) De
 	}
 	if !Counted(hard, t.Status.Usage) {
 		return Decision{Message: fmt.Sprintf("tenant %s: the tenant-wide quota has not been counted yet [rule quota.tenant]. Retry in a few seconds", t.Name)}
+	}
+	// A usage below zero was never counted: it would let through as much
+	// again as it is negative. Wait for the recount, which writes the truth.
+	if negative := negativeNames(Relevant(hard, t.Status.Usage)); len(negative) > 0 {
+		return Decision{Message: fmt.Sprintf("tenant %s: the tenant-wide usage on record is below zero (%s) and is being recounted [rule quota.tenant]. Retry in a few seconds",
+			t.Name, strings.Join(negative, ", "))}
 	}
 	if over := Exceeds(hard, t.Status.Usage, add); len(over) > 0 {
 		return Decision{Message: fmt.Sprintf("tenant %s: %s %s would exceed the tenant-wide quota (%s) [rule quota.tenant]. "+
@@ -240,4 +292,12 @@ func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) De
 	status := t.Status.DeepCopy()
 	status.Usage, status.Reservations = Charge(t.Status, obj.Kind, obj.Namespace, obj.Name, add, now)
 	return Decision{Allowed: true, Charge: status}
+}
+
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + "[" + n + "]"
+	}
+	return out
 }

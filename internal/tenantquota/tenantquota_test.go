@@ -11,42 +11,62 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
 var q = resource.MustParse
 
-func container(cpuReq, memLimit string) corev1.Container {
-	c := corev1.Container{Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}}
-	if cpuReq != "" {
-		c.Resources.Requests[corev1.ResourceCPU] = q(cpuReq)
-	}
-	if memLimit != "" {
-		c.Resources.Limits[corev1.ResourceMemory] = q(memLimit)
-	}
-	return c
-}
-
 func TestPodUsage(t *testing.T) {
+	l := testutil.Quantities
+	pod := func(edits ...func(*corev1.Pod)) *corev1.Pod {
+		return testutil.Pod("a", "p", "registry.example.com/app:1", edits...)
+	}
 	for _, tc := range []struct {
 		name string
-		pod  corev1.Pod
+		pod  *corev1.Pod
 		want corev1.ResourceList
 	}{
-		{"containers add up", corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{container("100m", "1Gi"), container("200m", "")}}},
-			corev1.ResourceList{"pods": q("1"), "requests.cpu": q("300m"), "limits.memory": q("1Gi")}},
-		{"the largest init container wins over a smaller sum", corev1.Pod{Spec: corev1.PodSpec{
-			Containers:     []corev1.Container{container("100m", "")},
-			InitContainers: []corev1.Container{container("1", ""), container("500m", "")},
-		}}, corev1.ResourceList{"pods": q("1"), "requests.cpu": q("1")}},
-		{"overhead is added", corev1.Pod{Spec: corev1.PodSpec{
-			Containers: []corev1.Container{container("100m", "")},
-			Overhead:   corev1.ResourceList{corev1.ResourceCPU: q("50m")},
-		}}, corev1.ResourceList{"pods": q("1"), "requests.cpu": q("150m"), "limits.cpu": q("50m")}},
-		{"a finished pod uses nothing", corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{container("1", "")}},
-			Status: corev1.PodStatus{Phase: corev1.PodSucceeded}}, corev1.ResourceList{}},
+		{"no resources: one pod", pod(), l("pods", "1")},
+		{"sidecars run beside the app: they add up",
+			pod(testutil.Resources(l("cpu", "100m", "memory", "64Mi"), l("cpu", "200m", "memory", "128Mi")),
+				testutil.Sidecar("proxy", l("cpu", "50m", "memory", "32Mi", "ephemeral-storage", "1Gi"), l("cpu", "100m", "memory", "64Mi"))),
+			l("pods", "1", "requests.cpu", "150m", "requests.memory", "96Mi", "requests.ephemeral-storage", "1Gi", "limits.cpu", "300m", "limits.memory", "192Mi")},
+		{"a regular init container larger than the app wins",
+			pod(testutil.Resources(l("cpu", "100m"), l("memory", "1Gi")), testutil.InitContainer("setup", l("cpu", "1"), l("memory", "2Gi"))),
+			l("pods", "1", "requests.cpu", "1", "limits.memory", "2Gi")},
+		{"a regular init container after a sidecar runs beside it",
+			pod(testutil.Resources(l("cpu", "100m"), nil), testutil.Sidecar("proxy", l("cpu", "200m"), nil), testutil.InitContainer("setup", l("cpu", "1"), nil)),
+			l("pods", "1", "requests.cpu", "1200m")},
+		{"a regular init container before a sidecar runs alone",
+			pod(testutil.Resources(l("cpu", "100m"), nil), testutil.InitContainer("setup", l("cpu", "1"), nil), testutil.Sidecar("proxy", l("cpu", "200m"), nil)),
+			l("pods", "1", "requests.cpu", "1")},
+		{"pod-level resources replace the containers' sum for cpu and memory, not ephemeral storage",
+			pod(testutil.PodResources(l("cpu", "2", "memory", "1Gi"), l("cpu", "4", "memory", "2Gi")),
+				testutil.Resources(l("cpu", "100m", "ephemeral-storage", "1Gi"), l("ephemeral-storage", "2Gi")),
+				testutil.Sidecar("proxy", l("cpu", "500m", "memory", "64Mi"), nil)),
+			l("pods", "1", "requests.cpu", "2", "requests.memory", "1Gi", "requests.ephemeral-storage", "1Gi",
+				"limits.cpu", "4", "limits.memory", "2Gi", "limits.ephemeral-storage", "2Gi")},
+		{"overhead is added to requests, and to the limits that are set",
+			pod(testutil.Resources(l("cpu", "100m"), l("memory", "1Gi")), testutil.Overhead(l("cpu", "50m", "memory", "10Mi"))),
+			l("pods", "1", "requests.cpu", "150m", "requests.memory", "10Mi", "limits.memory", "1034Mi")},
+		{"overhead is added to pod-level resources too",
+			pod(testutil.PodResources(l("cpu", "1"), l("cpu", "2")), testutil.Overhead(l("cpu", "250m"))),
+			l("pods", "1", "requests.cpu", "1250m", "limits.cpu", "2250m")},
+		{"a pod being resized is charged the larger of its spec and its allocation",
+			pod(testutil.Resources(l("cpu", "100m"), nil), func(p *corev1.Pod) {
+				p.Status.ContainerStatuses = []corev1.ContainerStatus{{
+					Name: "app", AllocatedResources: l("cpu", "500m"),
+					Resources: &corev1.ResourceRequirements{Requests: l("cpu", "300m")},
+				}}
+			}),
+			l("pods", "1", "requests.cpu", "500m")},
+		{"a finished pod uses nothing",
+			pod(testutil.Resources(l("cpu", "1"), nil), func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded }), corev1.ResourceList{}},
+		{"a failed pod uses nothing",
+			pod(testutil.Resources(l("cpu", "1"), nil), func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed }), corev1.ResourceList{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := PodUsage(&tc.pod); !equality.Semantic.DeepEqual(got, tc.want) {
+			if got := PodUsage(tc.pod); !equality.Semantic.DeepEqual(got, tc.want) {
 				t.Fatalf("PodUsage = %v, want %v", got, tc.want)
 			}
 		})
@@ -142,6 +162,18 @@ func TestAdmit(t *testing.T) {
 			"PersistentVolumeClaim data would exceed", 0},
 		{"fits: charged", tenant(pods20, corev1.ResourceList{"pods": q("19")}), pod, false, true, "", 20},
 		{"fits, dry run: allowed, nothing written", tenant(pods20, corev1.ResourceList{"pods": q("19")}), pod, true, true, "", 0},
+		{"a negative quantity in the object: refused, naming it, even where nothing is limited",
+			tenant(nil, nil), Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: pod.Amount, Negative: []string{"spec.overhead[cpu]"}}, false, false,
+			"tenant acme: Pod web has quantities below zero (spec.overhead[cpu]) [rule quota.tenant]. ", 0},
+		{"a negative amount: refused",
+			tenant(pods20, corev1.ResourceList{"pods": q("5")}), Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: corev1.ResourceList{"pods": q("-10")}}, false, false,
+			"tenant acme: Pod web has quantities below zero (amount[pods]) [rule quota.tenant]", 0},
+		{"a negative amount on a dry run: refused too",
+			tenant(pods20, corev1.ResourceList{"pods": q("5")}), Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: corev1.ResourceList{"pods": q("-10")}}, true, false,
+			"below zero", 0},
+		{"usage on record below zero: refused until the recount",
+			tenant(pods20, corev1.ResourceList{"pods": q("-30")}), pod, false, false,
+			"tenant acme: the tenant-wide usage on record is below zero (pods) and is being recounted [rule quota.tenant]", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Admit(tc.tenant, tc.obj, tc.dryRun, now)
@@ -164,5 +196,59 @@ func TestAdmit(t *testing.T) {
 				t.Errorf("charged requests.cpu, which the quota does not limit")
 			}
 		})
+	}
+}
+
+func TestNoArithmeticGoesBelowZero(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	hard := Limits{"pods": q("10"), "cpu": q("4")}
+	if got := Add(corev1.ResourceList{"pods": q("3"), "requests.cpu": q("-2")}, corev1.ResourceList{"pods": q("-5"), "requests.cpu": q("1")}); !equality.Semantic.DeepEqual(got,
+		corev1.ResourceList{"pods": q("3"), "requests.cpu": q("1")}) {
+		t.Errorf("Add = %v: a negative on either side must count as zero", got)
+	}
+	status := tenancyv1alpha1.TenantStatus{Usage: corev1.ResourceList{"pods": q("2"), "requests.cpu": q("1")}}
+	usage, _ := Charge(status, KindPod, "a", "forged", corev1.ResourceList{"pods": q("-7"), "requests.cpu": q("-3")}, now)
+	if !equality.Semantic.DeepEqual(usage, status.Usage) {
+		t.Errorf("Charge of a negative amount moved the usage from %v to %v", status.Usage, usage)
+	}
+	forged := tenancyv1alpha1.QuotaReservation{Kind: KindPod, Namespace: "a", Name: "forged", Time: metav1.NewTime(now),
+		Amount: corev1.ResourceList{"pods": q("-7"), "requests.cpu": q("-3")}}
+	usage, keep := Recount(hard, corev1.ResourceList{"pods": q("2"), "requests.cpu": q("-1")}, nil, []tenancyv1alpha1.QuotaReservation{forged}, now)
+	for name, got := range usage {
+		if got.Sign() < 0 {
+			t.Errorf("Recount left %s at %s", name, got.String())
+		}
+	}
+	if got := usage["pods"]; got.Value() != 2 || len(keep) != 1 {
+		t.Errorf("Recount = %v with %d reservations, want 2 pods and the reservation kept until its TTL", usage, len(keep))
+	}
+	usage, _ = Recount(hard, corev1.ResourceList{"requests.cpu": q("-1")}, nil, nil, now)
+	if got := usage["requests.cpu"]; got.Sign() != 0 {
+		t.Errorf("Recount of a negative count with no reservations = %v, want 0", usage)
+	}
+}
+
+func TestNegativeQuantities(t *testing.T) {
+	l := testutil.Quantities
+	p := testutil.Pod("a", "p", "registry.example.com/app:1",
+		testutil.Resources(l("cpu", "1", "memory", "-1Gi"), nil),
+		testutil.Sidecar("proxy", nil, l("cpu", "-1m")),
+		testutil.Overhead(l("memory", "-1")),
+		testutil.PodResources(l("cpu", "2"), l("memory", "-2Gi")),
+		func(p *corev1.Pod) {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", AllocatedResources: l("cpu", "-1")}}
+		})
+	want := []string{
+		"spec.containers[0].resources.requests[memory]",
+		"spec.initContainers[0].resources.limits[cpu]",
+		"spec.overhead[memory]",
+		"spec.resources.limits[memory]",
+		"status.containerStatuses[0].allocatedResources[cpu]",
+	}
+	if got := NegativeQuantities(p); !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("NegativeQuantities = %q, want %q", got, want)
+	}
+	if got := NegativeQuantities(testutil.Pod("a", "p", "registry.example.com/app:1", testutil.Resources(l("cpu", "0"), l("cpu", "1")))); len(got) != 0 {
+		t.Errorf("NegativeQuantities of a valid pod = %q", got)
 	}
 }

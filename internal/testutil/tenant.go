@@ -250,3 +250,15 @@ func (w *TenantWrapper) TenantQuota(hard corev1.ResourceList) *TenantWrapper {
 	w.tenant.Spec.Quota.Tenant = &tenancyv1alpha1.TenantLimits{Hard: hard}
 	return w
 }
+
+// NamespaceQuota sets quota.namespace.hard.
+func (w *TenantWrapper) NamespaceQuota(hard corev1.ResourceList) *TenantWrapper {
+	w.tenant.Spec.Quota.Namespace = &tenancyv1alpha1.ResourceLimits{Hard: hard}
+	return w
+}
+
+// ContainerLimits sets limits: per-container defaults and bounds.
+func (w *TenantWrapper) ContainerLimits(l tenancyv1alpha1.LimitsSpec) *TenantWrapper {
+	w.tenant.Spec.Limits = &l
+	return w
+}

@@ -107,10 +107,12 @@ func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregis
 				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
 			},
 		}, {
-			// Expanding a claim uses more storage.
+			// Expanding a claim uses more storage; resizing a pod in place
+			// (GA since 1.35) more cpu or memory. Kubernetes' ResourceQuota
+			// charges both.
 			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
 			Rule: admissionregistrationv1.Rule{
-				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"persistentvolumeclaims"},
+				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"persistentvolumeclaims", "pods/resize"},
 				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
 			},
 		}},

@@ -13,6 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -300,6 +302,18 @@ func TestMalformedTenantsAreRefusedWithFieldPaths(t *testing.T) {
 			tn.Spec.Isolation = "Medium"
 			return tn
 		}(), []string{"spec.isolation", `"Soft", "Hard"`}},
+		{"negative tenant-wide quota", testutil.Tenant("bad-g").Owner("x").TenantQuota(testutil.Quantities("pods", "10", "requests.cpu", "-1")).Obj(),
+			[]string{"spec.quota.tenant.hard: Invalid value: quantities must not be negative"}},
+		{"negative namespace quota", testutil.Tenant("bad-h").Owner("x").NamespaceQuota(testutil.Quantities("limits.memory", "-1Gi", "pods", "-1")).Obj(),
+			[]string{"spec.quota.namespace.hard: Invalid value: quantities must not be negative"}},
+		{"negative default request", testutil.Tenant("bad-i").Owner("x").ContainerLimits(tenancyv1alpha1.LimitsSpec{DefaultRequest: testutil.Quantities("cpu", "-100m")}).Obj(),
+			[]string{"spec.limits.defaultRequest: Invalid value: quantities must not be negative"}},
+		{"negative default limit", testutil.Tenant("bad-j").Owner("x").ContainerLimits(tenancyv1alpha1.LimitsSpec{Default: testutil.Quantities("memory", "-1")}).Obj(),
+			[]string{"spec.limits.default: Invalid value: quantities must not be negative"}},
+		{"negative container max", testutil.Tenant("bad-k").Owner("x").ContainerLimits(tenancyv1alpha1.LimitsSpec{Max: testutil.Quantities("ephemeral-storage", "-1Gi")}).Obj(),
+			[]string{"spec.limits.max: Invalid value: quantities must not be negative"}},
+		{"negative container min", testutil.Tenant("bad-l").Owner("x").ContainerLimits(tenancyv1alpha1.LimitsSpec{Min: testutil.Quantities("cpu", "-0.5")}).Obj(),
+			[]string{"spec.limits.min: Invalid value: quantities must not be negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := env.Client.Create(ctx, tc.obj)
@@ -316,6 +330,49 @@ func TestMalformedTenantsAreRefusedWithFieldPaths(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// What the quantity rules must still let through: zero and positive
+	// quantities, in every form a ResourceList takes.
+	l := testutil.Quantities
+	fine := testutil.Tenant("fine-q").Owner("x").
+		TenantQuota(l("pods", "0", "requests.cpu", "1500m", "limits.memory", "1Gi")).
+		NamespaceQuota(l("pods", "10", "requests.storage", "0", "count/jobs.batch", "5")).
+		ContainerLimits(tenancyv1alpha1.LimitsSpec{
+			DefaultRequest: l("cpu", "0.1"), Default: l("memory", "512Mi"), Max: l("cpu", "4", "example.com/gpu", "1"), Min: l("cpu", "0"),
+		}).Obj()
+	if err := env.Client.Create(ctx, fine, client.DryRunAll); err != nil {
+		t.Errorf("a tenant with zero and positive quantities was refused: %v", err)
+	}
+
+	// A quantity sent as a JSON number, as a hand-written request may, is
+	// checked too.
+	number := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": tenancyv1alpha1.GroupVersion.String(), "kind": "Tenant",
+		"metadata": map[string]any{"name": "bad-number"},
+		"spec": map[string]any{
+			"owners": []any{map[string]any{"kind": "User", "name": "x"}},
+			"quota":  map[string]any{"namespace": map[string]any{"hard": map[string]any{"pods": int64(-1)}}},
+		},
+	}}
+	if err := env.Client.Create(ctx, number, client.DryRunAll); !apierrors.IsInvalid(err) ||
+		!strings.Contains(err.Error(), "spec.quota.namespace.hard: Invalid value: quantities must not be negative") {
+		t.Errorf("a negative JSON number in quota.namespace.hard: got %v, want Invalid at spec.quota.namespace.hard", err)
+	}
+
+	// The usage ledger cannot record a negative either, whoever writes it.
+	ledger := testutil.Tenant("ledger-q").Owner("x").Obj()
+	createTenant(t, ledger)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		got := &tenancyv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ledger), got); err != nil {
+			return err
+		}
+		got.Status.Usage = l("pods", "-3")
+		return env.Client.Status().Update(ctx, got)
+	})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "status.usage: Invalid value: quantities must not be negative") {
+		t.Errorf("a negative usage written to status: got %v, want Invalid at status.usage", err)
 	}
 }
 

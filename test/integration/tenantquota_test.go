@@ -8,7 +8,10 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -117,5 +120,127 @@ func TestTenantQuotaNeverOvershoots(t *testing.T) {
 	}
 	if n := countPods(); n != 20 {
 		t.Fatalf("the tenant's namespaces hold %d pods, want 20", n)
+	}
+}
+
+// TestTenantQuotaCountsWhatKubernetesCounts fills a tenant-wide cpu quota
+// with pods that Kubernetes charges more than their app containers ask:
+// sidecars add to the app, pod-level resources replace the containers' sum.
+// The pod that would pass the limit is refused by the tenant quota rule, one
+// that fits exactly is admitted, and the recount agrees with the charges.
+func TestTenantQuotaCountsWhatKubernetesCounts(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.Quantities
+	tn := testutil.Tenant("tqs").Owner("tqs-owner").TenantQuota(l("requests.cpu", "2", "pods", "10")).Obj()
+	owner := tenantWithNamespace(t, tn, "tqs-a")
+	eventually(t, "tenant quota counted", func() error {
+		got := &tenancyv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "tqs"}, got); err != nil {
+			return err
+		}
+		if _, ok := got.Status.Usage[corev1.ResourceRequestsCPU]; !ok {
+			return errorf("usage %v", got.Status.Usage)
+		}
+		return nil
+	})
+	full := func(cpu string) corev1.ResourceList { return l("cpu", cpu, "memory", "64Mi") }
+	withSidecar := func(name, app, sidecar string) *corev1.Pod {
+		return testutil.Pod("tqs-a", name, "registry.example.com/app:1",
+			testutil.Resources(full(app), full(app)), testutil.Sidecar("proxy", full(sidecar), full(sidecar)))
+	}
+	podLevel := func(name, pod string) *corev1.Pod {
+		return testutil.Pod("tqs-a", name, "registry.example.com/app:1",
+			testutil.PodResources(l("cpu", pod), nil), testutil.Resources(full("50m"), full("50m")))
+	}
+
+	// 500m, then 1 (the app asks 50m): 1500m of 2 used.
+	for _, p := range []*corev1.Pod{withSidecar("sidecar-1", "200m", "300m"), podLevel("pod-level", "1")} {
+		if err := owner.Create(ctx, p); err != nil {
+			t.Fatalf("pod %s within the tenant quota refused: %v", p.Name, err)
+		}
+	}
+	// 700m more would make 2200m; counting app containers only, 300m.
+	err := owner.Create(ctx, withSidecar("sidecar-over", "300m", "400m"))
+	rejected(t, err, "tqs", "quota.tenant")
+	expectDenied(t, err, "requests.cpu: 1500m used + 700m requested > 2")
+	// Exactly the 500m left fits.
+	if err := owner.Create(ctx, withSidecar("sidecar-fits", "200m", "300m")); err != nil {
+		t.Fatalf("pod using exactly the rest of the tenant quota refused: %v", err)
+	}
+	// Now full: pod-level resources are charged although the app asks little.
+	rejected(t, owner.Create(ctx, podLevel("pod-level-over", "100m")), "tqs", "quota.tenant")
+
+	eventually(t, "the recount to agree: 2 cpus, no reservations", func() error {
+		got := &tenancyv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "tqs"}, got); err != nil {
+			return err
+		}
+		if q := got.Status.Usage[corev1.ResourceRequestsCPU]; q.Cmp(resource.MustParse("2")) != 0 || len(got.Status.Reservations) != 0 {
+			return errorf("usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
+		}
+		return nil
+	})
+}
+
+// TestTenantQuotaChargesInPlaceResize resizes a tenant's pod in place, as
+// an autoscaler would (no tenant role grants pods/resize; an admin gives it
+// to the autoscaler's identity): Kubernetes' ResourceQuota charges the
+// growth, and so must the tenant-wide quota. Growing past the limit is
+// refused by the tenant quota rule; growing within it is admitted.
+func TestTenantQuotaChargesInPlaceResize(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.Quantities
+	tn := testutil.Tenant("tqr").Owner("tqr-owner").TenantQuota(l("requests.cpu", "1")).Obj()
+	owner := tenantWithNamespace(t, tn, "tqr-a")
+	if err := env.Client.Create(ctx, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "tqr-a", Name: "resizer"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods/resize"}, Verbs: []string{"update", "patch"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "tqr-a", Name: "resizer"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "resizer"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "tqr-autoscaler"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	autoscaler := env.As("tqr-autoscaler")
+	eventually(t, "the autoscaler may resize pods", func() error {
+		allowed, err := reviewAccess(autoscaler, "update", "pods/resize", "tqr-a")
+		if err == nil && !allowed {
+			err = errorf("not yet")
+		}
+		return err
+	})
+	// Held off the nodes: kwok's nodes do not declare in-place resize, and
+	// the API server refuses resizing a pod bound to such a node.
+	p := testutil.Pod("tqr-a", "web", "registry.example.com/app:1",
+		testutil.Resources(l("cpu", "400m", "memory", "64Mi"), l("cpu", "2", "memory", "128Mi")),
+		testutil.SchedulingGate("example.com/held"))
+	if err := owner.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	resize := func(cpu string) error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := &corev1.Pod{}
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(p), cur); err != nil {
+				return err
+			}
+			cur.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse(cpu)
+			return autoscaler.SubResource("resize").Update(ctx, cur)
+		})
+	}
+	// 400m + 1100m more would pass 1.
+	rejected(t, resize("1500m"), "tqr", "quota.tenant")
+	if err := resize("900m"); err != nil {
+		t.Fatalf("resizing within the tenant quota refused: %v", err)
+	}
+	got := &corev1.Pod{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(p), got); err != nil {
+		t.Fatal(err)
+	}
+	if q := got.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]; q.Cmp(resource.MustParse("900m")) != 0 {
+		t.Fatalf("the pod asks %s after its resize, want 900m", q.String())
 	}
 }

@@ -45,11 +45,11 @@ type Handler struct {
 
 // Handle implements admission.Handler.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
-	kind, name, amount, err := measure(req)
+	obj, err := measure(req)
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
-	if kind == "" {
+	if obj.Kind == "" {
 		return admission.Allowed("")
 	}
 	tenant, err := tenantof.Namespace(ctx, h.Client, req.Namespace)
@@ -62,7 +62,6 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	mu, _ := h.locks.LoadOrStore(tenant, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	obj := tenantquota.Object{Kind: kind, Namespace: req.Namespace, Name: name, Amount: amount}
 	for {
 		t := &tenancyv1alpha1.Tenant{}
 		if err := h.APIReader.Get(ctx, client.ObjectKey{Name: tenant}, t); err != nil {
@@ -89,38 +88,70 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 }
 
 // measure says what the request would add to quota: a new pod or claim its
-// usage, a claim's expansion its increase (reserved under a name of its
-// own). kind is "" when the request adds nothing.
-func measure(req admission.Request) (kind, name string, amount corev1.ResourceList, err error) {
+// usage; a pod's in-place resize or a claim's expansion its growth,
+// reserved under a name of its own. Kind is empty when the request adds
+// nothing. The objects' negative quantities are listed for Admit to refuse,
+// whatever they add up to.
+func measure(req admission.Request) (tenantquota.Object, error) {
+	obj := tenantquota.Object{Namespace: req.Namespace, Name: req.Name}
 	switch {
-	case req.Operation == admissionv1.Create && req.Kind.Kind == "Pod":
+	case req.Kind.Kind == "Pod" && req.Operation == admissionv1.Create && req.SubResource == "":
 		p := &corev1.Pod{}
 		if err := json.Unmarshal(req.Object.Raw, p); err != nil {
-			return "", "", nil, err
+			return obj, err
 		}
-		return tenantquota.KindPod, req.Name, tenantquota.PodUsage(p), nil
-	case req.Kind.Kind != "PersistentVolumeClaim":
-		return "", "", nil, nil
-	}
-	c := &corev1.PersistentVolumeClaim{}
-	if err := json.Unmarshal(req.Object.Raw, c); err != nil {
-		return "", "", nil, err
-	}
-	switch req.Operation {
-	case admissionv1.Create:
-		return tenantquota.KindClaim, req.Name, tenantquota.ClaimUsage(c), nil
-	case admissionv1.Update:
-		old := &corev1.PersistentVolumeClaim{}
-		if err := json.Unmarshal(req.OldObject.Raw, old); err != nil {
-			return "", "", nil, err
+		obj.Negative = tenantquota.NegativeQuantities(p)
+		// The API server resets a new pod's status before validating
+		// admission; a status in the request (a terminal phase would make
+		// the pod free) can only be forged.
+		p.Status = corev1.PodStatus{}
+		obj.Kind, obj.Amount = tenantquota.KindPod, tenantquota.PodUsage(p)
+	case req.Kind.Kind == "Pod" && req.Operation == admissionv1.Update && req.SubResource == "resize":
+		p, old := &corev1.Pod{}, &corev1.Pod{}
+		if err := unmarshalBoth(req, p, old); err != nil {
+			return obj, err
 		}
-		grow := c.Spec.Resources.Requests[corev1.ResourceStorage].DeepCopy()
-		grow.Sub(old.Spec.Resources.Requests[corev1.ResourceStorage])
-		if grow.Sign() > 0 {
-			return tenantquota.KindClaim, tenantquota.Resized(req.Name), corev1.ResourceList{corev1.ResourceRequestsStorage: grow}, nil
+		obj.Kind, obj.Name = tenantquota.KindPod, tenantquota.Resized(req.Name)
+		obj.Amount = tenantquota.Growth(tenantquota.PodUsage(old), tenantquota.PodUsage(p))
+		obj.Negative = negativeInBoth(p, old)
+	case req.Kind.Kind == "PersistentVolumeClaim" && req.Operation == admissionv1.Create:
+		c := &corev1.PersistentVolumeClaim{}
+		if err := json.Unmarshal(req.Object.Raw, c); err != nil {
+			return obj, err
 		}
+		obj.Kind, obj.Amount, obj.Negative = tenantquota.KindClaim, tenantquota.ClaimUsage(c), tenantquota.NegativeQuantities(c)
+	case req.Kind.Kind == "PersistentVolumeClaim" && req.Operation == admissionv1.Update:
+		c, old := &corev1.PersistentVolumeClaim{}, &corev1.PersistentVolumeClaim{}
+		if err := unmarshalBoth(req, c, old); err != nil {
+			return obj, err
+		}
+		obj.Kind, obj.Name = tenantquota.KindClaim, tenantquota.Resized(req.Name)
+		obj.Amount = tenantquota.Growth(tenantquota.ClaimUsage(old), tenantquota.ClaimUsage(c))
+		obj.Negative = negativeInBoth(c, old)
+	default:
+		return tenantquota.Object{}, nil
 	}
-	return "", "", nil, nil
+	if len(obj.Amount) == 0 && len(obj.Negative) == 0 {
+		return tenantquota.Object{}, nil // a resize that does not grow
+	}
+	return obj, nil
+}
+
+func unmarshalBoth(req admission.Request, obj, old any) error {
+	if err := json.Unmarshal(req.Object.Raw, obj); err != nil {
+		return err
+	}
+	return json.Unmarshal(req.OldObject.Raw, old)
+}
+
+// negativeInBoth lists the negative quantities of an update's new and old
+// objects; the old one's paths start with oldObject.
+func negativeInBoth(obj, old any) []string {
+	out := tenantquota.NegativeQuantities(obj)
+	for _, p := range tenantquota.NegativeQuantities(old) {
+		out = append(out, "oldObject."+p)
+	}
+	return out
 }
 
 func (h *Handler) now() time.Time {
