@@ -68,12 +68,20 @@ type NamespacesSpec struct {
 	// +optional
 	RequirePrefix *bool `json:"requirePrefix,omitempty"`
 	// Labels are stamped on every tenant namespace and locked against tenant edits.
+	// Keys Bulkhead decides are refused: its own domain (bulkhead.dev and
+	// subdomains, such as the tenant label) and the Pod Security labels (set
+	// from pods.securityLevel). Other reserved keys (kubernetes.io, k8s.io)
+	// are allowed here: the Tenant is a cluster admin's, and tenants still
+	// cannot change them.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !((k).lowerAscii().matches('^([^/]*[.])?(bulkhead[.]dev)/') || (k).lowerAscii().startsWith('pod-security.kubernetes.io/')))",message="keys in bulkhead.dev and the Pod Security labels are set by Bulkhead only (pods.securityLevel sets the Pod Security level)"
 	Labels map[string]string `json:"labels,omitempty"`
 	// Annotations are stamped on every tenant namespace and locked against tenant edits.
+	// Keys in Bulkhead's own domain (bulkhead.dev and subdomains) are refused.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !((k).lowerAscii().matches('^([^/]*[.])?(bulkhead[.]dev)/') || (k).lowerAscii().startsWith('pod-security.kubernetes.io/')))",message="keys in bulkhead.dev are set by Bulkhead only"
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// DeletionPolicy says what happens to the namespaces when the Tenant is deleted.
 	// +optional

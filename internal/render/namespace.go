@@ -5,12 +5,11 @@ import (
 	"strings"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/reserved"
 )
 
-// Pod Security Admission labels (k8s.io/pod-security-admission/api).
-const (
-	psaPrefix = "pod-security.kubernetes.io/"
-)
+// psaPrefix starts the Pod Security Admission labels (k8s.io/pod-security-admission/api).
+const psaPrefix = reserved.PodSecurityPrefix
 
 // NamespaceMetadata is what a tenant namespace must carry: the tenant label,
 // the Pod Security labels, and the tenant's locked labels and annotations.
@@ -25,9 +24,15 @@ type NamespaceMetadata struct {
 // keeps them.
 func Namespace(t *tenancyv1alpha1.Tenant, s Settings) NamespaceMetadata {
 	spec := Effective(t, s)
+	// Keys Bulkhead decides are never taken from namespaces.labels or
+	// .annotations: the CRD refuses them, and a Tenant stored before it did
+	// must not forge the tenant label, the quota label or a Pod Security
+	// level either.
 	labels := map[string]string{}
 	for k, v := range spec.Namespaces.Labels {
-		labels[k] = v
+		if !reserved.IsSetByBulkhead(k) {
+			labels[k] = v
+		}
 	}
 	level := string(spec.Pods.SecurityLevel)
 	for _, mode := range []string{"enforce", "audit", "warn"} {
@@ -40,7 +45,9 @@ func Namespace(t *tenancyv1alpha1.Tenant, s Settings) NamespaceMetadata {
 	}
 	annotations := map[string]string{}
 	for k, v := range spec.Namespaces.Annotations {
-		annotations[k] = v
+		if !reserved.IsSetByBulkhead(k) {
+			annotations[k] = v
+		}
 	}
 	return NamespaceMetadata{Labels: labels, Annotations: annotations}
 }
@@ -48,13 +55,28 @@ func Namespace(t *tenancyv1alpha1.Tenant, s Settings) NamespaceMetadata {
 // IsPodSecurityLabel reports whether key is a Pod Security Admission label,
 // which only cluster admins may change on a tenant namespace.
 func IsPodSecurityLabel(key string) bool {
-	return strings.HasPrefix(key, psaPrefix)
+	return reserved.IsPodSecurityLabel(key)
 }
 
 // NamespacePrefix is the prefix tenant namespace names need when
 // namespaces.requirePrefix is true.
 func NamespacePrefix(tenant string) string {
 	return fmt.Sprintf("%s-", tenant)
+}
+
+// NamespaceOwner returns the tenant, among tenants, that a namespace name
+// belongs to: the one whose "<tenant>-" prefix is the longest that the name
+// starts with, whether or not that tenant requires the prefix. "" when none
+// matches. So the names "a-b-..." belong to tenant a-b even though they
+// also start with "a-", and tenant a cannot take them.
+func NamespaceOwner(name string, tenants []string) string {
+	owner := ""
+	for _, t := range tenants {
+		if strings.HasPrefix(name, NamespacePrefix(t)) && len(t) > len(owner) {
+			owner = t
+		}
+	}
+	return owner
 }
 
 // ReleasePatch is the JSON merge patch that releases a namespace from its

@@ -91,13 +91,18 @@ func TestNamespace(t *testing.T) {
 		},
 		{
 			// namespaces.labels must never move a namespace to another tenant
-			// (network peers are chosen by the tenant label) nor loosen Pod
-			// Security; the profile's values win.
+			// (network peers are chosen by the tenant label), claim a
+			// tenant-wide quota the tenant does not have, nor loosen Pod
+			// Security; keys Bulkhead decides are ignored (the CRD refuses
+			// them; a Tenant stored before it did may still carry them).
 			name: "locked labels cannot override the tenant label or Pod Security",
 			tenant: testutil.Tenant("acme").Owner("alice").Hard().
+				Annotations(map[string]string{"tenancy.bulkhead.dev/retained": "true", "example.com/contact": "x"}).
 				Labels(map[string]string{
 					"team":                                       "payments",
 					"tenancy.bulkhead.dev/tenant":                "globex",
+					"tenancy.bulkhead.dev/tenant-quota":          "true",
+					"proxy.bulkhead.dev/anything":                "x",
 					"pod-security.kubernetes.io/enforce":         "privileged",
 					"pod-security.kubernetes.io/enforce-version": "latest",
 					"pod-security.kubernetes.io/audit":           "privileged",
@@ -116,7 +121,7 @@ func TestNamespace(t *testing.T) {
 					"pod-security.kubernetes.io/warn":            "restricted",
 					"pod-security.kubernetes.io/warn-version":    "v1.36",
 				},
-				Annotations: map[string]string{},
+				Annotations: map[string]string{"example.com/contact": "x"},
 			},
 		},
 	}
@@ -166,6 +171,25 @@ func TestIsPodSecurityLabel(t *testing.T) {
 	for _, tc := range tests {
 		if got := IsPodSecurityLabel(tc.key); got != tc.want {
 			t.Errorf("IsPodSecurityLabel(%q) = %t, want %t", tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestNamespaceOwner(t *testing.T) {
+	tenants := []string{"a", "a-b", "ab", "kube", "a-b-c-d"}
+	for name, want := range map[string]string{
+		"a-x":       "a",
+		"a-b":       "a", // "a-b" itself is a name of tenant a: tenant a-b's names start with "a-b-"
+		"a-b-db":    "a-b",
+		"a-b-c-db":  "a-b",
+		"a-b-c-d-x": "a-b-c-d",
+		"ab-x":      "ab",
+		"abc":       "",
+		"b-a-x":     "",
+		"":          "",
+	} {
+		if got := NamespaceOwner(name, tenants); got != want {
+			t.Errorf("NamespaceOwner(%q) = %q, want %q", name, got, want)
 		}
 	}
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/ingress"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenants"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/volumes"
 )
 
@@ -146,6 +147,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(volumes.Path, &webhook.Admission{Handler: &volumes.Handler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}})
 	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient()}})
+	mgr.GetWebhookServer().Register(tenants.Path, &webhook.Admission{Handler: &tenants.Handler{Reader: mgr.GetAPIReader(), Settings: s}})
 	mgr.GetWebhookServer().Register(defaults.Path, &webhook.Admission{Handler: &defaults.Handler{Reader: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),

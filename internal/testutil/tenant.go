@@ -38,6 +38,15 @@ func (w *TenantWrapper) UID(uid string) *TenantWrapper {
 	return w
 }
 
+// Deleting marks the Tenant as being deleted (a deletion timestamp, and the
+// finalizer that holds it), as decisions see a Tenant whose deletion has begun.
+func (w *TenantWrapper) Deleting() *TenantWrapper {
+	now := metav1.Now()
+	w.tenant.DeletionTimestamp = &now
+	w.tenant.Finalizers = append(w.tenant.Finalizers, tenancyv1alpha1.FinalizerNamespaces)
+	return w
+}
+
 // Owner adds a User owner.
 func (w *TenantWrapper) Owner(name string) *TenantWrapper {
 	w.tenant.Spec.Owners = append(w.tenant.Spec.Owners, User(name))

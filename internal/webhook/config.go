@@ -14,6 +14,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/ingress"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenants"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/volumes"
 )
 
@@ -203,6 +204,34 @@ func volumesWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 	}
 }
 
+// tenantsWebhook refuses a new Tenant whose name prefix would take existing
+// namespaces, system ones included (see package tenants). It is the one
+// webhook without matchConditions: every other one skips cluster admins so
+// that it can never block them, but cluster admins are who create Tenants,
+// so this one must see them. Its rule alone keeps it harmless: Tenant
+// CREATE only (a Tenant's name cannot change, so UPDATE has nothing to
+// check), which nothing in the control plane does. It fails closed: while
+// Bulkhead is down a new Tenant would get nothing anyway, and one admitted
+// unchecked could take names for good.
+func tenantsWebhook(e Endpoint, caBundle []byte) admissionregistrationv1.ValidatingWebhook {
+	return admissionregistrationv1.ValidatingWebhook{
+		Name:         "tenants.tenancy.bulkhead.dev",
+		ClientConfig: e.clientConfig(tenants.Path, caBundle),
+		Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{tenancyv1alpha1.GroupVersion.Group}, APIVersions: []string{"*"}, Resources: []string{"tenants"},
+				Scope: ptr.To(admissionregistrationv1.ClusterScope),
+			},
+		}},
+		FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		TimeoutSeconds:          ptr.To[int32](10),
+		AdmissionReviewVersions: []string{"v1"},
+	}
+}
+
 // defaultsWebhook serves the tenant's pod and ServiceAccount defaults where
 // the API server lacks MutatingAdmissionPolicy. It must see every pod of a
 // tenant namespace, the controllers' included, so it has no matchConditions;
@@ -233,8 +262,8 @@ func defaultsWebhook(e Endpoint, caBundle []byte) admissionregistrationv1.Mutati
 
 // Configurations renders the webhook configurations: a mutating webhook that
 // assigns new namespaces to their tenant, and a validating webhook that
-// guards the tenant and Pod Security labels of existing ones and charges
-// tenant-wide quota. With fallback (the API server lacks
+// guards the reserved labels of existing ones, charges tenant-wide quota,
+// and refuses new Tenants whose prefix would take existing namespaces. With fallback (the API server lacks
 // MutatingAdmissionPolicy) the mutating configuration also serves the
 // tenants' pod defaults.
 func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback bool) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
@@ -255,6 +284,7 @@ func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback boo
 			quotaWebhook(e, caBundle, s),
 			ingressWebhook(e, caBundle, s),
 			volumesWebhook(e, caBundle, s),
+			tenantsWebhook(e, caBundle),
 		},
 	}
 	return mutating, validating

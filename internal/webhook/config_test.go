@@ -1,11 +1,14 @@
 package webhook
 
 import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"slices"
 	"testing"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 )
@@ -93,5 +96,38 @@ func TestConfigurationsShareScope(t *testing.T) {
 	svc, _ := Configurations(Endpoint{ServiceNamespace: "bulkhead-system", ServiceName: "bulkhead-webhook", ServicePort: 443}, nil, s, false)
 	if ref := svc.Webhooks[0].ClientConfig.Service; ref == nil || ref.Name != "bulkhead-webhook" || *ref.Path != "/namespaces/mutate" {
 		t.Errorf("service reference = %+v", ref)
+	}
+}
+
+// TestTenantsWebhookSeesAdmins: the Tenant webhook must judge cluster
+// admins, who create Tenants, so it has no matchConditions; its rule alone
+// keeps it away from everything else, and it fails closed.
+func TestTenantsWebhookSeesAdmins(t *testing.T) {
+	_, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), render.DefaultSettings(), false)
+	var found *admissionregistrationv1.ValidatingWebhook
+	for i := range v.Webhooks {
+		if v.Webhooks[i].Name == "tenants.tenancy.bulkhead.dev" {
+			found = &v.Webhooks[i]
+		}
+	}
+	if found == nil {
+		t.Fatal("no tenants webhook")
+	}
+	if len(found.MatchConditions) != 0 {
+		t.Errorf("match conditions %v: they would skip the cluster admins who create Tenants", found.MatchConditions)
+	}
+	if *found.FailurePolicy != admissionregistrationv1.Fail {
+		t.Errorf("failure policy %s, want Fail", *found.FailurePolicy)
+	}
+	if *found.ClientConfig.URL != "https://localhost:9443/tenants/validate" {
+		t.Errorf("URL %s", *found.ClientConfig.URL)
+	}
+	want := []admissionregistrationv1.RuleWithOperations{{
+		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+		Rule: admissionregistrationv1.Rule{APIGroups: []string{"tenancy.bulkhead.dev"}, APIVersions: []string{"*"}, Resources: []string{"tenants"},
+			Scope: ptr.To(admissionregistrationv1.ClusterScope)},
+	}}
+	if diff := cmp.Diff(want, found.Rules); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
 	}
 }

@@ -1,7 +1,9 @@
 // Package webhook holds Bulkhead's narrow admission webhook: only what needs
 // state beyond the incoming object (which tenant a new namespace belongs to,
-// how many it has). Each handler is a pure decision function plus a thin
-// adapter. The package also renders the webhook configurations, scoped so
-// that the API server never calls the webhook for system namespaces or
-// cluster admins, and keeps their serving certificate and CA bundle.
+// how many it has, whether a new Tenant's name prefix is free). Each handler
+// is a pure decision function plus a thin adapter. The package also renders
+// the webhook configurations, scoped so that the API server never calls the
+// webhook for system namespaces or cluster admins (except for Tenant
+// creation, which only cluster admins do: see package tenants), and keeps
+// their serving certificate and CA bundle.
 package webhook

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,6 +57,15 @@ func TestIsolationHoldsWithBulkheadDown(t *testing.T) {
 	}
 	if ok.Spec.NodeSelector["pool"] != "down" || ptr.Deref(ok.Spec.RuntimeClassName, "") != env.Settings.SandboxRuntimeClass {
 		t.Errorf("defaults not applied with Bulkhead down: nodeSelector %v, runtimeClassName %v", ok.Spec.NodeSelector, ok.Spec.RuntimeClassName)
+	}
+
+	// Creating a Tenant waits for Bulkhead: its webhook must judge the
+	// Tenant's name prefix and fails closed (see package tenants).
+	if err := env.Client.Create(ctx, testutil.Tenant("down-new").Owner("x").Obj()); err == nil {
+		_ = env.Client.Delete(ctx, testutil.Tenant("down-new").Obj())
+		t.Error("a Tenant was created unchecked with Bulkhead down")
+	} else if !strings.Contains(err.Error(), "tenants.tenancy.bulkhead.dev") {
+		t.Errorf("creating a Tenant with Bulkhead down: %v, want the tenants webhook to be unreachable", err)
 	}
 
 	// System namespaces and admins are untouched.

@@ -44,14 +44,19 @@ func TestOwnerSelfServiceNamespaces(t *testing.T) {
 	}
 
 	t.Run("the next namespace past max is refused, naming the limit", func(t *testing.T) {
-		expectDenied(t, createNamespaceAs(alice, "acme-third", nil), `tenant "acme"`, "namespaces.max is 2")
+		err := createNamespaceAs(alice, "acme-third", nil)
+		rejected(t, err, "acme", "namespaces.max")
+		expectDenied(t, err, "namespaces.max is 2")
 	})
 	t.Run("a name without the tenant prefix is refused", func(t *testing.T) {
-		expectDenied(t, createNamespaceAs(alice, "dev", nil), `must start with "acme-"`, "namespaces.requirePrefix")
+		err := createNamespaceAs(alice, "dev", nil)
+		rejected(t, err, "acme", "namespaces.requirePrefix")
+		expectDenied(t, err, `must start with "acme-"`, `Try "acme-dev"`)
 	})
 	t.Run("a namespace labelled for another tenant is refused", func(t *testing.T) {
 		err := createNamespaceAs(alice, "globex-stolen", map[string]string{tenancyv1alpha1.TenantLabel: "globex"})
-		expectDenied(t, err, `not an owner of tenant "globex"`)
+		rejected(t, err, "globex", "namespaces.owners")
+		expectDenied(t, err, "you are not one of its owners", "Use a tenant you own (acme)")
 	})
 	t.Run("a member cannot create namespaces", func(t *testing.T) {
 		expectDenied(t, createNamespaceAs(env.As("bob"), "acme-bob", nil), `User "bob" cannot create resource "namespaces"`)
@@ -131,15 +136,21 @@ func TestTenantCannotTouchWhatIsolatesIt(t *testing.T) {
 		mallory := env.As("mallory")
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "initech-app"}}
 		drop := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":null}}}`))
-		expectDenied(t, mallory.Patch(ctx, ns, drop), `tenant "initech"`, "managed by Bulkhead", `put it back to "initech"`)
+		err := mallory.Patch(ctx, ns, drop)
+		rejected(t, err, "initech", "namespaces.labels")
+		expectDenied(t, err, "managed by Bulkhead", `Put it back to "initech"`)
 		loosen := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`))
-		expectDenied(t, mallory.Patch(ctx, ns, loosen), `tenant "initech"`, "pod-security.kubernetes.io/enforce", "pods.securityLevel")
+		err = mallory.Patch(ctx, ns, loosen)
+		rejected(t, err, "initech", "namespaces.labels")
+		expectDenied(t, err, "pod-security.kubernetes.io/enforce", "pods.securityLevel")
 		adopt := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":"initech"}}}`))
 		other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "unowned-ns"}}
 		if err := env.Client.Create(ctx, other); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
-		expectDenied(t, mallory.Patch(ctx, other, adopt), "only a cluster admin can adopt")
+		err = mallory.Patch(ctx, other, adopt)
+		rejected(t, err, "initech", "namespaces.labels")
+		expectDenied(t, err, "only a cluster admin can bring", "Ask a cluster admin to adopt it")
 	})
 	t.Run("the API server's PodSecurity admission refuses a privileged pod", func(t *testing.T) {
 		eventually(t, "default service account", func() error {
@@ -297,6 +308,10 @@ func TestMalformedTenantsAreRefusedWithFieldPaths(t *testing.T) {
 		{"name too long", testutil.Tenant(strings.Repeat("a", 41)).Owner("x").Obj(), []string{"tenant name must be a DNS label of at most 40 characters"}},
 		{"bad CIDR", testutil.Tenant("bad-c").Owner("x").DenyCIDRs("10.0.0.0/33").Obj(), []string{"spec.network.egress.denyCIDRs", "must be a CIDR"}},
 		{"negative max", testutil.Tenant("bad-d").Owner("x").Max(-1).Obj(), []string{"spec.namespaces.max"}},
+		{"a locked label Bulkhead decides", testutil.Tenant("bad-g").Owner("x").Labels(map[string]string{"pod-security.kubernetes.io/enforce": "privileged"}).Obj(),
+			[]string{"spec.namespaces.labels", "set by Bulkhead only"}},
+		{"a locked annotation in Bulkhead's domain", testutil.Tenant("bad-h").Owner("x").Annotations(map[string]string{"tenancy.bulkhead.dev/retained": "x"}).Obj(),
+			[]string{"spec.namespaces.annotations", "set by Bulkhead only"}},
 		{"unknown isolation", func() *tenancyv1alpha1.Tenant {
 			tn := testutil.Tenant("bad-f").Owner("x").Obj()
 			tn.Spec.Isolation = "Medium"

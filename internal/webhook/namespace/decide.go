@@ -9,6 +9,42 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/reserved"
+)
+
+// The rules a namespace request can break, named after the Tenant field
+// (or the part of a namespace) that decides them.
+const (
+	// RuleOwners: only a tenant's owners create its namespaces.
+	RuleOwners = "namespaces.owners"
+	// RuleDeleting: a Tenant being deleted takes no new namespaces.
+	RuleDeleting = "metadata.deletionTimestamp"
+	// RuleRequirePrefix: names start with "<tenant>-".
+	RuleRequirePrefix = "namespaces.requirePrefix"
+	// RuleNames: a name belongs to the tenant with the longest matching
+	// "<tenant>-" prefix (render.NamespaceOwner); no other tenant takes it.
+	RuleNames = "namespaces.names"
+	// RuleMax: at most namespaces.max namespaces.
+	RuleMax = "namespaces.max"
+	// RuleLabels: reserved labels (package reserved), the tenant label and
+	// the tenant's locked namespaces.labels are Bulkhead's and admins'.
+	RuleLabels = "namespaces.labels"
+	// RuleAnnotations: likewise for reserved and locked annotations.
+	RuleAnnotations = "namespaces.annotations"
+)
+
+// A generated name is generateName, cut to maxGenerateNameLength
+// characters, followed by generatedSuffixLength characters from an alphabet
+// without "-" (the API server's name generator). Every "<tenant>-" prefix
+// ends with "-", so a prefix of the final name either lies within the cut
+// generateName or would end inside the suffix, which has no "-": the
+// tenants whose prefix matches the final name are exactly those whose
+// prefix matches the generateName. Tenant names are at most 40 characters,
+// so the cut never shortens a prefix. Judging the generateName at mutating
+// admission, where the name is still empty, is therefore exact.
+const (
+	generatedSuffixLength = 5
+	maxGenerateNameLength = 63 - generatedSuffixLength
 )
 
 // Caller is the identity behind an admission request.
@@ -27,8 +63,15 @@ type Decision struct {
 	Annotations map[string]string
 }
 
-func deny(format string, args ...any) Decision {
-	return Decision{Message: fmt.Sprintf(format, args...)}
+// deny reads as every Bulkhead denial does:
+// "tenant <name>: <what is wrong> [rule <rule>]. <how to fix it>".
+func deny(tenant, rule, problem, fix string) Decision {
+	return Decision{Message: fmt.Sprintf("tenant %s: %s [rule %s]. %s", tenant, problem, rule, fix)}
+}
+
+// denyNoTenant is for requests that name no tenant the caller owns.
+func denyNoTenant(what, rule, problem, fix string) Decision {
+	return Decision{Message: fmt.Sprintf("%s: %s [rule %s]. %s", what, problem, rule, fix)}
 }
 
 // IsOwner reports whether the caller is an owner of t.
@@ -54,14 +97,41 @@ func IsOwner(c Caller, t *tenancyv1alpha1.Tenant) bool {
 	return false
 }
 
+// IsGenerated reports whether ns will be named by the API server from its
+// generateName (the name is empty at mutating admission).
+func IsGenerated(ns *corev1.Namespace) bool {
+	return ns.Name == "" && ns.GenerateName != ""
+}
+
+// GeneratedBase is the part of a generated name that comes from
+// generateName: the rest is the API server's random suffix.
+func GeneratedBase(generateName string) string {
+	if len(generateName) > maxGenerateNameLength {
+		return generateName[:maxGenerateNameLength]
+	}
+	return generateName
+}
+
+// describe names the namespace in messages: by name, or by what its name
+// will be generated from.
+func describe(ns *corev1.Namespace) string {
+	if IsGenerated(ns) {
+		return fmt.Sprintf("namespaces generated from %q", ns.GenerateName)
+	}
+	return fmt.Sprintf("namespace %q", ns.Name)
+}
+
 // DecideCreate decides a new namespace ns created by caller, given every
-// Tenant and how many namespaces each already has.
+// Tenant and how many namespaces each already has. ns may have only a
+// generateName (see maxGenerateNameLength for why that is judged exactly).
 func DecideCreate(ns *corev1.Namespace, caller Caller, tenants []tenancyv1alpha1.Tenant, inUse map[string]int, s render.Settings) Decision {
 	var owned []*tenancyv1alpha1.Tenant
 	byName := map[string]*tenancyv1alpha1.Tenant{}
+	names := make([]string, 0, len(tenants))
 	for i := range tenants {
 		t := &tenants[i]
 		byName[t.Name] = t
+		names = append(names, t.Name)
 		if IsOwner(caller, t) && t.DeletionTimestamp.IsZero() {
 			owned = append(owned, t)
 		}
@@ -73,46 +143,128 @@ func DecideCreate(ns *corev1.Namespace, caller Caller, tenants []tenancyv1alpha1
 	case named != "":
 		t = byName[named]
 		if t == nil || !IsOwner(caller, t) {
-			return deny("namespace %q: you are not an owner of tenant %q (label %s); use a tenant you own%s",
-				ns.Name, named, tenancyv1alpha1.TenantLabel, ownedHint(owned))
+			return deny(named, RuleOwners, fmt.Sprintf("you are not one of its owners, so %s cannot carry %s=%s", describe(ns), tenancyv1alpha1.TenantLabel, named),
+				"Use a tenant you own"+ownedHint(owned))
 		}
 		if !t.DeletionTimestamp.IsZero() {
-			return deny("tenant %q is being deleted: it takes no new namespaces", named)
+			return deny(named, RuleDeleting, "the tenant is being deleted and takes no new namespaces", "Create the namespace in another tenant, or ask a cluster admin")
 		}
 	case len(owned) == 0:
-		return deny("namespace %q: you are not an owner of any tenant, so you cannot create namespaces; ask a cluster admin", ns.Name)
+		return denyNoTenant(describe(ns), RuleOwners, "you are not an owner of any tenant, so you cannot create namespaces", "Ask a cluster admin")
 	case len(owned) > 1:
-		return deny("namespace %q: you own several tenants%s; say which with the label %s=<tenant>",
-			ns.Name, ownedHint(owned), tenancyv1alpha1.TenantLabel)
+		return denyNoTenant(describe(ns), RuleOwners, "you own several tenants"+ownedHint(owned),
+			fmt.Sprintf("Say which with the label %s=<tenant>", tenancyv1alpha1.TenantLabel))
 	default:
 		t = owned[0]
 	}
 
 	spec := render.Effective(t, s)
-	if prefix := render.NamespacePrefix(t.Name); *spec.Namespaces.RequirePrefix && !strings.HasPrefix(ns.Name, prefix) {
-		return deny("tenant %q: namespace names must start with %q (namespaces.requirePrefix); try %q",
-			t.Name, prefix, prefix+ns.Name)
+	prefix := render.NamespacePrefix(t.Name)
+	name := ns.Name
+	if IsGenerated(ns) {
+		name = GeneratedBase(ns.GenerateName)
+	}
+	// The longest prefix decides, whatever the creating tenant's
+	// requirePrefix: tenant a (with or without it) never takes "a-b-db"
+	// while tenant a-b exists.
+	if owner := render.NamespaceOwner(name, names); owner != "" && owner != t.Name {
+		return deny(t.Name, RuleNames,
+			fmt.Sprintf("%s would belong to tenant %s, whose prefix %q is the longest the name starts with", describe(ns), owner, render.NamespacePrefix(owner)),
+			fmt.Sprintf("Choose a name that does not start with %q", render.NamespacePrefix(owner)))
+	}
+	if *spec.Namespaces.RequirePrefix && !strings.HasPrefix(name, prefix) {
+		if IsGenerated(ns) {
+			return deny(t.Name, RuleRequirePrefix, fmt.Sprintf("names generated from %q would not start with %q", ns.GenerateName, prefix),
+				fmt.Sprintf("Use generateName %q", prefix+ns.GenerateName))
+		}
+		return deny(t.Name, RuleRequirePrefix, fmt.Sprintf("namespace names must start with %q", prefix), fmt.Sprintf("Try %q", prefix+ns.Name))
 	}
 	if max := int(*spec.Namespaces.Max); inUse[t.Name] >= max {
-		return deny("tenant %q: namespace limit reached (namespaces.max is %d, %d in use); delete a namespace or ask a cluster admin to raise spec.namespaces.max",
-			t.Name, max, inUse[t.Name])
+		return deny(t.Name, RuleMax, fmt.Sprintf("namespace limit reached (namespaces.max is %d, %d in use)", max, inUse[t.Name]),
+			"Delete a namespace, or ask a cluster admin to raise spec.namespaces.max")
 	}
 	meta := render.Namespace(t, s)
+	if d := checkNewMetadata(t.Name, ns, meta, spec.Namespaces); !d.Allowed {
+		return d
+	}
 	return Decision{Allowed: true, Labels: meta.Labels, Annotations: meta.Annotations}
 }
 
+// checkNewMetadata refuses labels and annotations a tenant may not write on
+// a new namespace. A key Bulkhead stamps (reserved or locked by the Tenant)
+// is accepted only with the value it is stamped with anyway: a manifest
+// copied from an existing namespace carries them, and so does the object
+// when the API server calls this webhook again after another mutation.
+// The tenant label is among them, so it may name only the chosen tenant;
+// kubernetes.io/metadata.name may equal the name, which the API server
+// sets anyway. Any other reserved key is refused, not dropped: the person
+// who wrote it learns it has no effect.
+func checkNewMetadata(tenant string, ns *corev1.Namespace, stamped render.NamespaceMetadata, spec tenancyv1alpha1.NamespacesSpec) Decision {
+	for _, k := range sortedKeys(ns.Labels) {
+		v := ns.Labels[k]
+		if want, ok := stamped.Labels[k]; ok {
+			if v != want {
+				return deny(tenant, RuleLabels, fmt.Sprintf("label %s=%s on %s: it %s, to %q", k, v, describe(ns), whoSets(k, spec.Labels), want),
+					"Remove the label, or give it the value Bulkhead sets")
+			}
+			continue
+		}
+		if k == corev1.LabelMetadataName && v == ns.Name && ns.Name != "" {
+			continue
+		}
+		if reserved.IsKey(k) {
+			return deny(tenant, RuleLabels, fmt.Sprintf("label %s on %s %s", k, describe(ns), whoSets(k, nil)),
+				"Remove the label; if the namespace needs it, ask a cluster admin")
+		}
+	}
+	for _, k := range sortedKeys(ns.Annotations) {
+		v := ns.Annotations[k]
+		if want, ok := stamped.Annotations[k]; ok {
+			if v != want {
+				return deny(tenant, RuleAnnotations, fmt.Sprintf("annotation %s=%s on %s: it is locked by the tenant's namespaces.annotations, to %q", k, v, describe(ns), want),
+					"Remove the annotation, or give it the value Bulkhead sets")
+			}
+			continue
+		}
+		if reserved.IsAnnotationKey(k) {
+			return deny(tenant, RuleAnnotations, fmt.Sprintf("annotation %s on %s %s", k, describe(ns), whoSets(k, nil)),
+				"Remove the annotation; if the namespace needs it, ask a cluster admin")
+		}
+	}
+	return Decision{Allowed: true}
+}
+
+// whoSets says, for a message, who decides key on a tenant namespace.
+func whoSets(key string, locked map[string]string) string {
+	switch {
+	case key == tenancyv1alpha1.TenantLabel:
+		return "is managed by Bulkhead: it names the namespace's tenant"
+	case reserved.IsPodSecurityLabel(key):
+		return "is set from the tenant's pods.securityLevel"
+	case reserved.IsBulkheadKey(key):
+		return "is written by Bulkhead only"
+	case hasKey(locked, key):
+		return "is locked by the tenant's namespaces.labels"
+	default:
+		return "is reserved for Kubernetes and cluster admins (keys in kubernetes.io and k8s.io)"
+	}
+}
+
 // DecideUpdate refuses any change, by anyone the webhook sees (never a cluster
-// admin), to what ties a namespace to its tenant: the tenant label, the Pod
-// Security labels and the tenant's locked labels and annotations.
+// admin), to what ties a tenant namespace to its tenant and to what others
+// read from it: the tenant label, every other reserved label and
+// annotation (set, changed or removed), and the tenant's locked labels and
+// annotations.
 func DecideUpdate(old, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant, s render.Settings) Decision {
 	oldTenant, newTenant := old.Labels[tenancyv1alpha1.TenantLabel], ns.Labels[tenancyv1alpha1.TenantLabel]
 	if oldTenant != newTenant {
 		switch {
 		case oldTenant == "":
-			return deny("namespace %q: only a cluster admin can adopt a namespace into tenant %q (label %s)", ns.Name, newTenant, tenancyv1alpha1.TenantLabel)
+			return deny(newTenant, RuleLabels, fmt.Sprintf("only a cluster admin can bring namespace %q into the tenant (label %s)", ns.Name, tenancyv1alpha1.TenantLabel),
+				"Ask a cluster admin to adopt it")
 		default:
-			return deny("tenant %q: the label %s on namespace %q is managed by Bulkhead; put it back to %q",
-				oldTenant, tenancyv1alpha1.TenantLabel, ns.Name, oldTenant)
+			return deny(oldTenant, RuleLabels, fmt.Sprintf("the label %s on namespace %q is managed by Bulkhead", tenancyv1alpha1.TenantLabel, ns.Name),
+				fmt.Sprintf("Put it back to %q", oldTenant))
 		}
 	}
 	if oldTenant == "" {
@@ -124,38 +276,46 @@ func DecideUpdate(old, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant, s
 			t = &tenants[i]
 		}
 	}
-	locked := map[string]bool{}
-	lockedAnn := map[string]bool{}
+	var locked, lockedAnn map[string]string
 	if t != nil {
 		spec := render.Effective(t, s)
-		for k := range spec.Namespaces.Labels {
-			locked[k] = true
-		}
-		for k := range spec.Namespaces.Annotations {
-			lockedAnn[k] = true
-		}
+		locked, lockedAnn = spec.Namespaces.Labels, spec.Namespaces.Annotations
 	}
 	for _, k := range changedKeys(old.Labels, ns.Labels) {
-		if render.IsPodSecurityLabel(k) {
-			return deny("tenant %q: Pod Security label %s on namespace %q is set by the tenant's pods.securityLevel; remove your change to it", oldTenant, k, ns.Name)
+		if k == corev1.LabelMetadataName && ns.Labels[k] == ns.Name {
+			continue
 		}
-		if strings.HasPrefix(k, bulkheadLabelPrefix) {
-			return deny("tenant %q: label %s on namespace %q is managed by Bulkhead; remove your change to it", oldTenant, k, ns.Name)
-		}
-		if locked[k] {
-			return deny("tenant %q: label %s on namespace %q is locked by the tenant's namespaces.labels; remove your change to it", oldTenant, k, ns.Name)
+		if reserved.IsKey(k) || hasKey(locked, k) {
+			return deny(oldTenant, RuleLabels, fmt.Sprintf("label %s on namespace %q %s", k, ns.Name, whoSets(k, locked)),
+				"Undo your change to it; only a cluster admin can change it")
 		}
 	}
 	for _, k := range changedKeys(old.Annotations, ns.Annotations) {
-		if lockedAnn[k] {
-			return deny("tenant %q: annotation %s on namespace %q is locked by the tenant's namespaces.annotations; remove your change to it", oldTenant, k, ns.Name)
+		switch {
+		case hasKey(lockedAnn, k):
+			return deny(oldTenant, RuleAnnotations, fmt.Sprintf("annotation %s on namespace %q is locked by the tenant's namespaces.annotations", k, ns.Name),
+				"Undo your change to it; only a cluster admin can change it")
+		case reserved.IsAnnotationKey(k):
+			return deny(oldTenant, RuleAnnotations, fmt.Sprintf("annotation %s on namespace %q %s", k, ns.Name, whoSets(k, nil)),
+				"Undo your change to it; only a cluster admin can change it")
 		}
 	}
 	return Decision{Allowed: true}
 }
 
-// bulkheadLabelPrefix marks labels only Bulkhead sets.
-const bulkheadLabelPrefix = "tenancy.bulkhead.dev/"
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
 
 func changedKeys(a, b map[string]string) []string {
 	var out []string
@@ -179,7 +339,7 @@ func ownedHint(owned []*tenancyv1alpha1.Tenant) string {
 	}
 	names := make([]string, 0, len(owned))
 	for _, t := range owned {
-		names = append(names, fmt.Sprintf("%q", t.Name))
+		names = append(names, t.Name)
 	}
 	return " (" + strings.Join(names, ", ") + ")"
 }

@@ -1,7 +1,10 @@
 // Package namespace decides namespace self-service: an owner's new namespace
 // is assigned to their tenant (and stamped with its Pod Security and locked
-// labels before it exists), within namespaces.max and the name prefix; and
-// nobody but a cluster admin changes what ties a namespace to its tenant.
+// labels before it exists), within namespaces.max, the name prefix and the
+// names other tenants own (the longest matching "<tenant>-" prefix decides),
+// whether it is named or created with generateName; and nobody but a cluster
+// admin sets, changes or removes a reserved label or annotation (package
+// reserved) or what ties a namespace to its tenant.
 //
 // Failure policy: Fail. Without the webhook an owner could create namespaces
 // outside every limit; the webhook never sees cluster admins or system

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -30,9 +33,27 @@ type Handler struct {
 	Settings render.Settings
 
 	// reserved counts namespaces admitted but not yet seen in the cache, so
-	// that concurrent creates cannot all squeeze under namespaces.max.
+	// that concurrent creates cannot all squeeze under namespaces.max. It is
+	// keyed by the admission request's UID, because a namespace created
+	// with generateName has no name yet when it is admitted.
 	mu       sync.Mutex
-	reserved map[string]map[string]time.Time // tenant -> namespace -> expiry
+	reserved map[types.UID]reservation
+	// released are the names of namespaces that have released a
+	// reservation, until that reservation would have expired: a namespace
+	// releases at most one, so it can never stand for a generated namespace
+	// that is still on its way.
+	released map[string]time.Time
+}
+
+// reservation is one admitted namespace the cache may not show yet.
+type reservation struct {
+	tenant string
+	// name is the namespace's name; empty when the API server generates
+	// it, and then base is what the name will start with.
+	name, base string
+	// made is when the namespace was admitted; a generated name can only
+	// be one created since.
+	made, expiry time.Time
 }
 
 // reservationTTL bounds how long an admitted namespace is counted before the
@@ -67,18 +88,22 @@ func (h *Handler) create(ctx context.Context, req admission.Request, ns *corev1.
 	caller := Caller{User: req.UserInfo.Username, Groups: req.UserInfo.Groups}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	inUse, err := h.inUse(ctx)
+	now := time.Now()
+	inUse, err := h.inUse(ctx, now)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
 	d := DecideCreate(ns, caller, tenants, inUse, h.Settings)
 	if !d.Allowed {
-		ctrl.LoggerFrom(ctx).V(1).Info("Refused namespace", "namespace", ns.Name, "user", caller.User, "reason", d.Message)
+		ctrl.LoggerFrom(ctx).V(1).Info("Refused namespace", "namespace", ns.Name, "generateName", ns.GenerateName, "user", caller.User, "reason", d.Message)
 		return respond(d)
 	}
-	tenant := d.Labels[tenancyv1alpha1.TenantLabel]
 	if req.DryRun == nil || !*req.DryRun {
-		h.reserve(tenant, ns.Name)
+		h.reserve(req.UID, reservation{
+			tenant: d.Labels[tenancyv1alpha1.TenantLabel],
+			name:   ns.Name, base: GeneratedBase(ns.GenerateName),
+			made: now, expiry: now.Add(reservationTTL),
+		})
 	}
 	mutated := ns.DeepCopy()
 	if mutated.Labels == nil {
@@ -102,44 +127,115 @@ func (h *Handler) create(ctx context.Context, req admission.Request, ns *corev1.
 
 // inUse counts each tenant's namespaces: those in the cache plus reservations
 // the cache does not show yet. Callers hold h.mu.
-func (h *Handler) inUse(ctx context.Context) (map[string]int, error) {
+//
+// A named reservation is released when the cache shows its name; the same
+// name reserved twice (the API server calls a mutating webhook again when a
+// later one changed the object) counts once. A generated reservation is
+// released by a namespace of its tenant that the cache shows, whose name is
+// its base and a suffix, created since it was made, and that has not
+// released another reservation. Oldest first, so that each namespace
+// releases the reservation most likely its own; any choice among equals
+// gives the same count. A namespace that never came through this webhook
+// (a cluster admin's) could release a generated reservation that is not
+// its own; the count is then one short only until the real namespace
+// reaches the cache, a moment later.
+func (h *Handler) inUse(ctx context.Context, now time.Time) (map[string]int, error) {
 	list := &corev1.NamespaceList{}
 	if err := h.Reader.List(ctx, list, client.HasLabels{tenancyv1alpha1.TenantLabel}); err != nil {
 		return nil, err
 	}
-	seen := map[string]map[string]bool{}
+	seen := map[string]map[string]*corev1.Namespace{}
 	count := map[string]int{}
-	for _, ns := range list.Items {
+	for i := range list.Items {
+		ns := &list.Items[i]
 		t := ns.Labels[tenancyv1alpha1.TenantLabel]
 		if seen[t] == nil {
-			seen[t] = map[string]bool{}
+			seen[t] = map[string]*corev1.Namespace{}
 		}
-		seen[t][ns.Name] = true
+		seen[t][ns.Name] = ns
 		if ns.DeletionTimestamp.IsZero() {
 			count[t]++
 		}
 	}
-	now := time.Now()
-	for t, names := range h.reserved {
-		for name, expiry := range names {
-			if now.After(expiry) || seen[t][name] {
-				delete(names, name)
-				continue
-			}
-			count[t]++
+	for name, until := range h.released {
+		if now.After(until) {
+			delete(h.released, name)
 		}
+	}
+	pendingNames := map[string]map[string]bool{}
+	var generated []types.UID
+	for uid, r := range h.reserved {
+		switch {
+		case now.After(r.expiry):
+			delete(h.reserved, uid)
+		case r.name == "":
+			generated = append(generated, uid)
+		case seen[r.tenant][r.name] != nil:
+			h.release(uid, r.name, now)
+		default:
+			if pendingNames[r.tenant] == nil {
+				pendingNames[r.tenant] = map[string]bool{}
+			}
+			pendingNames[r.tenant][r.name] = true
+		}
+	}
+	for t, names := range pendingNames {
+		count[t] += len(names)
+	}
+	sort.Slice(generated, func(i, j int) bool {
+		a, b := h.reserved[generated[i]], h.reserved[generated[j]]
+		if !a.made.Equal(b.made) {
+			return a.made.Before(b.made)
+		}
+		return generated[i] < generated[j]
+	})
+	for _, uid := range generated {
+		r := h.reserved[uid]
+		if name := h.generatedFor(r, seen[r.tenant]); name != "" {
+			h.release(uid, name, now)
+			continue
+		}
+		count[r.tenant]++
 	}
 	return count, nil
 }
 
-func (h *Handler) reserve(tenant, name string) {
+// generatedFor returns the first namespace in the cache that can be the
+// one generated for r, or "".
+func (h *Handler) generatedFor(r reservation, cached map[string]*corev1.Namespace) string {
+	// Creation timestamps have whole seconds.
+	since := r.made.Truncate(time.Second)
+	var names []string
+	for name, ns := range cached {
+		if len(name) == len(r.base)+generatedSuffixLength && strings.HasPrefix(name, r.base) &&
+			!ns.CreationTimestamp.Time.Before(since) && h.released[name].IsZero() {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	return names[0]
+}
+
+// release drops a reservation that namespace name stands for, and keeps
+// name from releasing another while any reservation it could match is
+// alive: those were made before name was created, give or take the second
+// that creation timestamps are rounded to.
+func (h *Handler) release(uid types.UID, name string, now time.Time) {
+	delete(h.reserved, uid)
+	if h.released == nil {
+		h.released = map[string]time.Time{}
+	}
+	h.released[name] = now.Add(reservationTTL + time.Second)
+}
+
+func (h *Handler) reserve(uid types.UID, r reservation) {
 	if h.reserved == nil {
-		h.reserved = map[string]map[string]time.Time{}
+		h.reserved = map[types.UID]reservation{}
 	}
-	if h.reserved[tenant] == nil {
-		h.reserved[tenant] = map[string]time.Time{}
-	}
-	h.reserved[tenant][name] = time.Now().Add(reservationTTL)
+	h.reserved[uid] = r
 }
 
 func respond(d Decision) admission.Response {

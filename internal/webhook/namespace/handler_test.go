@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -21,11 +25,19 @@ import (
 
 func createRequest(t *testing.T, name, user string, dryRun bool) admission.Request {
 	t.Helper()
-	raw, err := json.Marshal(nsObj(name, nil))
+	return requestFor(t, nsObj(name, nil), user, dryRun)
+}
+
+// requestFor is a CREATE of ns by user, with a request UID of its own, as
+// the API server sends for every webhook call.
+func requestFor(t *testing.T, ns *corev1.Namespace, user string, dryRun bool) admission.Request {
+	t.Helper()
+	raw, err := json.Marshal(ns)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID:       uuid.NewUUID(),
 		Operation: admissionv1.Create,
 		Object:    runtime.RawExtension{Raw: raw},
 		UserInfo:  authenticationv1.UserInfo{Username: user},
@@ -33,9 +45,8 @@ func createRequest(t *testing.T, name, user string, dryRun bool) admission.Reque
 	}}
 }
 
-// TestConcurrentCreatesCannotOvershootMax: the cache does not yet show a
-// namespace admitted a moment ago, so the handler must count it itself.
-func TestConcurrentCreatesCannotOvershootMax(t *testing.T) {
+func newScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
@@ -43,7 +54,27 @@ func TestConcurrentCreatesCannotOvershootMax(t *testing.T) {
 	if err := tenancyv1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	reader := fake.NewClientBuilder().WithScheme(scheme).
+	return scheme
+}
+
+// tenantNamespace is a namespace of tenant as the cache shows it once created.
+func tenantNamespace(name, tenant string, created time.Time) *corev1.Namespace {
+	ns := nsObj(name, map[string]string{tenancyv1alpha1.TenantLabel: tenant})
+	ns.CreationTimestamp = metav1.NewTime(created)
+	return ns
+}
+
+func refusedForMax(t *testing.T, resp admission.Response, inUse string) {
+	t.Helper()
+	if resp.Allowed || !strings.Contains(resp.Result.Message, "[rule namespaces.max]") || !strings.Contains(resp.Result.Message, inUse) {
+		t.Fatalf("allowed=%v %q, want the namespace limit with %q", resp.Allowed, resp.Result.Message, inUse)
+	}
+}
+
+// TestConcurrentCreatesCannotOvershootMax: the cache does not yet show a
+// namespace admitted a moment ago, so the handler must count it itself.
+func TestConcurrentCreatesCannotOvershootMax(t *testing.T) {
+	reader := fake.NewClientBuilder().WithScheme(newScheme(t)).
 		WithObjects(testutil.Tenant("acme").Owner("alice").Max(1).Obj()).Build()
 	h := &Handler{Reader: reader, Settings: render.DefaultSettings()}
 
@@ -57,8 +88,69 @@ func TestConcurrentCreatesCannotOvershootMax(t *testing.T) {
 	if len(first.Patches) == 0 {
 		t.Fatal("first create was not stamped with the tenant's labels")
 	}
-	second := h.Handle(context.Background(), createRequest(t, "acme-b", "alice", false))
-	if second.Allowed || !strings.Contains(second.Result.Message, "namespaces.max is 1, 1 in use") {
-		t.Fatalf("second create: allowed=%v %q, want the namespace limit (the dry run must not count)", second.Allowed, second.Result.Message)
+	// The dry run must not count.
+	refusedForMax(t, h.Handle(context.Background(), createRequest(t, "acme-b", "alice", false)), "namespaces.max is 1, 1 in use")
+}
+
+// TestGeneratedNamesAreCountedUntilTheCacheShowsThem: a namespace created
+// with generateName has no name at admission, so its reservation cannot be
+// found by name; it is counted until a namespace that can be it appears,
+// and a namespace that existed before cannot stand for it.
+func TestGeneratedNamesAreCountedUntilTheCacheShowsThem(t *testing.T) {
+	ctx := context.Background()
+	before := time.Now().Add(-time.Hour)
+	reader := fake.NewClientBuilder().WithScheme(newScheme(t)).
+		WithObjects(testutil.Tenant("acme").Owner("alice").Max(3).Obj(),
+			// An old namespace whose name looks generated from "acme-ci-".
+			tenantNamespace("acme-ci-old22", "acme", before)).Build()
+	h := &Handler{Reader: reader, Settings: render.DefaultSettings()}
+	gen := func() admission.Response {
+		return h.Handle(ctx, requestFor(t, generated("acme-ci-", nil), "alice", false))
 	}
+
+	for i := range 2 {
+		resp := gen()
+		if !resp.Allowed {
+			t.Fatalf("generated create %d refused: %s", i, resp.Result.Message)
+		}
+		if len(resp.Patches) == 0 {
+			t.Fatalf("generated create %d was not stamped with the tenant's labels", i)
+		}
+	}
+	refusedForMax(t, gen(), "3 in use")
+
+	// One of the two arrives in the cache: it releases one reservation and
+	// is counted itself, so the count stays.
+	if err := reader.Create(ctx, tenantNamespace("acme-ci-bcdfg", "acme", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	refusedForMax(t, gen(), "3 in use")
+	// A namespace of another base releases nothing of "acme-ci-".
+	if err := reader.Create(ctx, tenantNamespace("acme-web-bcdfg", "acme", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	refusedForMax(t, gen(), "4 in use")
+	// The second arrives: the last reservation goes, the count is the cache's.
+	if err := reader.Create(ctx, tenantNamespace("acme-ci-zzzzz", "acme", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	refusedForMax(t, gen(), "4 in use")
+	if len(h.reserved) != 0 {
+		t.Errorf("reservations left: %+v", h.reserved)
+	}
+}
+
+// TestTheSameNameReservedTwiceCountsOnce: the API server calls a mutating
+// webhook again, with a new request UID, when a later one changed the
+// object; that is one namespace, not two.
+func TestTheSameNameReservedTwiceCountsOnce(t *testing.T) {
+	ctx := context.Background()
+	reader := fake.NewClientBuilder().WithScheme(newScheme(t)).WithObjects(testutil.Tenant("acme").Owner("alice").Max(2).Obj()).Build()
+	h := &Handler{Reader: reader, Settings: render.DefaultSettings()}
+	for _, name := range []string{"acme-a", "acme-a", "acme-b"} {
+		if resp := h.Handle(ctx, createRequest(t, name, "alice", false)); !resp.Allowed {
+			t.Fatalf("create %s refused: %s", name, resp.Result.Message)
+		}
+	}
+	refusedForMax(t, h.Handle(ctx, createRequest(t, "acme-c", "alice", false)), "2 in use")
 }
