@@ -228,7 +228,7 @@ func podSpecInventory(s fieldSet) {
 	s.allowed("spreads the pod among pods of its own namespace; it reaches no other pod",
 		under("spec.topologySpreadConstraints[]", "maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains",
 			"nodeAffinityPolicy", "nodeTaintsPolicy", "matchLabelKeys")...)
-	s.gap("names any scheduler of the cluster: one that ignores NoSchedule taints (the kubelet re-checks selectors, not those taints) puts the pod on another tenant's pool",
+	s.checked("nodes.schedulerName", "another scheduler may ignore NoSchedule taints (the kubelet re-checks selectors, not those taints) and put the pod on another tenant's pool: only the schedulers the platform lists",
 		"spec.schedulerName")
 	s.allowed("gates only the pod's own scheduling", "spec.schedulingGates[].name")
 	s.allowed("a PodGroup of the pod's own namespace: group scheduling of the tenant's own pods", "spec.schedulingGroup.podGroupName")
@@ -333,8 +333,9 @@ func volumeInventory(s fieldSet) {
 		under(p+".sources[].clusterTrustBundle", "name", "signerName", "labelSelector", "optional", "path")...)
 	s.allowed("the kubelet asks the named signer for a certificate of the pod's verified identity (namespace, service account, pod, node); what is issued is the signer's policy, and userAnnotations reach it marked unverified",
 		under(p+".sources[].podCertificate", "signerName", "keyType", "maxExpirationSeconds", "credentialBundlePath", "keyPath", "certificateChainPath", "userAnnotations")...)
-	s.gap("names any CSI driver that supports inline volumes, with attributes the driver interprets: drivers such as SMB or NFS mount a server given in volumeAttributes from the node's network, past NetworkPolicies",
-		v+".csi.driver", v+".csi.volumeAttributes")
+	s.checked("pods.volumes", "drivers such as SMB or NFS mount a server given in volumeAttributes from the node's network, past NetworkPolicies: only the drivers the platform lists (--inline-csi-drivers)",
+		v+".csi.driver")
+	s.allowed("interpreted by a driver the platform listed as safe for tenants", v+".csi.volumeAttributes")
 	s.allowed("how the driver mounts the pod's own volume; the secret is of the pod's own namespace",
 		v+".csi.readOnly", v+".csi.fsType", v+".csi.nodePublishSecretRef.name")
 	s.checked("pods.images.registries", "an image volume pulls an image like a container does: it must come from an allowed registry", v+".image.reference")
@@ -450,12 +451,12 @@ func objectMetaInventory(s fieldSet) {
 
 func namespaceInventory(s fieldSet) {
 	objectMetaCommon(s, "the tenant's own namespace")
-	s.checked("namespaces.prefix", "a namespace name belongs to the tenant with the longest matching prefix: another's would squat its names",
+	s.checked("namespaces.names", "a namespace name belongs to the tenant with the longest matching prefix: another's would squat its names",
 		"metadata.name", "metadata.generateName")
 	s.kubernetes("a namespace is cluster-scoped: the API server clears it", "metadata.namespace")
 	s.checked("namespaces.labels", "other tenants' network allowlists, Pod Security and DRA admin access read namespace labels: reserved ones are set by Bulkhead only",
 		"metadata.labels")
-	s.gap("the PodNodeSelector and PodTolerationRestriction admission plugins, where enabled, read scheduler.alpha.kubernetes.io/ annotations of the namespace: an owner can blank the cluster's default node selector; only the Tenant's locked annotations are guarded",
+	s.checked("namespaces.annotations", "the PodNodeSelector and PodTolerationRestriction admission plugins, where enabled, read scheduler.alpha.kubernetes.io/ annotations of the namespace: reserved annotations are set by admins only",
 		"metadata.annotations")
 	s.allowed("holds the tenant's own namespace in deletion", "spec.finalizers")
 	s.kubernetes("written through namespaces/status, which tenants may only read; ignored on create and update", "status")
@@ -494,7 +495,7 @@ func ingressInventory(s fieldSet) {
 func claimInventory(s fieldSet) {
 	s.checked("storage.classes", "the class picks the provisioner and where the data lives", "spec.storageClassName")
 	s.checked("storage.volumeName", "a claim may name only a volume provisioned for its tenant", "spec.volumeName")
-	s.gap("binds any Available PersistentVolume of an allowed class whose labels match, one provisioned for another tenant but not pre-bound with a claimRef included; storage.volumeName judges only claims that name a volume",
+	s.checked("storage.selector", "binds any Available PersistentVolume of an allowed class whose labels match, one provisioned for another tenant but not pre-bound with a claimRef included: refused, dynamic provisioning ignores it anyway",
 		"spec.selector")
 	s.gap("names any VolumeAttributesClass (performance tiers an admin may reserve); storage.classes restricts StorageClasses only", "spec.volumeAttributesClassName")
 	s.checked("storage.dataSource", "a source in another namespace would copy another tenant's data", "spec.dataSourceRef.namespace")

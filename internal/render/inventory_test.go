@@ -282,11 +282,12 @@ func sortedKeys[V any](m map[string]V) []string {
 // webhookRules are the rules webhooks enforce, by the package directory
 // whose code names them: admission policies cannot see other objects.
 var webhookRules = map[string]string{
-	"quota.tenant":       "../tenantquota",
-	"storage.volumeName": "../webhook/volumes",
-	"ingress.hostnames":  "../webhook/ingress",
-	"namespaces.labels":  "../webhook/namespace",
-	"namespaces.prefix":  "../webhook/namespace",
+	"quota.tenant":           "../tenantquota",
+	"storage.volumeName":     "../webhook/volumes",
+	"ingress.hostnames":      "../webhook/ingress",
+	"namespaces.labels":      "../webhook/namespace",
+	"namespaces.annotations": "../webhook/namespace",
+	"namespaces.names":       "../webhook/namespace",
 }
 
 var ruleInMessage = regexp.MustCompile(`\[rule ([A-Za-z0-9.\-]+)\]`)
@@ -418,14 +419,8 @@ var knownGaps = []struct {
 	why   string
 	paths []string // "Kind path"
 }{
-	{"a scheduler allowlist per tenant is not designed yet; clusters rarely run a second scheduler tenants could name", []string{
-		"PodSpec spec.schedulerName",
-	}},
 	{"bulkhead-dns, which will need pods on cluster DNS, is not built yet; a Hard tenant's egress already reaches only cluster DNS and its allowCIDRs", []string{
 		"PodSpec spec.dnsPolicy", "PodSpec spec.dnsConfig.nameservers",
-	}},
-	{"pods.volumes allows inline CSI volumes by design (Pod Security restricted does too); a driver allowlist is to be added to it", []string{
-		"PodSpec spec.volumes[].csi.driver", "PodSpec spec.volumes[].csi.volumeAttributes",
 	}},
 	{"Bulkhead supports Linux node pools only; on Windows nodes the gMSA webhook must be installed", []string{
 		"PodSpec spec.securityContext.windowsOptions.gmsaCredentialSpecName", "PodSpec spec.securityContext.windowsOptions.gmsaCredentialSpec",
@@ -437,9 +432,6 @@ var knownGaps = []struct {
 		"ServiceSpec spec.ports[].nodePort", "ServiceSpec spec.healthCheckNodePort",
 		"ServiceSpec spec.loadBalancerIP", "ServiceSpec spec.loadBalancerClass",
 	}},
-	{"Kubernetes itself hands an unbound volume to any matching claim; admins pre-bind volumes with a claimRef (README), and the selector only aims", []string{
-		"PersistentVolumeClaimSpec spec.selector",
-	}},
 	{"VolumeAttributesClasses are new; an allowlist beside storage.classes is to be added", []string{
 		"PersistentVolumeClaimSpec spec.volumeAttributesClassName",
 	}},
@@ -448,9 +440,6 @@ var knownGaps = []struct {
 	}},
 	{"needs the owner's UID and a foreground deletion; OwnerReferencesPermissionEnforcement closes it where enabled", []string{
 		"ObjectMeta metadata.ownerReferences[].blockOwnerDeletion", "Namespace metadata.ownerReferences[].blockOwnerDeletion",
-	}},
-	{"the plugins reading them are off by default; namespaces.labels is to reserve scheduler.alpha.kubernetes.io/ annotations too", []string{
-		"Namespace metadata.annotations",
 	}},
 }
 
