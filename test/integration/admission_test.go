@@ -36,8 +36,12 @@ func tenantWithNamespace(t *testing.T, tn *tenancyv1alpha1.Tenant, ns string) cl
 	ownerCreatesNamespace(t, owner, ns)
 	waitReady(t, tn.Name)
 	eventually(t, "namespace "+ns+" ready for pods", func() error {
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, &tenancyv1alpha1.TenantPolicy{}); err != nil {
+		tp := &tenancyv1alpha1.TenantPolicy{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, tp); err != nil {
 			return err
+		}
+		if !tp.Spec.Protected {
+			return errorf("namespace %s is not protected yet", ns)
 		}
 		return env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "default"}, &corev1.ServiceAccount{})
 	})

@@ -499,13 +499,16 @@ func TestBindingsFollowSubjects(t *testing.T) {
 	})
 	eventually(t, "the first member has access", func() error { return canI(env.As("alfred"), "create", "configmaps", "wayne-cave") })
 
-	tn := &tenancyv1alpha1.Tenant{}
-	if err := env.Client.Get(ctx, client.ObjectKey{Name: "wayne"}, tn); err != nil {
-		t.Fatal(err)
-	}
-	tn.Spec.Members = []tenancyv1alpha1.Subject{testutil.User("dick"), {Kind: tenancyv1alpha1.SubjectGroup, Name: "robins"}}
-	tn.Spec.Viewers = nil
-	if err := env.Client.Update(ctx, tn); err != nil {
+	// Controllers write the Tenant too (finalizers): retry on conflicts.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		tn := &tenancyv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "wayne"}, tn); err != nil {
+			return err
+		}
+		tn.Spec.Members = []tenancyv1alpha1.Subject{testutil.User("dick"), {Kind: tenancyv1alpha1.SubjectGroup, Name: "robins"}}
+		tn.Spec.Viewers = nil
+		return env.Client.Update(ctx, tn)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "members binding names the new members", func() error {
