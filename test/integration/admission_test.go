@@ -286,9 +286,9 @@ func TestServiceIngressStorageRules(t *testing.T) {
 	}
 }
 
-// TestRoleBindingRules checks that inside a Hard tenant an owner may bind
-// only the tenant's identities to allowed ClusterRoles, while a Soft
-// tenant's owner may bind anyone.
+// TestRoleBindingRules checks that an owner may bind only the tenant's
+// identities, in every profile, and inside a Hard tenant only to allowed
+// ClusterRoles, while a Soft tenant's owner may bind any role they hold.
 func TestRoleBindingRules(t *testing.T) {
 	ctx := context.Background()
 	// A role the owner holds every permission of, so that RBAC's own
@@ -324,8 +324,12 @@ func TestRoleBindingRules(t *testing.T) {
 	if err := hard.Create(ctx, rb("rbh-app", "ok", "reader", user("rbh-dev"), sa("rbh-app", "default"))); err != nil {
 		t.Fatalf("binding the tenant's own identities: %v", err)
 	}
-	if err := soft.Create(ctx, rb("rbs-app", "anyone", "bulkhead-test:read-configmaps", user("mallory"))); err != nil {
-		t.Fatalf("a Soft tenant's owner binding anyone: %v", err)
+	// A binding to someone outside the tenant would outlive any change of
+	// the Tenant: refused in Soft too (the RBAC controller deletes any that
+	// exist).
+	rejected(t, soft.Create(ctx, rb("rbs-app", "anyone", "bulkhead-test:read-configmaps", user("mallory"))), "rbs", "rbac.subjects")
+	if err := soft.Create(ctx, rb("rbs-app", "own", "bulkhead-test:read-configmaps", user("rbs-owner"), sa("rbs-app", "default"))); err != nil {
+		t.Fatalf("a Soft tenant's owner binding its own identities to a role it holds: %v", err)
 	}
 }
 

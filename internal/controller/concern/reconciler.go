@@ -44,6 +44,13 @@ type Concern interface {
 	Disabled(t *tenancyv1alpha1.Tenant) string
 }
 
+// Sweeper is a Concern that also removes objects it did not render: objects
+// tenants made themselves that the Tenant no longer allows. Sweep runs on
+// every reconcile, after the rendered objects are applied and pruned.
+type Sweeper interface {
+	Sweep(ctx context.Context, t *tenancyv1alpha1.Tenant, namespaces []string) error
+}
+
 // Reconciler runs one Concern.
 type Reconciler struct {
 	Client   client.Client
@@ -98,6 +105,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if err := r.cleanup(ctx, t.Name, keep); err != nil {
 		errs = append(errs, err)
+	}
+	if sweeper, ok := r.Concern.(Sweeper); ok {
+		if err := sweeper.Sweep(ctx, t, namespaces); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)
