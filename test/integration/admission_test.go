@@ -333,6 +333,37 @@ func TestRoleBindingRules(t *testing.T) {
 	}
 }
 
+// TestOwnerBindsTheBindableRoles: in Hard and Soft tenants, an owner may
+// bind exactly the ClusterRoles the manager's settings list (admin, edit,
+// view) to the tenant's identities, although the owner role lacks some of
+// their permissions; binding cluster-admin is refused by RBAC itself, before
+// any Bulkhead rule, because the owner may not bind it.
+func TestOwnerBindsTheBindableRoles(t *testing.T) {
+	for _, tc := range []struct {
+		tenant *tenancyv1alpha1.Tenant
+		ns     string
+	}{
+		{testutil.Tenant("bindh").Owner("bindh-owner").Hard().Obj(), "bindh-app"},
+		{testutil.Tenant("binds").Owner("binds-owner").Soft().Obj(), "binds-app"},
+	} {
+		t.Run(string(tc.tenant.Spec.Isolation), func(t *testing.T) {
+			owner := tenantWithNamespace(t, tc.tenant, tc.ns)
+			app := testutil.ServiceAccountSubject(tc.ns, "default")
+			for _, role := range env.Settings.TenantClusterRoles {
+				if err := owner.Create(ctx, testutil.RoleBinding(tc.ns, "app-"+role, role, app)); err != nil {
+					t.Errorf("owner binding %s to the namespace's service account: %v", role, err)
+				}
+			}
+			err := owner.Create(ctx, testutil.RoleBinding(tc.ns, "app-root", "cluster-admin", app))
+			if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "is attempting to grant RBAC permissions not currently held") {
+				t.Errorf("owner binding cluster-admin: %v; want RBAC's escalation check to refuse it", err)
+			}
+			// Bindable, but only to the tenant's own.
+			rejected(t, owner.Create(ctx, testutil.RoleBinding(tc.ns, "stranger-admin", "admin", testutil.UserSubject("mallory"))), tc.tenant.Name, "rbac.subjects")
+		})
+	}
+}
+
 // TestManagedObjects checks that an owner, who may edit RoleBindings and
 // NetworkPolicies in general, may neither edit nor delete the ones Bulkhead
 // rendered into the tenant's namespace, nor its TenantPolicy.

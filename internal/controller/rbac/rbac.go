@@ -129,13 +129,15 @@ func Setup(mgr ctrl.Manager, s render.Settings) error {
 		return err
 	}
 	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		return EnsureClusterRoles(ctx, mgr.GetClient())
+		return EnsureClusterRoles(ctx, mgr.GetClient(), s)
 	}))
 }
 
-// EnsureClusterRoles applies Bulkhead's tenant ClusterRoles.
-func EnsureClusterRoles(ctx context.Context, c client.Client) error {
-	for _, role := range render.ClusterRoles() {
+// EnsureClusterRoles applies Bulkhead's tenant ClusterRoles. The owner role
+// grants bind on the settings' bindable roles; the manager may write it
+// because it holds escalate on that role (see the markers above).
+func EnsureClusterRoles(ctx context.Context, c client.Client, s render.Settings) error {
+	for _, role := range render.ClusterRoles(s) {
 		role.SetGroupVersionKind(rbacv1.SchemeGroupVersion.WithKind("ClusterRole"))
 		if err := c.Patch(ctx, role, client.Apply, client.FieldOwner(concern.FieldManager), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying ClusterRole %s: %w", role.Name, err)
