@@ -76,6 +76,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if !controllerutil.ContainsFinalizer(t, r.Finalizer()) {
 			return ctrl.Result{}, nil
 		}
+		// The namespaces controller finalizes first: a retained namespace
+		// gets its lock (a deny-all NetworkPolicy, the retained policy)
+		// before the tenant's NetworkPolicies and TenantPolicy go, so it
+		// is never open in between. Its finalizer's removal brings us back.
+		if controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
+			return ctrl.Result{}, nil
+		}
 		if err := r.cleanup(ctx, t.Name, nil); err != nil {
 			return ctrl.Result{}, err
 		}
