@@ -73,7 +73,7 @@ Flags:
 	fs.IntVar(&burst, "kube-api-burst", 200, "Requests allowed in a burst above --kube-api-qps.")
 	fs.IntVar(&o.ConcurrentReconciles, "concurrent-reconciles", 4, "Tenants each controller reconciles at once.")
 	fs.DurationVar(&o.QuotaRecount, "quota-recount-interval", 15*time.Second, "How often tenant-wide quota usage is recounted from the tenant's pods and claims; freed quota returns then.")
-	fs.StringVar(&tenantClusterRoles, "tenant-cluster-roles", strings.Join(s.TenantClusterRoles, ","), "ClusterRoles a RoleBinding inside a Hard tenant may reference, besides Bulkhead's own.")
+	fs.StringVar(&tenantClusterRoles, "tenant-cluster-roles", strings.Join(s.TenantClusterRoles, ","), "ClusterRoles tenant owners may bind (the owner role grants bind on exactly these), and the only ones besides Bulkhead's own that a RoleBinding inside a Hard tenant may reference.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")
 	if err := fs.Parse(args); err != nil {
 		return err

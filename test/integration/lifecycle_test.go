@@ -4,11 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -96,4 +98,54 @@ func TestOwnersComeAndGo(t *testing.T) {
 
 	// What is deleted cannot be made again: the rule agrees with the sweep.
 	rejected(t, env.As(stayer).Create(ctx, testutil.RoleBinding(ns, "leaver-back", "Role:secret-reader", testutil.UserSubject(leaver))), tenant, "rbac.subjects")
+}
+
+// TestProfileChangeSoftToHard: a Soft tenant switched to Hard takes its
+// namespaces with it: their Pod Security labels and TenantPolicy follow, and
+// a pod Soft admitted (baseline allows running as root with every default
+// capability) is now refused by Pod Security, while a compliant pod still
+// runs with Hard's defaults.
+func TestProfileChangeSoftToHard(t *testing.T) {
+	const tenant, ns, image = "flip", "flip-app", "registry.example.com/app:1"
+	owner := tenantWithNamespace(t, testutil.Tenant(tenant).Owner("flip-owner").Soft().Obj(), ns)
+	loose := func(name string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}}}
+	}
+	if err := owner.Create(ctx, loose("loose-soft")); err != nil {
+		t.Fatalf("a baseline pod in the Soft tenant: %v", err)
+	}
+
+	updateTenant(t, tenant, func(tn *tenancyv1alpha1.Tenant) { tn.Spec.Isolation = tenancyv1alpha1.IsolationHard })
+	eventually(t, "Pod Security and TenantPolicy follow the profile", func() error {
+		got := &corev1.Namespace{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
+			return err
+		}
+		for _, mode := range []string{"enforce", "audit", "warn"} {
+			if v := got.Labels["pod-security.kubernetes.io/"+mode]; v != "restricted" {
+				return errorf("%s is %q", mode, v)
+			}
+		}
+		policy := &tenancyv1alpha1.TenantPolicy{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, policy); err != nil {
+			return err
+		}
+		if policy.Spec.Isolation != tenancyv1alpha1.IsolationHard || !policy.Spec.RBAC.Restricted || policy.Spec.Pods.RuntimeClassDefault != env.Settings.SandboxRuntimeClass {
+			return errorf("TenantPolicy still Soft: %+v", policy.Spec)
+		}
+		return nil
+	})
+	waitReady(t, tenant)
+
+	expectDenied(t, owner.Create(ctx, loose("loose-hard")), `violates PodSecurity "restricted:`)
+	ok := testutil.Pod(ns, "compliant", image)
+	if err := owner.Create(ctx, ok); err != nil {
+		t.Fatalf("a compliant pod after the switch: %v", err)
+	}
+	if ptr.Deref(ok.Spec.RuntimeClassName, "") != env.Settings.SandboxRuntimeClass || ok.Spec.HostUsers == nil || *ok.Spec.HostUsers ||
+		ok.Spec.Containers[0].ImagePullPolicy != corev1.PullAlways {
+		t.Errorf("Hard's defaults not applied after the switch: runtimeClassName %v, hostUsers %v, imagePullPolicy %s",
+			ok.Spec.RuntimeClassName, ok.Spec.HostUsers, ok.Spec.Containers[0].ImagePullPolicy)
+	}
 }
