@@ -51,7 +51,12 @@ type Subject struct {
 type DeletionPolicy string
 
 const (
-	// DeletionRetain releases the namespaces: Bulkhead's labels and objects are removed, the namespaces stay.
+	// DeletionRetain keeps the namespaces and locks them: each is labelled
+	// tenancy.bulkhead.dev/retained=<tenant> instead of the tenant label, held
+	// at the restricted Pod Security level, cut off the network, stripped of
+	// every RoleBinding that names a tenant identity, and admits no new pods,
+	// until a cluster admin adopts it into another tenant (sets the tenant
+	// label) or releases it (removes the retained label).
 	DeletionRetain DeletionPolicy = "Retain"
 	// DeletionDelete deletes the namespaces with the Tenant.
 	DeletionDelete DeletionPolicy = "Delete"
@@ -83,7 +88,11 @@ type NamespacesSpec struct {
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !((k).lowerAscii().matches('^([^/]*[.])?(bulkhead[.]dev)/') || (k).lowerAscii().startsWith('pod-security.kubernetes.io/')))",message="keys in bulkhead.dev are set by Bulkhead only"
 	Annotations map[string]string `json:"annotations,omitempty"`
-	// DeletionPolicy says what happens to the namespaces when the Tenant is deleted.
+	// DeletionPolicy says what happens to the namespaces when the Tenant is
+	// deleted: Retain keeps them locked (labelled
+	// tenancy.bulkhead.dev/retained, restricted Pod Security, no network, no
+	// tenant RoleBindings, no new pods) until a cluster admin adopts them into
+	// another tenant or releases them; Delete deletes them.
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }

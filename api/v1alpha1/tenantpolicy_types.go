@@ -91,12 +91,15 @@ type StorageRules struct {
 	Classes []string `json:"classes"`
 }
 
-// RBACRules restrict RoleBindings inside a Hard tenant.
+// RBACRules restrict RoleBindings inside a tenant: in every profile they
+// name only the tenant's identities; in Hard, only allowed ClusterRoles.
 type RBACRules struct {
-	// Restricted turns the rules on.
+	// Restricted limits the ClusterRoles a binding may reference (Hard).
 	Restricted bool `json:"restricted"`
 	// Subjects are the tenant's users and groups ("User:alice",
-	// "Group:acme-devs") and service accounts ("ServiceAccount:ns:name").
+	// "Group:acme-devs") and service accounts ("ServiceAccount:ns:name"),
+	// the only ones a binding may name besides the service accounts of
+	// Namespaces.
 	Subjects []string `json:"subjects"`
 	// Namespaces are the tenant's namespaces: their service accounts may be bound.
 	Namespaces []string `json:"namespaces"`

@@ -8,6 +8,11 @@ const (
 	// TenantQuotaLabel on a namespace says its tenant has a tenant-wide quota:
 	// the quota webhook sees only namespaces carrying it.
 	TenantQuotaLabel = "tenancy.bulkhead.dev/tenant-quota"
+	// RetainedLabel on a namespace names the tenant it was retained from
+	// (namespaces.deletionPolicy Retain): the namespace is locked until a
+	// cluster admin adopts it into a tenant (sets TenantLabel) or releases
+	// it (removes this label).
+	RetainedLabel = "tenancy.bulkhead.dev/retained"
 	// ConcernLabel on a managed object names the controller that owns it.
 	ConcernLabel = "tenancy.bulkhead.dev/concern"
 	// ManagedByLabel marks every object Bulkhead renders.

@@ -75,7 +75,7 @@ Flags:
 	fs.IntVar(&burst, "kube-api-burst", 200, "Requests allowed in a burst above --kube-api-qps.")
 	fs.IntVar(&o.ConcurrentReconciles, "concurrent-reconciles", 4, "Tenants each controller reconciles at once.")
 	fs.DurationVar(&o.QuotaRecount, "quota-recount-interval", 15*time.Second, "How often tenant-wide quota usage is recounted from the tenant's pods and claims; freed quota returns then.")
-	fs.StringVar(&tenantClusterRoles, "tenant-cluster-roles", strings.Join(s.TenantClusterRoles, ","), "ClusterRoles a RoleBinding inside a Hard tenant may reference, besides Bulkhead's own.")
+	fs.StringVar(&tenantClusterRoles, "tenant-cluster-roles", strings.Join(s.TenantClusterRoles, ","), "ClusterRoles tenant owners may bind (the owner role grants bind on exactly these), and the only ones besides Bulkhead's own that a RoleBinding inside a Hard tenant may reference.")
 	fs.StringVar(&inlineCSIDrivers, "inline-csi-drivers", "", "CSI drivers tenant pods may use as inline volumes (spec.volumes[].csi), such as a secrets-store driver. Empty refuses every inline CSI volume: a driver that mounts a server named in the pod (SMB, NFS) reaches it from the node, past NetworkPolicies. Claims of an allowed StorageClass are not affected.")
 	fs.StringVar(&schedulers, "schedulers", strings.Join(s.Schedulers, ","), "schedulerNames tenant pods may use. List only schedulers that honour taints: another could place a tenant's pods on another tenant's node pool.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")

@@ -180,18 +180,20 @@ func TenantPolicySpec(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings
 	if rbac.Namespaces == nil {
 		rbac.Namespaces = []string{}
 	}
-	if hard {
-		seen := map[string]bool{}
-		for _, list := range [][]tenancyv1alpha1.Subject{spec.Owners, spec.Members, spec.Viewers} {
-			for _, sub := range list {
-				c := CanonicalSubject(string(sub.Kind), sub.Namespace, sub.Name)
-				if !seen[c] {
-					seen[c] = true
-					rbac.Subjects = append(rbac.Subjects, c)
-				}
+	// Subjects are checked in every profile (see Identities); the
+	// ClusterRoles a binding may name only in Hard.
+	seen := map[string]bool{}
+	for _, list := range [][]tenancyv1alpha1.Subject{spec.Owners, spec.Members, spec.Viewers} {
+		for _, sub := range list {
+			c := CanonicalSubject(string(sub.Kind), sub.Namespace, sub.Name)
+			if !seen[c] {
+				seen[c] = true
+				rbac.Subjects = append(rbac.Subjects, c)
 			}
 		}
-		sort.Strings(rbac.Subjects)
+	}
+	sort.Strings(rbac.Subjects)
+	if hard {
 		roles := map[string]bool{OwnerClusterRole: true, MemberClusterRole: true, ViewerClusterRole: true}
 		for _, r := range s.TenantClusterRoles {
 			roles[r] = true

@@ -44,7 +44,8 @@ func TestTenantPolicySpec(t *testing.T) {
 		Network: tenancyv1alpha1.NetworkRules{ServiceTypes: []string{"ClusterIP", "LoadBalancer"}, IngressClasses: []string{}, Hostnames: []string{},
 			Isolation: tenancyv1alpha1.NetworkTenant, AllowFromTenants: []string{}, AllowInternet: true, AllowCIDRs: []string{}, DenyCIDRs: []string{}},
 		Storage: tenancyv1alpha1.StorageRules{Classes: []string{}},
-		RBAC:    tenancyv1alpha1.RBACRules{Subjects: []string{}, Namespaces: []string{"acme-a", "acme-b"}, ClusterRoles: []string{}},
+		// Subjects are the tenant's in every profile; only Hard limits ClusterRoles.
+		RBAC: tenancyv1alpha1.RBACRules{Subjects: []string{"User:alice"}, Namespaces: []string{"acme-a", "acme-b"}, ClusterRoles: []string{}},
 	}
 	hard := *soft.DeepCopy()
 	hard.Isolation = tenancyv1alpha1.IsolationHard

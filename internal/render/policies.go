@@ -49,6 +49,7 @@ func ValidatingPolicies(s Settings) []client.Object {
 			},
 		})
 	}
+	out = append(out, RetainedPolicies(s)...)
 	managed := managedValidation(s)
 	return append(out, managed, &admissionv1.ValidatingAdmissionPolicyBinding{
 		ObjectMeta: policyMeta(managed.Name),
@@ -601,7 +602,7 @@ func rbacValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 			Expression: notBulkheadOrAdmin(s),
 		}},
 		vars(
-			"badSubjects", "!params.spec.rbac.restricted || !has(object.subjects) ? [] : object.subjects.filter(s, "+
+			"badSubjects", "!has(object.subjects) ? [] : object.subjects.filter(s, "+
 				"s.kind == 'ServiceAccount' ? !((has(s.namespace) && s.namespace != '' ? s.namespace : request.namespace) in params.spec.rbac.namespaces || "+
 				"('ServiceAccount:' + (has(s.namespace) ? s.namespace : '') + ':' + s.name) in params.spec.rbac.subjects) : "+
 				"!((s.kind + ':' + s.name) in params.spec.rbac.subjects)).map(s, s.kind + ' ' + s.name)",

@@ -49,6 +49,7 @@ func TestPolicyRules(t *testing.T) {
 		RBACPolicy:            {"rbac.subjects", "rbac.clusterRoles"},
 		ManagedPolicy:         {"managed-objects", "managed-objects"},
 		NetworkPoliciesPolicy: {"network.ingress", "network.egress"},
+		RetainedPolicy:        {"namespaces.retained"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)
@@ -68,6 +69,9 @@ func TestPolicyBindings(t *testing.T) {
 		}
 		bindings[kind+"/"+name] = true
 		switch {
+		case name == RetainedPolicy:
+			// Retained namespaces have no tenant: see TestRetainedPolicies.
+			return
 		case name == ManagedPolicy:
 			// The managed-objects rule is the same for every tenant: no parameters.
 			if ref != nil {
@@ -107,7 +111,7 @@ func TestPolicyBindings(t *testing.T) {
 		if !bindings[name] {
 			t.Errorf("policy %s has no binding", name)
 		}
-		if name == "V/"+ManagedPolicy {
+		if name == "V/"+ManagedPolicy || name == "V/"+RetainedPolicy {
 			if kind != nil {
 				t.Errorf("policy %s has paramKind %+v; it takes no parameters", name, kind)
 			}
@@ -118,7 +122,7 @@ func TestPolicyBindings(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-services", "V/bulkhead-storage"}
+	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}

@@ -38,7 +38,7 @@ var allVerbs = []string{"get", "list", "watch", "create", "update", "patch", "de
 var readVerbs = []string{"get", "list", "watch"}
 
 // ClusterRoles are the tenant-independent roles Bulkhead keeps in the cluster.
-func ClusterRoles() []*rbacv1.ClusterRole {
+func ClusterRoles(s Settings) []*rbacv1.ClusterRole {
 	owner := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: OwnerClusterRole, Labels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},
 		Rules: []rbacv1.PolicyRule{
@@ -65,6 +65,18 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 			// Owners may read the rules their namespace is held to.
 			{APIGroups: []string{tenancyv1alpha1.GroupVersion.Group}, Resources: []string{"tenantpolicies"}, Verbs: readVerbs},
 		},
+	}
+	if len(s.TenantClusterRoles) > 0 {
+		// RBAC lets a user bind a role only if they hold every permission
+		// in it, or the bind verb on it. Owners lack some of admin's, edit's
+		// and view's (quota edits, say), so without this they could not
+		// bind them even to the tenant's own service accounts. bind is
+		// granted on exactly the settings' roles: without resourceNames
+		// the rule would cover every ClusterRole, cluster-admin included.
+		owner.Rules = append(owner.Rules, rbacv1.PolicyRule{
+			APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"},
+			ResourceNames: sortedCopy(s.TenantClusterRoles),
+		})
 	}
 	creator := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: NamespaceCreatorClusterRole, Labels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},

@@ -165,7 +165,7 @@ func TestSubjects(t *testing.T) {
 // tenants must not change their own ResourceQuotas or LimitRanges
 // (PL1-CC-TI-1): the owner role may read them and nothing more.
 func TestClusterRolesCannotEditQuota(t *testing.T) {
-	roles := ClusterRoles()
+	roles := ClusterRoles(DefaultSettings())
 	var owner *rbacv1.ClusterRole
 	for _, r := range roles {
 		if r.Name == OwnerClusterRole {
@@ -194,5 +194,41 @@ func TestClusterRolesCannotEditQuota(t *testing.T) {
 		if !seen[res] {
 			t.Errorf("the owner role does not grant reading %s", res)
 		}
+	}
+}
+
+// TestOwnerBindsExactlyTheBindableRoles: owners may bind the settings'
+// ClusterRoles and no other; with none listed there is no bind rule at all,
+// for a bind rule without names would cover every ClusterRole.
+func TestOwnerBindsExactlyTheBindableRoles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		roles []string
+		want  []rbacv1.PolicyRule
+	}{
+		{"the settings' roles, by name", []string{"view", "admin", "edit"}, []rbacv1.PolicyRule{{
+			APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"},
+			ResourceNames: []string{"admin", "edit", "view"},
+		}}},
+		{"none listed", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := DefaultSettings()
+			s.TenantClusterRoles = tc.roles
+			var got []rbacv1.PolicyRule
+			for _, role := range ClusterRoles(s) {
+				for _, rule := range role.Rules {
+					if slices.Contains(rule.Verbs, "bind") || slices.Contains(rule.Verbs, "escalate") || slices.Contains(rule.Resources, "clusterroles") {
+						if role.Name != OwnerClusterRole {
+							t.Errorf("role %s has rule %+v", role.Name, rule)
+						}
+						got = append(got, rule)
+					}
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("rules on ClusterRoles (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -22,7 +22,9 @@ type Settings struct {
 	// sent to its own webhook.
 	ManagerNamespace string
 	// TenantClusterRoles are the ClusterRoles a RoleBinding inside a Hard
-	// tenant may reference, besides the ones Bulkhead binds itself.
+	// tenant may reference, besides the ones Bulkhead binds itself, and the
+	// ones owners (of any profile) may bind: the owner role grants the bind
+	// verb on exactly these.
 	TenantClusterRoles []string
 	// InlineCSIDrivers are the CSI drivers tenant pods may name in inline
 	// volumes; any other inline CSI volume is refused.

@@ -130,6 +130,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	for _, add := range []func() error{
 		func() error { return namespaces.Setup(mgr, s) },
+		func() error { return namespaces.SetupRetained(mgr, s) },
 		func() error { return rbac.Setup(mgr, s) },
 		func() error { return quota.Setup(mgr, s) },
 		func() error { return network.Setup(mgr, s) },

@@ -309,9 +309,9 @@ func TestServiceIngressStorageRules(t *testing.T) {
 	}
 }
 
-// TestRoleBindingRules checks that inside a Hard tenant an owner may bind
-// only the tenant's identities to allowed ClusterRoles, while a Soft
-// tenant's owner may bind anyone.
+// TestRoleBindingRules checks that an owner may bind only the tenant's
+// identities, in every profile, and inside a Hard tenant only to allowed
+// ClusterRoles, while a Soft tenant's owner may bind any role they hold.
 func TestRoleBindingRules(t *testing.T) {
 	ctx := context.Background()
 	// A role the owner holds every permission of, so that RBAC's own
@@ -347,8 +347,43 @@ func TestRoleBindingRules(t *testing.T) {
 	if err := hard.Create(ctx, rb("rbh-app", "ok", "reader", user("rbh-dev"), sa("rbh-app", "default"))); err != nil {
 		t.Fatalf("binding the tenant's own identities: %v", err)
 	}
-	if err := soft.Create(ctx, rb("rbs-app", "anyone", "bulkhead-test:read-configmaps", user("mallory"))); err != nil {
-		t.Fatalf("a Soft tenant's owner binding anyone: %v", err)
+	// A binding to someone outside the tenant would outlive any change of
+	// the Tenant: refused in Soft too (the RBAC controller deletes any that
+	// exist).
+	rejected(t, soft.Create(ctx, rb("rbs-app", "anyone", "bulkhead-test:read-configmaps", user("mallory"))), "rbs", "rbac.subjects")
+	if err := soft.Create(ctx, rb("rbs-app", "own", "bulkhead-test:read-configmaps", user("rbs-owner"), sa("rbs-app", "default"))); err != nil {
+		t.Fatalf("a Soft tenant's owner binding its own identities to a role it holds: %v", err)
+	}
+}
+
+// TestOwnerBindsTheBindableRoles: in Hard and Soft tenants, an owner may
+// bind exactly the ClusterRoles the manager's settings list (admin, edit,
+// view) to the tenant's identities, although the owner role lacks some of
+// their permissions; binding cluster-admin is refused by RBAC itself, before
+// any Bulkhead rule, because the owner may not bind it.
+func TestOwnerBindsTheBindableRoles(t *testing.T) {
+	for _, tc := range []struct {
+		tenant *tenancyv1alpha1.Tenant
+		ns     string
+	}{
+		{testutil.Tenant("bindh").Owner("bindh-owner").Hard().Obj(), "bindh-app"},
+		{testutil.Tenant("binds").Owner("binds-owner").Soft().Obj(), "binds-app"},
+	} {
+		t.Run(string(tc.tenant.Spec.Isolation), func(t *testing.T) {
+			owner := tenantWithNamespace(t, tc.tenant, tc.ns)
+			app := testutil.ServiceAccountSubject(tc.ns, "default")
+			for _, role := range env.Settings.TenantClusterRoles {
+				if err := owner.Create(ctx, testutil.RoleBinding(tc.ns, "app-"+role, role, app)); err != nil {
+					t.Errorf("owner binding %s to the namespace's service account: %v", role, err)
+				}
+			}
+			err := owner.Create(ctx, testutil.RoleBinding(tc.ns, "app-root", "cluster-admin", app))
+			if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "is attempting to grant RBAC permissions not currently held") {
+				t.Errorf("owner binding cluster-admin: %v; want RBAC's escalation check to refuse it", err)
+			}
+			// Bindable, but only to the tenant's own.
+			rejected(t, owner.Create(ctx, testutil.RoleBinding(tc.ns, "stranger-admin", "admin", testutil.UserSubject("mallory"))), tc.tenant.Name, "rbac.subjects")
+		})
 	}
 }
 

@@ -275,10 +275,12 @@ func TestDeletionPolicies(t *testing.T) {
 				if got.DeletionTimestamp != nil || got.Status.Phase != corev1.NamespaceActive {
 					t.Fatalf("retained namespace %s is being deleted (phase %s)", ns, got.Status.Phase)
 				}
-				for k := range got.Labels {
-					if k == tenancyv1alpha1.TenantLabel || strings.HasPrefix(k, "pod-security.kubernetes.io/") {
-						t.Errorf("released namespace still has label %s", k)
-					}
+				// Kept and locked (TestRetainedNamespaceIsLocked has the rest).
+				if _, ok := got.Labels[tenancyv1alpha1.TenantLabel]; ok {
+					t.Errorf("retained namespace still has the tenant label")
+				}
+				if got.Labels[tenancyv1alpha1.RetainedLabel] != tenant || got.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+					t.Errorf("retained namespace is not locked: labels %v", got.Labels)
 				}
 				return
 			}

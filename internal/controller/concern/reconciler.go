@@ -53,6 +53,13 @@ type PendingError struct{ Message string }
 
 func (e *PendingError) Error() string { return e.Message }
 
+// Sweeper is a Concern that also removes objects it did not render: objects
+// tenants made themselves that the Tenant no longer allows. Sweep runs on
+// every reconcile, after the rendered objects are applied and pruned.
+type Sweeper interface {
+	Sweep(ctx context.Context, t *tenancyv1alpha1.Tenant, namespaces []string) error
+}
+
 // Reconciler runs one Concern.
 type Reconciler struct {
 	Client   client.Client
@@ -76,6 +83,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	if !t.DeletionTimestamp.IsZero() {
 		if !controllerutil.ContainsFinalizer(t, r.Finalizer()) {
+			return ctrl.Result{}, nil
+		}
+		// The namespaces controller finalizes first: a retained namespace
+		// gets its lock (a deny-all NetworkPolicy, the retained policy)
+		// before the tenant's NetworkPolicies and TenantPolicy go, so it
+		// is never open in between. Its finalizer's removal brings us back.
+		if controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
 			return ctrl.Result{}, nil
 		}
 		if err := r.cleanup(ctx, t.Name, nil); err != nil {
@@ -108,6 +122,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if err := r.cleanup(ctx, t.Name, keep); err != nil {
 		errs = append(errs, err)
+	}
+	if sweeper, ok := r.Concern.(Sweeper); ok {
+		if err := sweeper.Sweep(ctx, t, namespaces); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)

@@ -2,14 +2,12 @@ package namespaces
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -30,7 +28,10 @@ import (
 
 // Reconciler labels tenant namespaces and applies the deletion policy.
 type Reconciler struct {
-	Client   client.Client
+	Client client.Client
+	// Live reads the RoleBindings of a namespace being retained from the
+	// API server: the cache holds only Bulkhead's.
+	Live     client.Reader
 	Settings render.Settings
 }
 
@@ -149,7 +150,7 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) er
 		if policy == tenancyv1alpha1.DeletionDelete {
 			err = client.IgnoreNotFound(r.Client.Delete(ctx, ns))
 		} else {
-			err = r.release(ctx, ns, want)
+			err = r.retain(ctx, ns, t.Name, want)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -165,22 +166,20 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) er
 	return nil
 }
 
-// release removes what Bulkhead stamped on a namespace, whoever wrote it (the
-// webhook writes it on behalf of the creating owner).
-func (r *Reconciler) release(ctx context.Context, ns *corev1.Namespace, want render.NamespaceMetadata) error {
-	body, err := json.Marshal(render.ReleasePatch(ns.Labels, want))
-	if err != nil {
-		return err
+// retain turns a namespace of tenant into a retained one (see lock); what
+// Bulkhead stamped on it goes, whoever wrote it (the webhook writes it on
+// behalf of the creating owner). A namespace already being deleted is left
+// to its deletion.
+func (r *Reconciler) retain(ctx context.Context, ns *corev1.Namespace, tenant string, want render.NamespaceMetadata) error {
+	if !ns.DeletionTimestamp.IsZero() {
+		return nil
 	}
-	if err := r.Client.Patch(ctx, ns, client.RawPatch(types.MergePatchType, body)); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("releasing namespace %s: %w", ns.Name, err)
-	}
-	return nil
+	return lock(ctx, r.Client, r.Live, r.Settings, ns, tenant, render.RetainPatch(ns.Labels, want, tenant, r.Settings))
 }
 
 // Setup registers the namespaces controller with mgr.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
-	r := &Reconciler{Client: mgr.GetClient(), Settings: s}
+	r := &Reconciler{Client: mgr.GetClient(), Live: mgr.GetAPIReader(), Settings: s}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant-namespaces").
 		// Status writes (every concern writes its condition) need no

@@ -2,10 +2,14 @@ package rbac
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -20,8 +24,17 @@ import (
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind;escalate,resourceNames={"bulkhead:tenant-owner","bulkhead:namespace-creator","edit","view"}
 
-// Concern renders RBAC.
-type Concern struct{}
+// Concern renders RBAC, and sweeps the bindings tenants made themselves.
+type Concern struct {
+	Settings render.Settings
+	// Client deletes swept bindings.
+	Client client.Client
+	// Live reads RoleBindings from the API server: the cache holds only
+	// Bulkhead's own, and the ones tenants made are what Sweep judges.
+	Live client.Reader
+	// Recorder tells, on the Tenant, which binding was revoked and why.
+	Recorder events.EventRecorder
+}
 
 // Name implements concern.Concern.
 func (Concern) Name() render.Concern { return render.ConcernRBAC }
@@ -45,21 +58,86 @@ func (Concern) Render(_ context.Context, _ client.Reader, t *tenancyv1alpha1.Ten
 // Disabled implements concern.Concern.
 func (Concern) Disabled(*tenancyv1alpha1.Tenant) string { return "" }
 
+// Sweep implements concern.Sweeper: it deletes every RoleBinding in the
+// tenant's namespaces, whoever made it, that names anyone who is not an
+// identity of the tenant (render.Identities) nor the platform's. An owner
+// removed from the Tenant thus loses, within this reconcile, the access a
+// binding they made for themselves gave them, as well as Bulkhead's.
+func (c Concern) Sweep(ctx context.Context, t *tenancyv1alpha1.Tenant, namespaces []string) error {
+	ids := render.TenantIdentities(t, namespaces, c.Settings)
+	var errs []error
+	for _, ns := range namespaces {
+		revoked, err := RevokeForeignBindings(ctx, c.Live, c.Client, ns, ids, c.Settings)
+		for _, r := range revoked {
+			c.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonBindingRevoked, "Delete",
+				"deleted RoleBinding %s/%s: it names %s, who is not an owner, member or viewer of the tenant nor a service account of its namespaces",
+				ns, r.Name, strings.Join(r.Foreign, ", "))
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ReasonBindingRevoked is the reason of the Event telling that a binding
+// naming someone outside the tenant was deleted.
+const ReasonBindingRevoked = "BindingRevoked"
+
+// Revoked is a RoleBinding deleted for naming Foreign subjects.
+type Revoked struct {
+	Name    string
+	Foreign []string
+}
+
+// RevokeForeignBindings deletes the RoleBindings of namespace that name any
+// subject foreign to ids, read live through live, and returns those it
+// deleted. The list is read on every call, never remembered: a binding made
+// since the last call is judged like any other.
+func RevokeForeignBindings(ctx context.Context, live client.Reader, w client.Writer, namespace string, ids render.Identities, s render.Settings) ([]Revoked, error) {
+	list := &rbacv1.RoleBindingList{}
+	if err := live.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing RoleBindings of %s: %w", namespace, err)
+	}
+	var out []Revoked
+	var errs []error
+	for i := range list.Items {
+		rb := &list.Items[i]
+		foreign := ids.Foreign(namespace, rb.Subjects, s)
+		if len(foreign) == 0 {
+			continue
+		}
+		// Preconditioned on the version judged: a binding changed since
+		// is judged again on the next pass rather than deleted unseen.
+		pre := client.Preconditions{UID: &rb.UID, ResourceVersion: &rb.ResourceVersion}
+		if err := w.Delete(ctx, rb, pre); client.IgnoreNotFound(err) != nil {
+			errs = append(errs, fmt.Errorf("deleting RoleBinding %s/%s: %w", namespace, rb.Name, err))
+			continue
+		}
+		ctrl.LoggerFrom(ctx).Info("Revoked RoleBinding naming subjects outside the tenant", "namespace", namespace, "roleBinding", rb.Name, "subjects", foreign)
+		out = append(out, Revoked{Name: rb.Name, Foreign: foreign})
+	}
+	return out, errors.Join(errs...)
+}
+
 // Setup registers the RBAC controller and the runnable that keeps the tenant
 // ClusterRoles, both with mgr.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
-	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: Concern{}}
+	c := Concern{Settings: s, Client: mgr.GetClient(), Live: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("bulkhead-rbac")}
+	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: c}
 	if err := r.SetupWithManager(mgr, []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}}, nil); err != nil {
 		return err
 	}
 	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		return EnsureClusterRoles(ctx, mgr.GetClient())
+		return EnsureClusterRoles(ctx, mgr.GetClient(), s)
 	}))
 }
 
-// EnsureClusterRoles applies Bulkhead's tenant ClusterRoles.
-func EnsureClusterRoles(ctx context.Context, c client.Client) error {
-	for _, role := range render.ClusterRoles() {
+// EnsureClusterRoles applies Bulkhead's tenant ClusterRoles. The owner role
+// grants bind on the settings' bindable roles; the manager may write it
+// because it holds escalate on that role (see the markers above).
+func EnsureClusterRoles(ctx context.Context, c client.Client, s render.Settings) error {
+	for _, role := range render.ClusterRoles(s) {
 		role.SetGroupVersionKind(rbacv1.SchemeGroupVersion.WithKind("ClusterRole"))
 		if err := c.Patch(ctx, role, client.Apply, client.FieldOwner(concern.FieldManager), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying ClusterRole %s: %w", role.Name, err)
