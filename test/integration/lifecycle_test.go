@@ -104,7 +104,8 @@ func TestOwnersComeAndGo(t *testing.T) {
 // namespaces with it: their Pod Security labels and TenantPolicy follow, and
 // a pod Soft admitted (baseline allows running as root with every default
 // capability) is now refused by Pod Security, while a compliant pod still
-// runs with Hard's defaults.
+// runs with Hard's defaults. ServiceAccounts made under Soft keep their
+// token mount: pods must decline it themselves.
 func TestProfileChangeSoftToHard(t *testing.T) {
 	const tenant, ns, image = "flip", "flip-app", "registry.example.com/app:1"
 	owner := tenantWithNamespace(t, testutil.Tenant(tenant).Owner("flip-owner").Soft().Obj(), ns)
@@ -139,7 +140,11 @@ func TestProfileChangeSoftToHard(t *testing.T) {
 	waitReady(t, tenant)
 
 	expectDenied(t, owner.Create(ctx, loose("loose-hard")), `violates PodSecurity "restricted:`)
-	ok := testutil.Pod(ns, "compliant", image)
+	// The namespace's ServiceAccounts were made under Soft, which mounts
+	// the token: a pod that does not decline it would carry a credential
+	// Hard's pods get only when they ask.
+	rejected(t, owner.Create(ctx, testutil.Pod(ns, "token", image)), tenant, "pods.automountServiceAccountToken")
+	ok := testutil.Pod(ns, "compliant", image, func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = ptr.To(false) })
 	if err := owner.Create(ctx, ok); err != nil {
 		t.Fatalf("a compliant pod after the switch: %v", err)
 	}

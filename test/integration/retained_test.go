@@ -49,9 +49,13 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}}}},
 		testutil.RoleBinding(ns, "owner-self", "Role:secret-reader", testutil.UserSubject(owner)),
 		testutil.RoleBinding(ns, "app-sa", "Role:secret-reader", testutil.ServiceAccountSubject(ns, "default")),
-		// NetworkPolicies add up: this one would open any deny-all.
+		// NetworkPolicies add up: this one (the widest the tenant's rules
+		// let it write) would open a deny-all to the namespace's own pods.
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "open-door"},
-			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}}},
+			Spec: networkingv1.NetworkPolicySpec{
+				Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}}},
+				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			}},
 	} {
 		if err := former.Create(ctx, obj); err != nil {
 			t.Fatalf("owner creating %T %s: %v", obj, obj.GetName(), err)
