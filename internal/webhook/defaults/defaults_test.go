@@ -28,6 +28,14 @@ func TestPod(t *testing.T) {
 		}
 		return p
 	}
+	// hardDefaults are what the hard rules fill into a bare pod, priority aside.
+	hardDefaults := func(s *corev1.PodSpec) {
+		s.NodeSelector = map[string]string{"pool": "a"}
+		s.Tolerations = []corev1.Toleration{pool}
+		s.RuntimeClassName, s.HostUsers = ptr.To("gvisor"), ptr.To(false)
+		s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(false)
+		s.Containers[0].ImagePullPolicy, s.InitContainers[0].ImagePullPolicy = corev1.PullAlways, corev1.PullAlways
+	}
 	for _, tc := range []struct {
 		name  string
 		rules tenancyv1alpha1.PodRules
@@ -35,11 +43,7 @@ func TestPod(t *testing.T) {
 		want  corev1.Pod
 	}{
 		{"a bare pod gets every default", hard, base(nil), base(func(s *corev1.PodSpec) {
-			s.NodeSelector = map[string]string{"pool": "a"}
-			s.Tolerations = []corev1.Toleration{pool}
-			s.RuntimeClassName, s.HostUsers = ptr.To("gvisor"), ptr.To(false)
-			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(false)
-			s.Containers[0].ImagePullPolicy, s.InitContainers[0].ImagePullPolicy = corev1.PullAlways, corev1.PullAlways
+			hardDefaults(s)
 			s.PriorityClassName, s.Priority = "batch", ptr.To[int32](100)
 			s.PreemptionPolicy = ptr.To(corev1.PreemptLowerPriority)
 		})},
@@ -74,11 +78,7 @@ func TestPod(t *testing.T) {
 		}(), base(func(s *corev1.PodSpec) {
 			s.PriorityClassName, s.Priority, s.PreemptionPolicy = "cluster-default", ptr.To[int32](7), ptr.To(corev1.PreemptLowerPriority)
 		}), base(func(s *corev1.PodSpec) {
-			s.NodeSelector = map[string]string{"pool": "a"}
-			s.Tolerations = []corev1.Toleration{pool}
-			s.RuntimeClassName, s.HostUsers = ptr.To("gvisor"), ptr.To(false)
-			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(false)
-			s.Containers[0].ImagePullPolicy, s.InitContainers[0].ImagePullPolicy = corev1.PullAlways, corev1.PullAlways
+			hardDefaults(s)
 			s.PriorityClassName, s.Priority, s.PreemptionPolicy = "batch", ptr.To[int32](100), ptr.To(corev1.PreemptionPolicy("Never"))
 		})},
 		{"image volumes get the pull policy", hard, base(func(s *corev1.PodSpec) {
@@ -86,11 +86,7 @@ func TestPod(t *testing.T) {
 			s.PriorityClassName = "urgent"
 		}), base(func(s *corev1.PodSpec) {
 			s.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "x", PullPolicy: corev1.PullAlways}}}}
-			s.NodeSelector = map[string]string{"pool": "a"}
-			s.Tolerations = []corev1.Toleration{pool}
-			s.RuntimeClassName, s.HostUsers = ptr.To("gvisor"), ptr.To(false)
-			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(false)
-			s.Containers[0].ImagePullPolicy, s.InitContainers[0].ImagePullPolicy = corev1.PullAlways, corev1.PullAlways
+			hardDefaults(s)
 			s.PriorityClassName = "urgent"
 		})},
 		{"a Soft tenant touches little", tenancyv1alpha1.PodRules{AutomountServiceAccountToken: true}, base(nil), base(func(s *corev1.PodSpec) {
