@@ -3,5 +3,6 @@
 // how many it has). Each handler is a pure decision function plus a thin
 // adapter. The package also renders the webhook configurations, scoped so
 // that the API server never calls the webhook for system namespaces or
-// cluster admins, and keeps their serving certificate and CA bundle.
+// cluster admins, and keeps their serving certificate and CA bundle. Its
+// server accepts only the API server, verified by its client certificate.
 package webhook
