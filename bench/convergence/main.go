@@ -315,6 +315,9 @@ func startManager(ctx context.Context, cluster *devcluster.Cluster) (*manager, e
 		"--webhook-url", "https://localhost:"+strconv.Itoa(webhookPort),
 		"--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(webhookPort),
 		"--cert-dir", filepath.Join(cluster.Dir, "webhook-certs"),
+		// The webhook accepts only the API server's client certificate.
+		"--webhook-client-ca-file", cluster.WebhookClientCAFile,
+		"--webhook-client-names", devcluster.WebhookClientName,
 		"--metrics-bind-address", "0",
 		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(probePort))
 	cmd.Args = append(cmd.Args, strings.Fields(managerArgs)...)

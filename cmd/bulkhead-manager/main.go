@@ -36,7 +36,47 @@ In a cluster it runs as the Deployment in config/default (two replicas, leader
 election) and is reached through a Service. Outside a cluster, as in the dev
 cluster, give --webhook-url so the API server calls it at that address:
 
-  bulkhead-manager --kubeconfig .dev/kubeconfig --webhook-url https://localhost:9443
+  bulkhead-manager --kubeconfig .dev/kubeconfig --webhook-url https://localhost:9443 \
+    --webhook-client-ca-file .dev/pki/ca.crt --webhook-client-names kube-apiserver-webhook-client
+
+The webhook answers only the API server. It refuses the TLS handshake of any
+caller without a client certificate signed by --webhook-client-ca-file (and,
+with --webhook-client-names, carrying one of those names), so a tenant pod
+cannot post a forged admission review. Give the API server that certificate
+for webhook calls with its --admission-control-config-file:
+
+  # admission.yaml
+  apiVersion: apiserver.config.k8s.io/v1
+  kind: AdmissionConfiguration
+  plugins:
+  - name: ValidatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: /etc/kubernetes/admission/webhook-client.kubeconfig
+  - name: MutatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: /etc/kubernetes/admission/webhook-client.kubeconfig
+
+  # webhook-client.kubeconfig: the user is picked by the webhook's address,
+  # <service>.<namespace>.svc (or host:port of a URL); "*" matches any.
+  apiVersion: v1
+  kind: Config
+  users:
+  - name: bulkhead-webhook.bulkhead-system.svc
+    user:
+      client-certificate: /etc/kubernetes/admission/webhook-client.crt
+      client-key: /etc/kubernetes/admission/webhook-client.key
+
+Use a CA of its own for that certificate. If the CA also signs other
+certificates (the cluster CA signs every user's and kubelet's), list the
+certificate's name in --webhook-client-names, or they could all call the
+webhook. Where the API server's flags cannot be set (some managed clusters),
+--insecure-webhook-any-client serves anyone who reaches the port: then only the
+NetworkPolicy in config/manager protects it. See README, "Installing on a real
+cluster".
 
 Flags:
 `)
@@ -56,6 +96,8 @@ Flags:
 		inlineCSIDrivers   string
 		schedulers         string
 		development        bool
+		clientCAFile       string
+		clientNames        string
 	)
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path to a kubeconfig; in-cluster config when empty.")
 	fs.StringVar(&webhookURL, "webhook-url", "", "Base URL the API server uses to reach the webhook (manager outside the cluster); a Service is used when empty.")
@@ -63,6 +105,9 @@ Flags:
 	fs.StringVar(&o.WebhookHost, "webhook-host", "", "Address the webhook server listens on.")
 	fs.IntVar(&o.WebhookPort, "webhook-port", 9443, "Port the webhook server listens on.")
 	fs.StringVar(&o.CertDir, "cert-dir", "", "Directory for the webhook serving certificate; a temporary one when empty.")
+	fs.StringVar(&clientCAFile, "webhook-client-ca-file", "", "PEM file of the CA that signs the API server's webhook client certificate. Required (unless --insecure-webhook-any-client): the webhook refuses the TLS handshake of callers without a certificate it signed. Read at start; restart the manager after changing it.")
+	fs.StringVar(&clientNames, "webhook-client-names", "", "Comma-separated common names or DNS names the API server's webhook client certificate may carry; empty accepts any certificate the CA signed. Set it when the CA signs other certificates too.")
+	fs.BoolVar(&o.InsecureWebhookAnyClient, "insecure-webhook-any-client", false, "Serve the webhook to any caller that reaches its port, without client certificates, where the API server's admission configuration cannot be set. Logged at start and exported as bulkhead_webhook_client_verification 0; only the NetworkPolicy then keeps forged admission reviews out.")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 turns it off.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz; 0 turns them off.")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
@@ -89,6 +134,18 @@ Flags:
 	s.InlineCSIDrivers = splitList(inlineCSIDrivers)
 	s.Schedulers = splitList(schedulers)
 	o.Settings = s
+	switch {
+	case clientCAFile != "" && o.InsecureWebhookAnyClient:
+		return fmt.Errorf("--webhook-client-ca-file and --insecure-webhook-any-client exclude each other")
+	case clientCAFile != "":
+		ca, err := os.ReadFile(clientCAFile)
+		if err != nil {
+			return fmt.Errorf("reading --webhook-client-ca-file: %w", err)
+		}
+		o.WebhookClientAuth = bwebhook.ClientAuth{CA: ca, Names: splitList(clientNames)}
+	case !o.InsecureWebhookAnyClient:
+		return fmt.Errorf("--webhook-client-ca-file is required: the webhook must verify that its caller is the API server (see --help); --insecure-webhook-any-client opts out")
+	}
 
 	if kubeconfig != "" {
 		if err := os.Setenv("KUBECONFIG", kubeconfig); err != nil {

@@ -320,6 +320,9 @@ func startManager(cluster *devcluster.Cluster) error {
 		"--webhook-url", "https://localhost:"+strconv.Itoa(port),
 		"--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
 		"--cert-dir", filepath.Join(dir, "webhook-certs"),
+		// The webhook accepts only the API server's client certificate.
+		"--webhook-client-ca-file", cluster.WebhookClientCAFile,
+		"--webhook-client-names", devcluster.WebhookClientName,
 		"--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "0",
 		"--development")
 	cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -59,6 +59,17 @@ type Cluster struct {
 	Kubeconfig string
 	// Dir is the cluster's directory.
 	Dir string
+	// WebhookClientCA is the PEM of the CA that signed the client
+	// certificate the API server presents to every admission webhook (its
+	// admission kubeconfig); a webhook server verifies its callers with it.
+	WebhookClientCA []byte
+	// WebhookClientCAFile holds WebhookClientCA, for a webhook server run as
+	// a process of its own.
+	WebhookClientCAFile string
+	// WebhookClientCert and WebhookClientKey are that certificate and key
+	// (PEM), for tests that must call a webhook exactly as the API server
+	// does. Its common name is WebhookClientName.
+	WebhookClientCert, WebhookClientKey []byte
 
 	procs   []*process
 	tempDir bool
@@ -148,19 +159,43 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// The API server's identity towards webhooks. The same CA signs the
+	// admin's certificate, so a webhook server must accept this name only,
+	// not any certificate of the CA.
+	webhookClientCert, webhookClientKey, err := ca.Issue(pki.Leaf{
+		CommonName: WebhookClientName, Lifetime: 365 * 24 * time.Hour,
+	}, now)
+	if err != nil {
+		return err
+	}
 	saKey, saPub, err := serviceAccountKey(pkiDir)
 	if err != nil {
 		return err
 	}
 	p := func(n string) string { return filepath.Join(pkiDir, n) }
+	// The admission configuration must name the kubeconfig by an absolute
+	// path; the cluster's directory may be relative (the demo's .dev).
+	webhookKubeconfig, err := filepath.Abs(p("webhook-client.kubeconfig"))
+	if err != nil {
+		return err
+	}
+	webhookKubeconfigData, err := webhookClientKubeconfig(webhookClientCert, webhookClientKey)
+	if err != nil {
+		return err
+	}
 	if err := writeFiles(map[string][]byte{
 		p("ca.crt"): ca.CertPEM, p("apiserver.crt"): servingCert, p("apiserver.key"): servingKey,
 		p("admin.crt"): adminCert, p("admin.key"): adminKey,
+		p("webhook-client.crt"): webhookClientCert, p("webhook-client.key"): webhookClientKey,
+		webhookKubeconfig:      webhookKubeconfigData,
+		p("admission.yaml"):    admissionConfig(webhookKubeconfig),
 		p("encryption.yaml"):   encryptionConfig(),
 		p("audit-policy.yaml"): []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"),
 	}); err != nil {
 		return err
 	}
+	c.WebhookClientCA, c.WebhookClientCAFile = ca.CertPEM, p("ca.crt")
+	c.WebhookClientCert, c.WebhookClientKey = webhookClientCert, webhookClientKey
 
 	etcdPort, err := FreePort()
 	if err != nil {
@@ -203,6 +238,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--authorization-mode=Node,RBAC",
 		"--enable-admission-plugins=NodeRestriction",
+		"--admission-control-config-file=" + p("admission.yaml"),
 		"--enable-priority-and-fairness=true",
 		"--encryption-provider-config=" + p("encryption.yaml"),
 		"--audit-policy-file=" + p("audit-policy.yaml"),
@@ -431,6 +467,38 @@ resources:
         secret: ` + base64.StdEncoding.EncodeToString(key) + `
   - identity: {}
 `)
+}
+
+// WebhookClientName is the common name of the certificate the API server
+// presents to admission webhooks.
+const WebhookClientName = "kube-apiserver-webhook-client"
+
+// webhookClientKubeconfig gives the API server its client certificate for
+// every webhook server. The API server picks a user by the webhook's
+// address: the exact host:port of a URL webhook (or <service>.<namespace>.svc:<port>
+// of a Service webhook, also without :443), then "*.<domain>" wildcards, and
+// "*" last; only "*" is needed here, since every webhook of the dev cluster
+// is served by a process that verifies this certificate.
+func webhookClientKubeconfig(cert, key []byte) ([]byte, error) {
+	cfg := clientcmdapi.NewConfig()
+	cfg.AuthInfos["*"] = &clientcmdapi.AuthInfo{ClientCertificateData: cert, ClientKeyData: key}
+	return clientcmd.Write(*cfg)
+}
+
+// admissionConfig points the webhook admission plugins at the kubeconfig
+// that holds the API server's webhook client certificate.
+func admissionConfig(webhookKubeconfig string) []byte {
+	var b strings.Builder
+	b.WriteString("apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n")
+	for _, plugin := range []string{"ValidatingAdmissionWebhook", "MutatingAdmissionWebhook"} {
+		fmt.Fprintf(&b, `- name: %s
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: %q
+`, plugin, webhookKubeconfig)
+	}
+	return []byte(b.String())
 }
 
 func writeKubeconfig(path, host string, ca, cert, key []byte) error {

@@ -5,8 +5,12 @@ package setup
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -60,6 +64,20 @@ type Options struct {
 	CertHosts []string
 	// CertDir holds the serving certificate files; a temporary directory when empty.
 	CertDir string
+	// WebhookClientAuth says which callers the webhook server accepts: only
+	// those presenting a client certificate its CA signed (the API server's,
+	// given to it by its admission kubeconfig), and named in its Names when
+	// set. Required unless InsecureWebhookAnyClient: requiring it by default
+	// means a forgotten setting stops the manager at start, where an operator
+	// sees it, instead of leaving a port that believes anyone.
+	WebhookClientAuth bwebhook.ClientAuth
+	// InsecureWebhookAnyClient serves the webhook to whoever reaches its
+	// port, for clusters whose API server admission configuration cannot be
+	// set (some managed offerings). Only the network then stands between a
+	// tenant pod and a forged AdmissionReview: the NetworkPolicy in
+	// config/manager must admit the control plane alone. It is logged at
+	// start and exported as bulkhead_webhook_client_verification 0.
+	InsecureWebhookAnyClient bool
 	// MetricsAddr and ProbeAddr; "0" turns them off.
 	MetricsAddr string
 	ProbeAddr   string
@@ -95,6 +113,10 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 		o.CertDir = dir
 	}
+	webhookOptions, guard, err := webhookServerOptions(o)
+	if err != nil {
+		return nil, err
+	}
 	managed := labels.SelectorFromSet(labels.Set{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue})
 	byObject := map[client.Object]cache.ByObject{}
 	// Cache only the objects Bulkhead renders, not every RoleBinding or
@@ -114,9 +136,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionID:        "bulkhead-manager.tenancy.bulkhead.dev",
 		Controller:              config.Controller{MaxConcurrentReconciles: concurrency(o.ConcurrentReconciles), SkipNameValidation: ptr.To(o.Restartable)},
 		LeaderElectionNamespace: o.Settings.ManagerNamespace,
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.CertDir,
-		}),
+		WebhookServer:           webhook.NewServer(webhookOptions),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -181,10 +201,44 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}
-	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+	ready := mgr.GetWebhookServer().StartedChecker()
+	if guard != nil {
+		ready = guard.ReadyChecker(net.JoinHostPort(webhookOptions.Host, strconv.Itoa(webhookOptions.Port)))
+	}
+	if err := mgr.AddReadyzCheck("webhook", ready); err != nil {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// webhookServerOptions configures the webhook server, verifying its callers
+// unless the options opt out explicitly. guard is nil when they do.
+func webhookServerOptions(o Options) (webhook.Options, *bwebhook.ClientGuard, error) {
+	opts := webhook.Options{Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.CertDir}
+	if opts.Port == 0 {
+		opts.Port = webhook.DefaultPort
+	}
+	verify := len(o.WebhookClientAuth.CA) > 0
+	switch {
+	case verify && o.InsecureWebhookAnyClient:
+		return opts, nil, errors.New("webhook: a client CA is given and InsecureWebhookAnyClient is set; choose one")
+	case !verify && !o.InsecureWebhookAnyClient:
+		return opts, nil, errors.New("webhook: no client CA to verify the API server with; give the CA that signs the API server's webhook client certificate, or opt out explicitly")
+	case !verify:
+		bwebhook.RecordClientVerification(false)
+		ctrl.Log.WithName("setup").Error(errors.New("webhook client verification is off"),
+			"Webhook serves any caller that reaches its port; only a NetworkPolicy admitting the control plane alone keeps forged admission reviews out",
+			"port", opts.Port)
+		return opts, nil, nil
+	}
+	guard, err := bwebhook.NewClientGuard(o.WebhookClientAuth, time.Now())
+	if err != nil {
+		return opts, nil, err
+	}
+	opts.TLSOpts = []func(*tls.Config){guard.Configure}
+	bwebhook.RecordClientVerification(true)
+	ctrl.Log.WithName("setup").Info("Webhook accepts only callers with a verified client certificate", "allowedNames", o.WebhookClientAuth.Names)
+	return opts, guard, nil
 }
 
 func concurrency(n int) int {

@@ -166,6 +166,10 @@ func (e *Env) StartManager() error {
 		WebhookPort:     port,
 		WebhookEndpoint: bwebhook.Endpoint{URL: "https://localhost:" + strconv.Itoa(port)},
 		CertHosts:       []string{"localhost", "127.0.0.1"},
+		// Every test runs with the webhook verifying its callers, as in
+		// production: only the API server's certificate is accepted, not
+		// every certificate of the cluster's CA.
+		WebhookClientAuth: bwebhook.ClientAuth{CA: e.Cluster.WebhookClientCA, Names: []string{devcluster.WebhookClientName}},
 		// Tests wait for freed tenant quota; recount it often.
 		QuotaRecount: 2 * time.Second,
 		Restartable:  true,
@@ -176,12 +180,17 @@ func (e *Env) StartManager() error {
 	runCtx, stop := context.WithCancel(context.Background())
 	e.stop, e.done = stop, make(chan error, 1)
 	go func() { e.done <- mgr.Start(runCtx) }()
+	apiServer, err := tls.X509KeyPair(e.Cluster.WebhookClientCert, e.Cluster.WebhookClientKey)
+	if err != nil {
+		return err
+	}
 	// Wait until the webhook answers, so that the first test does not race it.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		// A full TLS handshake: a bare TCP probe makes the server log one.
+		// A full TLS handshake, as the API server: a bare TCP probe, or one
+		// without the certificate, makes the server log a failed one.
 		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(port),
-			&tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a liveness probe of our own server; nothing is sent
+			&tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{apiServer}}) //nolint:gosec // a liveness probe of our own server; nothing is sent
 		if err == nil {
 			_ = conn.Close()
 			return nil

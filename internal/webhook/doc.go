@@ -5,5 +5,6 @@
 // the webhook configurations, scoped so that the API server never calls the
 // webhook for system namespaces or cluster admins (except for Tenant
 // creation, which only cluster admins do: see package tenants), and keeps
-// their serving certificate and CA bundle.
+// their serving certificate and CA bundle. Its server accepts only the API
+// server, verified by its client certificate.
 package webhook
