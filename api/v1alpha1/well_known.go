@@ -13,6 +13,9 @@ const (
 	// cluster admin adopts it into a tenant (sets TenantLabel) or releases
 	// it (removes this label).
 	RetainedLabel = "tenancy.bulkhead.dev/retained"
+	// TokensRevokedAnnotation on a retained namespace records that Bulkhead
+	// deleted its ServiceAccounts, and with them every token minted for them.
+	TokensRevokedAnnotation = "tenancy.bulkhead.dev/tokens-revoked"
 	// ConcernLabel on a managed object names the controller that owns it.
 	ConcernLabel = "tenancy.bulkhead.dev/concern"
 	// ManagedByLabel marks every object Bulkhead renders.

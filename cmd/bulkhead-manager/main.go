@@ -95,6 +95,7 @@ Flags:
 		tenantClusterRoles string
 		inlineCSIDrivers   string
 		schedulers         string
+		clusterCIDRs       string
 		development        bool
 		clientCAFile       string
 		clientNames        string
@@ -123,6 +124,7 @@ Flags:
 	fs.StringVar(&tenantClusterRoles, "tenant-cluster-roles", strings.Join(s.TenantClusterRoles, ","), "ClusterRoles tenant owners may bind (the owner role grants bind on exactly these), and the only ones besides Bulkhead's own that a RoleBinding inside a Hard tenant may reference.")
 	fs.StringVar(&inlineCSIDrivers, "inline-csi-drivers", "", "CSI drivers tenant pods may use as inline volumes (spec.volumes[].csi), such as a secrets-store driver. Empty refuses every inline CSI volume: a driver that mounts a server named in the pod (SMB, NFS) reaches it from the node, past NetworkPolicies. Claims of an allowed StorageClass are not affected.")
 	fs.StringVar(&schedulers, "schedulers", strings.Join(s.Schedulers, ","), "schedulerNames tenant pods may use. List only schedulers that honour taints: another could place a tenant's pods on another tenant's node pool.")
+	fs.StringVar(&clusterCIDRs, "cluster-cidrs", "", "The cluster's pod and Service CIDRs, such as 10.244.0.0/16,10.96.0.0/12. Tenants' own NetworkPolicies may then admit ipBlock sources outside them (a load balancer's clients); empty refuses ipBlock sources where network isolation is on, since many network plugins match pod addresses against ipBlocks.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -133,6 +135,7 @@ Flags:
 	s.TenantClusterRoles = splitList(tenantClusterRoles)
 	s.InlineCSIDrivers = splitList(inlineCSIDrivers)
 	s.Schedulers = splitList(schedulers)
+	s.ClusterCIDRs = splitList(clusterCIDRs)
 	o.Settings = s
 	switch {
 	case clientCAFile != "" && o.InsecureWebhookAnyClient:

@@ -288,6 +288,24 @@ func pinnedToCEL(sel, allowed string) string {
 		"has(e.values) && size(e.values) > 0 && e.values.all(v, v in " + allowed + "))))"
 }
 
+// clusterOverlapCEL is true when the ipBlock of peer p may match an
+// address in the cluster's ranges: it overlaps one of them and its except
+// does not cover it. With no ranges known, every ipBlock may.
+func clusterOverlapCEL(clusterCIDRs []string) string {
+	if len(clusterCIDRs) == 0 {
+		return "true"
+	}
+	return celStrings(clusterCIDRs) + ".exists(c, cidr(c).containsCIDR(p.ipBlock.cidr) || " +
+		"(cidr(p.ipBlock.cidr).containsCIDR(c) && !(has(p.ipBlock.except) && p.ipBlock.except.exists(e, cidr(e).containsCIDR(c)))))"
+}
+
+func clusterCIDRsText(clusterCIDRs []string) string {
+	if len(clusterCIDRs) == 0 {
+		return "the cluster\\'s own ranges are not configured, so no ipBlock source can be told apart from them"
+	}
+	return "it must leave out the cluster\\'s ranges " + strings.Join(clusterCIDRs, ", ")
+}
+
 // outsideTenantsCEL is true when the namespace selector sel requires the
 // tenant label to be absent: it matches no tenant's namespace.
 func outsideTenantsCEL(sel string) string {
@@ -649,10 +667,14 @@ func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolic
 		vars(
 			"ingressOpen", "params.spec.network.isolation != 'Off' && has(object.spec.ingress) && "+
 				"object.spec.ingress.exists(r, !has(r.from) || size(r.from) == 0)",
-			"badSources", "params.spec.network.isolation == 'Off' || !has(object.spec.ingress) ? [] : "+
-				"object.spec.ingress.filter(r, has(r.from)).map(r, r.from).flatten().filter(p, has(p.namespaceSelector) && "+
+			"sources", "params.spec.network.isolation == 'Off' || !has(object.spec.ingress) ? [] : "+
+				"object.spec.ingress.filter(r, has(r.from)).map(r, r.from).flatten()",
+			"badSources", "variables.sources.filter(p, has(p.namespaceSelector) && "+
 				"!("+pinnedToCEL("p.namespaceSelector", "([params.spec.tenant] + params.spec.network.allowFromTenants)")+" || "+
 				outsideTenantsCEL("p.namespaceSelector")+"))",
+			// An ipBlock source must leave out the cluster's own ranges: many
+			// network plugins match pod addresses against ipBlocks.
+			"badSourceBlocks", "variables.sources.filter(p, has(p.ipBlock) && "+clusterOverlapCEL(s.ClusterCIDRs)+").map(p, p.ipBlock.cidr)",
 			"egressOpen", "params.spec.network.egressRestricted && has(object.spec.egress) && "+
 				"object.spec.egress.exists(r, !has(r.to) || size(r.to) == 0)",
 			"destinations", "!params.spec.network.egressRestricted || !has(object.spec.egress) ? [] : "+
@@ -667,10 +689,12 @@ func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolic
 		),
 		rule{
 			name:    "network.ingress",
-			expr:    "!variables.ingressOpen && size(variables.badSources) == 0",
-			problem: "(variables.ingressOpen ? 'an ingress rule without from admits every source' : 'an ingress rule admits namespaces of tenants that network.allowFrom does not name')",
+			expr: "!variables.ingressOpen && size(variables.badSources) == 0 && size(variables.badSourceBlocks) == 0",
+			problem: "(variables.ingressOpen ? 'an ingress rule without from admits every source' : " +
+				"size(variables.badSourceBlocks) > 0 ? 'ipBlock ' + variables.badSourceBlocks[0] + ' may match the pods of other tenants (" + clusterCIDRsText(s.ClusterCIDRs) + ")' : " +
+				"'an ingress rule admits namespaces of tenants that network.allowFrom does not name')",
 			fix: "Name sources with a podSelector (this namespace), a namespaceSelector with matchLabels " + tenancyv1alpha1.TenantLabel +
-				": <this tenant or one in its allowFrom>, or one requiring " + tenancyv1alpha1.TenantLabel + " DoesNotExist (platform namespaces); ask a cluster admin to add a tenant to spec.network.allowFrom",
+				": <this tenant or one in its allowFrom>, or one requiring " + tenancyv1alpha1.TenantLabel + " DoesNotExist (platform namespaces); an ipBlock source must leave out the cluster's pod and Service ranges (the manager's --cluster-cidrs); ask a cluster admin to add a tenant to spec.network.allowFrom",
 		},
 		rule{
 			name: "network.egress",

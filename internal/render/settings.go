@@ -32,6 +32,12 @@ type Settings struct {
 	// Schedulers are the schedulerNames tenant pods may use: schedulers
 	// that honour node pools' taints.
 	Schedulers []string
+	// ClusterCIDRs are the cluster's pod and Service address ranges. A
+	// tenant's own NetworkPolicies may admit ipBlock sources only outside
+	// them (many network plugins match pod addresses against ipBlocks, so
+	// 0.0.0.0/0 would let every tenant in); when empty, Bulkhead cannot
+	// tell, and refuses ipBlock sources wherever isolation is on.
+	ClusterCIDRs []string
 }
 
 // DefaultSettings are the settings of a stock cluster.

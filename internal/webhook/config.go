@@ -71,13 +71,18 @@ func namespaceSelector(s render.Settings) *metav1.LabelSelector {
 // namespaces only, never system namespaces, admins or the control plane, a
 // short timeout, and failing closed (see package namespace for why).
 func namespaceWebhook(e Endpoint, path string, op admissionregistrationv1.OperationType, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
+	resources := []string{"namespaces"}
+	if op == admissionregistrationv1.Update {
+		// The status and finalize subresources save label changes too.
+		resources = append(resources, "namespaces/status", "namespaces/finalize")
+	}
 	return admissionregistrationv1.ValidatingWebhook{
 		Name:         "namespaces.tenancy.bulkhead.dev",
 		ClientConfig: e.clientConfig(path, caBundle),
 		Rules: []admissionregistrationv1.RuleWithOperations{{
 			Operations: []admissionregistrationv1.OperationType{op},
 			Rule: admissionregistrationv1.Rule{
-				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"namespaces"},
+				APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: resources,
 				Scope: ptr.To(admissionregistrationv1.ClusterScope),
 			},
 		}},

@@ -84,6 +84,8 @@ func (r *RetainedReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	return ctrl.Result{RequeueAfter: RecheckRetained}, nil
 }
 
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=list;delete
+
 // lock holds namespace ns, retained from tenant, locked. First patch (none
 // when nil): in one write, the retained label and restricted Pod Security
 // replace the tenant label, which swaps the tenant's admission rules for the
@@ -121,7 +123,46 @@ func lock(ctx context.Context, c client.Client, live client.Reader, s render.Set
 	if len(revoked) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Revoked RoleBindings of a retained namespace", "namespace", ns.Name, "tenant", tenant, "roleBindings", len(revoked))
 	}
+	return revokeTokens(ctx, c, live, ns)
+}
+
+// revokeTokens deletes, once, every ServiceAccount of a retained namespace.
+// Tokens the tenant's people minted for them (TokenRequests, pods' bound
+// tokens, token Secrets) name the ServiceAccount's UID and die with it; the
+// ServiceAccount controller makes a new "default" with a new UID. Without
+// this, a former owner's token would act again the moment an admin adopts
+// the namespace into another tenant and grants its ServiceAccounts access.
+// An annotation on the namespace records that it is done, so that the new
+// "default" is not deleted over and over.
+func revokeTokens(ctx context.Context, c client.Client, live client.Reader, ns *corev1.Namespace) error {
+	if ns.Annotations[tenancyv1alpha1.TokensRevokedAnnotation] != "" {
+		return nil
+	}
+	n, err := deleteServiceAccounts(ctx, c, live, ns.Name)
+	if err != nil {
+		return err
+	}
+	patch := []byte(`{"metadata":{"annotations":{"` + tenancyv1alpha1.TokensRevokedAnnotation + `":"true"}}}`)
+	if err := c.Patch(ctx, ns, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return fmt.Errorf("marking the tokens of retained namespace %s revoked: %w", ns.Name, err)
+	}
+	ctrl.LoggerFrom(ctx).Info("Revoked the ServiceAccounts of a retained namespace", "namespace", ns.Name, "serviceAccounts", n)
 	return nil
+}
+
+// deleteServiceAccounts deletes every ServiceAccount of namespace, read
+// live (they are not cached), and says how many there were.
+func deleteServiceAccounts(ctx context.Context, c client.Writer, live client.Reader, namespace string) (int, error) {
+	list := &corev1.ServiceAccountList{}
+	if err := live.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return 0, fmt.Errorf("listing ServiceAccounts of %s: %w", namespace, err)
+	}
+	for i := range list.Items {
+		if err := c.Delete(ctx, &list.Items[i]); client.IgnoreNotFound(err) != nil {
+			return 0, fmt.Errorf("deleting ServiceAccount %s/%s: %w", namespace, list.Items[i].Name, err)
+		}
+	}
+	return len(list.Items), nil
 }
 
 // removeOtherNetworkPolicies deletes every NetworkPolicy of namespace but
@@ -161,10 +202,16 @@ func (r *RetainedReconciler) adopt(ctx context.Context, ns *corev1.Namespace, t 
 			return err
 		}
 	}
+	// The ServiceAccounts made while the namespace was retained (the
+	// controller's new "default") carry no tenant's defaults: the adopting
+	// tenant starts from fresh ones, made under its own rules.
+	if _, err := deleteServiceAccounts(ctx, r.Client, r.Live, ns.Name); err != nil {
+		return err
+	}
 	if err := r.unlock(ctx, ns); err != nil {
 		return err
 	}
-	patch := []byte(`{"metadata":{"labels":{"` + tenancyv1alpha1.RetainedLabel + `":null}}}`)
+	patch := []byte(`{"metadata":{"labels":{"` + tenancyv1alpha1.RetainedLabel + `":null},"annotations":{"` + tenancyv1alpha1.TokensRevokedAnnotation + `":null}}}`)
 	if err := r.Client.Patch(ctx, ns, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return fmt.Errorf("unlocking adopted namespace %s: %w", ns.Name, err)
 	}
@@ -187,6 +234,14 @@ func (r *RetainedReconciler) unlock(ctx context.Context, ns *corev1.Namespace) e
 			return fmt.Errorf("deleting NetworkPolicy %s/%s: %w", ns.Name, np.Name, err)
 		}
 		ctrl.LoggerFrom(ctx).Info("Unlocked namespace", "namespace", ns.Name, "networkPolicy", np.Name)
+	}
+	// Should the namespace be retained again one day, its tokens are
+	// revoked again.
+	if ns.Annotations[tenancyv1alpha1.TokensRevokedAnnotation] != "" {
+		patch := []byte(`{"metadata":{"annotations":{"` + tenancyv1alpha1.TokensRevokedAnnotation + `":null}}}`)
+		if err := r.Client.Patch(ctx, ns, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("unlocking namespace %s: %w", ns.Name, err)
+		}
 	}
 	return nil
 }

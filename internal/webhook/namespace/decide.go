@@ -31,6 +31,10 @@ const (
 	RuleLabels = "namespaces.labels"
 	// RuleAnnotations: likewise for reserved and locked annotations.
 	RuleAnnotations = "namespaces.annotations"
+	// RuleRetained: a namespace retained from a deleted tenant stays locked
+	// until a cluster admin adopts or releases it (the same rule as the
+	// retained admission policy's).
+	RuleRetained = "namespaces.retained"
 )
 
 // A generated name is generateName, cut to maxGenerateNameLength
@@ -172,6 +176,12 @@ func DecideCreate(ns *corev1.Namespace, caller Caller, tenants []tenancyv1alpha1
 			fmt.Sprintf("%s would belong to tenant %s, whose prefix %q is the longest the name starts with", describe(ns), owner, render.NamespacePrefix(owner)),
 			fmt.Sprintf("Choose a name that does not start with %q", render.NamespacePrefix(owner)))
 	}
+	// kube-* names are Kubernetes' own (kube-system, kube-public, ...):
+	// no tenant takes one, with or without requirePrefix.
+	if reserved.IsKubernetesNamespace(name) {
+		return deny(t.Name, RuleNames, fmt.Sprintf("%s is in the kube- space, which Kubernetes keeps for itself", describe(ns)),
+			"Choose a name that does not start with \"kube-\"")
+	}
 	if *spec.Namespaces.RequirePrefix && !strings.HasPrefix(name, prefix) {
 		if IsGenerated(ns) {
 			return deny(t.Name, RuleRequirePrefix, fmt.Sprintf("names generated from %q would not start with %q", ns.GenerateName, prefix),
@@ -268,6 +278,27 @@ func DecideUpdate(old, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant, s
 		}
 	}
 	if oldTenant == "" {
+		// A namespace retained from a deleted tenant stays locked: only a
+		// cluster admin adopts or releases it, or changes what it is held to.
+		former := old.Labels[tenancyv1alpha1.RetainedLabel]
+		if former == "" {
+			former = ns.Labels[tenancyv1alpha1.RetainedLabel]
+		}
+		if former == "" {
+			return Decision{Allowed: true}
+		}
+		for _, k := range changedKeys(old.Labels, ns.Labels) {
+			if reserved.IsKey(k) {
+				return deny(former, RuleRetained, fmt.Sprintf("namespace %q was retained from the deleted tenant and is locked; label %s is set by Bulkhead and cluster admins only", ns.Name, k),
+					"Undo your change to it; a cluster admin adopts the namespace into a tenant or releases it")
+			}
+		}
+		for _, k := range changedKeys(old.Annotations, ns.Annotations) {
+			if reserved.IsAnnotationKey(k) {
+				return deny(former, RuleRetained, fmt.Sprintf("namespace %q was retained from the deleted tenant and is locked; annotation %s is set by cluster admins only", ns.Name, k),
+					"Undo your change to it; a cluster admin adopts the namespace into a tenant or releases it")
+			}
+		}
 		return Decision{Allowed: true}
 	}
 	var t *tenancyv1alpha1.Tenant
