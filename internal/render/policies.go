@@ -688,7 +688,7 @@ func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolic
 				")).map(p, p.ipBlock.cidr)",
 		),
 		rule{
-			name:    "network.ingress",
+			name: "network.ingress",
 			expr: "!variables.ingressOpen && size(variables.badSources) == 0 && size(variables.badSourceBlocks) == 0",
 			problem: "(variables.ingressOpen ? 'an ingress rule without from admits every source' : " +
 				"size(variables.badSourceBlocks) > 0 ? 'ipBlock ' + variables.badSourceBlocks[0] + ' may match the pods of other tenants (" + clusterCIDRsText(s.ClusterCIDRs) + ")' : " +
