@@ -161,6 +161,9 @@ func up(ctx context.Context, out io.Writer) error {
 	_ = try("alice (acme owner)", "create namespace labelled for globex", func() error {
 		return alice.Create(ctx, ns("globex-mine", map[string]string{tenancyv1alpha1.TenantLabel: "globex"}))
 	})
+	_ = try("alice (acme owner)", "create namespace with DRA admin access", func() error {
+		return alice.Create(ctx, ns("acme-ops", map[string]string{"resource.kubernetes.io/admin-access": "true"}))
+	})
 	_ = try("bob (acme member)", "create namespace acme-bob", func() error { return bob.Create(ctx, ns("acme-bob", nil)) })
 	_ = try("bob (acme member)", "create ConfigMap in acme-dev", func() error {
 		return bob.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "acme-dev"}})
@@ -188,11 +191,11 @@ func up(ctx context.Context, out io.Writer) error {
 		return carol.Patch(ctx, ns("globex-prod", nil), client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"tenancy.bulkhead.dev/tenant":null}}}`)))
 	})
 
-	if err := waitFor(ctx, admin, "globex-prod", tenancyv1alpha1.TenantPolicyName, &tenancyv1alpha1.TenantPolicy{}); err != nil {
-		return err
-	}
-	if err := waitFor(ctx, admin, "acme-dev", tenancyv1alpha1.TenantPolicyName, &tenancyv1alpha1.TenantPolicy{}); err != nil {
-		return err
+	// Pods wait for a namespace's protections (its NetworkPolicies).
+	for _, n := range []string{"globex-prod", "acme-dev"} {
+		if err := waitProtected(ctx, admin, n); err != nil {
+			return err
+		}
 	}
 	if err := waitFor(ctx, admin, "acme-dev", "default", &corev1.ServiceAccount{}); err != nil {
 		return err
@@ -215,6 +218,17 @@ func up(ctx context.Context, out io.Writer) error {
 	})
 	_ = try("carol (globex owner)", "run a pod with hostUsers: true", func() error {
 		return carol.Create(ctx, gpod("hostusers", func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) }))
+	})
+	_ = try("carol (globex owner)", "keep other tenants' pods off her nodes", func() error {
+		return carol.Create(ctx, gpod("steer", func(p *corev1.Pod) {
+			p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+				TopologyKey: corev1.LabelHostname, NamespaceSelector: &metav1.LabelSelector{}, LabelSelector: &metav1.LabelSelector{}}}}}
+		}))
+	})
+	_ = try("carol (globex owner)", "a NetworkPolicy to the metadata address", func() error {
+		return carol.Create(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "md", Namespace: "globex-prod"},
+			Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+				Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "169.254.169.254/32"}}}}}}})
 	})
 	_ = try("carol (globex owner)", "expose a NodePort Service", func() error {
 		return carol.Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "np", Namespace: "globex-prod"},
@@ -354,6 +368,20 @@ func waitFor(ctx context.Context, c client.Client, namespace, name string, obj c
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("%s/%s did not appear in 60s; see .dev/logs", namespace, name)
+}
+
+// waitProtected waits until namespace's TenantPolicy says its protections
+// are in place, so that it takes pods.
+func waitProtected(ctx context.Context, c client.Client, namespace string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		p := &tenancyv1alpha1.TenantPolicy{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: tenancyv1alpha1.TenantPolicyName}, p); err == nil && p.Spec.Protected {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("namespace %s not protected after 60s; see the Tenant's conditions and .dev/logs", namespace)
 }
 
 // waitAllowed waits until c's identity may do verb on resource in namespace.

@@ -700,8 +700,10 @@ func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolic
 			name: "network.egress",
 			expr: "!variables.egressOpen && size(variables.badNamespaces) == 0 && size(variables.badBlocks) == 0",
 			problem: "(variables.egressOpen ? 'an egress rule without to reaches every destination' : " +
-				"size(variables.badBlocks) > 0 ? 'ipBlock ' + variables.badBlocks[0] + ' reaches addresses the Tenant denies (' + " +
-				"(params.spec.network.allowInternet ? 'denied: ' + params.spec.network.denyCIDRs.join(', ') : 'allowed: ' + params.spec.network.allowCIDRs.join(', ')) + ')' : " +
+				"size(variables.badBlocks) > 0 ? 'ipBlock ' + variables.badBlocks[0] + ' reaches ' + " +
+				"(params.spec.network.denyCIDRs.exists(d, cidr(d).containsCIDR(variables.badBlocks[0]) || cidr(variables.badBlocks[0]).containsCIDR(d)) ? " +
+				"'addresses the Tenant denies (denied: ' + params.spec.network.denyCIDRs.join(', ') + '; an except must cover them)' : " +
+				"'outside the Tenant\\'s allowCIDRs (' + (size(params.spec.network.allowCIDRs) == 0 ? 'none' : params.spec.network.allowCIDRs.join(', ')) + ')') : " +
 				"'an egress rule reaches namespaces outside the tenant')",
 			fix: "Keep egress inside what the Tenant's spec.network.egress allows (denied CIDRs, the metadata address included, are never reachable); " +
 				"ask a cluster admin to add destinations to its allowCIDRs",
