@@ -125,6 +125,7 @@ Flags:
 	fs.StringVar(&inlineCSIDrivers, "inline-csi-drivers", "", "CSI drivers tenant pods may use as inline volumes (spec.volumes[].csi), such as a secrets-store driver. Empty refuses every inline CSI volume: a driver that mounts a server named in the pod (SMB, NFS) reaches it from the node, past NetworkPolicies. Claims of an allowed StorageClass are not affected.")
 	fs.StringVar(&schedulers, "schedulers", strings.Join(s.Schedulers, ","), "schedulerNames tenant pods may use. List only schedulers that honour taints: another could place a tenant's pods on another tenant's node pool.")
 	fs.StringVar(&clusterCIDRs, "cluster-cidrs", "", "The cluster's pod and Service CIDRs, such as 10.244.0.0/16,10.96.0.0/12. Tenants' own NetworkPolicies may then admit ipBlock sources outside them (a load balancer's clients); empty refuses ipBlock sources where network isolation is on, since many network plugins match pod addresses against ipBlocks.")
+	fs.Int64Var(&s.TenantTokenMaxSeconds, "tenant-token-max-seconds", s.TenantTokenMaxSeconds, "Longest ServiceAccount token tenant identities may ask for (TokenRequest); token Secrets, which never expire, are refused. It bounds how long a token minted by a removed owner still acts.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")
 	if err := fs.Parse(args); err != nil {
 		return err

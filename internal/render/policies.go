@@ -50,6 +50,7 @@ func ValidatingPolicies(s Settings) []client.Object {
 		})
 	}
 	out = append(out, RetainedPolicies(s)...)
+	out = append(out, TokensPolicies(s)...)
 	managed := managedValidation(s)
 	return append(out, managed, &admissionv1.ValidatingAdmissionPolicyBinding{
 		ObjectMeta: policyMeta(managed.Name),

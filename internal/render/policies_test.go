@@ -50,6 +50,7 @@ func TestPolicyRules(t *testing.T) {
 		ManagedPolicy:         {"managed-objects", "managed-objects"},
 		NetworkPoliciesPolicy: {"network.ingress", "network.egress"},
 		RetainedPolicy:        {"namespaces.retained"},
+		TokensPolicy:          {"rbac.tokens", "rbac.tokens"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)
@@ -72,8 +73,8 @@ func TestPolicyBindings(t *testing.T) {
 		case name == RetainedPolicy:
 			// Retained namespaces have no tenant: see TestRetainedPolicies.
 			return
-		case name == ManagedPolicy:
-			// The managed-objects rule is the same for every tenant: no parameters.
+		case name == ManagedPolicy || name == TokensPolicy:
+			// These rules are the same for every tenant: no parameters.
 			if ref != nil {
 				t.Errorf("%s %s has paramRef %+v; it takes no parameters", kind, name, ref)
 			}
@@ -111,7 +112,7 @@ func TestPolicyBindings(t *testing.T) {
 		if !bindings[name] {
 			t.Errorf("policy %s has no binding", name)
 		}
-		if name == "V/"+ManagedPolicy || name == "V/"+RetainedPolicy {
+		if name == "V/"+ManagedPolicy || name == "V/"+RetainedPolicy || name == "V/"+TokensPolicy {
 			if kind != nil {
 				t.Errorf("policy %s has paramKind %+v; it takes no parameters", name, kind)
 			}
@@ -122,7 +123,7 @@ func TestPolicyBindings(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage"}
+	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}

@@ -38,6 +38,10 @@ type Settings struct {
 	// 0.0.0.0/0 would let every tenant in); when empty, Bulkhead cannot
 	// tell, and refuses ipBlock sources wherever isolation is on.
 	ClusterCIDRs []string
+	// TenantTokenMaxSeconds is the longest ServiceAccount token a tenant
+	// identity may ask for: how long a token minted by an owner acts after
+	// the owner is removed.
+	TenantTokenMaxSeconds int64
 }
 
 // DefaultSettings are the settings of a stock cluster.
@@ -52,6 +56,8 @@ func DefaultSettings() Settings {
 		ManagerNamespace:    "bulkhead-system",
 		TenantClusterRoles:  []string{"admin", "edit", "view"},
 		Schedulers:          []string{"default-scheduler"},
+		// kubectl create token's default.
+		TenantTokenMaxSeconds: 3600,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -535,5 +536,35 @@ func TestHostnamePatternsBelongToTheirTenant(t *testing.T) {
 	}
 	if err := env.Client.Create(ctx, catchAll.DeepCopy()); err != nil {
 		t.Fatalf("an admin's catch-all backend: %v", err)
+	}
+}
+
+// TestTenantTokensAreShortLived: a token outlives the person who minted it.
+// An owner removed from the Tenant loses their bindings at once, but a token
+// they minted for one of the tenant's ServiceAccounts acts until it expires:
+// tenants may not make token Secrets, which never expire, and may ask only
+// for short TokenRequests.
+func TestTenantTokensAreShortLived(t *testing.T) {
+	ctx := context.Background()
+	owner := tenantWithNamespace(t, testutil.Tenant("tk").Owner("tk-owner").Obj(), "tk-app")
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "tk-app", Name: "ci"}}
+	if err := owner.Create(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
+	request := func(seconds int64) error {
+		return owner.SubResource("token").Create(ctx, sa, &authenticationv1.TokenRequest{
+			Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(seconds)}})
+	}
+	rejected(t, request(48*3600), "tk", "rbac.tokens")
+	if err := request(env.Settings.TenantTokenMaxSeconds); err != nil {
+		t.Fatalf("a token of %d seconds: %v", env.Settings.TenantTokenMaxSeconds, err)
+	}
+	rejected(t, owner.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "tk-app", Name: "forever", Annotations: map[string]string{corev1.ServiceAccountNameKey: "ci"}},
+		Type:       corev1.SecretTypeServiceAccountToken,
+	}), "tk", "rbac.tokens")
+	if err := owner.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "tk-app", Name: "plain"},
+		StringData: map[string]string{"k": "v"}}); err != nil {
+		t.Fatalf("an ordinary Secret: %v", err)
 	}
 }

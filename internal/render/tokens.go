@@ -1,0 +1,68 @@
+package render
+
+import (
+	"strconv"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// TokensPolicy bounds the ServiceAccount tokens tenants mint themselves.
+const TokensPolicy = "bulkhead-tokens"
+
+// TokensPolicies are the policy that bounds the tokens tenant identities
+// mint for their ServiceAccounts, and its one binding. A token outlives the
+// person who minted it: when an owner is removed from the Tenant, Bulkhead
+// revokes their bindings at once, but a token they minted for one of the
+// tenant's ServiceAccounts acts until it expires. So tenants may not make
+// token Secrets (kubernetes.io/service-account-token, which never expire),
+// and a TokenRequest may ask for at most Settings.TenantTokenMaxSeconds.
+// Nodes (the kubelet asks for pods' tokens, bound to the pod), the control
+// plane's controllers, Bulkhead and cluster admins are not judged. Neither
+// rule needs parameters.
+func TokensPolicies(s Settings) []client.Object {
+	max := strconv.FormatInt(s.TenantTokenMaxSeconds, 10)
+	tenant := "(has(namespaceObject.metadata.labels) && '" + tenancyv1alpha1.TenantLabel + "' in namespaceObject.metadata.labels ? " +
+		"namespaceObject.metadata.labels['" + tenancyv1alpha1.TenantLabel + "'] : request.namespace)"
+	p := &admissionv1.ValidatingAdmissionPolicy{
+		ObjectMeta: policyMeta(TokensPolicy),
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionv1.Fail),
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{
+				rules(createOnly, "", "secrets", "serviceaccounts/token"),
+			}},
+			MatchConditions: []admissionv1.MatchCondition{{
+				Name: "a-tenant-identity",
+				Expression: notBulkheadOrAdmin(s) + " && !request.userInfo.username.startsWith('system:node:') && " +
+					"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:') && " +
+					"request.userInfo.username != 'system:kube-controller-manager'",
+			}},
+			Validations: []admissionv1.Validation{{
+				Expression: "request.resource.resource != 'secrets' || !has(object.type) || object.type != 'kubernetes.io/service-account-token'",
+				MessageExpression: "'tenant ' + " + tenant + " + ': a Secret of type kubernetes.io/service-account-token holds a token that never expires, " +
+					"and would outlive whoever made it [rule rbac.tokens]. Ask for a short-lived token instead (kubectl create token, at most " + max + " seconds)'",
+				Message: "a token Secret never expires [rule rbac.tokens]. Ask for a short-lived token instead",
+				Reason:  ptr.To(metav1.StatusReasonForbidden),
+			}, {
+				Expression: "request.resource.resource != 'serviceaccounts' || !has(object.spec.expirationSeconds) || object.spec.expirationSeconds <= " + max,
+				MessageExpression: "'tenant ' + " + tenant + " + ': a token of ' + string(object.spec.expirationSeconds) + ' seconds would outlive " +
+					"whoever asked for it by too long [rule rbac.tokens]. Ask for at most " + max + " seconds (kubectl create token --duration), and again when it runs out'",
+				Message: "the token would live too long [rule rbac.tokens]. Ask for a shorter one",
+				Reason:  ptr.To(metav1.StatusReasonForbidden),
+			}},
+		},
+	}
+	b := &admissionv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: policyMeta(TokensPolicy),
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        TokensPolicy,
+			MatchResources:    tenantNamespaces(),
+			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+		},
+	}
+	return []client.Object{p, b}
+}
