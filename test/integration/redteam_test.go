@@ -194,7 +194,7 @@ func TestRedteamAdoptedNamespaceHonoursTheFormerOwnersToken(t *testing.T) {
 	const tenant, ns, heir, heirOwner = "rta", "rta-app", "rtb", "rtb-owner"
 	former := tenantWithNamespace(t, testutil.Tenant(tenant).Owner("rta-owner").Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}}
-	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](48 * 3600)}}
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(env.Settings.TenantTokenMaxSeconds)}}
 	if err := former.SubResource("token").Create(ctx, sa, tr); err != nil {
 		t.Fatalf("owner minting a token for the default ServiceAccount: %v", err)
 	}
