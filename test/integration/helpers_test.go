@@ -115,3 +115,15 @@ func ownerCreatesNamespace(t *testing.T, owner client.Client, name string) {
 		t.Fatalf("owner creating namespace %s: %v", name, err)
 	}
 }
+
+// tenantPolicyOf fails unless namespace ns holds a TenantPolicy of tenant.
+func tenantPolicyOf(ns, tenant string) error {
+	policy := &tenancyv1alpha1.TenantPolicy{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, policy); err != nil {
+		return err
+	}
+	if policy.Spec.Tenant != tenant {
+		return errorf("TenantPolicy of %s is tenant %q's, want %q's", ns, policy.Spec.Tenant, tenant)
+	}
+	return nil
+}

@@ -222,16 +222,7 @@ func TestRedteamAdoptedNamespaceHonoursTheFormerOwnersToken(t *testing.T) {
 	if err := env.Client.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, adopt); err != nil {
 		t.Fatalf("admin adopting: %v", err)
 	}
-	eventually(t, "the namespace is the new tenant's", func() error {
-		policy := &tenancyv1alpha1.TenantPolicy{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, policy); err != nil {
-			return err
-		}
-		if policy.Spec.Tenant != heir {
-			return errorf("TenantPolicy of tenant %q", policy.Spec.Tenant)
-		}
-		return nil
-	})
+	eventually(t, "the namespace is the new tenant's", func() error { return tenantPolicyOf(ns, heir) })
 	owner := env.As(heirOwner)
 	eventually(t, "the new owner has access", func() error { return canI(owner, "create", "pods", ns) })
 	// The new tenant lets its workloads read their configuration.

@@ -260,14 +260,7 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.IngressPolicy}, &networkingv1.NetworkPolicy{}); err != nil {
 				return errorf("the new tenant's NetworkPolicy: %v", err)
 			}
-			policy := &tenancyv1alpha1.TenantPolicy{}
-			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, policy); err != nil {
-				return err
-			}
-			if policy.Spec.Tenant != heir {
-				return errorf("TenantPolicy of tenant %q", policy.Spec.Tenant)
-			}
-			return nil
+			return tenantPolicyOf(ns, heir)
 		})
 		newOwner := env.As(heirOwner)
 		eventually(t, "the new owner may create pods", func() error { return canI(newOwner, "create", "pods", ns) })
