@@ -182,17 +182,8 @@ func TenantPolicySpec(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings
 	}
 	// Subjects are checked in every profile (see Identities); the
 	// ClusterRoles a binding may name only in Hard.
-	seen := map[string]bool{}
-	for _, list := range [][]tenancyv1alpha1.Subject{spec.Owners, spec.Members, spec.Viewers} {
-		for _, sub := range list {
-			c := CanonicalSubject(string(sub.Kind), sub.Namespace, sub.Name)
-			if !seen[c] {
-				seen[c] = true
-				rbac.Subjects = append(rbac.Subjects, c)
-			}
-		}
-	}
-	sort.Strings(rbac.Subjects)
+	// The admission rule and the RBAC sweep read one set of identities.
+	rbac.Subjects = append(rbac.Subjects, TenantIdentities(t, namespaces, s).Subjects()...)
 	if hard {
 		roles := map[string]bool{OwnerClusterRole: true, MemberClusterRole: true, ViewerClusterRole: true}
 		for _, r := range s.TenantClusterRoles {

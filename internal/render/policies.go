@@ -81,8 +81,7 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	all.Scope = ptr.To(admissionv1.NamespacedScope)
 	// The message must not fail to evaluate (it would read "failed
 	// expression"): every value is guarded, and a static message backs it.
-	tenant := "(has(namespaceObject.metadata.labels) && '" + tenancyv1alpha1.TenantLabel + "' in namespaceObject.metadata.labels ? " +
-		"namespaceObject.metadata.labels['" + tenancyv1alpha1.TenantLabel + "'] : namespaceObject.metadata.name)"
+	tenant := namespaceTenantCEL
 	// A deletecollection's requests carry no name; the object each deletes
 	// has one.
 	name := "(has(request.name) && request.name != '' ? request.name : (oldObject != null ? oldObject.metadata.name : '(unnamed)'))"
@@ -117,6 +116,12 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 		},
 	}
 }
+
+// namespaceTenantCEL is, for policies without parameters, the tenant of the
+// request's namespace, read from its label (the namespace's name where it
+// has none), so that their denials name the tenant like every other.
+const namespaceTenantCEL = "(has(namespaceObject.metadata.labels) && '" + tenancyv1alpha1.TenantLabel + "' in namespaceObject.metadata.labels ? " +
+	"namespaceObject.metadata.labels['" + tenancyv1alpha1.TenantLabel + "'] : namespaceObject.metadata.name)"
 
 // notBulkheadOrAdmin is one CEL condition: neither Bulkhead nor an admin.
 func notBulkheadOrAdmin(s Settings) string {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"slices"
+	"sort"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -34,6 +35,17 @@ func TenantIdentities(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings
 		ids.namespaces[ns] = true
 	}
 	return ids
+}
+
+// Subjects are the tenant's owners, members and viewers in canonical form
+// (see CanonicalSubject), sorted: what TenantPolicy's rbac.subjects lists.
+func (ids Identities) Subjects() []string {
+	out := make([]string, 0, len(ids.subjects))
+	for c := range ids.subjects {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // NoIdentities are the identities of a namespace without a tenant.

@@ -7,8 +7,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
 
 // TokensPolicy bounds the ServiceAccount tokens tenants mint themselves.
@@ -26,8 +24,7 @@ const TokensPolicy = "bulkhead-tokens"
 // rule needs parameters.
 func TokensPolicies(s Settings) []client.Object {
 	max := strconv.FormatInt(s.TenantTokenMaxSeconds, 10)
-	tenant := "(has(namespaceObject.metadata.labels) && '" + tenancyv1alpha1.TenantLabel + "' in namespaceObject.metadata.labels ? " +
-		"namespaceObject.metadata.labels['" + tenancyv1alpha1.TenantLabel + "'] : request.namespace)"
+	tenant := namespaceTenantCEL
 	p := &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(TokensPolicy),
 		Spec: admissionv1.ValidatingAdmissionPolicySpec{

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bulkhead-dev/bulkhead/internal/pki"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
 func TestAllowedCaller(t *testing.T) {
@@ -77,19 +78,12 @@ func TestClientGuardRefusesAtHandshake(t *testing.T) {
 	defer srv.Close()
 
 	call := func(cert, key []byte) (*http.Response, error) {
-		cfg := &tls.Config{RootCAs: x509.NewCertPool()}
-		cfg.RootCAs.AddCert(srv.Certificate())
-		if cert != nil {
-			pair, err := tls.X509KeyPair(cert, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Present it whatever CAs the server asks for, as an
-			// attacker would: Go's client otherwise sends none that the
-			// server's list of CAs does not name.
-			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
+		roots := x509.NewCertPool()
+		roots.AddCert(srv.Certificate())
+		c, err := testutil.HTTPSClient(roots, cert, key)
+		if err != nil {
+			t.Fatal(err)
 		}
-		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
 		defer c.CloseIdleConnections()
 		resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
 		if resp != nil {

@@ -3,13 +3,11 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -154,20 +152,13 @@ type answer struct {
 }
 
 // postReview posts body to url over TLS, verifying the server with
-// serverCA, and presenting cert (when not nil) whatever CAs the server asks
-// for, as an attacker would: Go's client otherwise withholds a certificate
-// of a CA the server does not name.
+// serverCA, and presenting cert (when not nil) as testutil.HTTPSClient does.
 func postReview(t *testing.T, url string, serverCA *x509.CertPool, cert, key, body []byte) (*answer, error) {
 	t.Helper()
-	cfg := &tls.Config{RootCAs: serverCA}
-	if cert != nil {
-		pair, err := tls.X509KeyPair(cert, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
+	c, err := testutil.HTTPSClient(serverCA, cert, key)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
 	defer c.CloseIdleConnections()
 	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
 	if err != nil {
