@@ -136,6 +136,12 @@ Flags:
 	s.TenantClusterRoles = splitList(tenantClusterRoles)
 	s.InlineCSIDrivers = splitList(inlineCSIDrivers)
 	s.Schedulers = splitList(schedulers)
+	// The API server stretches a token asked for 3607 seconds (the
+	// kubelet's) to a year, unless --service-account-extend-token-expiration
+	// is off: a cap at or above it would cap nothing.
+	if s.TenantTokenMaxSeconds < 600 || s.TenantTokenMaxSeconds >= 3607 {
+		return fmt.Errorf("--tenant-token-max-seconds is %d; it must be at least 600 (the API server's minimum) and below 3607, which the API server extends to a year", s.TenantTokenMaxSeconds)
+	}
 	s.ClusterCIDRs = splitList(clusterCIDRs)
 	o.Settings = s
 	switch {

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"fmt"
+	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -59,12 +60,21 @@ func notBulkheadOrAdmin(s render.Settings) []admissionregistrationv1.MatchCondit
 	return out
 }
 
-// namespaceSelector skips system namespaces (for a Namespace object, the
-// selector is matched against the namespace's own labels).
-func namespaceSelector(s render.Settings) *metav1.LabelSelector {
-	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-		Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: s.SystemNamespaces,
-	}}}
+// notSystemNamespace skips system namespaces by the name of the namespace
+// in the request. Not by a namespaceSelector: for a Namespace object it is
+// matched against the request's own labels, and on a create with
+// generateName the API server sets kubernetes.io/metadata.name only after
+// the mutating webhooks have run, so a forged value of that label (say
+// "default") would keep the webhook from ever seeing the namespace.
+func notSystemNamespace(s render.Settings) admissionregistrationv1.MatchCondition {
+	quoted := make([]string, 0, len(s.SystemNamespaces))
+	for _, n := range s.SystemNamespaces {
+		quoted = append(quoted, "'"+n+"'")
+	}
+	return admissionregistrationv1.MatchCondition{
+		Name:       "not-a-system-namespace",
+		Expression: "!has(object.metadata.name) || !(object.metadata.name in [" + strings.Join(quoted, ", ") + "])",
+	}
 }
 
 // namespaceWebhook is the scope every Bulkhead namespace webhook shares:
@@ -88,8 +98,7 @@ func namespaceWebhook(e Endpoint, path string, op admissionregistrationv1.Operat
 		}},
 		FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
 		MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
-		NamespaceSelector:       namespaceSelector(s),
-		MatchConditions:         matchConditions(s),
+		MatchConditions:         append(matchConditions(s), notSystemNamespace(s)),
 		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
 		TimeoutSeconds:          ptr.To[int32](5),
 		AdmissionReviewVersions: []string{"v1"},

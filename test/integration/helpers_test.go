@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -126,4 +127,26 @@ func tenantPolicyOf(ns, tenant string) error {
 		return errorf("TenantPolicy of %s is tenant %q's, want %q's", ns, policy.Spec.Tenant, tenant)
 	}
 	return nil
+}
+
+// replicaSetRefused waits until a ReplicaSet of the Deployment whose pods
+// carry app=<app> in ns reports that tenant's rule refused its pods: proof
+// that the controller tried, not merely that no pod appeared yet.
+func replicaSetRefused(t *testing.T, ns, app, tenant, rule string) {
+	t.Helper()
+	eventually(t, "a ReplicaSet of "+app+" refused by "+rule, func() error {
+		list := &appsv1.ReplicaSetList{}
+		if err := env.Client.List(context.Background(), list, client.InNamespace(ns), client.MatchingLabels{"app": app}); err != nil {
+			return err
+		}
+		for _, rs := range list.Items {
+			for _, c := range rs.Status.Conditions {
+				if c.Type == appsv1.ReplicaSetReplicaFailure && strings.Contains(c.Message, "[rule "+rule+"]") &&
+					strings.Contains(c.Message, "tenant "+tenant+":") {
+					return nil
+				}
+			}
+		}
+		return errorf("no ReplicaSet failing for rule %s in %d", rule, len(list.Items))
+	})
 }

@@ -113,6 +113,8 @@ func TestPodUsageMatchesResourceQuota(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := used()
 			p := testutil.Pod(ns, tc.name, "registry.example.com/app:1", tc.edits...)
+			// Create overwrites p with what was stored: keep what was asked.
+			asked := p.Spec.Resources.DeepCopy()
 			if err := env.Client.Create(ctx, p); err != nil {
 				t.Fatalf("creating pod %s: %v", tc.name, err)
 			}
@@ -123,8 +125,8 @@ func TestPodUsageMatchesResourceQuota(t *testing.T) {
 			// The shapes must reach the quota as written: a pod-level
 			// resources gate turned off drops spec.resources, and a
 			// RuntimeClass must bring its overhead.
-			if p.Spec.Resources != nil && !equality.Semantic.DeepEqual(p.Spec.Resources, stored.Spec.Resources) {
-				t.Fatalf("the API server kept spec.resources %v of %v: is PodLevelResources off?", stored.Spec.Resources, p.Spec.Resources)
+			if asked != nil && !equality.Semantic.DeepEqual(asked, stored.Spec.Resources) {
+				t.Fatalf("the API server kept spec.resources %v of %v: is PodLevelResources off?", stored.Spec.Resources, asked)
 			}
 			if p.Spec.RuntimeClassName != nil && len(stored.Spec.Overhead) == 0 {
 				t.Fatal("the pod got no overhead from its RuntimeClass")

@@ -178,21 +178,7 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 		if err != nil {
 			t.Fatalf("admin scaling the planted Deployment: %v", err)
 		}
-		eventually(t, "the ReplicaSet reports the retained rule", func() error {
-			list := &appsv1.ReplicaSetList{}
-			if err := env.Client.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{"app": "planted"}); err != nil {
-				return err
-			}
-			for _, rs := range list.Items {
-				for _, c := range rs.Status.Conditions {
-					if c.Type == appsv1.ReplicaSetReplicaFailure && strings.Contains(c.Message, "[rule namespaces.retained]") &&
-						strings.Contains(c.Message, "tenant "+tenant+":") {
-						return nil
-					}
-				}
-			}
-			return errorf("no ReplicaSet failing for the retained rule in %+v", list.Items)
-		})
+		replicaSetRefused(t, ns, "planted", tenant, "namespaces.retained")
 
 		// The planted CronJob, run by hand as the CronJob controller would.
 		cj := &batchv1.CronJob{}

@@ -287,7 +287,7 @@ func TestNoPodBeforeProtections(t *testing.T) {
 		}}); err != nil {
 		t.Fatalf("a Deployment in a namespace not yet protected: %v", err)
 	}
-	time.Sleep(2 * time.Second)
+	replicaSetRefused(t, "np-app", "early", "np", "namespaces.protected")
 	pods := &corev1.PodList{}
 	if err := env.Client.List(ctx, pods, client.InNamespace("np-app")); err != nil {
 		t.Fatal(err)
