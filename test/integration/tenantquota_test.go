@@ -184,13 +184,14 @@ func TestTenantQuotaCountsWhatKubernetesCounts(t *testing.T) {
 
 // TestTenantQuotaChargesInPlaceResize resizes a tenant's pod in place, as
 // an autoscaler would (no tenant role grants pods/resize; an admin gives it
-// to the autoscaler's identity): Kubernetes' ResourceQuota charges the
+// to the autoscaler's identity, a member of the tenant, since Bulkhead
+// revokes bindings of anyone outside it): Kubernetes' ResourceQuota charges the
 // growth, and so must the tenant-wide quota. Growing past the limit is
 // refused by the tenant quota rule; growing within it is admitted.
 func TestTenantQuotaChargesInPlaceResize(t *testing.T) {
 	ctx := context.Background()
 	l := testutil.Quantities
-	tn := testutil.Tenant("tqr").Owner("tqr-owner").TenantQuota(l("requests.cpu", "1")).Obj()
+	tn := testutil.Tenant("tqr").Owner("tqr-owner").Member("tqr-autoscaler").TenantQuota(l("requests.cpu", "1")).Obj()
 	owner := tenantWithNamespace(t, tn, "tqr-a")
 	if err := env.Client.Create(ctx, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "tqr-a", Name: "resizer"},
