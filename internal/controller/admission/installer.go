@@ -10,8 +10,8 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/ssa"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
 
@@ -59,7 +59,7 @@ func (i *Installer) Ensure(ctx context.Context) error {
 	}
 	var errs []error
 	for _, obj := range objs {
-		if _, err := concern.Apply(ctx, i.Client, obj); err != nil {
+		if _, _, err := ssa.Apply(ctx, i.Client, obj); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,17 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/ssa"
 )
-
-// FieldManager is the one server-side apply manager of every object Bulkhead renders.
-const FieldManager = "bulkhead"
 
 // Concern is what a per-concern controller supplies.
 type Concern interface {
@@ -114,7 +109,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	keep := map[string]bool{}
 	var errs []error
 	for _, obj := range desired {
-		key, err := Apply(ctx, r.Client, obj)
+		key, _, err := ssa.Apply(ctx, r.Client, obj)
 		keep[key] = true
 		if err != nil {
 			errs = append(errs, err)
@@ -144,48 +139,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied, msg, nil)
 }
 
-// Apply writes obj with server-side apply, as FieldManager, unless the
-// cluster already holds it as rendered (read through c, so from the cache
-// for cached kinds). It returns the object's key for pruning.
-func Apply(ctx context.Context, c client.Client, obj client.Object) (string, error) {
-	scheme := c.Scheme()
-	gvk, err := apiutil.GVKForObject(obj, scheme)
-	if err != nil {
-		return "", err
-	}
-	key := objectKey(gvk, obj.GetNamespace(), obj.GetName())
-	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return key, err
-	}
-	u := &unstructured.Unstructured{Object: raw}
-	u.SetGroupVersionKind(gvk)
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	unstructured.RemoveNestedField(u.Object, "status")
-
-	// Read the typed object so that the read is served from the cache.
-	fresh, err := scheme.New(gvk)
-	if err != nil {
-		return key, err
-	}
-	existing := fresh.(client.Object)
-	err = c.Get(ctx, client.ObjectKeyFromObject(obj), existing)
-	switch {
-	case err == nil:
-		have, convErr := runtime.DefaultUnstructuredConverter.ToUnstructured(existing)
-		if convErr == nil && isSubset(withoutTypeMeta(u.Object), have) {
-			return key, nil
-		}
-	case !apierrors.IsNotFound(err):
-		return key, fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
-	}
-	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
-		return key, fmt.Errorf("applying %s %s: %w", gvk.Kind, strings.TrimPrefix(key, gvk.Kind+"/"), err)
-	}
-	ctrl.LoggerFrom(ctx).V(2).Info("Applied object", "kind", gvk.Kind, "object", key)
-	return key, nil
-}
-
 // cleanup deletes the concern's objects of tenant that are not in keep (all
 // of them when keep is nil).
 func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string]bool) error {
@@ -211,7 +164,7 @@ func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string
 		}
 		for _, o := range items {
 			item := o.(client.Object)
-			if keep[objectKey(gvk, item.GetNamespace(), item.GetName())] {
+			if keep[ssa.Key(gvk, item.GetNamespace(), item.GetName())] {
 				continue
 			}
 			if err := r.Client.Delete(ctx, item); client.IgnoreNotFound(err) != nil {
@@ -331,19 +284,4 @@ func NamespaceToTenant(_ context.Context, obj client.Object) []ctrl.Request {
 		return []ctrl.Request{{NamespacedName: types.NamespacedName{Name: t}}}
 	}
 	return nil
-}
-
-func objectKey(gvk schema.GroupVersionKind, namespace, name string) string {
-	return gvk.Kind + "/" + namespace + "/" + name
-}
-
-// withoutTypeMeta drops apiVersion and kind, which cached typed objects lack.
-func withoutTypeMeta(obj map[string]any) map[string]any {
-	out := make(map[string]any, len(obj))
-	for k, v := range obj {
-		if k != "apiVersion" && k != "kind" {
-			out[k] = v
-		}
-	}
-	return out
 }

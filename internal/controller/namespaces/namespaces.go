@@ -19,6 +19,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/ssa"
 )
 
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;update;patch;delete
@@ -115,7 +116,7 @@ func (r *Reconciler) ensureMetadata(ctx context.Context, ns *corev1.Namespace, w
 	if len(want.Annotations) > 0 {
 		u.SetAnnotations(want.Annotations)
 	}
-	if err := r.Client.Patch(ctx, u, client.Apply, client.FieldOwner(concern.FieldManager), client.ForceOwnership); err != nil {
+	if err := r.Client.Patch(ctx, u, client.Apply, client.FieldOwner(ssa.FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("labelling namespace %s: %w", ns.Name, err)
 	}
 	return nil

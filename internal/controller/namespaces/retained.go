@@ -22,6 +22,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/rbac"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/ssa"
 )
 
 // RecheckRetained is how often a retained namespace is checked again with
@@ -110,7 +111,7 @@ func lock(ctx context.Context, c client.Client, live client.Reader, s render.Set
 			return fmt.Errorf("labelling retained namespace %s: %w", ns.Name, err)
 		}
 	}
-	if _, err := concern.Apply(ctx, c, render.RetainedNetworkPolicy(ns.Name, tenant)); err != nil {
+	if _, _, err := ssa.Apply(ctx, c, render.RetainedNetworkPolicy(ns.Name, tenant)); err != nil {
 		return fmt.Errorf("locking namespace %s: %w", ns.Name, err)
 	}
 	if err := removeOtherNetworkPolicies(ctx, live, c, ns.Name); err != nil {

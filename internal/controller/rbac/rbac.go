@@ -18,6 +18,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/ssa"
 )
 
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
@@ -139,7 +140,7 @@ func Setup(mgr ctrl.Manager, s render.Settings) error {
 func EnsureClusterRoles(ctx context.Context, c client.Client, s render.Settings) error {
 	for _, role := range render.ClusterRoles(s) {
 		role.SetGroupVersionKind(rbacv1.SchemeGroupVersion.WithKind("ClusterRole"))
-		if err := c.Patch(ctx, role, client.Apply, client.FieldOwner(concern.FieldManager), client.ForceOwnership); err != nil {
+		if err := c.Patch(ctx, role, client.Apply, client.FieldOwner(ssa.FieldManager), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying ClusterRole %s: %w", role.Name, err)
 		}
 	}

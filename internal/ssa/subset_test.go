@@ -1,4 +1,4 @@
-package concern
+package ssa
 
 import "testing"
 
