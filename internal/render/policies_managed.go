@@ -1,0 +1,75 @@
+package render
+
+import (
+	"strings"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// The managed-objects family: tenants keep off the objects Bulkhead writes
+// into their namespaces, and may not pass their own off as Bulkhead's (rule
+// managed-objects). It has no parameters: the rule is the same for every
+// tenant, and the tenant's name is read from the namespace's label.
+
+// ManagedPolicy names the policy of the managed-objects family and its
+// binding.
+const ManagedPolicy = "bulkhead-managed"
+
+// managedValidation keeps tenants off the objects Bulkhead renders into
+// their namespaces: the owner role may edit RoleBindings and
+// NetworkPolicies in general, but not the ones that isolate the tenant. It
+// also refuses objects of any kind that a tenant creates, or labels, as
+// Bulkhead's: they would be read as Bulkhead's own and keep its controllers
+// busy. The controllers, the garbage collector, the namespace controller and
+// cluster admins pass.
+func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
+	exempt := []string{
+		s.NotBulkheadCEL(),
+		"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:')",
+		"request.userInfo.username != 'system:kube-controller-manager'",
+	}
+	exempt = append(exempt, s.NotAdminCEL()...)
+	ops := []admissionv1.OperationType{admissionv1.Create, admissionv1.Update, admissionv1.Delete}
+	all := rules(ops, "*", "*")
+	all.Scope = ptr.To(admissionv1.NamespacedScope)
+	// The message must not fail to evaluate (it would read "failed
+	// expression"): every value is guarded, and a static message backs it.
+	tenant := namespaceTenantCEL
+	// A deletecollection's requests carry no name; the object each deletes
+	// has one.
+	name := "(has(request.name) && request.name != '' ? request.name : (oldObject != null ? oldObject.metadata.name : '(unnamed)'))"
+	const fix = "Change the Tenant instead (a cluster admin can); Bulkhead would restore the object anyway"
+	const label = tenancyv1alpha1.ManagedByLabel + "=" + tenancyv1alpha1.ManagedByValue
+	oldIsManaged := "(oldObject != null && has(oldObject.metadata.labels) && '" + tenancyv1alpha1.ManagedByLabel + "' in oldObject.metadata.labels && " +
+		"oldObject.metadata.labels['" + tenancyv1alpha1.ManagedByLabel + "'] == '" + tenancyv1alpha1.ManagedByValue + "')"
+	return &admissionv1.ValidatingAdmissionPolicy{
+		ObjectMeta: policyMeta(ManagedPolicy),
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionv1.Fail),
+			MatchConstraints: &admissionv1.MatchResources{
+				ObjectSelector: &metav1.LabelSelector{MatchLabels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},
+				ResourceRules:  []admissionv1.NamedRuleWithOperations{all},
+			},
+			MatchConditions: []admissionv1.MatchCondition{{Name: "not-a-controller-or-admin", Expression: strings.Join(exempt, " && ")}},
+			Validations: []admissionv1.Validation{{
+				// Creating, or labelling, an object as Bulkhead's.
+				Expression: "request.operation == 'DELETE' || " + oldIsManaged,
+				MessageExpression: "'tenant ' + " + tenant + " + ': ' + request.kind.kind + ' ' + " + name + " + ' carries the label " + label +
+					", which only Bulkhead sets [rule managed-objects]. Remove the label'",
+				Message: "an object labelled " + label + " is Bulkhead's [rule managed-objects]. Remove the label",
+				Reason:  ptr.To(metav1.StatusReasonForbidden),
+			}, {
+				// Changing or deleting one of Bulkhead's objects.
+				Expression: "request.operation == 'CREATE' || !" + oldIsManaged,
+				MessageExpression: "'tenant ' + " + tenant + " + ': ' + request.kind.kind + ' ' + " + name +
+					" + ' is managed by Bulkhead [rule managed-objects]. " + fix + "'",
+				Message: "this object is managed by Bulkhead [rule managed-objects]. " + fix,
+				Reason:  ptr.To(metav1.StatusReasonForbidden),
+			}},
+		},
+	}
+}
