@@ -7,7 +7,7 @@ import (
 )
 
 // The CEL pieces more than one rule family writes its expressions with. A
-// helper that one family alone uses lives in that family's file.
+// function that one family alone uses lives in that family's file.
 
 // namespaceTenantCEL is, for policies without parameters, the tenant of the
 // request's namespace, read from its label (the namespace's name where it

@@ -43,7 +43,7 @@
 //
 // What the families share: policies.go lists the policies and builds their
 // bindings and the rule type that writes a denial's message; cel.go holds
-// the CEL helpers more than one family uses; admission.go assembles the
+// the CEL builders more than one family uses; admission.go assembles the
 // TenantPolicy from the families' parts. inventory.go lists, field by field,
 // the objects admission judges, and which rule (or Pod Security check) judges
 // each field.
