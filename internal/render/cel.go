@@ -53,3 +53,11 @@ func annotationCEL(obj, key string) string {
 	return "(has(" + obj + ".metadata.annotations) && '" + key + "' in " + obj + ".metadata.annotations ? " +
 		obj + ".metadata.annotations['" + key + "'] : '')"
 }
+
+// controlPlaneCEL is true when the request comes from the control plane's
+// controllers: kube-controller-manager, or a service account in kube-system
+// (its controllers run as those when it uses per-controller credentials).
+func controlPlaneCEL() string {
+	return "(request.userInfo.username.startsWith('system:serviceaccount:kube-system:') || " +
+		"request.userInfo.username == 'system:kube-controller-manager')"
+}

@@ -29,8 +29,7 @@ const ManagedPolicy = "bulkhead-managed"
 func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	exempt := []string{
 		s.NotBulkheadCEL(),
-		"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:')",
-		"request.userInfo.username != 'system:kube-controller-manager'",
+		"!" + controlPlaneCEL(),
 	}
 	exempt = append(exempt, s.NotAdminCEL()...)
 	ops := []admissionv1.OperationType{admissionv1.Create, admissionv1.Update, admissionv1.Delete}

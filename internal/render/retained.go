@@ -42,8 +42,7 @@ const RetainedPolicy = "bulkhead-retained"
 // and the former tenant's name is read from the namespace's label.
 func RetainedPolicies(s Settings) []client.Object {
 	exempt := notBulkheadOrAdmin(s)
-	controller := "(request.userInfo.username.startsWith('system:serviceaccount:kube-system:') || " +
-		"request.userInfo.username == 'system:kube-controller-manager')"
+	controller := controlPlaneCEL()
 	p := &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(RetainedPolicy),
 		Spec: admissionv1.ValidatingAdmissionPolicySpec{

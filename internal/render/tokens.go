@@ -33,10 +33,8 @@ func TokensPolicies(s Settings) []client.Object {
 				rules(createOnly, "", "secrets", "serviceaccounts/token"),
 			}},
 			MatchConditions: []admissionv1.MatchCondition{{
-				Name: "a-tenant-identity",
-				Expression: notBulkheadOrAdmin(s) + " && !request.userInfo.username.startsWith('system:node:') && " +
-					"!request.userInfo.username.startsWith('system:serviceaccount:kube-system:') && " +
-					"request.userInfo.username != 'system:kube-controller-manager'",
+				Name:       "a-tenant-identity",
+				Expression: notBulkheadOrAdmin(s) + " && !request.userInfo.username.startsWith('system:node:') && !" + controlPlaneCEL(),
 			}},
 			Validations: []admissionv1.Validation{{
 				Expression: "request.resource.resource != 'secrets' || !has(object.type) || object.type != 'kubernetes.io/service-account-token'",
