@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -21,6 +20,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/ssa"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantstatus"
 )
 
 // Concern is what a per-concern controller supplies.
@@ -91,9 +91,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 		log.V(1).Info("Removed tenant objects", "concern", r.Concern.Name())
-		return ctrl.Result{}, r.removeFinalizer(ctx, t)
+		return ctrl.Result{}, tenantstatus.RemoveFinalizer(ctx, r.Client, t, r.Finalizer())
 	}
-	if err := AddFinalizer(ctx, r.Client, t, r.Finalizer()); err != nil {
+	if err := tenantstatus.AddFinalizer(ctx, r.Client, t, r.Finalizer()); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -175,89 +175,14 @@ func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string
 	return errors.Join(errs...)
 }
 
-func (r *Reconciler) removeFinalizer(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
-	return RemoveFinalizer(ctx, r.Client, t, r.Finalizer())
-}
-
-// AddFinalizer adds finalizer to t with server-side apply, as a field
-// manager named after the finalizer. Finalizers are a set in server-side
-// apply, so controllers adding theirs at the same moment never drop each
-// other's, as a merge patch of the whole list from a stale cache would.
-func AddFinalizer(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, finalizer string) error {
-	if controllerutil.ContainsFinalizer(t, finalizer) {
-		return nil
-	}
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": tenancyv1alpha1.GroupVersion.String(),
-		"kind":       "Tenant",
-		"metadata":   map[string]any{"name": t.Name, "uid": string(t.UID), "finalizers": []any{finalizer}},
-	}}
-	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(finalizer), client.ForceOwnership); err != nil {
-		return fmt.Errorf("adding finalizer %s: %w", finalizer, err)
-	}
-	return nil
-}
-
-// RemoveFinalizer removes finalizer from t, failing on a concurrent change
-// rather than overwriting it; the retry reads the fresh list.
-func RemoveFinalizer(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, finalizer string) error {
-	if !controllerutil.ContainsFinalizer(t, finalizer) {
-		return nil
-	}
-	patch := client.MergeFromWithOptions(t.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(t, finalizer)
-	if err := c.Patch(ctx, t, patch); err != nil {
-		return fmt.Errorf("removing finalizer %s: %w", finalizer, err)
-	}
-	return nil
-}
-
 // setCondition writes the concern's condition when it changed, then returns
 // cause so that a failed reconcile is retried with backoff.
 func (r *Reconciler) setCondition(ctx context.Context, t *tenancyv1alpha1.Tenant, status metav1.ConditionStatus, reason, msg string, cause error) error {
 	cond := metav1.Condition{Type: r.Concern.Condition(), Status: status, Reason: reason, Message: msg, ObservedGeneration: t.Generation}
-	if err := ApplyCondition(ctx, r.Client, t, "bulkhead-"+string(r.Concern.Name()), cond); err != nil {
+	if err := tenantstatus.ApplyCondition(ctx, r.Client, t, tenantstatus.Manager(string(r.Concern.Name())), cond); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause
-}
-
-// ApplyCondition writes one condition of t's status with server-side apply as
-// manager, which owns that condition alone (conditions are a map keyed by
-// type), so that controllers never overwrite each other's conditions. It
-// writes nothing when the condition is unchanged.
-func ApplyCondition(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, manager string, cond metav1.Condition) error {
-	if old := meta.FindStatusCondition(t.Status.Conditions, cond.Type); old != nil &&
-		old.Status == cond.Status && old.Reason == cond.Reason && old.Message == cond.Message &&
-		old.ObservedGeneration == cond.ObservedGeneration {
-		return nil
-	}
-	conds := append([]metav1.Condition(nil), t.Status.Conditions...)
-	meta.SetStatusCondition(&conds, cond)
-	set := meta.FindStatusCondition(conds, cond.Type)
-	return ApplyStatus(ctx, c, t.Name, manager, map[string]any{"conditions": []any{conditionMap(*set)}})
-}
-
-// ApplyStatus server-side applies the given status fields of Tenant name as manager.
-func ApplyStatus(ctx context.Context, c client.Client, name, manager string, status map[string]any) error {
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": tenancyv1alpha1.GroupVersion.String(),
-		"kind":       "Tenant",
-		"metadata":   map[string]any{"name": name},
-		"status":     status,
-	}}
-	if err := c.Status().Patch(ctx, u, client.Apply, client.FieldOwner(manager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing status of tenant %s: %w", name, err)
-	}
-	return nil
-}
-
-func conditionMap(c metav1.Condition) map[string]any {
-	return map[string]any{
-		"type": c.Type, "status": string(c.Status), "reason": c.Reason, "message": c.Message,
-		"observedGeneration": c.ObservedGeneration,
-		"lastTransitionTime": c.LastTransitionTime.UTC().Format("2006-01-02T15:04:05Z"),
-	}
 }
 
 // TenantNamespaces lists the live namespaces labelled for tenant, sorted,

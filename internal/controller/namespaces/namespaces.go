@@ -20,6 +20,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/ssa"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantstatus"
 )
 
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;update;patch;delete
@@ -45,7 +46,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !t.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, t)
 	}
-	if err := concern.AddFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
+	if err := tenantstatus.AddFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -61,7 +62,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	cond := Condition(t, r.Settings, len(list), errors.Join(errs...))
-	if err := concern.ApplyCondition(ctx, r.Client, t, "bulkhead-namespaces", cond); err != nil {
+	if err := tenantstatus.ApplyCondition(ctx, r.Client, t, tenantstatus.Manager("namespaces"), cond); err != nil {
 		errs = append(errs, err)
 	}
 	return ctrl.Result{}, errors.Join(errs...)
@@ -160,7 +161,7 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) er
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if err := concern.RemoveFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
+	if err := tenantstatus.RemoveFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
 		return err
 	}
 	ctrl.LoggerFrom(ctx).Info("Tenant namespaces finalized", "tenant", t.Name, "policy", policy, "namespaces", len(list.Items))
