@@ -43,8 +43,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, t); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// The effective spec (the Tenant's, completed by its profile) is
+	// computed once, for every phase below.
+	spec := render.Effective(t, r.Settings)
 	if !t.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, t)
+		return ctrl.Result{}, r.finalize(ctx, t, spec)
 	}
 	if err := tenantstatus.AddFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
 		return ctrl.Result{}, err
@@ -61,17 +64,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			errs = append(errs, err)
 		}
 	}
-	cond := Condition(t, r.Settings, len(list), errors.Join(errs...))
+	cond := Condition(t, spec, len(list), errors.Join(errs...))
 	if err := tenantstatus.ApplyCondition(ctx, r.Client, t, tenantstatus.Manager("namespaces"), cond); err != nil {
 		errs = append(errs, err)
 	}
 	return ctrl.Result{}, errors.Join(errs...)
 }
 
-// Condition computes NamespacesReady from the namespace count and the result of labelling.
-func Condition(t *tenancyv1alpha1.Tenant, s render.Settings, count int, applyErr error) metav1.Condition {
+// Condition computes NamespacesReady from the namespace count and the result
+// of labelling; spec is t's effective spec (render.Effective).
+func Condition(t *tenancyv1alpha1.Tenant, spec tenancyv1alpha1.TenantSpec, count int, applyErr error) metav1.Condition {
 	c := metav1.Condition{Type: tenancyv1alpha1.ConditionNamespacesReady, ObservedGeneration: t.Generation}
-	max := int(*render.Effective(t, s).Namespaces.Max)
+	max := int(*spec.Namespaces.Max)
 	switch {
 	case applyErr != nil:
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, applyErr.Error()
@@ -132,7 +136,9 @@ func hasAll(have, want map[string]string) bool {
 	return true
 }
 
-func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+// finalize deletes or retains t's namespaces as spec's deletion policy says,
+// then removes the namespaces finalizer.
+func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant, spec tenancyv1alpha1.TenantSpec) error {
 	if !controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
 		return nil
 	}
@@ -140,7 +146,7 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) er
 	if err := r.Client.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: t.Name}); err != nil {
 		return fmt.Errorf("listing namespaces of tenant %s: %w", t.Name, err)
 	}
-	policy := render.Effective(t, r.Settings).Namespaces.DeletionPolicy
+	policy := spec.Namespaces.DeletionPolicy
 	want := render.Namespace(t, r.Settings)
 	var errs []error
 	for i := range list.Items {

@@ -73,13 +73,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !t.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	namespaces, err := concern.TenantNamespaces(ctx, r.Client, t.Name)
+	sc, err := concern.LoadScope(ctx, r.Client, t, r.Settings)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	summary := tenantstatus.Summary{
-		Namespaces:   namespaces,
-		NamespaceMax: *render.Effective(t, r.Settings).Namespaces.Max,
+		Namespaces:   sc.Namespaces,
+		NamespaceMax: *sc.Spec.Namespaces.Max,
 		Ready:        Ready(t.Generation, t.Status.Conditions),
 	}
 	return ctrl.Result{}, tenantstatus.ApplySummary(ctx, r.Client, t, tenantstatus.Manager("status"), summary)
