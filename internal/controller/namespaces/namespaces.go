@@ -108,11 +108,11 @@ func (r *Reconciler) namespaces(ctx context.Context, tenant string) ([]corev1.Na
 	return out, nil
 }
 
-// ensureMetadata applies the wanted labels and annotations when any differ.
+// ensureMetadata applies the wanted labels and annotations, through
+// ssa.Apply: nothing is written when the namespace already carries them.
+// Only the metadata is applied, so that Bulkhead's field manager owns those
+// labels and annotations and nothing else of a namespace it did not create.
 func (r *Reconciler) ensureMetadata(ctx context.Context, ns *corev1.Namespace, want render.NamespaceMetadata) error {
-	if hasAll(ns.Labels, want.Labels) && hasAll(ns.Annotations, want.Annotations) {
-		return nil
-	}
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion("v1")
 	u.SetKind("Namespace")
@@ -121,10 +121,8 @@ func (r *Reconciler) ensureMetadata(ctx context.Context, ns *corev1.Namespace, w
 	if len(want.Annotations) > 0 {
 		u.SetAnnotations(want.Annotations)
 	}
-	if err := r.Client.Patch(ctx, u, client.Apply, client.FieldOwner(ssa.FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("labelling namespace %s: %w", ns.Name, err)
-	}
-	return nil
+	_, _, err := ssa.Apply(ctx, r.Client, u)
+	return err
 }
 
 func hasAll(have, want map[string]string) bool {
