@@ -9,7 +9,6 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -25,24 +24,30 @@ import (
 // +kubebuilder:rbac:groups=scheduling.k8s.io,resources=priorityclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=node.k8s.io,resources=runtimeclasses,verbs=get;list;watch
 
-// Concern renders the TenantPolicy of each tenant namespace.
-type Concern struct{ Settings render.Settings }
-
-// Name implements concern.Concern.
-func (Concern) Name() render.Concern { return render.ConcernAdmission }
-
-// Condition implements concern.Concern.
-func (Concern) Condition() string { return tenancyv1alpha1.ConditionAdmissionReady }
-
-// Kinds implements concern.Concern.
-func (Concern) Kinds() []schema.GroupVersionKind {
-	return []schema.GroupVersionKind{tenancyv1alpha1.GroupVersion.WithKind("TenantPolicy")}
+// policies describes the admission concern: the TenantPolicy of each tenant
+// namespace, which the shared admission policies read as their parameters.
+// It watches NetworkPolicies too, since a namespace's TenantPolicy waits for
+// them, and PriorityClasses, since the cluster's global default is a
+// parameter of every tenant.
+func policies(c client.Reader) concern.Concern {
+	return concern.Concern{
+		Name:      render.ConcernAdmission,
+		Condition: tenancyv1alpha1.ConditionAdmissionReady,
+		Kinds:     []client.Object{&tenancyv1alpha1.TenantPolicy{}},
+		Render:    renderPolicies,
+		Watch: func(b *builder.Builder) *builder.Builder {
+			return b.Owns(&networkingv1.NetworkPolicy{}).
+				Watches(&schedulingv1.PriorityClass{}, handler.EnqueueRequestsFromMapFunc(allTenants(c)))
+		},
+	}
 }
 
-// Render implements concern.Concern.
-func (c Concern) Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, namespaces []string) ([]client.Object, error) {
+// renderPolicies renders the TenantPolicy of each namespace of the scope,
+// from the Tenant and the cluster's PriorityClasses and RuntimeClasses it
+// names.
+func renderPolicies(ctx context.Context, r client.Reader, sc *concern.Scope) ([]client.Object, error) {
 	in := render.PolicyInputs{RuntimeClasses: map[string]*nodev1.RuntimeClass{}}
-	pods := render.Effective(t, c.Settings).Pods
+	pods := sc.Spec.Pods
 	classes := &schedulingv1.PriorityClassList{}
 	if err := r.List(ctx, classes); err != nil {
 		return nil, fmt.Errorf("listing PriorityClasses: %w", err)
@@ -84,19 +89,18 @@ func (c Concern) Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1
 	// TenantPolicy says whether its NetworkPolicies exist, and the pod
 	// rules refuse pods until they do. (The TenantPolicy itself cannot
 	// wait: the shared policies need it to admit Bulkhead's own writes.)
-	in.Protected = map[string]bool{}
+	protected, err := networkInPlace(ctx, r, sc)
+	if err != nil {
+		return nil, err
+	}
+	in.Protected = protected
 	var waiting []string
-	for _, ns := range namespaces {
-		ok, err := c.networkInPlace(ctx, r, t, ns)
-		if err != nil {
-			return nil, err
-		}
-		in.Protected[ns] = ok
-		if !ok {
+	for _, ns := range sc.Namespaces {
+		if !protected[ns] {
 			waiting = append(waiting, ns)
 		}
 	}
-	objs := render.TenantPolicies(t, namespaces, c.Settings, in)
+	objs := render.TenantPolicies(sc.Tenant, sc.Namespaces, sc.Settings, in)
 	if len(waiting) == 0 {
 		return objs, nil
 	}
@@ -104,23 +108,31 @@ func (c Concern) Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1
 		"namespaces %s admit no pods until their NetworkPolicies exist (see NetworkReady)", strings.Join(waiting, ", "))}
 }
 
-// networkInPlace reports whether every NetworkPolicy the network concern
-// renders for namespace ns exists.
-func (c Concern) networkInPlace(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, ns string) (bool, error) {
-	for _, want := range render.Network(t, []string{ns}, nil, c.Settings) {
+// networkInPlace reports, for each namespace of the scope, whether every
+// NetworkPolicy the network concern renders for it exists. The policies are
+// rendered once for all namespaces; a namespace is not read further once
+// one of its policies is found missing.
+func networkInPlace(ctx context.Context, r client.Reader, sc *concern.Scope) (map[string]bool, error) {
+	inPlace := make(map[string]bool, len(sc.Namespaces))
+	for _, ns := range sc.Namespaces {
+		inPlace[ns] = true
+	}
+	for _, want := range render.Network(sc.Tenant, sc.Namespaces, nil, sc.Settings) {
+		ns := want.GetNamespace()
+		if !inPlace[ns] {
+			continue
+		}
 		err := r.Get(ctx, client.ObjectKeyFromObject(want), &networkingv1.NetworkPolicy{})
 		if apierrors.IsNotFound(err) {
-			return false, nil
+			inPlace[ns] = false
+			continue
 		}
 		if err != nil {
-			return false, fmt.Errorf("reading NetworkPolicy %s/%s: %w", ns, want.GetName(), err)
+			return nil, fmt.Errorf("reading NetworkPolicy %s/%s: %w", ns, want.GetName(), err)
 		}
 	}
-	return true, nil
+	return inPlace, nil
 }
-
-// Disabled implements concern.Concern.
-func (Concern) Disabled(*tenancyv1alpha1.Tenant) string { return "" }
 
 // allTenants maps any event to every Tenant.
 func allTenants(c client.Reader) handler.MapFunc {
@@ -140,12 +152,7 @@ func allTenants(c client.Reader) handler.MapFunc {
 
 // Setup registers the admission controller and the policy installer with mgr.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
-	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: Concern{Settings: s}}
-	// NetworkPolicies too: a namespace's TenantPolicy waits for them.
-	if err := r.SetupWithManager(mgr, []client.Object{&tenancyv1alpha1.TenantPolicy{}, &networkingv1.NetworkPolicy{}}, func(b *builder.Builder) *builder.Builder {
-		// The global default PriorityClass is a parameter of every tenant.
-		return b.Watches(&schedulingv1.PriorityClass{}, handler.EnqueueRequestsFromMapFunc(allTenants(mgr.GetClient())))
-	}); err != nil {
+	if err := concern.Setup(mgr, s, policies(mgr.GetClient())); err != nil {
 		return err
 	}
 	return mgr.Add(&Installer{Client: mgr.GetClient(), Settings: s})

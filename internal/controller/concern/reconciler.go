@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,39 +18,8 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/ssa"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantstatus"
 )
-
-// Concern is what a per-concern controller supplies.
-type Concern interface {
-	// Name labels the concern's objects and names its controller and finalizer.
-	Name() render.Concern
-	// Condition is the condition type the concern owns on the Tenant.
-	Condition() string
-	// Kinds are the object kinds the concern renders, for pruning and cleanup.
-	Kinds() []schema.GroupVersionKind
-	// Render returns the desired objects for t. It may read other objects
-	// (other Tenants, say) through r, and must not write. It returns a
-	// *PendingError, with the objects that may be applied already, when
-	// others wait for what another concern makes.
-	Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, namespaces []string) ([]client.Object, error)
-	// Disabled reports a reason when the Tenant turns the concern off, so
-	// that the condition says so; "" when enabled.
-	Disabled(t *tenancyv1alpha1.Tenant) string
-}
-
-// PendingError is returned by Render, with the objects that can be applied
-// already, when others must wait for something another concern makes. The
-// condition then says what is awaited; it is not a failure.
-type PendingError struct{ Message string }
-
-func (e *PendingError) Error() string { return e.Message }
-
-// Sweeper is a Concern that also removes objects it did not render: objects
-// tenants made themselves that the Tenant no longer allows. Sweep runs on
-// every reconcile, after the rendered objects are applied and pruned.
-type Sweeper interface {
-	Sweep(ctx context.Context, t *tenancyv1alpha1.Tenant, namespaces []string) error
-}
 
 // Reconciler runs one Concern.
 type Reconciler struct {
@@ -65,7 +31,7 @@ type Reconciler struct {
 
 // Finalizer is the concern's finalizer on Tenants.
 func (r *Reconciler) Finalizer() string {
-	return tenancyv1alpha1.FinalizerPrefix + string(r.Concern.Name())
+	return tenancyv1alpha1.FinalizerPrefix + string(r.Concern.Name)
 }
 
 // Reconcile brings one Tenant's objects of this concern to the rendered state.
@@ -90,18 +56,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if err := r.cleanup(ctx, t.Name, nil); err != nil {
 			return ctrl.Result{}, err
 		}
-		log.V(1).Info("Removed tenant objects", "concern", r.Concern.Name())
-		return ctrl.Result{}, r.removeFinalizer(ctx, t)
+		log.V(1).Info("Removed tenant objects", "concern", r.Concern.Name)
+		return ctrl.Result{}, tenantstatus.RemoveFinalizer(ctx, r.Client, t, r.Finalizer())
 	}
-	if err := AddFinalizer(ctx, r.Client, t, r.Finalizer()); err != nil {
+	if err := tenantstatus.AddFinalizer(ctx, r.Client, t, r.Finalizer()); err != nil {
 		return ctrl.Result{}, err
 	}
 
-	namespaces, err := TenantNamespaces(ctx, r.Client, t.Name)
+	sc, err := LoadScope(ctx, r.Client, t, r.Settings)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	desired, err := r.Concern.Render(ctx, r.Client, t, namespaces)
+	desired, err := r.Concern.Render(ctx, r.Client, sc)
 	var pending *PendingError
 	if err != nil && !errors.As(err, &pending) {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)
@@ -118,8 +84,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.cleanup(ctx, t.Name, keep); err != nil {
 		errs = append(errs, err)
 	}
-	if sweeper, ok := r.Concern.(Sweeper); ok {
-		if err := sweeper.Sweep(ctx, t, namespaces); err != nil {
+	if r.Concern.Sweep != nil {
+		if err := r.Concern.Sweep(ctx, sc); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -130,21 +96,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// A watch brings the Tenant back when what it waits for appears.
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonWaiting, pending.Message, nil)
 	}
-	if why := r.Concern.Disabled(t); why != "" {
-		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonDisabled, why, nil)
+	if r.Concern.Disabled != nil {
+		if why := r.Concern.Disabled(sc); why != "" {
+			return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonDisabled, why, nil)
+		}
 	}
 	// No counts in the message: it would change, and cost a status write,
 	// with every namespace the tenant gains. status.namespaces has them.
-	msg := fmt.Sprintf("every %s object of the tenant's namespaces matches the Tenant", r.Concern.Name())
+	msg := fmt.Sprintf("every %s object of the tenant's namespaces matches the Tenant", r.Concern.Name)
 	return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied, msg, nil)
 }
 
 // cleanup deletes the concern's objects of tenant that are not in keep (all
 // of them when keep is nil).
 func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string]bool) error {
-	sel := client.MatchingLabels(render.ManagedLabels(tenant, r.Concern.Name()))
+	sel := client.MatchingLabels(render.ManagedLabels(tenant, r.Concern.Name))
 	var errs []error
-	for _, gvk := range r.Concern.Kinds() {
+	for _, kind := range r.Concern.Kinds {
+		gvk, err := apiutil.GVKForObject(kind, r.Scheme)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		// A typed list is served from the cache; an unstructured one would
 		// be a live LIST of every object of the kind on each reconcile.
 		fresh, err := r.Scheme.New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
@@ -175,107 +148,14 @@ func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string
 	return errors.Join(errs...)
 }
 
-func (r *Reconciler) removeFinalizer(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
-	return RemoveFinalizer(ctx, r.Client, t, r.Finalizer())
-}
-
-// AddFinalizer adds finalizer to t with server-side apply, as a field
-// manager named after the finalizer. Finalizers are a set in server-side
-// apply, so controllers adding theirs at the same moment never drop each
-// other's, as a merge patch of the whole list from a stale cache would.
-func AddFinalizer(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, finalizer string) error {
-	if controllerutil.ContainsFinalizer(t, finalizer) {
-		return nil
-	}
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": tenancyv1alpha1.GroupVersion.String(),
-		"kind":       "Tenant",
-		"metadata":   map[string]any{"name": t.Name, "uid": string(t.UID), "finalizers": []any{finalizer}},
-	}}
-	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(finalizer), client.ForceOwnership); err != nil {
-		return fmt.Errorf("adding finalizer %s: %w", finalizer, err)
-	}
-	return nil
-}
-
-// RemoveFinalizer removes finalizer from t, failing on a concurrent change
-// rather than overwriting it; the retry reads the fresh list.
-func RemoveFinalizer(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, finalizer string) error {
-	if !controllerutil.ContainsFinalizer(t, finalizer) {
-		return nil
-	}
-	patch := client.MergeFromWithOptions(t.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(t, finalizer)
-	if err := c.Patch(ctx, t, patch); err != nil {
-		return fmt.Errorf("removing finalizer %s: %w", finalizer, err)
-	}
-	return nil
-}
-
 // setCondition writes the concern's condition when it changed, then returns
 // cause so that a failed reconcile is retried with backoff.
 func (r *Reconciler) setCondition(ctx context.Context, t *tenancyv1alpha1.Tenant, status metav1.ConditionStatus, reason, msg string, cause error) error {
-	cond := metav1.Condition{Type: r.Concern.Condition(), Status: status, Reason: reason, Message: msg, ObservedGeneration: t.Generation}
-	if err := ApplyCondition(ctx, r.Client, t, "bulkhead-"+string(r.Concern.Name()), cond); err != nil {
+	cond := metav1.Condition{Type: r.Concern.Condition, Status: status, Reason: reason, Message: msg, ObservedGeneration: t.Generation}
+	if err := tenantstatus.ApplyCondition(ctx, r.Client, t, tenantstatus.Manager(string(r.Concern.Name)), cond); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause
-}
-
-// ApplyCondition writes one condition of t's status with server-side apply as
-// manager, which owns that condition alone (conditions are a map keyed by
-// type), so that controllers never overwrite each other's conditions. It
-// writes nothing when the condition is unchanged.
-func ApplyCondition(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenant, manager string, cond metav1.Condition) error {
-	if old := meta.FindStatusCondition(t.Status.Conditions, cond.Type); old != nil &&
-		old.Status == cond.Status && old.Reason == cond.Reason && old.Message == cond.Message &&
-		old.ObservedGeneration == cond.ObservedGeneration {
-		return nil
-	}
-	conds := append([]metav1.Condition(nil), t.Status.Conditions...)
-	meta.SetStatusCondition(&conds, cond)
-	set := meta.FindStatusCondition(conds, cond.Type)
-	return ApplyStatus(ctx, c, t.Name, manager, map[string]any{"conditions": []any{conditionMap(*set)}})
-}
-
-// ApplyStatus server-side applies the given status fields of Tenant name as manager.
-func ApplyStatus(ctx context.Context, c client.Client, name, manager string, status map[string]any) error {
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": tenancyv1alpha1.GroupVersion.String(),
-		"kind":       "Tenant",
-		"metadata":   map[string]any{"name": name},
-		"status":     status,
-	}}
-	if err := c.Status().Patch(ctx, u, client.Apply, client.FieldOwner(manager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing status of tenant %s: %w", name, err)
-	}
-	return nil
-}
-
-func conditionMap(c metav1.Condition) map[string]any {
-	return map[string]any{
-		"type": c.Type, "status": string(c.Status), "reason": c.Reason, "message": c.Message,
-		"observedGeneration": c.ObservedGeneration,
-		"lastTransitionTime": c.LastTransitionTime.UTC().Format("2006-01-02T15:04:05Z"),
-	}
-}
-
-// TenantNamespaces lists the live namespaces labelled for tenant, sorted,
-// through NamespaceTenantIndex. Terminating namespaces are left out: nothing
-// can be written into them.
-func TenantNamespaces(ctx context.Context, r client.Reader, tenant string) ([]string, error) {
-	list := &corev1.NamespaceList{}
-	if err := r.List(ctx, list, client.MatchingFields{NamespaceTenantIndex: tenant}); err != nil {
-		return nil, fmt.Errorf("listing namespaces of tenant %s: %w", tenant, err)
-	}
-	var out []string
-	for _, ns := range list.Items {
-		if ns.DeletionTimestamp.IsZero() {
-			out = append(out, ns.Name)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // NamespaceToTenant maps a namespace event to the tenant named by its label.

@@ -17,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
 )
 
 // RateLimiter retries failed reconciles with backoff capped at five
@@ -33,13 +34,14 @@ func RateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
 	)
 }
 
-// SetupWithManager registers the concern's controller: it reconciles Tenants,
-// and is brought back by changes to the objects it owns (drift) and to
-// namespaces carrying the tenant label (a namespace created or released).
-// extra adds concern-specific watches.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, owns []client.Object, extra func(*builder.Builder) *builder.Builder) error {
+// Setup registers the controller that c describes with mgr, rendering with
+// s: it reconciles Tenants, and is brought back by changes to the objects it
+// renders (drift), to namespaces carrying the tenant label (a namespace
+// created or released), and to whatever c.Watch adds.
+func Setup(mgr ctrl.Manager, s render.Settings, c Concern) error {
+	r := &Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: c}
 	b := ctrl.NewControllerManagedBy(mgr).
-		Named("tenant-"+string(r.Concern.Name())).
+		Named("tenant-"+string(c.Name)).
 		WithOptions(controller.Options{RateLimiter: RateLimiter()}).
 		// Status writes (every concern writes its condition) need no
 		// re-render; a spec change or a deletion bumps the generation. A
@@ -47,11 +49,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, owns []client.Object, ex
 		// concern waits for.
 		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, FinalizerRemovedWhileDeleting()))).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(NamespaceToTenant))
-	for _, o := range owns {
-		b = b.Owns(o)
+	for _, kind := range c.Kinds {
+		b = b.Owns(kind)
 	}
-	if extra != nil {
-		b = extra(b)
+	if c.Watch != nil {
+		b = c.Watch(b)
 	}
 	return b.Complete(r)
 }

@@ -29,7 +29,7 @@ func TestCondition(t *testing.T) {
 		{"labelling failed", 1, errors.New("labelling namespace acme-a: boom"), metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, "acme-a: boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Condition(tn, render.DefaultSettings(), tc.count, tc.err)
+			got := Condition(tn, render.Effective(tn, render.DefaultSettings()), tc.count, tc.err)
 			if got.Status != tc.wantStatus || got.Reason != tc.wantReason || got.ObservedGeneration != 7 {
 				t.Fatalf("condition = %+v, want %s/%s", got, tc.wantStatus, tc.wantReason)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/ssa"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantstatus"
 )
 
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;update;patch;delete
@@ -42,10 +43,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, t); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// The effective spec (the Tenant's, completed by its profile) is
+	// computed once, for every phase below.
+	spec := render.Effective(t, r.Settings)
 	if !t.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, t)
+		return ctrl.Result{}, r.finalize(ctx, t, spec)
 	}
-	if err := concern.AddFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
+	if err := tenantstatus.AddFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -60,17 +64,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			errs = append(errs, err)
 		}
 	}
-	cond := Condition(t, r.Settings, len(list), errors.Join(errs...))
-	if err := concern.ApplyCondition(ctx, r.Client, t, "bulkhead-namespaces", cond); err != nil {
+	cond := Condition(t, spec, len(list), errors.Join(errs...))
+	if err := tenantstatus.ApplyCondition(ctx, r.Client, t, tenantstatus.Manager("namespaces"), cond); err != nil {
 		errs = append(errs, err)
 	}
 	return ctrl.Result{}, errors.Join(errs...)
 }
 
-// Condition computes NamespacesReady from the namespace count and the result of labelling.
-func Condition(t *tenancyv1alpha1.Tenant, s render.Settings, count int, applyErr error) metav1.Condition {
+// Condition computes NamespacesReady from the namespace count and the result
+// of labelling; spec is t's effective spec (render.Effective).
+func Condition(t *tenancyv1alpha1.Tenant, spec tenancyv1alpha1.TenantSpec, count int, applyErr error) metav1.Condition {
 	c := metav1.Condition{Type: tenancyv1alpha1.ConditionNamespacesReady, ObservedGeneration: t.Generation}
-	max := int(*render.Effective(t, s).Namespaces.Max)
+	max := int(*spec.Namespaces.Max)
 	switch {
 	case applyErr != nil:
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, applyErr.Error()
@@ -103,11 +108,11 @@ func (r *Reconciler) namespaces(ctx context.Context, tenant string) ([]corev1.Na
 	return out, nil
 }
 
-// ensureMetadata applies the wanted labels and annotations when any differ.
+// ensureMetadata applies the wanted labels and annotations, through
+// ssa.Apply: nothing is written when the namespace already carries them.
+// Only the metadata is applied, so that Bulkhead's field manager owns those
+// labels and annotations and nothing else of a namespace it did not create.
 func (r *Reconciler) ensureMetadata(ctx context.Context, ns *corev1.Namespace, want render.NamespaceMetadata) error {
-	if hasAll(ns.Labels, want.Labels) && hasAll(ns.Annotations, want.Annotations) {
-		return nil
-	}
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion("v1")
 	u.SetKind("Namespace")
@@ -116,10 +121,8 @@ func (r *Reconciler) ensureMetadata(ctx context.Context, ns *corev1.Namespace, w
 	if len(want.Annotations) > 0 {
 		u.SetAnnotations(want.Annotations)
 	}
-	if err := r.Client.Patch(ctx, u, client.Apply, client.FieldOwner(ssa.FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("labelling namespace %s: %w", ns.Name, err)
-	}
-	return nil
+	_, _, err := ssa.Apply(ctx, r.Client, u)
+	return err
 }
 
 func hasAll(have, want map[string]string) bool {
@@ -131,7 +134,9 @@ func hasAll(have, want map[string]string) bool {
 	return true
 }
 
-func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+// finalize deletes or retains t's namespaces as spec's deletion policy says,
+// then removes the namespaces finalizer.
+func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant, spec tenancyv1alpha1.TenantSpec) error {
 	if !controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
 		return nil
 	}
@@ -139,7 +144,7 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) er
 	if err := r.Client.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: t.Name}); err != nil {
 		return fmt.Errorf("listing namespaces of tenant %s: %w", t.Name, err)
 	}
-	policy := render.Effective(t, r.Settings).Namespaces.DeletionPolicy
+	policy := spec.Namespaces.DeletionPolicy
 	want := render.Namespace(t, r.Settings)
 	var errs []error
 	for i := range list.Items {
@@ -160,7 +165,7 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant) er
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if err := concern.RemoveFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
+	if err := tenantstatus.RemoveFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
 		return err
 	}
 	ctrl.LoggerFrom(ctx).Info("Tenant namespaces finalized", "tenant", t.Name, "policy", policy, "namespaces", len(list.Items))

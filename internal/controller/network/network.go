@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,35 +19,33 @@ import (
 
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
 
-// Concern renders NetworkPolicies.
-type Concern struct{ Settings render.Settings }
-
-// Name implements concern.Concern.
-func (Concern) Name() render.Concern { return render.ConcernNetwork }
-
-// Condition implements concern.Concern.
-func (Concern) Condition() string { return tenancyv1alpha1.ConditionNetworkReady }
-
-// Kinds implements concern.Concern.
-func (Concern) Kinds() []schema.GroupVersionKind {
-	return []schema.GroupVersionKind{networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy")}
+// policies describes the network concern: the NetworkPolicies of every
+// tenant namespace. Because a tenant's egress must let it reach the tenants
+// that allow it in, other Tenants' allowFrom lists bring it back.
+var policies = concern.Concern{
+	Name:      render.ConcernNetwork,
+	Condition: tenancyv1alpha1.ConditionNetworkReady,
+	Kinds:     []client.Object{&networkingv1.NetworkPolicy{}},
+	Render:    renderPolicies,
+	Disabled: func(sc *concern.Scope) string {
+		if sc.Spec.Network.Isolation == tenancyv1alpha1.NetworkOff {
+			return "network.isolation is Off: no ingress isolation is rendered for this tenant"
+		}
+		return ""
+	},
+	Watch: func(b *builder.Builder) *builder.Builder {
+		return b.Watches(&tenancyv1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(allowFromTargets))
+	},
 }
 
-// Render implements concern.Concern.
-func (c Concern) Render(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, namespaces []string) ([]client.Object, error) {
-	allowedBy, err := AllowedBy(ctx, r, t.Name)
+// renderPolicies renders the scope's NetworkPolicies, letting its egress
+// reach the tenants whose allowFrom names it.
+func renderPolicies(ctx context.Context, r client.Reader, sc *concern.Scope) ([]client.Object, error) {
+	allowedBy, err := AllowedBy(ctx, r, sc.Tenant.Name)
 	if err != nil {
 		return nil, err
 	}
-	return render.Network(t, namespaces, allowedBy, c.Settings), nil
-}
-
-// Disabled implements concern.Concern.
-func (c Concern) Disabled(t *tenancyv1alpha1.Tenant) string {
-	if render.Effective(t, c.Settings).Network.Isolation == tenancyv1alpha1.NetworkOff {
-		return "network.isolation is Off: no ingress isolation is rendered for this tenant"
-	}
-	return ""
+	return render.Network(sc.Tenant, sc.Namespaces, allowedBy, sc.Settings), nil
 }
 
 // allowFromIndex indexes cached Tenants by the tenants their allowFrom names.
@@ -98,8 +95,5 @@ func Setup(mgr ctrl.Manager, s render.Settings) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &tenancyv1alpha1.Tenant{}, allowFromIndex, allowFromTenants); err != nil {
 		return err
 	}
-	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: Concern{Settings: s}}
-	return r.SetupWithManager(mgr, []client.Object{&networkingv1.NetworkPolicy{}}, func(b *builder.Builder) *builder.Builder {
-		return b.Watches(&tenancyv1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(allowFromTargets))
-	})
+	return concern.Setup(mgr, s, policies)
 }

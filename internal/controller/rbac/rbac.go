@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -25,9 +24,23 @@ import (
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind;escalate,resourceNames={"bulkhead:tenant-owner","bulkhead:namespace-creator","edit","view"}
 
-// Concern renders RBAC, and sweeps the bindings tenants made themselves.
-type Concern struct {
-	Settings render.Settings
+// bindings describes the RBAC concern: the tenant's RoleBindings in every
+// tenant namespace and its namespace-creator ClusterRoleBinding, with sw
+// sweeping the bindings tenants made themselves.
+func bindings(sw *sweeper) concern.Concern {
+	return concern.Concern{
+		Name:      render.ConcernRBAC,
+		Condition: tenancyv1alpha1.ConditionRBACReady,
+		Kinds:     []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}},
+		Render: func(_ context.Context, _ client.Reader, sc *concern.Scope) ([]client.Object, error) {
+			return render.RBAC(sc.Tenant, sc.Namespaces), nil
+		},
+		Sweep: sw.Sweep,
+	}
+}
+
+// sweeper deletes the bindings tenants made that the Tenant no longer allows.
+type sweeper struct {
 	// Client deletes swept bindings.
 	Client client.Client
 	// Live reads RoleBindings from the API server: the cache holds only
@@ -37,40 +50,19 @@ type Concern struct {
 	Recorder events.EventRecorder
 }
 
-// Name implements concern.Concern.
-func (Concern) Name() render.Concern { return render.ConcernRBAC }
-
-// Condition implements concern.Concern.
-func (Concern) Condition() string { return tenancyv1alpha1.ConditionRBACReady }
-
-// Kinds implements concern.Concern.
-func (Concern) Kinds() []schema.GroupVersionKind {
-	return []schema.GroupVersionKind{
-		rbacv1.SchemeGroupVersion.WithKind("RoleBinding"),
-		rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"),
-	}
-}
-
-// Render implements concern.Concern.
-func (Concern) Render(_ context.Context, _ client.Reader, t *tenancyv1alpha1.Tenant, namespaces []string) ([]client.Object, error) {
-	return render.RBAC(t, namespaces), nil
-}
-
-// Disabled implements concern.Concern.
-func (Concern) Disabled(*tenancyv1alpha1.Tenant) string { return "" }
-
-// Sweep implements concern.Sweeper: it deletes every RoleBinding in the
-// tenant's namespaces, whoever made it, that names anyone who is not an
-// identity of the tenant (render.Identities) nor the platform's. An owner
-// removed from the Tenant thus loses, within this reconcile, the access a
-// binding they made for themselves gave them, as well as Bulkhead's.
-func (c Concern) Sweep(ctx context.Context, t *tenancyv1alpha1.Tenant, namespaces []string) error {
-	ids := render.TenantIdentities(t, namespaces, c.Settings)
+// Sweep deletes every RoleBinding in the tenant's namespaces, whoever made
+// it, that names anyone who is not an identity of the tenant
+// (render.Identities) nor the platform's. An owner removed from the Tenant
+// thus loses, within this reconcile, the access a binding they made for
+// themselves gave them, as well as Bulkhead's.
+func (sw *sweeper) Sweep(ctx context.Context, sc *concern.Scope) error {
+	t := sc.Tenant
+	ids := render.TenantIdentities(t, sc.Namespaces, sc.Settings)
 	var errs []error
-	for _, ns := range namespaces {
-		revoked, err := RevokeForeignBindings(ctx, c.Live, c.Client, ns, ids, c.Settings)
+	for _, ns := range sc.Namespaces {
+		revoked, err := RevokeForeignBindings(ctx, sw.Live, sw.Client, ns, ids, sc.Settings)
 		for _, r := range revoked {
-			c.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonBindingRevoked, "Delete",
+			sw.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonBindingRevoked, "Delete",
 				"deleted RoleBinding %s/%s: it names %s, who is not an owner, member or viewer of the tenant nor a service account of its namespaces",
 				ns, r.Name, strings.Join(r.Foreign, ", "))
 		}
@@ -124,9 +116,8 @@ func RevokeForeignBindings(ctx context.Context, live client.Reader, w client.Wri
 // Setup registers the RBAC controller and the runnable that keeps the tenant
 // ClusterRoles, both with mgr.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
-	c := Concern{Settings: s, Client: mgr.GetClient(), Live: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("bulkhead-rbac")}
-	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: c}
-	if err := r.SetupWithManager(mgr, []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}}, nil); err != nil {
+	sw := &sweeper{Client: mgr.GetClient(), Live: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("bulkhead-rbac")}
+	if err := concern.Setup(mgr, s, bindings(sw)); err != nil {
 		return err
 	}
 	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {

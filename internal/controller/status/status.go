@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +16,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantstatus"
 )
 
 // Concerns are the conditions Ready summarises.
@@ -73,36 +73,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !t.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	namespaces, err := concern.TenantNamespaces(ctx, r.Client, t.Name)
+	sc, err := concern.LoadScope(ctx, r.Client, t, r.Settings)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	ready := Ready(t.Generation, t.Status.Conditions)
-	max := *render.Effective(t, r.Settings).Namespaces.Max
-	conds := append([]metav1.Condition(nil), t.Status.Conditions...)
-	changed := meta.SetStatusCondition(&conds, ready)
-	if !changed && t.Status.ObservedGeneration == t.Generation &&
-		equality.Semantic.DeepEqual(t.Status.Namespaces, namespaces) && int(t.Status.NamespaceCount) == len(namespaces) &&
-		t.Status.NamespaceMax == max {
-		return ctrl.Result{}, nil
+	summary := tenantstatus.Summary{
+		Namespaces:   sc.Namespaces,
+		NamespaceMax: *sc.Spec.Namespaces.Max,
+		Ready:        Ready(t.Generation, t.Status.Conditions),
 	}
-	set := meta.FindStatusCondition(conds, tenancyv1alpha1.ConditionReady)
-	nsList := make([]any, 0, len(namespaces))
-	for _, n := range namespaces {
-		nsList = append(nsList, n)
-	}
-	status := map[string]any{
-		"observedGeneration": t.Generation,
-		"namespaces":         nsList,
-		"namespaceCount":     int64(len(namespaces)),
-		"namespaceMax":       int64(max),
-		"conditions": []any{map[string]any{
-			"type": set.Type, "status": string(set.Status), "reason": set.Reason, "message": set.Message,
-			"observedGeneration": set.ObservedGeneration,
-			"lastTransitionTime": set.LastTransitionTime.UTC().Format("2006-01-02T15:04:05Z"),
-		}},
-	}
-	return ctrl.Result{}, concern.ApplyStatus(ctx, r.Client, t.Name, "bulkhead-status", status)
+	return ctrl.Result{}, tenantstatus.ApplySummary(ctx, r.Client, t, tenantstatus.Manager("status"), summary)
 }
 
 // Setup registers the status controller with mgr.

@@ -1,0 +1,56 @@
+package concern
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+)
+
+// Scope is what one reconcile of a Tenant decides from, computed once at its
+// start and handed to the concern, so that no phase reads the namespaces or
+// applies the profile again.
+type Scope struct {
+	// Tenant as read at the start of the reconcile.
+	Tenant *tenancyv1alpha1.Tenant
+	// Spec is the Tenant's effective spec: its own, with every field it
+	// leaves unset taken from its profile (render.Effective).
+	Spec tenancyv1alpha1.TenantSpec
+	// Namespaces are the tenant's live namespaces, sorted (TenantNamespaces).
+	Namespaces []string
+	// Settings are the cluster's settings the Tenant is rendered with.
+	Settings render.Settings
+}
+
+// LoadScope computes the Scope of t: its effective spec and its namespaces,
+// read through r.
+func LoadScope(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, s render.Settings) (*Scope, error) {
+	namespaces, err := TenantNamespaces(ctx, r, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &Scope{Tenant: t, Spec: render.Effective(t, s), Namespaces: namespaces, Settings: s}, nil
+}
+
+// TenantNamespaces lists the live namespaces labelled for tenant, sorted,
+// through NamespaceTenantIndex. Terminating namespaces are left out: nothing
+// can be written into them.
+func TenantNamespaces(ctx context.Context, r client.Reader, tenant string) ([]string, error) {
+	list := &corev1.NamespaceList{}
+	if err := r.List(ctx, list, client.MatchingFields{NamespaceTenantIndex: tenant}); err != nil {
+		return nil, fmt.Errorf("listing namespaces of tenant %s: %w", tenant, err)
+	}
+	var out []string
+	for _, ns := range list.Items {
+		if ns.DeletionTimestamp.IsZero() {
+			out = append(out, ns.Name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
