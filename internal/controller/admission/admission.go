@@ -138,15 +138,13 @@ func allTenants(c client.Reader) handler.MapFunc {
 	}
 }
 
-// Setup registers the admission controller and the policy installer with mgr.
+// Setup registers the admission controller with mgr. The shared policies
+// are kept by package keeper.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
 	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: Concern{Settings: s}}
 	// NetworkPolicies too: a namespace's TenantPolicy waits for them.
-	if err := r.SetupWithManager(mgr, []client.Object{&tenancyv1alpha1.TenantPolicy{}, &networkingv1.NetworkPolicy{}}, func(b *builder.Builder) *builder.Builder {
+	return r.SetupWithManager(mgr, []client.Object{&tenancyv1alpha1.TenantPolicy{}, &networkingv1.NetworkPolicy{}}, func(b *builder.Builder) *builder.Builder {
 		// The global default PriorityClass is a parameter of every tenant.
 		return b.Watches(&schedulingv1.PriorityClass{}, handler.EnqueueRequestsFromMapFunc(allTenants(mgr.GetClient())))
-	}); err != nil {
-		return err
-	}
-	return mgr.Add(&Installer{Client: mgr.GetClient(), Settings: s})
+	})
 }

@@ -11,14 +11,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
-	"github.com/bulkhead-dev/bulkhead/internal/ssa"
 )
 
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
@@ -121,28 +119,10 @@ func RevokeForeignBindings(ctx context.Context, live client.Reader, w client.Wri
 	return out, errors.Join(errs...)
 }
 
-// Setup registers the RBAC controller and the runnable that keeps the tenant
-// ClusterRoles, both with mgr.
+// Setup registers the RBAC controller with mgr. The tenant ClusterRoles it
+// binds are kept by package keeper.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
 	c := Concern{Settings: s, Client: mgr.GetClient(), Live: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("bulkhead-rbac")}
 	r := &concern.Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Settings: s, Concern: c}
-	if err := r.SetupWithManager(mgr, []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}}, nil); err != nil {
-		return err
-	}
-	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		return EnsureClusterRoles(ctx, mgr.GetClient(), s)
-	}))
-}
-
-// EnsureClusterRoles applies Bulkhead's tenant ClusterRoles. The owner role
-// grants bind on the settings' bindable roles; the manager may write it
-// because it holds escalate on that role (see the markers above).
-func EnsureClusterRoles(ctx context.Context, c client.Client, s render.Settings) error {
-	for _, role := range render.ClusterRoles(s) {
-		role.SetGroupVersionKind(rbacv1.SchemeGroupVersion.WithKind("ClusterRole"))
-		if err := c.Patch(ctx, role, client.Apply, client.FieldOwner(ssa.FieldManager), client.ForceOwnership); err != nil {
-			return fmt.Errorf("applying ClusterRole %s: %w", role.Name, err)
-		}
-	}
-	return nil
+	return r.SetupWithManager(mgr, []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}}, nil)
 }
