@@ -85,9 +85,9 @@ func (k *Keeper) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, er
 	now := time.Now()
 	renewAt, failures := k.keep(ctx, now)
 	if len(failures) == 0 {
-		objectsReady.Set(1)
+		objectsReady.WithLabelValues().Set(1)
 	} else {
-		objectsReady.Set(0)
+		objectsReady.WithLabelValues().Set(0)
 	}
 	cond := condition(failures)
 	if err := k.reportOnTenants(ctx, cond); err != nil {
@@ -113,7 +113,7 @@ func (k *Keeper) keep(ctx context.Context, now time.Time) (time.Time, []failure)
 	if err != nil {
 		// Without a certificate the webhook configurations cannot carry its
 		// CA; they are left as they are, and the rest is kept.
-		failures = append(failures, k.failed(ctx, servingSecret(k.Secret, nil), err))
+		failures = append(failures, k.failed(servingSecret(k.Secret, nil), err))
 	} else {
 		if f := k.apply(ctx, secret); f != nil {
 			failures = append(failures, *f)
@@ -169,7 +169,7 @@ func (k *Keeper) apply(ctx context.Context, obj client.Object) *failure {
 	_, changed, err := ssa.Apply(ctx, k.Client, obj)
 	kind := k.kindOf(obj)
 	if err != nil {
-		f := k.failed(ctx, obj, err)
+		f := k.failed(obj, err)
 		return &f
 	}
 	if changed {
@@ -182,12 +182,11 @@ func (k *Keeper) apply(ctx context.Context, obj client.Object) *failure {
 
 // failed records that obj could not be written: a metric and a Warning
 // Event on it.
-func (k *Keeper) failed(ctx context.Context, obj client.Object, err error) failure {
+func (k *Keeper) failed(obj client.Object, err error) failure {
 	kind := k.kindOf(obj)
 	applyErrors.WithLabelValues(kind).Inc()
 	k.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonApplyFailed, "Apply",
 		"Bulkhead could not keep %s %s: %v", kind, obj.GetName(), err)
-	ctrl.LoggerFrom(ctx).V(1).Info("Could not keep a cluster-wide object", "kind", kind, "name", obj.GetName(), "error", err.Error())
 	return failure{kind: kind, name: obj.GetName(), err: err}
 }
 
@@ -237,7 +236,7 @@ func (k *Keeper) prune(ctx context.Context, desired []client.Object, served bool
 			}
 			uid := obj.GetUID()
 			if err := k.Client.Delete(ctx, obj, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
-				failures = append(failures, k.failed(ctx, obj, fmt.Errorf("deleting: %w", err)))
+				failures = append(failures, k.failed(obj, fmt.Errorf("deleting: %w", err)))
 				continue
 			}
 			writes.WithLabelValues(k.kindOf(obj)).Inc()

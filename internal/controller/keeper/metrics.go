@@ -16,10 +16,13 @@ var (
 		Name: "bulkhead_cluster_object_writes_total",
 		Help: "Writes of the cluster-wide objects Bulkhead keeps, by kind: each one created, restored or updated an object that differed from its rendering.",
 	}, []string{"kind"})
-	objectsReady = prometheus.NewGauge(prometheus.GaugeOpts{
+	// objectsReady has no labels but is a vector all the same: a vector
+	// exports nothing until set, so replicas that never led say nothing
+	// rather than 0.
+	objectsReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "bulkhead_cluster_objects_ready",
-		Help: "1 when the last round found or put every cluster-wide object Bulkhead keeps in place; 0 when one could not be written.",
-	})
+		Help: "On the leader: 1 when the last round found or put every cluster-wide object Bulkhead keeps in place; 0 when one could not be written.",
+	}, nil)
 )
 
 func init() {
