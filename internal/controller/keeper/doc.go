@@ -14,6 +14,11 @@
 // so that a rule dropped from Bulkhead stops being enforced. The only timed
 // wake-up is the certificate's renewal.
 //
+// Whether the API server serves MutatingAdmissionPolicy is asked at every
+// round (package discovery), and decides between the mutating policies and
+// the webhook's fallback defaults; the mutating policies are watched only if
+// they were served when the manager started.
+//
 // A failure to keep the set is said where operators look: a Warning Event on
 // the object that could not be written, the
 // bulkhead_cluster_object_apply_errors_total counter and the
