@@ -59,7 +59,9 @@ var clusterRequest = ctrl.Request{NamespacedName: types.NamespacedName{Name: "cl
 // Keeper reconciles the set of cluster-wide objects. It runs on the leader
 // only.
 type Keeper struct {
-	Client   client.Client
+	// Client reads kept objects from the cache (the Secret live) and writes.
+	Client client.Client
+	// Recorder tells, on each kept object, what was done to it or failed.
 	Recorder events.EventRecorder
 	Settings render.Settings
 	// Endpoint is how the API server reaches the webhook.
@@ -116,7 +118,10 @@ func (k *Keeper) keep(ctx context.Context, now time.Time) (time.Time, []failure)
 		failures = append(failures, k.failed(servingSecret(k.Secret, nil), err))
 	} else {
 		if f := k.apply(ctx, secret); f != nil {
+			// A certificate not stored is served by no replica: the
+			// configurations keep the CA they have.
 			failures = append(failures, *f)
+			secret = nil
 		} else if issued {
 			k.Recorder.Eventf(secret, nil, corev1.EventTypeNormal, ReasonIssued, "Issue",
 				"issued the webhook serving certificate for %s, valid until %s", strings.Join(k.Hosts, ", "),
