@@ -34,6 +34,13 @@ const (
 	ConditionAdmissionReady  = "AdmissionReady"
 )
 
+// ConditionClusterObjectsReady says, on every Tenant, whether the
+// cluster-wide objects its isolation rests on (the shared admission
+// policies, the tenant ClusterRoles, the webhook configurations and their
+// certificate) are in place. The cluster-wide keeper owns it; its reasons
+// are ReasonApplied and ReasonApplyFailed.
+const ConditionClusterObjectsReady = "ClusterObjectsReady"
+
 // Condition reasons, written for the person reading `kubectl describe tenant`.
 const (
 	// ReasonApplied: every object of the concern matches the Tenant.

@@ -33,6 +33,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/admission"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/namespaces"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/network"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/quota"
@@ -118,7 +119,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	managed := labels.SelectorFromSet(labels.Set{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue})
-	byObject := map[client.Object]cache.ByObject{}
+	byObject := keeper.CacheByObject(o.Settings)
 	// Cache only the objects Bulkhead renders, not every RoleBinding or
 	// NetworkPolicy in the cluster: memory stays proportional to tenants.
 	for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &networkingv1.NetworkPolicy{}, &tenancyv1alpha1.TenantPolicy{}} {
@@ -127,8 +128,8 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: Scheme(),
 		Cache:  cache.Options{ByObject: byObject},
-		// The webhook's Secret is read rarely and only in Bulkhead's own
-		// namespace: read it live rather than watch every Secret in the cluster.
+		// The cache holds only the webhook's Secret (see keeper.CacheByObject):
+		// read any other live rather than find it missing from the cache.
 		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: defaultAddr(o.MetricsAddr)},
 		HealthProbeBindAddress:  defaultAddr(o.ProbeAddr),
@@ -174,28 +175,16 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 	}})
 
-	keeper := &bwebhook.Keeper{
-		Client:   mgr.GetClient(),
-		Secret:   client.ObjectKey{Namespace: s.ManagerNamespace, Name: "bulkhead-webhook-tls"},
-		CertDir:  o.CertDir,
-		Hosts:    o.CertHosts,
-		Endpoint: o.WebhookEndpoint,
-		Settings: s,
-	}
-	// The webhook server needs its files before it starts; write them now
-	// with a direct client, then keep them current in the background.
-	direct, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme()})
+	// The webhook server needs certificate files before it starts, and
+	// before any replica is elected to issue them: give it the Secret's, or
+	// a placeholder until the leader's keeper issues the Secret. Only reads.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	files, err := keeper.WriteInitialFiles(ctx, mgr.GetAPIReader(), keeper.SecretKey(s), o.CertDir, o.CertHosts)
 	if err != nil {
 		return nil, err
 	}
-	bootstrap := *keeper
-	bootstrap.Client = direct
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := bootstrap.Ensure(ctx); err != nil {
-		return nil, err
-	}
-	if err := mgr.Add(keeper); err != nil {
+	if err := keeper.Setup(mgr, keeper.Options{Settings: s, Endpoint: o.WebhookEndpoint, Hosts: o.CertHosts}, files); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
@@ -206,6 +195,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		ready = guard.ReadyChecker(net.JoinHostPort(webhookOptions.Host, strconv.Itoa(webhookOptions.Port)))
 	}
 	if err := mgr.AddReadyzCheck("webhook", ready); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("webhook-certificate", files.Checker); err != nil {
 		return nil, err
 	}
 	return mgr, nil

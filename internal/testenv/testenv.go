@@ -31,6 +31,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
+	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
@@ -138,7 +139,7 @@ func (e *Env) waitForPolicies(ctx context.Context) error {
 			// With MutatingAdmissionPolicy not served, the webhook fallback
 			// defaults ServiceAccounts instead: nothing to wait for.
 			if policy == render.ServiceAccountsPolicy {
-				if served, _ := bwebhook.MutatingPoliciesServed(e.Client.RESTMapper()); !served {
+				if served, _ := discovery.MutatingPoliciesServed(e.Client.RESTMapper()); !served {
 					break
 				}
 			}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -302,15 +301,4 @@ func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback boo
 		},
 	}
 	return mutating, validating
-}
-
-// MutatingPoliciesServed reports whether the API server serves
-// MutatingAdmissionPolicy (admissionregistration.k8s.io/v1), through
-// discovery.
-func MutatingPoliciesServed(mapper meta.RESTMapper) (bool, error) {
-	_, err := mapper.RESTMapping(admissionregistrationv1.SchemeGroupVersion.WithKind("MutatingAdmissionPolicy").GroupKind(), "v1")
-	if meta.IsNoMatchError(err) {
-		return false, nil
-	}
-	return err == nil, err
 }

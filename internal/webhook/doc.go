@@ -4,7 +4,8 @@
 // is a pure decision function plus a thin adapter. The package also renders
 // the webhook configurations, scoped so that the API server never calls the
 // webhook for system namespaces or cluster admins (except for Tenant
-// creation, which only cluster admins do: see package tenants), and keeps
-// their serving certificate and CA bundle. Its server accepts only the API
-// server, verified by its client certificate.
+// creation, which only cluster admins do: see package tenants); package
+// keeper applies them, with the CA bundle of the serving certificate it
+// keeps. Its server accepts only the API server, verified by its client
+// certificate.
 package webhook

@@ -11,9 +11,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
+	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
-	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
 
 // noMutatingPolicies turns MutatingAdmissionPolicy off in the API server,
@@ -41,7 +41,7 @@ func TestWebhookFallback(t *testing.T) {
 	env = fb
 	t.Cleanup(func() { env = primary; fb.Stop() })
 
-	served, err := bwebhook.MutatingPoliciesServed(fb.Client.RESTMapper())
+	served, err := discovery.MutatingPoliciesServed(fb.Client.RESTMapper())
 	if err != nil || served {
 		t.Fatalf("MutatingAdmissionPolicy served = %v (%v); the cluster should lack it", served, err)
 	}

@@ -150,10 +150,8 @@ func allTenants(c client.Reader) handler.MapFunc {
 	}
 }
 
-// Setup registers the admission controller and the policy installer with mgr.
+// Setup registers the admission controller with mgr. The shared policies
+// are kept by package keeper.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
-	if err := concern.Setup(mgr, s, policies(mgr.GetClient())); err != nil {
-		return err
-	}
-	return mgr.Add(&Installer{Client: mgr.GetClient(), Settings: s})
+	return concern.Setup(mgr, s, policies(mgr.GetClient()))
 }

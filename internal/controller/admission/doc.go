@@ -2,7 +2,7 @@
 //
 // The rules themselves are shared ValidatingAdmissionPolicies and
 // MutatingAdmissionPolicies, one per rule family, with one binding each
-// (render.Policies); the Installer keeps them in the cluster. What differs
+// (render.Policies); package keeper keeps them in the cluster. What differs
 // between tenants is the parameter object the bindings read: a TenantPolicy
 // named "bulkhead" in every tenant namespace, which the admission concern
 // renders from the Tenant and reports on as AdmissionReady.

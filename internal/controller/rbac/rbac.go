@@ -10,14 +10,12 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
-	"github.com/bulkhead-dev/bulkhead/internal/ssa"
 )
 
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
@@ -113,27 +111,9 @@ func RevokeForeignBindings(ctx context.Context, live client.Reader, w client.Wri
 	return out, errors.Join(errs...)
 }
 
-// Setup registers the RBAC controller and the runnable that keeps the tenant
-// ClusterRoles, both with mgr.
+// Setup registers the RBAC controller with mgr. The tenant ClusterRoles it
+// binds are kept by package keeper.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
 	sw := &sweeper{Client: mgr.GetClient(), Live: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("bulkhead-rbac")}
-	if err := concern.Setup(mgr, s, bindings(sw)); err != nil {
-		return err
-	}
-	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		return EnsureClusterRoles(ctx, mgr.GetClient(), s)
-	}))
-}
-
-// EnsureClusterRoles applies Bulkhead's tenant ClusterRoles. The owner role
-// grants bind on the settings' bindable roles; the manager may write it
-// because it holds escalate on that role (see the markers above).
-func EnsureClusterRoles(ctx context.Context, c client.Client, s render.Settings) error {
-	for _, role := range render.ClusterRoles(s) {
-		role.SetGroupVersionKind(rbacv1.SchemeGroupVersion.WithKind("ClusterRole"))
-		if err := c.Patch(ctx, role, client.Apply, client.FieldOwner(ssa.FieldManager), client.ForceOwnership); err != nil {
-			return fmt.Errorf("applying ClusterRole %s: %w", role.Name, err)
-		}
-	}
-	return nil
+	return concern.Setup(mgr, s, bindings(sw))
 }

@@ -26,6 +26,7 @@ var Concerns = []string{
 	tenancyv1alpha1.ConditionQuotaReady,
 	tenancyv1alpha1.ConditionNetworkReady,
 	tenancyv1alpha1.ConditionAdmissionReady,
+	tenancyv1alpha1.ConditionClusterObjectsReady,
 }
 
 // Ready is True when every concern condition is True for the current

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"fmt"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,8 +34,8 @@ func TestReady(t *testing.T) {
 	}{
 		{"every concern applied", 3, allTrue(3), metav1.ConditionTrue, tenancyv1alpha1.ReasonAllReady, "every concern is applied"},
 		{"nothing observed yet", 1, nil, metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing,
-			"waiting for 5 of 5 concerns to observe generation 1"},
-		{"a concern behind the generation", 4, allTrue(3), metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing, "waiting for 5 of 5 concerns to observe generation 4"},
+			fmt.Sprintf("waiting for %d of %[1]d concerns to observe generation 1", len(Concerns))},
+		{"a concern behind the generation", 4, allTrue(3), metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing, fmt.Sprintf("waiting for %d of %[1]d concerns to observe generation 4", len(Concerns))},
 		{"a concern failing is named with its reason", 3, failing, metav1.ConditionFalse, tenancyv1alpha1.ReasonNotReady,
 			"not ready: QuotaReady (ApplyFailed: quota refused)"},
 	} {

@@ -1,0 +1,44 @@
+package keeper
+
+import (
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+)
+
+// Inputs are what the set of kept objects depends on.
+type Inputs struct {
+	Settings render.Settings
+	// MutatingPoliciesServed: the API server serves MutatingAdmissionPolicy.
+	// Without it the mutating policies are left out and the webhook serves
+	// the tenants' defaults instead (the fallback).
+	MutatingPoliciesServed bool
+	// Endpoint is how the API server reaches the webhook.
+	Endpoint bwebhook.Endpoint
+	// CABundle signs the webhook's serving certificate. Without it the
+	// webhook configurations are left out (and left as they are in the
+	// cluster): a configuration without its CA would make the API server
+	// distrust the webhook.
+	CABundle []byte
+}
+
+// Desired lists the cluster-wide objects Bulkhead keeps, the serving
+// certificate Secret aside, in the order they are applied: the webhook
+// configurations first, so that a namespace made while the policies load is
+// already assigned to its tenant, then the ClusterRoles, then the policies.
+func Desired(in Inputs) []client.Object {
+	var out []client.Object
+	if len(in.CABundle) > 0 {
+		mutating, validating := bwebhook.Configurations(in.Endpoint, in.CABundle, in.Settings, !in.MutatingPoliciesServed)
+		out = append(out, mutating, validating)
+	}
+	for _, role := range render.ClusterRoles(in.Settings) {
+		out = append(out, role)
+	}
+	out = append(out, render.ValidatingPolicies(in.Settings)...)
+	if in.MutatingPoliciesServed {
+		out = append(out, render.MutatingPolicies(in.Settings)...)
+	}
+	return out
+}

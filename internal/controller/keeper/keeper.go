@@ -1,0 +1,324 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/discovery"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/ssa"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantstatus"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+)
+
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations;validatingwebhookconfigurations,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;list;watch;create;update;patch
+// The owner role grants bind on the bindable roles; writing it takes escalate on them.
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind;escalate,resourceNames={"bulkhead:tenant-owner","bulkhead:namespace-creator","edit","view"}
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=list;watch;patch,resourceNames=bulkhead-webhook-tls
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants,verbs=get;list;watch
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants/status,verbs=get;update;patch
+
+// Event reasons on the kept objects.
+const (
+	// ReasonApplied: an object differed from its rendering (or was missing)
+	// and was written back.
+	ReasonApplied = "Applied"
+	// ReasonApplyFailed: an object could not be written; the note says why.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonPruned: a policy Bulkhead no longer renders was deleted.
+	ReasonPruned = "Pruned"
+	// ReasonIssued: a new serving certificate was issued.
+	ReasonIssued = "CertificateIssued"
+)
+
+// fieldManager writes the ClusterObjectsReady condition, and nothing else.
+const fieldManager = "bulkhead-keeper"
+
+// clusterRequest is the one key every event maps to: any change to any kept
+// object is reason enough to look at the whole set.
+var clusterRequest = ctrl.Request{NamespacedName: types.NamespacedName{Name: "cluster"}}
+
+// Keeper reconciles the set of cluster-wide objects. It runs on the leader
+// only.
+type Keeper struct {
+	// Client reads kept objects from the cache (the Secret live) and writes.
+	Client client.Client
+	// Recorder tells, on each kept object, what was done to it or failed.
+	Recorder events.EventRecorder
+	Settings render.Settings
+	// Endpoint is how the API server reaches the webhook.
+	Endpoint bwebhook.Endpoint
+	// Secret holds the webhook's serving certificate.
+	Secret client.ObjectKey
+	// Hosts are the DNS names or IPs the certificate must cover.
+	Hosts []string
+}
+
+// failure is one object the round could not write.
+type failure struct {
+	kind, name string
+	err        error
+}
+
+func (f failure) Error() string { return fmt.Sprintf("%s %s: %v", f.kind, f.name, f.err) }
+
+// Reconcile applies every kept object that differs from its rendering,
+// prunes policies no longer rendered, and says how it went. It comes back
+// when a kept object changes, and when the certificate is due for renewal.
+func (k *Keeper) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
+	now := time.Now()
+	renewAt, failures := k.keep(ctx, now)
+	if len(failures) == 0 {
+		objectsReady.WithLabelValues().Set(1)
+	} else {
+		objectsReady.WithLabelValues().Set(0)
+	}
+	cond := condition(failures)
+	if err := k.reportOnTenants(ctx, cond); err != nil {
+		failures = append(failures, failure{kind: "Tenant", name: "status", err: err})
+	}
+	if len(failures) > 0 {
+		errs := make([]error, len(failures))
+		for i, f := range failures {
+			errs[i] = f
+		}
+		return ctrl.Result{}, errors.Join(errs...)
+	}
+	// A second past the due time: valid() still accepts the certificate at
+	// the very instant.
+	return ctrl.Result{RequeueAfter: renewAt.Sub(now) + time.Second}, nil
+}
+
+// keep runs one round and returns when the certificate is due for renewal
+// and what failed.
+func (k *Keeper) keep(ctx context.Context, now time.Time) (time.Time, []failure) {
+	var failures []failure
+	secret, issued, err := k.servingCertificate(ctx, now)
+	if err != nil {
+		// Without a certificate the webhook configurations cannot carry its
+		// CA; they are left as they are, and the rest is kept.
+		failures = append(failures, k.failed(servingSecret(k.Secret, nil), err))
+	} else {
+		if f := k.apply(ctx, secret); f != nil {
+			// A certificate not stored is served by no replica: the
+			// configurations keep the CA they have.
+			failures = append(failures, *f)
+			secret = nil
+		} else if issued {
+			k.Recorder.Eventf(secret, nil, corev1.EventTypeNormal, ReasonIssued, "Issue",
+				"issued the webhook serving certificate for %s, valid until %s", strings.Join(k.Hosts, ", "),
+				renewalDue(secret.Data, now).Add(renewBefore).UTC().Format(time.RFC3339))
+		}
+	}
+	served, err := discovery.MutatingPoliciesServed(k.Client.RESTMapper())
+	if err != nil {
+		// Which policies and webhooks to keep depends on the answer.
+		return now, append(failures, failure{kind: "MutatingAdmissionPolicy", name: "discovery", err: err})
+	}
+	in := Inputs{Settings: k.Settings, MutatingPoliciesServed: served, Endpoint: k.Endpoint}
+	if secret != nil {
+		in.CABundle = secret.Data["ca.crt"]
+	}
+	desired := Desired(in)
+	for _, obj := range desired {
+		if f := k.apply(ctx, obj); f != nil {
+			failures = append(failures, *f)
+		}
+	}
+	failures = append(failures, k.prune(ctx, desired, served)...)
+	renewAt := now
+	if secret != nil {
+		renewAt = renewalDue(secret.Data, now)
+	}
+	return renewAt, failures
+}
+
+// servingCertificate is the Secret as it should be: the stored certificate
+// while it is valid for Hosts, a new one otherwise. issued says which.
+func (k *Keeper) servingCertificate(ctx context.Context, now time.Time) (secret *corev1.Secret, issued bool, err error) {
+	current := &corev1.Secret{}
+	if err := k.Client.Get(ctx, k.Secret, current); client.IgnoreNotFound(err) != nil {
+		return nil, false, fmt.Errorf("reading webhook secret %s: %w", k.Secret, err)
+	}
+	if valid(current.Data, k.Hosts, now) {
+		return servingSecret(k.Secret, current.Data), false, nil
+	}
+	data, err := issue(k.Hosts, now)
+	if err != nil {
+		return nil, false, fmt.Errorf("issuing webhook serving certificate: %w", err)
+	}
+	return servingSecret(k.Secret, data), true, nil
+}
+
+// apply writes obj if it differs from the cluster's copy, telling on the
+// object what it did.
+func (k *Keeper) apply(ctx context.Context, obj client.Object) *failure {
+	_, changed, err := ssa.Apply(ctx, k.Client, obj)
+	kind := k.kindOf(obj)
+	if err != nil {
+		f := k.failed(obj, err)
+		return &f
+	}
+	if changed {
+		writes.WithLabelValues(kind).Inc()
+		k.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonApplied, "Apply",
+			"%s %s was missing or differed from what Bulkhead renders; applied it", kind, obj.GetName())
+	}
+	return nil
+}
+
+// failed records that obj could not be written: a metric and a Warning
+// Event on it.
+func (k *Keeper) failed(obj client.Object, err error) failure {
+	kind := k.kindOf(obj)
+	applyErrors.WithLabelValues(kind).Inc()
+	k.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonApplyFailed, "Apply",
+		"Bulkhead could not keep %s %s: %v", kind, obj.GetName(), err)
+	return failure{kind: kind, name: obj.GetName(), err: err}
+}
+
+func (k *Keeper) kindOf(obj client.Object) string {
+	gvk, err := apiutil.GVKForObject(obj, k.Client.Scheme())
+	if err != nil {
+		return fmt.Sprintf("%T", obj)
+	}
+	return gvk.Kind
+}
+
+// prunable are the kinds of which Bulkhead deletes what it no longer
+// renders: a policy or binding left behind by an older version would go on
+// judging tenants with nobody keeping it. ClusterRoles and webhook
+// configurations are not pruned; their names never change, and people bind
+// to ClusterRoles.
+func prunable(served bool) []client.ObjectList {
+	out := []client.ObjectList{&admissionregistrationv1.ValidatingAdmissionPolicyList{}, &admissionregistrationv1.ValidatingAdmissionPolicyBindingList{}}
+	if served {
+		out = append(out, &admissionregistrationv1.MutatingAdmissionPolicyList{}, &admissionregistrationv1.MutatingAdmissionPolicyBindingList{})
+	}
+	return out
+}
+
+// prune deletes the policies and bindings labelled as Bulkhead's that it
+// no longer renders. Objects carrying a tenant label are a tenant's, never
+// pruned here.
+func (k *Keeper) prune(ctx context.Context, desired []client.Object, served bool) []failure {
+	keep := map[string]bool{}
+	for _, obj := range desired {
+		keep[k.kindOf(obj)+"/"+obj.GetName()] = true
+	}
+	var failures []failure
+	for _, list := range prunable(served) {
+		if err := k.Client.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}); err != nil {
+			failures = append(failures, failure{kind: fmt.Sprintf("%T", list), name: "list", err: err})
+			continue
+		}
+		objs, err := metaItems(list)
+		if err != nil {
+			failures = append(failures, failure{kind: fmt.Sprintf("%T", list), name: "list", err: err})
+			continue
+		}
+		for _, obj := range objs {
+			if keep[k.kindOf(obj)+"/"+obj.GetName()] || obj.GetLabels()[tenancyv1alpha1.TenantLabel] != "" {
+				continue
+			}
+			uid := obj.GetUID()
+			if err := k.Client.Delete(ctx, obj, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+				failures = append(failures, k.failed(obj, fmt.Errorf("deleting: %w", err)))
+				continue
+			}
+			writes.WithLabelValues(k.kindOf(obj)).Inc()
+			k.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonPruned, "Delete",
+				"%s %s is labelled as Bulkhead's but Bulkhead no longer renders it; deleted it", k.kindOf(obj), obj.GetName())
+		}
+	}
+	return failures
+}
+
+// metaItems returns the items of list as objects.
+func metaItems(list client.ObjectList) ([]client.Object, error) {
+	var out []client.Object
+	switch l := list.(type) {
+	case *admissionregistrationv1.ValidatingAdmissionPolicyList:
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	case *admissionregistrationv1.ValidatingAdmissionPolicyBindingList:
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	case *admissionregistrationv1.MutatingAdmissionPolicyList:
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	case *admissionregistrationv1.MutatingAdmissionPolicyBindingList:
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	default:
+		return nil, fmt.Errorf("cannot prune %T", list)
+	}
+	return out, nil
+}
+
+// condition summarises a round for the Tenants: True when every kept
+// object is in place, False naming what is not and where to look.
+func condition(failures []failure) metav1.Condition {
+	if len(failures) == 0 {
+		return metav1.Condition{Type: tenancyv1alpha1.ConditionClusterObjectsReady, Status: metav1.ConditionTrue,
+			Reason: tenancyv1alpha1.ReasonApplied, Message: "the shared admission policies, tenant ClusterRoles and webhook configurations are in place"}
+	}
+	const shown = 3
+	names := make([]string, 0, shown)
+	for _, f := range failures[:min(shown, len(failures))] {
+		names = append(names, f.Error())
+	}
+	msg := fmt.Sprintf("Bulkhead could not keep %d cluster-wide object(s) that this tenant's isolation rests on: %s", len(failures), strings.Join(names, "; "))
+	if len(failures) > shown {
+		msg += fmt.Sprintf("; and %d more", len(failures)-shown)
+	}
+	msg += ". Check the manager's RBAC (config/rbac) and the Warning Events on those objects"
+	return metav1.Condition{Type: tenancyv1alpha1.ConditionClusterObjectsReady, Status: metav1.ConditionFalse,
+		Reason: tenancyv1alpha1.ReasonApplyFailed, Message: msg}
+}
+
+// reportOnTenants writes cond on every Tenant where it differs.
+func (k *Keeper) reportOnTenants(ctx context.Context, cond metav1.Condition) error {
+	list := &tenancyv1alpha1.TenantList{}
+	if err := k.Client.List(ctx, list); err != nil {
+		return fmt.Errorf("listing tenants: %w", err)
+	}
+	slices.SortFunc(list.Items, func(a, b tenancyv1alpha1.Tenant) int { return strings.Compare(a.Name, b.Name) })
+	var errs []error
+	for i := range list.Items {
+		t := &list.Items[i]
+		if !t.DeletionTimestamp.IsZero() {
+			// Going away: a write would only race the finalizers' removal.
+			continue
+		}
+		c := cond
+		c.ObservedGeneration = t.Generation
+		// A Tenant deleted since the list needs no condition.
+		if err := tenantstatus.ApplyCondition(ctx, k.Client, t, fieldManager, c); client.IgnoreNotFound(err) != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,124 @@
+package keeper
+
+import (
+	"context"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/discovery"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+)
+
+// Options configure the keeper.
+type Options struct {
+	Settings render.Settings
+	// Endpoint is how the API server reaches the webhook.
+	Endpoint bwebhook.Endpoint
+	// Hosts are the names the serving certificate covers.
+	Hosts []string
+}
+
+// SecretKey is where the serving certificate is kept.
+func SecretKey(s render.Settings) client.ObjectKey {
+	return client.ObjectKey{Namespace: s.ManagerNamespace, Name: SecretName}
+}
+
+// CacheByObject narrows the manager's cache to the kept objects: those
+// labelled as Bulkhead's, and the one Secret (the manager may list and
+// watch no other). The mutating policies are left out: they may not be
+// served, and are few.
+func CacheByObject(s render.Settings) map[client.Object]cache.ByObject {
+	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue})}
+	return map[client.Object]cache.ByObject{
+		&admissionregistrationv1.ValidatingAdmissionPolicy{}:        managed,
+		&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}: managed,
+		&admissionregistrationv1.MutatingWebhookConfiguration{}:     managed,
+		&admissionregistrationv1.ValidatingWebhookConfiguration{}:   managed,
+		&rbacv1.ClusterRole{}: managed,
+		&corev1.Secret{}: {
+			Namespaces: map[string]cache.Config{s.ManagerNamespace: {}},
+			Field:      fields.OneTermEqualSelector("metadata.name", SecretName),
+		},
+	}
+}
+
+// Setup registers the keeper (leader only) and CertFiles (every replica)
+// with mgr. files is the CertFiles that WriteInitialFiles prepared.
+func Setup(mgr ctrl.Manager, o Options, files *CertFiles) error {
+	served, err := discovery.MutatingPoliciesServed(mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	secret := SecretKey(o.Settings)
+	k := &Keeper{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("bulkhead-keeper"),
+		Settings: o.Settings,
+		Endpoint: o.Endpoint,
+		Secret:   secret,
+		Hosts:    o.Hosts,
+	}
+	toCluster := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []ctrl.Request {
+		return []ctrl.Request{clusterRequest}
+	})
+	managed := builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool {
+		return obj.GetLabels()[tenancyv1alpha1.ManagedByLabel] == tenancyv1alpha1.ManagedByValue
+	}))
+	isSecret := builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool {
+		return obj.GetNamespace() == secret.Namespace && obj.GetName() == secret.Name
+	}))
+	kept := []client.Object{
+		&admissionregistrationv1.ValidatingAdmissionPolicy{}, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{},
+		&admissionregistrationv1.MutatingWebhookConfiguration{}, &admissionregistrationv1.ValidatingWebhookConfiguration{},
+		&rbacv1.ClusterRole{},
+	}
+	if served {
+		kept = append(kept, &admissionregistrationv1.MutatingAdmissionPolicy{}, &admissionregistrationv1.MutatingAdmissionPolicyBinding{})
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("cluster-objects").
+		// One key: no concurrency to configure, and events that arrive
+		// together collapse into one round.
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
+		// The first round runs at start, whatever exists: on a new cluster
+		// no kept object is there to send an event.
+		WatchesRawSource(source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[ctrl.Request]) error {
+			q.Add(clusterRequest)
+			return nil
+		})).
+		Watches(&corev1.Secret{}, toCluster, isSecret).
+		// A new Tenant needs the condition, and one whose spec changed its
+		// observedGeneration.
+		Watches(&tenancyv1alpha1.Tenant{}, toCluster, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	for _, obj := range kept {
+		b = b.Watches(obj, toCluster, managed)
+	}
+	if err := b.Complete(k); err != nil {
+		return err
+	}
+
+	files.Reader = mgr.GetCache()
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("webhook-certificate-files").
+		For(&corev1.Secret{}, isSecret).
+		// Every replica serves the webhook, leader or not.
+		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 1}).
+		Complete(files)
+}

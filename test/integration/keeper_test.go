@@ -1,0 +1,256 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
+)
+
+// restoreWithin is how soon drift must be reverted: well under the minute
+// the timed loops this keeper replaced took.
+const restoreWithin = 10 * time.Second
+
+// within is eventually with a tighter deadline.
+func within(t *testing.T, d time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = check(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s not within %v: %v", what, d, err)
+}
+
+// TestKeeperRestoresClusterObjects edits and deletes the cluster-wide
+// objects Bulkhead keeps, as an admin would by mistake, and sees each one
+// back as rendered within seconds: the keeper is driven by watches, not by a
+// timed round.
+func TestKeeperRestoresClusterObjects(t *testing.T) {
+	ctx := context.Background()
+	s := env.Settings
+
+	t.Run("ValidatingAdmissionPolicy", func(t *testing.T) {
+		var want *admissionregistrationv1.ValidatingAdmissionPolicy
+		for _, obj := range render.ValidatingPolicies(s) {
+			if p, ok := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy); ok && p.Name == render.PodsPolicy {
+				want = p
+			}
+		}
+		restored := func() error {
+			got := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: want.Name}, got); err != nil {
+				return err
+			}
+			if diff := cmp.Diff(want.Spec.Validations, got.Spec.Validations); diff != "" {
+				return errorf("validations differ (-want +got):\n%s", diff)
+			}
+			if *got.Spec.FailurePolicy != *want.Spec.FailurePolicy {
+				return errorf("failurePolicy %s, want %s", *got.Spec.FailurePolicy, *want.Spec.FailurePolicy)
+			}
+			return nil
+		}
+		within(t, restoreWithin, "the pods policy in place", restored)
+
+		p := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: want.Name}, p); err != nil {
+			t.Fatal(err)
+		}
+		p.Spec.FailurePolicy = ptr.To(admissionregistrationv1.Ignore)
+		p.Spec.Validations = p.Spec.Validations[:1]
+		if err := env.Client.Update(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		within(t, restoreWithin, "the edited pods policy restored", restored)
+
+		if err := env.Client.Delete(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		within(t, restoreWithin, "the deleted pods policy restored", restored)
+
+		b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: want.Name}, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Client.Delete(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		within(t, restoreWithin, "the deleted pods binding restored", func() error {
+			got := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: want.Name}, got); err != nil {
+				return err
+			}
+			if got.Spec.PolicyName != want.Name || got.Spec.ParamRef == nil || got.Spec.ParamRef.Name != tenancyv1alpha1.TenantPolicyName {
+				return errorf("binding %+v", got.Spec)
+			}
+			return nil
+		})
+	})
+
+	t.Run("ClusterRole", func(t *testing.T) {
+		var want *rbacv1.ClusterRole
+		for _, r := range render.ClusterRoles(s) {
+			if r.Name == render.OwnerClusterRole {
+				want = r
+			}
+		}
+		restored := func() error {
+			got := &rbacv1.ClusterRole{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: want.Name}, got); err != nil {
+				return err
+			}
+			if diff := cmp.Diff(want.Rules, got.Rules); diff != "" {
+				return errorf("rules differ (-want +got):\n%s", diff)
+			}
+			return nil
+		}
+		within(t, restoreWithin, "the owner ClusterRole in place", restored)
+
+		role := &rbacv1.ClusterRole{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: want.Name}, role); err != nil {
+			t.Fatal(err)
+		}
+		role.Rules = append(role.Rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"delete"}})
+		if err := env.Client.Update(ctx, role); err != nil {
+			t.Fatal(err)
+		}
+		within(t, restoreWithin, "the widened owner ClusterRole restored", restored)
+
+		if err := env.Client.Delete(ctx, role); err != nil {
+			t.Fatal(err)
+		}
+		within(t, restoreWithin, "the deleted owner ClusterRole restored", restored)
+	})
+
+	t.Run("WebhookConfiguration", func(t *testing.T) {
+		secret := &corev1.Secret{}
+		if err := env.Client.Get(ctx, keeper.SecretKey(s), secret); err != nil {
+			t.Fatalf("the serving certificate's Secret: %v", err)
+		}
+		if secret.Labels[tenancyv1alpha1.ManagedByLabel] != tenancyv1alpha1.ManagedByValue {
+			t.Errorf("the serving certificate's Secret is not labelled as Bulkhead's: %v", secret.Labels)
+		}
+		wantNames := []string{"namespaces.tenancy.bulkhead.dev", "quota.tenancy.bulkhead.dev", "ingresses.tenancy.bulkhead.dev",
+			"volumes.tenancy.bulkhead.dev", "tenants.tenancy.bulkhead.dev"}
+		restored := func() error {
+			got := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: bwebhook.ConfigurationName}, got); err != nil {
+				return err
+			}
+			var names []string
+			for _, w := range got.Webhooks {
+				names = append(names, w.Name)
+				if !bytes.Equal(w.ClientConfig.CABundle, secret.Data["ca.crt"]) {
+					return errorf("webhook %s does not carry the serving certificate's CA", w.Name)
+				}
+				if w.FailurePolicy == nil || *w.FailurePolicy != admissionregistrationv1.Fail {
+					return errorf("webhook %s failurePolicy %v, want Fail", w.Name, w.FailurePolicy)
+				}
+			}
+			if !slices.Equal(names, wantNames) {
+				return errorf("webhooks %v, want %v", names, wantNames)
+			}
+			return nil
+		}
+		within(t, restoreWithin, "the validating webhook configuration in place", restored)
+
+		cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: bwebhook.ConfigurationName}, cfg); err != nil {
+			t.Fatal(err)
+		}
+		// Someone drops the quota webhook and opens the namespace one.
+		cfg.Webhooks = slices.DeleteFunc(cfg.Webhooks, func(w admissionregistrationv1.ValidatingWebhook) bool {
+			return w.Name == "quota.tenancy.bulkhead.dev"
+		})
+		cfg.Webhooks[0].FailurePolicy = ptr.To(admissionregistrationv1.Ignore)
+		if err := env.Client.Update(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		within(t, restoreWithin, "the edited validating webhook configuration restored", restored)
+
+		if err := env.Client.Delete(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		within(t, restoreWithin, "the deleted validating webhook configuration restored", restored)
+
+		mutating := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: bwebhook.ConfigurationName}, mutating); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Client.Delete(ctx, mutating); err != nil {
+			t.Fatal(err)
+		}
+		within(t, restoreWithin, "the deleted mutating webhook configuration restored", func() error {
+			got := &admissionregistrationv1.MutatingWebhookConfiguration{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: bwebhook.ConfigurationName}, got); err != nil {
+				return err
+			}
+			if len(got.Webhooks) == 0 || got.Webhooks[0].Name != "namespaces.tenancy.bulkhead.dev" {
+				return errorf("webhooks %v", got.Webhooks)
+			}
+			return nil
+		})
+	})
+
+	t.Run("a policy Bulkhead no longer renders is pruned", func(t *testing.T) {
+		stale := &admissionregistrationv1.ValidatingAdmissionPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-retired-rule", Labels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+				FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+				MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+						Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
+					},
+				}}},
+				Validations: []admissionregistrationv1.Validation{{Expression: "true"}},
+			},
+		}
+		if err := env.Client.Create(ctx, stale); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), stale) })
+		within(t, restoreWithin, "the retired policy deleted", func() error {
+			err := env.Client.Get(ctx, client.ObjectKeyFromObject(stale), &admissionregistrationv1.ValidatingAdmissionPolicy{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return errorf("still there (%v)", err)
+		})
+	})
+
+	t.Run("every Tenant says the cluster-wide objects are in place", func(t *testing.T) {
+		createTenant(t, testutil.Tenant("keeper").Owner("keeper-owner").Obj())
+		eventually(t, "ClusterObjectsReady on tenant keeper", func() error {
+			tn := &tenancyv1alpha1.Tenant{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: "keeper"}, tn); err != nil {
+				return err
+			}
+			c := meta.FindStatusCondition(tn.Status.Conditions, tenancyv1alpha1.ConditionClusterObjectsReady)
+			if c == nil || c.Status != metav1.ConditionTrue || c.Reason != tenancyv1alpha1.ReasonApplied || c.ObservedGeneration != tn.Generation {
+				return errorf("ClusterObjectsReady is %+v", c)
+			}
+			return nil
+		})
+	})
+}
