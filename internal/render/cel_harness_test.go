@@ -704,24 +704,28 @@ func (w *celWorld) run(t *testing.T, c celCase) []celDenial {
 	if c.oldObject != nil {
 		r.oldObject = c.oldObject
 	}
-	if c.object == nil {
-		r.object = nil
-	}
 	if r.op == "" {
 		r.op = admission.Create
 	}
-	name, groups := c.user, c.groups
+	name := c.user
 	if name == "" {
 		name = "bob"
 	}
-	if groups == nil {
-		groups = []string{"system:authenticated"}
-	}
-	r.user = &user.DefaultInfo{Name: name, Groups: groups}
+	groups := c.groups
+	r.user = celUser(name, groups...)
 	if r.op == admission.Create {
 		r.object = mutate(t, w.mutating, r)
 	}
 	return validate(t, w.validating, r)
+}
+
+// celUser is an authenticated user in groups, system:authenticated alone
+// when none are given.
+func celUser(name string, groups ...string) user.Info {
+	if len(groups) == 0 {
+		groups = []string{"system:authenticated"}
+	}
+	return &user.DefaultInfo{Name: name, Groups: groups}
 }
 
 // admissionNamespace is a namespace in the test world's shape.

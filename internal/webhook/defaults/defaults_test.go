@@ -8,8 +8,28 @@ import (
 	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil/defaultcases"
 )
 
+// TestPodCases runs the table of pod defaults shared with the mutating
+// policy (see package defaultcases) through Pod, with the parameters the
+// controller renders for the table's tenant.
+func TestPodCases(t *testing.T) {
+	s := render.DefaultSettings()
+	rules := render.TenantPolicySpec(defaultcases.Tenant("df", "df-owner", "df-dev"), []string{"df-app"}, s, render.PolicyInputs{}).Pods
+	for _, c := range defaultcases.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			p := testutil.Pod("df-app", "table", defaultcases.Image, c.Edit)
+			Pod(p, rules)
+			c.Check(t, p, s.SandboxRuntimeClass)
+		})
+	}
+}
+
+// TestPod covers what the shared table cannot, for want of a cluster with
+// the classes it names: priority defaults and values chosen by the user.
 func TestPod(t *testing.T) {
 	pool := corev1.Toleration{Key: "pool", Value: "a", Effect: corev1.TaintEffectNoSchedule}
 	hard := tenancyv1alpha1.PodRules{
