@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -618,16 +617,6 @@ func mutate(t testing.TB, policies []*compiledMutating, r celRequest) runtime.Ob
 		}
 	}
 	return attr.VersionedObject
-}
-
-// sortedKeys lists a set's keys in order, for stable messages.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // denialsText formats denials for a failure message.
