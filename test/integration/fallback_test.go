@@ -14,6 +14,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil/defaultcases"
 )
 
 // noMutatingPolicies turns MutatingAdmissionPolicy off in the API server,
@@ -45,8 +46,7 @@ func TestWebhookFallback(t *testing.T) {
 	if err != nil || served {
 		t.Fatalf("MutatingAdmissionPolicy served = %v (%v); the cluster should lack it", served, err)
 	}
-	tenantWithNamespace(t, testutil.Tenant("fb").Owner("fb-owner").Member("fb-dev").Hard().
-		NodePool(map[string]string{"pool": "wl"}, poolToleration).Obj(), "fb-app")
+	tenantWithNamespace(t, defaultcases.Tenant("fb", "fb-owner", "fb-dev"), "fb-app")
 	dev := env.As("fb-dev")
 	const image = "registry.example.com/app:1"
 
@@ -113,55 +113,22 @@ func TestWebhookFallback(t *testing.T) {
 // MutatingAdmissionPolicy, the table TestWebhookFallback runs where they
 // come from the webhook: the two paths must give the same pods.
 func TestDefaultsTable(t *testing.T) {
-	tenantWithNamespace(t, testutil.Tenant("df").Owner("df-owner").Member("df-dev").Hard().
-		NodePool(map[string]string{"pool": "wl"}, poolToleration).Obj(), "df-app")
+	tenantWithNamespace(t, defaultcases.Tenant("df", "df-owner", "df-dev"), "df-app")
 	runDefaultsTable(t, env.As("df-dev"), "df-app")
 }
 
-// runDefaultsTable creates, as dev in ns (a Hard tenant's namespace pinned
-// to the wl pool), one pod per case and checks what the defaults made of it.
+// runDefaultsTable creates, as dev in ns (a namespace of
+// defaultcases.Tenant), one pod per case of the table shared with the unit
+// tests of both paths, and checks what the defaults made of it.
 func runDefaultsTable(t *testing.T, dev client.Client, ns string) {
 	t.Helper()
-	const image = "registry.example.com/app:1"
-	for _, tc := range []struct {
-		name  string
-		edit  func(*corev1.Pod)
-		check func(*testing.T, *corev1.Pod)
-	}{
-		{"nothing set", func(*corev1.Pod) {}, requireHardDefaults},
-		{"a nodeSelector of its own", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"zone": "a"} }, func(t *testing.T, p *corev1.Pod) {
-			if p.Spec.NodeSelector["zone"] != "a" || p.Spec.NodeSelector["pool"] != "wl" {
-				t.Errorf("nodeSelector = %v, want zone=a and pool=wl", p.Spec.NodeSelector)
-			}
-		}},
-		{"the token asked for", func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = ptr.To(true) }, func(t *testing.T, p *corev1.Pod) {
-			if !ptr.Deref(p.Spec.AutomountServiceAccountToken, false) {
-				t.Errorf("automountServiceAccountToken = %v, want the pod's true", p.Spec.AutomountServiceAccountToken)
-			}
-		}},
-		{"an image volume", func(p *corev1.Pod) {
-			p.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
-				Image: &corev1.ImageVolumeSource{Reference: image, PullPolicy: corev1.PullIfNotPresent}}}}
-		}, func(t *testing.T, p *corev1.Pod) {
-			if got := p.Spec.Volumes[0].Image.PullPolicy; got != corev1.PullAlways {
-				t.Errorf("image volume pullPolicy = %s, want Always", got)
-			}
-		}},
-		{"an init container", func(p *corev1.Pod) {
-			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: image, ImagePullPolicy: corev1.PullNever,
-				SecurityContext: p.Spec.Containers[0].SecurityContext}}
-		}, func(t *testing.T, p *corev1.Pod) {
-			if got := p.Spec.InitContainers[0].ImagePullPolicy; got != corev1.PullAlways {
-				t.Errorf("init container imagePullPolicy = %s, want Always", got)
-			}
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := testutil.Pod(ns, "table-"+strings.ToLower(strings.ReplaceAll(tc.name, " ", "-")), image, tc.edit)
+	for _, c := range defaultcases.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			p := testutil.Pod(ns, "table-"+strings.ToLower(strings.ReplaceAll(c.Name, " ", "-")), defaultcases.Image, c.Edit)
 			if err := dev.Create(context.Background(), p); err != nil {
 				t.Fatalf("creating the pod: %v", err)
 			}
-			tc.check(t, p)
+			c.Check(t, p, env.Settings.SandboxRuntimeClass)
 		})
 	}
 }
@@ -170,33 +137,5 @@ func runDefaultsTable(t *testing.T, dev client.Client, ns string) {
 // a pod that leaves everything unset.
 func requireHardDefaults(t *testing.T, p *corev1.Pod) {
 	t.Helper()
-	s := p.Spec
-	if s.NodeSelector["pool"] != "wl" {
-		t.Errorf("nodeSelector = %v, want pool=wl", s.NodeSelector)
-	}
-	if !hasToleration(s.Tolerations, poolToleration) {
-		t.Errorf("tolerations = %v, want the pool's", s.Tolerations)
-	}
-	if ptr.Deref(s.RuntimeClassName, "") != env.Settings.SandboxRuntimeClass {
-		t.Errorf("runtimeClassName = %v, want %s", ptr.Deref(s.RuntimeClassName, ""), env.Settings.SandboxRuntimeClass)
-	}
-	if s.HostUsers == nil || *s.HostUsers {
-		t.Errorf("hostUsers = %v, want false", s.HostUsers)
-	}
-	if s.EnableServiceLinks == nil || *s.EnableServiceLinks {
-		t.Errorf("enableServiceLinks = %v, want false", s.EnableServiceLinks)
-	}
-	if s.AutomountServiceAccountToken == nil || *s.AutomountServiceAccountToken {
-		t.Errorf("automountServiceAccountToken = %v, want false", s.AutomountServiceAccountToken)
-	}
-	for _, v := range s.Volumes {
-		if v.Projected != nil {
-			t.Errorf("a service account token is mounted (volume %s) though the tenant's default is false", v.Name)
-		}
-	}
-	for _, c := range append(s.InitContainers, s.Containers...) {
-		if c.ImagePullPolicy != corev1.PullAlways {
-			t.Errorf("container %s imagePullPolicy = %s, want Always", c.Name, c.ImagePullPolicy)
-		}
-	}
+	defaultcases.RequireHardDefaults(t, p, env.Settings.SandboxRuntimeClass)
 }

@@ -1,0 +1,289 @@
+package render_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/cel/environment"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+)
+
+// TestPoliciesCompile compiles every expression of every policy Bulkhead
+// renders, as the API server compiles a policy written to it: with the
+// environment for new expressions, and again with params typed from the
+// TenantPolicy CRD, so that a misspelt parameter fails here.
+func TestPoliciesCompile(t *testing.T) {
+	params := tenantPolicyType(t)
+	for _, obj := range render.Policies(render.DefaultSettings()) {
+		switch p := obj.(type) {
+		case *admissionregistrationv1.ValidatingAdmissionPolicy:
+			if _, errs := compileValidating(p, environment.NewExpressions); len(errs) > 0 {
+				t.Errorf("ValidatingAdmissionPolicy %s: %v", p.Name, errs)
+			}
+		case *admissionregistrationv1.MutatingAdmissionPolicy:
+			if _, errs := compileMutating(p, environment.NewExpressions); len(errs) > 0 {
+				t.Errorf("MutatingAdmissionPolicy %s: %v", p.Name, errs)
+			}
+		default:
+			continue
+		}
+		for _, e := range compileTyped(t, params, obj) {
+			t.Errorf("%s %s", obj.GetName(), e)
+		}
+	}
+}
+
+// celUncovered are the validations that no case can refuse offline, each
+// with the reason. Keep it empty: a new rule needs a denied case below.
+var celUncovered = map[string]string{}
+
+// TestPolicyDecisions runs requests through the compiled policies, as the
+// API server runs them, and checks each admitted or refused for the right
+// rule, with its advice in the message. Every validation Bulkhead renders
+// must refuse at least one case.
+func TestPolicyDecisions(t *testing.T) {
+	s := render.DefaultSettings()
+	pool := corev1.Toleration{Key: "pool", Value: "acme", Effect: corev1.TaintEffectNoSchedule}
+	acme := testutil.Tenant("acme").Owner("alice").Member("bob").Hard().
+		NodePool(map[string]string{"pool": "acme"}, pool).
+		Registries("registry.example.com/").
+		Ingress([]string{"nginx"}, []string{"*.acme.example.com"}).
+		StorageClasses("standard").
+		PriorityClasses("", "low").Obj()
+	beta := testutil.Tenant("beta").Owner("carol").Soft().Obj()
+	w := newCELWorld(t, s, map[*tenancyv1alpha1.Tenant][]string{
+		acme: {"acme-app", "acme-new"},
+		beta: {"beta-app"},
+	}, "acme-app", "beta-app")
+	w.namespaces["old-app"] = admissionNamespace("old-app", map[string]string{tenancyv1alpha1.RetainedLabel: "gone"})
+
+	const image = "registry.example.com/web:1"
+	pod := func(edit ...func(*corev1.Pod)) *corev1.Pod { return testutil.Pod("acme-app", "web", image, edit...) }
+	// defaulted is what the mutating policies make of pod() for acme: an
+	// update starts from it.
+	defaulted := func(edit ...func(*corev1.Pod)) *corev1.Pod {
+		return pod(append([]func(*corev1.Pod){func(p *corev1.Pod) {
+			p.Spec.NodeSelector = map[string]string{"pool": "acme"}
+			p.Spec.Tolerations = []corev1.Toleration{pool}
+			p.Spec.RuntimeClassName = ptr.To(s.SandboxRuntimeClass)
+			p.Spec.HostUsers = ptr.To(false)
+			p.Spec.EnableServiceLinks = ptr.To(false)
+			p.Spec.AutomountServiceAccountToken = ptr.To(false)
+			p.Spec.Containers[0].ImagePullPolicy = corev1.PullAlways
+		}}, edit...)...)
+	}
+	bigPod := pod(func(p *corev1.Pod) {
+		for i := range 50 {
+			c := p.Spec.Containers[0]
+			c.Name = fmt.Sprintf("c%d", i)
+			p.Spec.InitContainers = append(p.Spec.InitContainers, c)
+			p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: c.Name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+		}
+	})
+	rb := func(name, role string, subjects ...rbacv1.Subject) *rbacv1.RoleBinding {
+		return testutil.RoleBinding("acme-app", name, role, subjects...)
+	}
+	managed := func(o client.Object) client.Object {
+		o.SetLabels(map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue})
+		return o
+	}
+	ingressFrom := func(peers ...networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyIngressRule {
+		return []networkingv1.NetworkPolicyIngressRule{{From: peers}}
+	}
+	egressTo := func(peers ...networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyEgressRule {
+		return []networkingv1.NetworkPolicyEgressRule{{To: peers}}
+	}
+	tl := tenancyv1alpha1.TenantLabel
+	covered := map[string]bool{}
+
+	for _, c := range []celCase{
+		// Pods and their templates.
+		{name: "a bare pod, once defaulted", namespace: "acme-app", object: pod()},
+		{name: "a pod of a Soft tenant", namespace: "beta-app", object: testutil.Pod("beta-app", "web", "docker.io/library/nginx:1")},
+		{name: "a pod of many containers and volumes, within the cost budget", namespace: "acme-app", object: bigPod},
+		{name: "a Deployment", namespace: "acme-app", object: testutil.Deployment("acme-app", "web", image, 2)},
+		{name: "a CronJob", namespace: "acme-app", object: testutil.CronJob("acme-app", "web", image)},
+		{name: "a pod before its namespace is protected", namespace: "acme-new", object: testutil.Pod("acme-new", "web", image),
+			deny: "namespaces.protected", fix: "Retry in a moment"},
+		{name: "nodeName", namespace: "acme-app", object: pod(func(p *corev1.Pod) { p.Spec.NodeName = "node-1" }),
+			deny: "nodes.nodeName", fix: "Remove nodeName and let the scheduler place the pod"},
+		{name: "another scheduler", namespace: "acme-app", object: pod(func(p *corev1.Pod) { p.Spec.SchedulerName = "my-scheduler" }),
+			deny: "nodes.schedulerName", fix: "Remove schedulerName"},
+		{name: "another pool", namespace: "acme-app", object: pod(func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"pool": "gpu"} }),
+			deny: "nodes.selector", fix: "Drop the key or give it the tenant's value"},
+		{name: "a template on another pool", namespace: "acme-app", object: func() client.Object {
+			d := testutil.Deployment("acme-app", "web", image, 1)
+			d.Spec.Template.Spec.NodeSelector = map[string]string{"pool": "gpu"}
+			return d
+		}(), deny: "nodes.selector", fix: "Drop the key or give it the tenant's value"},
+		{name: "a toleration of another pool", namespace: "acme-app", object: pod(func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Key: "pool", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}}
+		}), deny: "nodes.tolerations", fix: "Remove it: pods get exactly the tolerations"},
+		{name: "a toleration of a node condition", namespace: "acme-app", object: pod(func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}}
+		})},
+		{name: "another runtime class", namespace: "acme-app", object: pod(testutil.RuntimeClassName("runc")),
+			deny: "pods.runtimeClass", fix: "Leave runtimeClassName unset to get the tenant's default"},
+		{name: "host users", namespace: "acme-app", object: pod(func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) }),
+			deny: "pods.userNamespaces", fix: "Remove hostUsers or set it to false"},
+		{name: "service links turned on", namespace: "acme-app", op: admission.Update, oldObject: defaulted(),
+			object: defaulted(func(p *corev1.Pod) { p.Spec.EnableServiceLinks = ptr.To(true) }),
+			deny:   "pods.serviceLinks", fix: "Remove enableServiceLinks; find services through DNS"},
+		{name: "an image of another registry", namespace: "acme-app", object: testutil.Pod("acme-app", "web", "docker.io/library/nginx:1"),
+			deny: "pods.images.registries", fix: "Use an image whose full name starts with an allowed prefix"},
+		{name: "an image of a registry sharing the prefix", namespace: "acme-app", object: testutil.Pod("acme-app", "web", "registry.example.com.evil.io/web:1"),
+			deny: "pods.images.registries", fix: "Use an image whose full name starts with an allowed prefix"},
+		{name: "another pull policy", namespace: "acme-app", op: admission.Update, oldObject: defaulted(),
+			object: defaulted(func(p *corev1.Pod) { p.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent }),
+			deny:   "pods.images.pullPolicy", fix: "Set imagePullPolicy (image.pullPolicy for an image volume) to the tenant's policy"},
+		{name: "an ephemeral container of another pull policy", namespace: "acme-app", op: admission.Update, subresource: "ephemeralcontainers",
+			oldObject: defaulted(), object: defaulted(func(p *corev1.Pod) {
+				p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+					Name: "debug", Image: image, ImagePullPolicy: corev1.PullIfNotPresent}}}
+			}), deny: "pods.images.pullPolicy", fix: "Set imagePullPolicy"},
+		{name: "an affinity term on another namespace", namespace: "acme-app", object: pod(func(p *corev1.Pod) {
+			p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+				TopologyKey: "kubernetes.io/hostname", Namespaces: []string{"kube-system"},
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			}}}}
+		}), deny: "pods.affinity", fix: "List only the tenant's own namespaces in the term's namespaces"},
+		{name: "an affinity term on the tenant's namespaces", namespace: "acme-app", object: pod(func(p *corev1.Pod) {
+			p.Spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+				Weight: 1, PodAffinityTerm: corev1.PodAffinityTerm{TopologyKey: "kubernetes.io/hostname", Namespaces: []string{"acme-new"},
+					NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{tl: "acme"}}},
+			}}}}
+		})},
+		{name: "an nfs volume", namespace: "acme-app", object: pod(func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "share", VolumeSource: corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: "10.0.0.1", Path: "/"}}}}
+		}), deny: "pods.volumes", fix: "Use one of configMap, secret"},
+		{name: "a token mounted unasked", namespace: "acme-app", object: pod(func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "kube-api-access-x1y2z", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}}
+		}), deny: "pods.automountServiceAccountToken", fix: "Set spec.automountServiceAccountToken to false"},
+		{name: "a token asked for", namespace: "acme-app", object: pod(func(p *corev1.Pod) {
+			p.Spec.AutomountServiceAccountToken = ptr.To(true)
+			p.Spec.Volumes = []corev1.Volume{{Name: "kube-api-access-x1y2z", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}}
+		})},
+		{name: "a system priority class", namespace: "acme-app", object: pod(func(p *corev1.Pod) { p.Spec.PriorityClassName = "system-cluster-critical" }),
+			deny: "pods.priorityClasses", fix: "Leave priorityClassName unset to get the tenant's default, or name an allowed class"},
+		{name: "an allowed priority class", namespace: "acme-app", object: pod(func(p *corev1.Pod) { p.Spec.PriorityClassName = "low" })},
+
+		// Services.
+		{name: "a ClusterIP Service", namespace: "acme-app", object: testutil.Service("acme-app", "web")},
+		{name: "external IPs", namespace: "acme-app", object: testutil.Service("acme-app", "web", func(s *corev1.Service) { s.Spec.ExternalIPs = []string{"1.2.3.4"} }),
+			deny: "services.externalIPs", fix: "Remove spec.externalIPs"},
+		{name: "a LoadBalancer of a Hard tenant", namespace: "acme-app", object: testutil.Service("acme-app", "web", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeLoadBalancer }),
+			deny: "services.allowedTypes", fix: "Use an allowed type"},
+		{name: "a LoadBalancer of a Soft tenant", namespace: "beta-app", object: testutil.Service("beta-app", "web", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeLoadBalancer })},
+
+		// Ingresses.
+		{name: "an Ingress on the tenant's host", namespace: "acme-app", object: testutil.Ingress("acme-app", "web", "nginx", "www.acme.example.com")},
+		{name: "another ingress class", namespace: "acme-app", object: testutil.Ingress("acme-app", "web", "traefik", "www.acme.example.com"),
+			deny: "ingress.classes", fix: "Set spec.ingressClassName to an allowed class"},
+		{name: "another tenant's host", namespace: "acme-app", object: testutil.Ingress("acme-app", "web", "nginx", "www.beta.example.com"),
+			deny: "ingress.hostnames", fix: "Give every rule a host matching the tenant's hostname patterns"},
+		{name: "a rule without a host", namespace: "beta-app", object: testutil.Ingress("beta-app", "web", "", ""),
+			deny: "ingress.defaultBackend", fix: "Give every rule a host (and drop spec.defaultBackend)"},
+
+		// Storage.
+		{name: "a claim of an allowed class", namespace: "acme-app", object: testutil.PVC("acme-app", "data", "standard")},
+		{name: "a claim of another class", namespace: "acme-app", object: testutil.PVC("acme-app", "data", "fast"),
+			deny: "storage.classes", fix: "Set spec.storageClassName to an allowed class"},
+		{name: "a claim with a selector", namespace: "acme-app", object: testutil.PVC("acme-app", "data", "standard", func(c *corev1.PersistentVolumeClaim) {
+			c.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"disk": "any"}}
+		}), deny: "storage.selector", fix: "Remove spec.selector and let the StorageClass provision a volume"},
+		{name: "a claim restored from another namespace", namespace: "acme-app", object: testutil.PVC("acme-app", "data", "standard", func(c *corev1.PersistentVolumeClaim) {
+			c.Spec.DataSourceRef = &corev1.TypedObjectReference{APIGroup: ptr.To("snapshot.storage.k8s.io"), Kind: "VolumeSnapshot", Name: "snap", Namespace: ptr.To("beta-app")}
+		}), deny: "storage.dataSource", fix: "drop dataSourceRef.namespace"},
+
+		// RBAC.
+		{name: "a binding of a member", namespace: "acme-app", object: rb("dev", "edit", testutil.UserSubject("bob"))},
+		{name: "a binding of a stranger", namespace: "acme-app", object: rb("dev", "edit", testutil.UserSubject("mallory")),
+			deny: "rbac.subjects", fix: "Bind only the tenant's own identities"},
+		{name: "a binding of another tenant's service account", namespace: "acme-app", object: rb("dev", "view", testutil.ServiceAccountSubject("beta-app", "default")),
+			deny: "rbac.subjects", fix: "Bind only the tenant's own identities"},
+		{name: "a binding of cluster-admin", namespace: "acme-app", object: rb("dev", "cluster-admin", testutil.UserSubject("bob")),
+			deny: "rbac.clusterRoles", fix: "Reference an allowed ClusterRole, or a Role of this namespace"},
+		{name: "a token Secret", namespace: "acme-app", object: testutil.Secret("acme-app", "token", corev1.SecretTypeServiceAccountToken),
+			deny: "rbac.tokens", fix: "Ask for a short-lived token instead"},
+		{name: "an Opaque Secret", namespace: "acme-app", object: testutil.Secret("acme-app", "config", "")},
+		{name: "a short token", namespace: "acme-app", object: testutil.TokenRequest("acme-app", "default", 600), resource: "serviceaccounts", subresource: "token"},
+		{name: "a day-long token", namespace: "acme-app", object: testutil.TokenRequest("acme-app", "default", 86400), resource: "serviceaccounts", subresource: "token",
+			deny: "rbac.tokens", fix: "Ask for at most 3600 seconds"},
+
+		// NetworkPolicies.
+		{name: "ingress from the tenant", namespace: "acme-app", object: testutil.NetworkPolicy("acme-app", "web", ingressFrom(testutil.TenantPeer(tl, "acme")), nil)},
+		{name: "ingress from another tenant", namespace: "acme-app", object: testutil.NetworkPolicy("acme-app", "web", ingressFrom(testutil.TenantPeer(tl, "beta")), nil),
+			deny: "network.ingress", fix: "Name sources with a podSelector (this namespace)"},
+		{name: "ingress from any address", namespace: "acme-app", object: testutil.NetworkPolicy("acme-app", "web", ingressFrom(testutil.IPBlockPeer("0.0.0.0/0")), nil),
+			deny: "network.ingress", fix: "an ipBlock source must leave out the cluster's pod and Service ranges"},
+		{name: "egress to the metadata address", namespace: "acme-app", object: testutil.NetworkPolicy("acme-app", "web", nil, egressTo(testutil.IPBlockPeer("169.254.0.0/16"))),
+			deny: "network.egress", fix: "Keep egress inside what the Tenant's spec.network.egress allows"},
+		{name: "egress to the internet, the metadata address excepted, from a Soft tenant", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressTo(testutil.IPBlockPeer("0.0.0.0/0", "169.254.169.254/32")))},
+
+		// Retained namespaces.
+		{name: "a pod in a retained namespace", namespace: "old-app", object: testutil.Pod("old-app", "web", image),
+			deny: "namespaces.retained", fix: "A cluster admin adopts it into a tenant"},
+		{name: "an admin's binding in a retained namespace", namespace: "old-app", object: testutil.RoleBinding("old-app", "ops", "view", testutil.UserSubject("ops")),
+			user: "root", groups: []string{"system:masters", "system:authenticated"}},
+
+		// Bulkhead's own objects.
+		{name: "an object labelled as Bulkhead's", namespace: "acme-app", object: managed(testutil.Secret("acme-app", "config", "")),
+			deny: "managed-objects", fix: "Remove the label"},
+		{name: "a change to Bulkhead's binding", namespace: "acme-app", op: admission.Update,
+			oldObject: managed(rb("bulkhead-members", "edit", testutil.UserSubject("bob"))), object: managed(rb("bulkhead-members", "edit", testutil.UserSubject("bob"), testutil.UserSubject("alice"))),
+			deny: "managed-objects", fix: "Change the Tenant instead"},
+		{name: "Bulkhead changing its binding", namespace: "acme-app", op: admission.Update, user: s.ManagerUser(),
+			oldObject: managed(rb("bulkhead-members", "edit", testutil.UserSubject("bob"))), object: managed(rb("bulkhead-members", "edit", testutil.UserSubject("bob"), testutil.UserSubject("alice")))},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			denials := w.run(t, c)
+			if c.deny == "" {
+				if len(denials) > 0 {
+					t.Fatalf("refused, want admitted:%s", denialsText(denials))
+				}
+				return
+			}
+			if len(denials) == 0 {
+				t.Fatalf("admitted, want refused by rule %s", c.deny)
+			}
+			for _, d := range denials {
+				if d.rule != c.deny {
+					t.Errorf("refused by %s, want only rule %s:%s", d.rule, c.deny, denialsText(denials))
+					continue
+				}
+				if !strings.Contains(d.message, "[rule "+c.deny+"]") || !strings.Contains(d.message, c.fix) {
+					t.Errorf("message %q does not name [rule %s] and the fix %q", d.message, c.deny, c.fix)
+				}
+				covered[fmt.Sprintf("%s[%d]", d.policy, d.index)] = true
+			}
+		})
+	}
+
+	// Every validation must have refused a case.
+	for _, p := range w.validating {
+		for i, rule := range p.rules {
+			key := fmt.Sprintf("%s[%d]", p.policy.Name, i)
+			if covered[key] {
+				continue
+			}
+			if reason, ok := celUncovered[key]; ok {
+				t.Logf("%s (rule %s) is not evaluated offline: %s", key, rule, reason)
+				continue
+			}
+			t.Errorf("no case is refused by %s spec.validations[%d] (rule %s); add one", p.policy.Name, i, rule)
+		}
+	}
+}
