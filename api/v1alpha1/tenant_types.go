@@ -424,55 +424,45 @@ type TenantSpec struct {
 	APIFairness APIFairnessSpec `json:"apiFairness,omitempty"`
 }
 
-// TenantStatus is what Bulkhead observed of a tenant.
+// TenantStatus is what Bulkhead observed of a tenant. It holds figures that
+// change when the tenant does, not at every admission: the live account of
+// tenant-wide quota is the TenantQuotaLedger of the same name.
 type TenantStatus struct {
+	// Conditions: Ready and one per concern.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// ObservedGeneration is the generation the Ready condition describes.
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Namespaces are the tenant's namespaces, sorted.
 	// +optional
 	// +listType=set
+	// +kubebuilder:validation:MaxItems=10000
+	// +kubebuilder:validation:items:MaxLength=63
 	Namespaces []string `json:"namespaces,omitempty"`
 	// NamespaceCount is len(namespaces), for printing.
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	NamespaceCount int32 `json:"namespaceCount,omitempty"`
 	// NamespaceMax is the effective namespaces.max (the profile default when
 	// the spec leaves it unset), for printing beside the count.
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	NamespaceMax int32 `json:"namespaceMax,omitempty"`
-	// Usage is the tenant's aggregated use of quota.tenant.hard: what its
-	// namespaces hold, plus Reservations. Never negative: a ledger below
-	// zero would let through as much again.
+	// Usage is the tenant's use of quota.tenant.hard as of the last
+	// recount: what its namespaces held then, plus the charges not yet
+	// counted. The recount writes it only when it changes; admissions
+	// between recounts are charged to the TenantQuotaLedger, which holds
+	// the live figure. Never negative.
 	// +optional
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Usage corev1.ResourceList `json:"usage,omitempty"`
-	// Reservations are quota charged to objects admitted but not yet
-	// counted: each is dropped once its object is counted, or after a
-	// while if the object was never created.
-	// +optional
-	// +listType=atomic
-	// +kubebuilder:validation:MaxItems=10000
-	Reservations []QuotaReservation `json:"reservations,omitempty"`
-	// Conditions: Ready and one per concern.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
-}
-
-// QuotaReservation is quota charged at admission to one object.
-type QuotaReservation struct {
-	// Kind is Pod or PersistentVolumeClaim.
-	Kind string `json:"kind"`
-	// Namespace and Name of the object.
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	// Time the object was admitted.
-	Time metav1.Time `json:"time"`
-	// Amount charged.
-	Amount corev1.ResourceList `json:"amount"`
 }
 
 // Tenant is a group of namespaces, identities and limits that Bulkhead isolates

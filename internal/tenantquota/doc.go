@@ -6,8 +6,10 @@
 // A ResourceQuota cannot do this: it is bound to one namespace. Splitting
 // the tenant's limit into per-namespace quotas either strands capacity in
 // idle namespaces or needs constant rebalancing, and still cannot be exact.
-// So the tenant's usage has one ledger, the Tenant's own status, and every
-// admission writes to it with optimistic concurrency:
+// So the tenant's usage has one ledger, a cluster-scoped TenantQuotaLedger
+// named after the Tenant (NewLedger: owned by the Tenant, labelled as
+// Bulkhead's, out of every tenant's reach), and every admission writes to
+// its status with optimistic concurrency:
 //
 //  1. A validating webhook, sent only pods and PersistentVolumeClaims of
 //     namespaces whose tenant has a tenant-wide quota (a namespace label
@@ -16,21 +18,41 @@
 //     adds (Growth). An object with a quantity below zero is refused
 //     (NegativeQuantities): the API server never sends one, and a negative
 //     part could hide in a positive sum.
-//  2. It reads the Tenant, refuses the object if status.usage plus the new
-//     amount exceeds any limit (Exceeds), and otherwise adds the amount to
-//     status.usage and records a reservation for the object (Charge),
-//     writing the status with the resourceVersion it read. A concurrent
-//     admission makes that write fail with a conflict; the webhook then
-//     reads again and decides again. The API server's compare-and-swap on
-//     the one Tenant object serialises every charge, across any number of
-//     webhook replicas: usage is never charged past the limit.
-//  3. A recount, run periodically by the manager, lists the objects the
-//     tenant's namespaces hold and sets status.usage to their sum plus the
-//     reservations still pending (Recount). A reservation ends when its
-//     object is seen (it is now counted) or after ReservationTTL (a later
-//     admission step refused the object, so it never existed). The recount
-//     writes with the same compare-and-swap, so a charge made while it was
-//     counting makes it start over rather than be lost.
+//  2. It reads the Tenant (for spec.quota.tenant.hard) and then the ledger,
+//     refuses the object if the ledger's usage plus the new amount exceeds
+//     any limit (Exceeds), and otherwise adds the amount to the usage and
+//     records a reservation for the object (Charge), writing the ledger's
+//     status with the resourceVersion it read. A concurrent admission makes
+//     that write fail with a conflict; the webhook then reads again and
+//     decides again. The API server's compare-and-swap on the one ledger
+//     object serialises every charge, across any number of webhook
+//     replicas: usage is never charged past the limit. The limits are read
+//     from the Tenant just before the ledger; a charge decided on limits a
+//     cluster admin changes a moment later is ordered before that change,
+//     as it would be had it arrived a moment earlier.
+//  3. A recount, run periodically by the manager, creates the ledger when
+//     missing, lists the objects the tenant's namespaces hold and sets the
+//     ledger's usage to their sum plus the reservations still pending
+//     (Recount). A reservation ends when its object is seen (it is now
+//     counted) or after ReservationTTL (a later admission step refused the
+//     object, so it never existed). The recount writes with the same
+//     compare-and-swap, so a charge made while it was counting makes it
+//     start over rather than be lost.
+//
+// Only a ledger its Tenant controls counts (Owned): one left by an earlier
+// Tenant of the same name, not yet garbage-collected, is refused until the
+// recount takes it over with an empty account and counts again; until the
+// ledger exists and has been counted, admissions wait (Counted). On upgrade
+// from a version that kept the account in Tenant.status.reservations, the
+// old reservations are ignored: the first recount rebuilds the ledger from
+// the objects that exist. An object admitted in the moments of the upgrade
+// but not yet stored is missed by that recount and counted by the next, so
+// for one interval the tenant may hold a little more than its limit.
+//
+// The Tenant's status.usage is a copy of the ledger's usage, written by the
+// recount when it changes, for people reading the Tenant; admissions never
+// read or write it. Keeping the account off the Tenant keeps the Tenant a
+// quiet object: whatever watches Tenants is not woken by every pod.
 //
 // No arithmetic here goes below zero (Add counts a negative as nothing), and
 // a usage on record below zero is not trusted: admissions wait for the
@@ -43,8 +65,8 @@
 // object the webhook admitted may still be refused by a later admission
 // step (ResourceQuota runs last); its charge must expire, not leak.
 //
-// The costs: every admitted pod of such a tenant is one write to the
-// Tenant, and concurrent creates in one tenant are serialised on it. Freed
+// The costs: every admitted pod of such a tenant is one write to its
+// ledger, and concurrent creates in one tenant are serialised on it. Freed
 // quota (a pod deleted or finished) returns at the next recount, not at
 // once. Pods created by cluster admins are not charged at admission (the
 // webhook never sees them) but the recount counts them. The webhook fails

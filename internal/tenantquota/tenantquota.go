@@ -21,8 +21,8 @@ const ReservationTTL = 2 * time.Minute
 
 // Kinds of objects that use tenant quota.
 const (
-	KindPod   = "Pod"
-	KindClaim = "PersistentVolumeClaim"
+	KindPod   = tenancyv1alpha1.QuotaObjectPod
+	KindClaim = tenancyv1alpha1.QuotaObjectClaim
 )
 
 // Limits are a tenant's spec.quota.tenant.hard.
@@ -168,20 +168,20 @@ func Add(a, b corev1.ResourceList) corev1.ResourceList {
 	return out
 }
 
-// Charge records amount for the object kind namespace/name at now, and
-// returns the new usage and reservations.
+// Charge records amount for the object kind namespace/name at now in a
+// ledger's account, and returns the new usage and reservations.
 // Reservations past ReservationTTL are dropped here too (their amount stays
 // in the usage until the next recount), so that the list stays short even
 // when recounts are slow to get through.
-func Charge(status tenancyv1alpha1.TenantStatus, kind, namespace, name string, amount corev1.ResourceList, now time.Time) (corev1.ResourceList, []tenancyv1alpha1.QuotaReservation) {
+func Charge(status tenancyv1alpha1.TenantQuotaLedgerStatus, kind tenancyv1alpha1.QuotaObjectKind, namespace, name string, amount corev1.ResourceList, now time.Time) (corev1.ResourceList, []tenancyv1alpha1.QuotaReservation) {
 	var res []tenancyv1alpha1.QuotaReservation
 	for _, r := range status.Reservations {
-		if now.Sub(r.Time.Time) <= ReservationTTL {
+		if now.Sub(r.AdmissionTime.Time) <= ReservationTTL {
 			res = append(res, r)
 		}
 	}
 	res = append(res, tenancyv1alpha1.QuotaReservation{
-		Kind: kind, Namespace: namespace, Name: name, Time: metav1.NewTime(now), Amount: amount,
+		Kind: kind, Namespace: namespace, Name: name, AdmissionTime: metav1.NewTime(now), Amount: amount,
 	})
 	return Add(status.Usage, amount), res
 }
@@ -207,8 +207,8 @@ func Resized(name string) string { return name + resizeSuffix }
 const resizeSuffix = "@resize"
 
 // ObjectKey names an object in Recount's present set.
-func ObjectKey(kind, namespace, name string) string {
-	return kind + " " + namespace + "/" + name
+func ObjectKey(kind tenancyv1alpha1.QuotaObjectKind, namespace, name string) string {
+	return string(kind) + " " + namespace + "/" + name
 }
 
 // Recount computes a tenant's usage from what its namespaces hold (counted)
@@ -225,7 +225,7 @@ func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, 
 	}
 	var keep []tenancyv1alpha1.QuotaReservation
 	for _, r := range reservations {
-		if present[ObjectKey(r.Kind, r.Namespace, r.Name)] || now.Sub(r.Time.Time) > ReservationTTL {
+		if present[ObjectKey(r.Kind, r.Namespace, r.Name)] || now.Sub(r.AdmissionTime.Time) > ReservationTTL {
 			continue
 		}
 		keep = append(keep, r)
@@ -236,8 +236,9 @@ func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, 
 
 // Object is what one admission request would add to its tenant's quota.
 type Object struct {
-	Kind, Namespace, Name string
-	Amount                corev1.ResourceList
+	Kind            tenancyv1alpha1.QuotaObjectKind
+	Namespace, Name string
+	Amount          corev1.ResourceList
 	// Negative lists the paths of quantities below zero in the request's
 	// objects (NegativeQuantities); such a request is refused.
 	Negative []string
@@ -248,14 +249,15 @@ type Decision struct {
 	// Allowed, else Message says why not (tenant, rule and fix).
 	Allowed bool
 	Message string
-	// Charge is set when the Tenant's status must be written, with the
+	// Charge is set when the ledger's status must be written, with the
 	// resourceVersion it was read at, for the admission to hold.
-	Charge *tenancyv1alpha1.TenantStatus
+	Charge *tenancyv1alpha1.TenantQuotaLedgerStatus
 }
 
-// Admit decides whether obj fits t's tenant-wide quota and, if it does and
-// the request is real (not a dry run), returns the status that charges it.
-func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) Decision {
+// Admit decides whether obj fits t's tenant-wide quota, as accounted in
+// ledger (nil when there is none yet), and, if it does and the request is
+// real (not a dry run), returns the ledger status that charges it.
+func Admit(t *tenancyv1alpha1.Tenant, ledger *tenancyv1alpha1.TenantQuotaLedger, obj Object, dryRun bool, now time.Time) Decision {
 	// Checked first, whatever the tenant's limits: the API server never
 	// sends such an object, so the request did not come from it.
 	negative := append(append([]string(nil), obj.Negative...), prefixed("amount", negativeNames(obj.Amount))...)
@@ -272,16 +274,16 @@ func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) De
 	if len(add) == 0 {
 		return Decision{Allowed: true}
 	}
-	if !Counted(hard, t.Status.Usage) {
+	if ledger == nil || !Owned(t, ledger) || !Counted(hard, ledger.Status.Usage) {
 		return Decision{Message: fmt.Sprintf("tenant %s: the tenant-wide quota has not been counted yet [rule quota.tenant]. Retry in a few seconds", t.Name)}
 	}
 	// A usage below zero was never counted: it would let through as much
 	// again as it is negative. Wait for the recount, which writes the truth.
-	if negative := negativeNames(Relevant(hard, t.Status.Usage)); len(negative) > 0 {
+	if negative := negativeNames(Relevant(hard, ledger.Status.Usage)); len(negative) > 0 {
 		return Decision{Message: fmt.Sprintf("tenant %s: the tenant-wide usage on record is below zero (%s) and is being recounted [rule quota.tenant]. Retry in a few seconds",
 			t.Name, strings.Join(negative, ", "))}
 	}
-	if over := Exceeds(hard, t.Status.Usage, add); len(over) > 0 {
+	if over := Exceeds(hard, ledger.Status.Usage, add); len(over) > 0 {
 		return Decision{Message: fmt.Sprintf("tenant %s: %s %s would exceed the tenant-wide quota (%s) [rule quota.tenant]. "+
 			"Free some of the tenant's resources in any of its namespaces, or ask a cluster admin to raise spec.quota.tenant.hard",
 			t.Name, obj.Kind, strings.TrimSuffix(obj.Name, resizeSuffix), strings.Join(over, "; "))}
@@ -289,8 +291,8 @@ func Admit(t *tenancyv1alpha1.Tenant, obj Object, dryRun bool, now time.Time) De
 	if dryRun {
 		return Decision{Allowed: true}
 	}
-	status := t.Status.DeepCopy()
-	status.Usage, status.Reservations = Charge(t.Status, obj.Kind, obj.Namespace, obj.Name, add, now)
+	status := ledger.Status.DeepCopy()
+	status.Usage, status.Reservations = Charge(ledger.Status, obj.Kind, obj.Namespace, obj.Name, add, now)
 	return Decision{Allowed: true, Charge: status}
 }
 

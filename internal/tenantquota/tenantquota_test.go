@@ -100,12 +100,12 @@ func TestChargeThenRecount(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	hard := Limits{"pods": q("10")}
 	one := corev1.ResourceList{"pods": q("1")}
-	status := tenancyv1alpha1.TenantStatus{Usage: corev1.ResourceList{"pods": q("3")}}
+	status := tenancyv1alpha1.TenantQuotaLedgerStatus{Usage: corev1.ResourceList{"pods": q("3")}}
 	status.Usage, status.Reservations = Charge(status, KindPod, "a", "new", one, now)
 	if got := status.Usage["pods"]; got.Value() != 4 || len(status.Reservations) != 1 {
 		t.Fatalf("after a charge: usage %v, %d reservations", status.Usage, len(status.Reservations))
 	}
-	stale := tenancyv1alpha1.QuotaReservation{Kind: KindPod, Namespace: "a", Name: "refused-later", Time: metav1.NewTime(now.Add(-ReservationTTL - time.Second)), Amount: one}
+	stale := tenancyv1alpha1.QuotaReservation{Kind: KindPod, Namespace: "a", Name: "refused-later", AdmissionTime: metav1.NewTime(now.Add(-ReservationTTL - time.Second)), Amount: one}
 	reservations := append(status.Reservations, stale)
 
 	for _, tc := range []struct {
@@ -134,18 +134,32 @@ func TestChargeThenRecount(t *testing.T) {
 
 func TestAdmit(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	tenant := func(hard Limits, usage corev1.ResourceList) *tenancyv1alpha1.Tenant {
-		tn := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}, Status: tenancyv1alpha1.TenantStatus{Usage: usage}}
+	type account struct {
+		tenant *tenancyv1alpha1.Tenant
+		ledger *tenancyv1alpha1.TenantQuotaLedger
+	}
+	// tenant is a Tenant with hard limits and its ledger holding usage (a
+	// ledger not yet counted when usage is nil).
+	tenant := func(hard Limits, usage corev1.ResourceList) account {
+		tn := testutil.Tenant("acme").UID("uid-2").Obj()
 		if hard != nil {
 			tn.Spec.Quota.Tenant = &tenancyv1alpha1.TenantLimits{Hard: hard}
 		}
-		return tn
+		ledger := NewLedger(tn)
+		ledger.Status.Usage = usage
+		return account{tn, ledger}
 	}
+	noLedger := tenant(Limits{"pods": q("20")}, nil)
+	noLedger.ledger = nil
+	// A ledger the garbage collector has not yet deleted, of an earlier
+	// Tenant named acme: its account is not this tenant's.
+	earlier := tenant(Limits{"pods": q("20")}, corev1.ResourceList{"pods": q("0")})
+	earlier.ledger.OwnerReferences[0].UID = "uid-1"
 	pod := Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: corev1.ResourceList{"pods": q("1"), "requests.cpu": q("1")}}
 	pods20 := Limits{"pods": q("20")}
 	for _, tc := range []struct {
 		name    string
-		tenant  *tenancyv1alpha1.Tenant
+		tenant  account
 		obj     Object
 		dryRun  bool
 		allowed bool
@@ -155,6 +169,8 @@ func TestAdmit(t *testing.T) {
 		{"no tenant quota: allowed, nothing written", tenant(nil, nil), pod, false, true, "", 0},
 		{"nothing the quota limits: allowed, nothing written", tenant(Limits{"persistentvolumeclaims": q("1")}, corev1.ResourceList{"persistentvolumeclaims": q("1")}), pod, false, true, "", 0},
 		{"not counted yet: refused until the recount", tenant(pods20, nil), pod, false, false, "not been counted yet [rule quota.tenant]", 0},
+		{"no ledger yet: refused until the recount", noLedger, pod, false, false, "not been counted yet [rule quota.tenant]", 0},
+		{"an earlier Tenant's ledger: refused until the recount takes it over", earlier, pod, false, false, "not been counted yet [rule quota.tenant]", 0},
 		{"over the limit: refused, naming the object and the limit", tenant(pods20, corev1.ResourceList{"pods": q("20")}), pod, false, false,
 			"tenant acme: Pod web would exceed the tenant-wide quota (pods: 20 used + 1 requested > 20) [rule quota.tenant]", 0},
 		{"an expansion is named after its claim", tenant(Limits{"requests.storage": q("10Gi")}, corev1.ResourceList{"requests.storage": q("10Gi")}),
@@ -176,7 +192,7 @@ func TestAdmit(t *testing.T) {
 			"tenant acme: the tenant-wide usage on record is below zero (pods) and is being recounted [rule quota.tenant]", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Admit(tc.tenant, tc.obj, tc.dryRun, now)
+			d := Admit(tc.tenant.tenant, tc.tenant.ledger, tc.obj, tc.dryRun, now)
 			if d.Allowed != tc.allowed || !strings.Contains(d.Message, tc.message) {
 				t.Fatalf("Admit = %+v, want allowed %v with %q", d, tc.allowed, tc.message)
 			}
@@ -206,12 +222,12 @@ func TestNoArithmeticGoesBelowZero(t *testing.T) {
 		corev1.ResourceList{"pods": q("3"), "requests.cpu": q("1")}) {
 		t.Errorf("Add = %v: a negative on either side must count as zero", got)
 	}
-	status := tenancyv1alpha1.TenantStatus{Usage: corev1.ResourceList{"pods": q("2"), "requests.cpu": q("1")}}
+	status := tenancyv1alpha1.TenantQuotaLedgerStatus{Usage: corev1.ResourceList{"pods": q("2"), "requests.cpu": q("1")}}
 	usage, _ := Charge(status, KindPod, "a", "forged", corev1.ResourceList{"pods": q("-7"), "requests.cpu": q("-3")}, now)
 	if !equality.Semantic.DeepEqual(usage, status.Usage) {
 		t.Errorf("Charge of a negative amount moved the usage from %v to %v", status.Usage, usage)
 	}
-	forged := tenancyv1alpha1.QuotaReservation{Kind: KindPod, Namespace: "a", Name: "forged", Time: metav1.NewTime(now),
+	forged := tenancyv1alpha1.QuotaReservation{Kind: KindPod, Namespace: "a", Name: "forged", AdmissionTime: metav1.NewTime(now),
 		Amount: corev1.ResourceList{"pods": q("-7"), "requests.cpu": q("-3")}}
 	usage, keep := Recount(hard, corev1.ResourceList{"pods": q("2"), "requests.cpu": q("-1")}, nil, []tenancyv1alpha1.QuotaReservation{forged}, now)
 	for name, got := range usage {
@@ -250,5 +266,23 @@ func TestNegativeQuantities(t *testing.T) {
 	}
 	if got := NegativeQuantities(testutil.Pod("a", "p", "registry.example.com/app:1", testutil.Resources(l("cpu", "0"), l("cpu", "1")))); len(got) != 0 {
 		t.Errorf("NegativeQuantities of a valid pod = %q", got)
+	}
+}
+
+func TestNewLedgerIsOwnedByItsTenant(t *testing.T) {
+	tn := testutil.Tenant("acme").UID("uid-1").Obj()
+	l := NewLedger(tn)
+	if l.Name != "acme" || !Owned(tn, l) {
+		t.Fatalf("NewLedger = %s owned by %+v, want acme owned by the Tenant", l.Name, l.OwnerReferences)
+	}
+	ref := l.OwnerReferences[0]
+	if ref.Controller == nil || !*ref.Controller || ref.BlockOwnerDeletion == nil || !*ref.BlockOwnerDeletion {
+		t.Errorf("owner reference %+v: want controller, so the garbage collector deletes the ledger with the Tenant", ref)
+	}
+	if l.Labels[tenancyv1alpha1.ManagedByLabel] != tenancyv1alpha1.ManagedByValue || l.Labels[tenancyv1alpha1.TenantLabel] != "acme" {
+		t.Errorf("labels %v: want Bulkhead's managed labels, so the managed-objects rule covers the ledger", l.Labels)
+	}
+	if again := testutil.Tenant("acme").UID("uid-2").Obj(); Owned(again, l) {
+		t.Errorf("a ledger of an earlier Tenant of the same name counts as the new Tenant's")
 	}
 }

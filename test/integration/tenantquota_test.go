@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
@@ -21,8 +22,8 @@ import (
 // TestTenantQuotaNeverOvershoots creates pods concurrently across three
 // namespaces of a tenant whose tenant-wide quota allows 20 pods: exactly 20
 // are admitted, every other is refused by the tenant quota rule, the usage
-// shows in the Tenant's status, and quota freed by deleting pods can be
-// used again, again exactly.
+// shows in the tenant's ledger and, once recounted, in the Tenant's status,
+// and quota freed by deleting pods can be used again, again exactly.
 func TestTenantQuotaNeverOvershoots(t *testing.T) {
 	ctx := context.Background()
 	tn := testutil.Tenant("tq").Owner("tq-owner").Member("tq-dev").
@@ -87,13 +88,17 @@ func TestTenantQuotaNeverOvershoots(t *testing.T) {
 		return total
 	}
 	usage := func(want int64) {
-		eventually(t, fmt.Sprintf("status.usage pods = %d", want), func() error {
-			got := &tenancyv1alpha1.Tenant{}
-			if err := env.Client.Get(ctx, client.ObjectKey{Name: "tq"}, got); err != nil {
+		eventually(t, fmt.Sprintf("ledger and Tenant status.usage pods = %d", want), func() error {
+			got := ledgerOf(t, "tq")
+			if q := got.Status.Usage[corev1.ResourcePods]; q.Value() != want || len(got.Status.Reservations) != 0 {
+				return errorf("ledger usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
+			}
+			tn := &tenancyv1alpha1.Tenant{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: "tq"}, tn); err != nil {
 				return err
 			}
-			if q := got.Status.Usage[corev1.ResourcePods]; q.Value() != want || len(got.Status.Reservations) != 0 {
-				return errorf("usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
+			if q := tn.Status.Usage[corev1.ResourcePods]; q.Value() != want {
+				return errorf("Tenant status.usage %v", tn.Status.Usage)
 			}
 			return nil
 		})
@@ -134,11 +139,7 @@ func TestTenantQuotaCountsWhatKubernetesCounts(t *testing.T) {
 	tn := testutil.Tenant("tqs").Owner("tqs-owner").TenantQuota(l("requests.cpu", "2", "pods", "10")).Obj()
 	owner := tenantWithNamespace(t, tn, "tqs-a")
 	eventually(t, "tenant quota counted", func() error {
-		got := &tenancyv1alpha1.Tenant{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: "tqs"}, got); err != nil {
-			return err
-		}
-		if _, ok := got.Status.Usage[corev1.ResourceRequestsCPU]; !ok {
+		if got := ledgerOf(t, "tqs"); !hasKey(got.Status.Usage, corev1.ResourceRequestsCPU) {
 			return errorf("usage %v", got.Status.Usage)
 		}
 		return nil
@@ -171,10 +172,7 @@ func TestTenantQuotaCountsWhatKubernetesCounts(t *testing.T) {
 	rejected(t, owner.Create(ctx, podLevel("pod-level-over", "100m")), "tqs", "quota.tenant")
 
 	eventually(t, "the recount to agree: 2 cpus, no reservations", func() error {
-		got := &tenancyv1alpha1.Tenant{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: "tqs"}, got); err != nil {
-			return err
-		}
+		got := ledgerOf(t, "tqs")
 		if q := got.Status.Usage[corev1.ResourceRequestsCPU]; q.Cmp(resource.MustParse("2")) != 0 || len(got.Status.Reservations) != 0 {
 			return errorf("usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
 		}
@@ -243,5 +241,124 @@ func TestTenantQuotaChargesInPlaceResize(t *testing.T) {
 	}
 	if q := got.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]; q.Cmp(resource.MustParse("900m")) != 0 {
 		t.Fatalf("the pod asks %s after its resize, want 900m", q.String())
+	}
+}
+
+// ledgerOf reads the TenantQuotaLedger of tenant, failing the test if
+// reading fails for any reason but its absence (an empty ledger then).
+func ledgerOf(t *testing.T, tenant string) *tenancyv1alpha1.TenantQuotaLedger {
+	t.Helper()
+	got := &tenancyv1alpha1.TenantQuotaLedger{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: tenant}, got); client.IgnoreNotFound(err) != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func hasKey(l corev1.ResourceList, name corev1.ResourceName) bool {
+	_, ok := l[name]
+	return ok
+}
+
+// TestTenantQuotaLedgerIsOutOfTenantsReach checks the ledger a tenant-wide
+// quota is charged to: it is named after the Tenant and controlled by it
+// (the garbage collector deletes it with the Tenant), no identity of the
+// tenant can read, change or delete it (RBAC grants none of them anything
+// on it), an identity given RBAC on it by mistake is still refused by the
+// managed-objects rule, and not even a cluster admin can record a negative
+// usage in it.
+func TestTenantQuotaLedgerIsOutOfTenantsReach(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.Quantities
+	tn := testutil.Tenant("tql").Owner("tql-owner").Member("tql-dev").TenantQuota(l("pods", "5")).Obj()
+	tenantWithNamespace(t, tn, "tql-a")
+	eventually(t, "the ledger counted", func() error {
+		if got := ledgerOf(t, "tql"); !hasKey(got.Status.Usage, corev1.ResourcePods) {
+			return errorf("ledger usage %v", got.Status.Usage)
+		}
+		return nil
+	})
+	ledger := ledgerOf(t, "tql")
+	live := &tenancyv1alpha1.Tenant{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "tql"}, live); err != nil {
+		t.Fatal(err)
+	}
+	if ref := metav1.GetControllerOf(ledger); ref == nil || ref.Kind != "Tenant" || ref.UID != live.UID {
+		t.Errorf("ledger controller %+v, want the Tenant (uid %s)", ref, live.UID)
+	}
+	if ledger.Labels[tenancyv1alpha1.ManagedByLabel] != tenancyv1alpha1.ManagedByValue {
+		t.Errorf("ledger labels %v, want Bulkhead's managed label", ledger.Labels)
+	}
+
+	forbidden := func(t *testing.T, what string, err error, verb string) {
+		t.Helper()
+		want := `cannot ` + verb + ` resource "tenantquotaledgers"`
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want Forbidden by RBAC (%s)", what, err, want)
+		}
+	}
+	for _, user := range []string{"tql-owner", "tql-dev"} {
+		c := env.As(user)
+		forbidden(t, user+" reading the ledger", c.Get(ctx, client.ObjectKey{Name: "tql"}, &tenancyv1alpha1.TenantQuotaLedger{}), "get")
+		forbidden(t, user+" listing ledgers", c.List(ctx, &tenancyv1alpha1.TenantQuotaLedgerList{}), "list")
+		forged := ledger.DeepCopy()
+		forged.Status.Usage = l("pods", "0")
+		forbidden(t, user+" zeroing the ledger", c.Status().Update(ctx, forged), "update")
+		forbidden(t, user+" deleting the ledger", c.Delete(ctx, ledger.DeepCopy()), "delete")
+	}
+
+	// Someone an admin gave write access to ledgers by mistake, without
+	// being Bulkhead or an admin, meets the managed-objects rule.
+	if err := env.Client.Create(ctx, &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "test-ledger-writer"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{tenancyv1alpha1.GroupVersion.Group},
+			Resources: []string{"tenantquotaledgers", "tenantquotaledgers/status"}, Verbs: []string{"get", "update", "delete"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = env.Client.Delete(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "test-ledger-writer"}})
+	})
+	if err := env.Client.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "test-ledger-writer"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "test-ledger-writer"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "tql-operator"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = env.Client.Delete(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "test-ledger-writer"}})
+	})
+	operator := env.As("tql-operator")
+	eventually(t, "the operator may read ledgers", func() error {
+		return operator.Get(ctx, client.ObjectKey{Name: "tql"}, &tenancyv1alpha1.TenantQuotaLedger{})
+	})
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		got := &tenancyv1alpha1.TenantQuotaLedger{}
+		if err := operator.Get(ctx, client.ObjectKey{Name: "tql"}, got); err != nil {
+			return err
+		}
+		got.Status.Usage = l("pods", "0")
+		return operator.Status().Update(ctx, got)
+	})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "[rule managed-objects]") {
+		t.Errorf("an outsider zeroing the ledger: %v, want Forbidden by the managed-objects rule", err)
+	}
+	err = operator.Delete(ctx, ledger.DeepCopy())
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "[rule managed-objects]") {
+		t.Errorf("an outsider deleting the ledger: %v, want Forbidden by the managed-objects rule", err)
+	}
+
+	// The account cannot go below zero, whoever writes it.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		got := &tenancyv1alpha1.TenantQuotaLedger{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "tql"}, got); err != nil {
+			return err
+		}
+		got.Status.Usage = l("pods", "-3")
+		return env.Client.Status().Update(ctx, got, client.DryRunAll)
+	})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "status.usage: Invalid value: quantities must not be negative") {
+		t.Errorf("a negative usage written to the ledger: got %v, want Invalid at status.usage", err)
 	}
 }

@@ -31,8 +31,8 @@ import (
 // manager's quota webhook, as anyone who can reach its port could. Without
 // a client certificate, with one from another CA, or with one of the
 // cluster's CA for someone else (the admin), the TLS handshake is refused
-// before any handler runs, and the Tenant's recorded usage and reservations
-// do not move. With the API server's own certificate the same request is
+// before any handler runs, and the usage and reservations in the tenant's
+// quota ledger do not move. With the API server's own certificate the same request is
 // answered and charged: the refusals are not the test failing to reach the
 // server.
 func TestWebhookAcceptsOnlyTheAPIServer(t *testing.T) {
@@ -40,8 +40,8 @@ func TestWebhookAcceptsOnlyTheAPIServer(t *testing.T) {
 	tn := testutil.Tenant("wa").Owner("wa-owner").
 		TenantQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("5")}).Obj()
 	tenantWithNamespace(t, tn, "wa-a")
-	counted := func() (*tenancyv1alpha1.Tenant, error) {
-		got := &tenancyv1alpha1.Tenant{}
+	counted := func() (*tenancyv1alpha1.TenantQuotaLedger, error) {
+		got := &tenancyv1alpha1.TenantQuotaLedger{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: tn.Name}, got); err != nil {
 			return nil, err
 		}
@@ -95,7 +95,7 @@ func TestWebhookAcceptsOnlyTheAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !equality.Semantic.DeepEqual(before.Status.Usage, after.Status.Usage) || !equality.Semantic.DeepEqual(before.Status.Reservations, after.Status.Reservations) {
-		t.Fatalf("refused requests changed the tenant's quota status: usage %v -> %v, reservations %v -> %v",
+		t.Fatalf("refused requests changed the tenant's quota ledger: usage %v -> %v, reservations %v -> %v",
 			before.Status.Usage, after.Status.Usage, before.Status.Reservations, after.Status.Reservations)
 	}
 

@@ -1,6 +1,9 @@
-// Package tenantquota runs the recount of tenant-wide quota: it sets each
-// Tenant's status.usage to what its namespaces hold plus the reservations
-// still pending (see package internal/tenantquota for the design).
+// Package tenantquota runs the recount of tenant-wide quota: it keeps one
+// TenantQuotaLedger per Tenant with a tenant-wide quota, sets its usage to
+// what the tenant's namespaces hold plus the reservations still pending, and
+// copies that figure to the Tenant's status.usage when it changes (see
+// package internal/tenantquota for the design). It must not write the
+// Tenant at every admission: the ledger takes those writes.
 package tenantquota
 
 import (
@@ -23,13 +26,16 @@ import (
 )
 
 // +kubebuilder:rbac:groups="",resources=pods;persistentvolumeclaims,verbs=list
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantquotaledgers,verbs=get;create;update;delete
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantquotaledgers/status,verbs=get;update
 
 // Recounter recounts the usage of Tenants that have a tenant-wide quota.
 type Recounter struct {
 	Client client.Client
 	// APIReader lists pods and claims live (they are not cached: caching
 	// every pod of the cluster would cost more than a periodic list) and
-	// reads the Tenant live, for an up-to-date resourceVersion.
+	// reads the ledger live, for an up-to-date resourceVersion.
 	APIReader client.Reader
 	// Interval between recounts of one tenant.
 	Interval time.Duration
@@ -50,11 +56,14 @@ func (r *Recounter) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		hard = t.Spec.Quota.Tenant.Hard
 	}
 	if len(hard) == 0 {
-		if len(t.Status.Usage) == 0 && len(t.Status.Reservations) == 0 {
-			return ctrl.Result{}, nil
+		if err := r.dropLedger(ctx, t); err != nil {
+			return ctrl.Result{}, err
 		}
-		t.Status.Usage, t.Status.Reservations = nil, nil
-		return ctrl.Result{}, r.write(ctx, t)
+		return ctrl.Result{}, r.publish(ctx, t, nil)
+	}
+	ledger, err := r.ledger(ctx, t)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	namespaces, err := concern.TenantNamespaces(ctx, r.Client, t.Name)
 	if err != nil {
@@ -65,27 +74,92 @@ func (r *Recounter) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		return ctrl.Result{}, err
 	}
 	// A charge landing while counting makes the write conflict. The counts
-	// stay valid against the fresher Tenant: its newer reservations are for
-	// objects the listing did not see, and are kept. So re-read the Tenant
+	// stay valid against the fresher ledger: its newer reservations are for
+	// objects the listing did not see, and are kept. So re-read the ledger
 	// only, not every namespace, and a busy tenant is still recounted.
 	for attempt := 0; ; attempt++ {
-		usage, reservations := tq.Recount(hard, counted, present, t.Status.Reservations, r.now())
-		if equality.Semantic.DeepEqual(usage, t.Status.Usage) && len(reservations) == len(t.Status.Reservations) {
+		usage, reservations := tq.Recount(hard, counted, present, ledger.Status.Reservations, r.now())
+		if equality.Semantic.DeepEqual(usage, ledger.Status.Usage) && len(reservations) == len(ledger.Status.Reservations) {
 			break
 		}
-		t.Status.Usage, t.Status.Reservations = usage, reservations
-		err := r.write(ctx, t)
+		ledger.Status.Usage, ledger.Status.Reservations = usage, reservations
+		// The compare-and-swap the webhook's charges use too.
+		err := r.Client.Status().Update(ctx, ledger)
 		if err == nil {
 			break
 		}
 		if !apierrors.IsConflict(err) || attempt == 20 {
-			return ctrl.Result{}, err
+			return ctrl.Result{}, fmt.Errorf("writing the quota ledger of tenant %s: %w", t.Name, err)
 		}
-		if err := r.APIReader.Get(ctx, req.NamespacedName, t); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(ledger), ledger); err != nil {
+			return ctrl.Result{}, fmt.Errorf("reading the quota ledger of tenant %s: %w", t.Name, err)
 		}
 	}
+	if err := r.publish(ctx, t, ledger.Status.Usage); err != nil {
+		return ctrl.Result{}, err
+	}
 	return ctrl.Result{RequeueAfter: r.Interval}, nil
+}
+
+// ledger reads t's ledger live, creating it when missing. A ledger left by
+// an earlier Tenant of the same name (the garbage collector has not yet
+// deleted it) is taken over with an empty account: its reservations were
+// for objects that belonged to the old Tenant.
+func (r *Recounter) ledger(ctx context.Context, t *tenancyv1alpha1.Tenant) (*tenancyv1alpha1.TenantQuotaLedger, error) {
+	l := &tenancyv1alpha1.TenantQuotaLedger{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Name: t.Name}, l)
+	switch {
+	case apierrors.IsNotFound(err):
+		l = tq.NewLedger(t)
+		if err := r.Client.Create(ctx, l); err != nil {
+			return nil, fmt.Errorf("creating the quota ledger of tenant %s: %w", t.Name, err)
+		}
+		return l, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the quota ledger of tenant %s: %w", t.Name, err)
+	case tq.Owned(t, l):
+		return l, nil
+	}
+	fresh := tq.NewLedger(t)
+	l.OwnerReferences, l.Labels = fresh.OwnerReferences, fresh.Labels
+	if err := r.Client.Update(ctx, l); err != nil {
+		return nil, fmt.Errorf("taking over the quota ledger of tenant %s: %w", t.Name, err)
+	}
+	l.Status = tenancyv1alpha1.TenantQuotaLedgerStatus{}
+	if err := r.Client.Status().Update(ctx, l); err != nil {
+		return nil, fmt.Errorf("emptying the quota ledger of tenant %s: %w", t.Name, err)
+	}
+	return l, nil
+}
+
+// dropLedger deletes t's ledger once t has no tenant-wide quota: nothing
+// charges it any more.
+func (r *Recounter) dropLedger(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+	l := &tenancyv1alpha1.TenantQuotaLedger{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: t.Name}, l); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if !tq.Owned(t, l) {
+		return nil // an earlier Tenant's: the garbage collector's to delete
+	}
+	if err := r.Client.Delete(ctx, l, client.Preconditions{UID: &l.UID}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting the quota ledger of tenant %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+// publish copies usage to the Tenant's status.usage, for people reading the
+// Tenant, when it differs: at most once a recount, never once per admission.
+func (r *Recounter) publish(ctx context.Context, t *tenancyv1alpha1.Tenant, usage corev1.ResourceList) error {
+	if equality.Semantic.DeepEqual(t.Status.Usage, usage) || (len(t.Status.Usage) == 0 && len(usage) == 0) {
+		return nil
+	}
+	before := t.DeepCopy()
+	t.Status.Usage = usage
+	if err := r.Client.Status().Patch(ctx, t, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("writing the usage of tenant %s: %w", t.Name, err)
+	}
+	return nil
 }
 
 // count sums what the namespaces hold of the limited resources, and notes
@@ -122,12 +196,6 @@ func (r *Recounter) count(ctx context.Context, namespaces []string, hard tq.Limi
 		}
 	}
 	return counted, present, nil
-}
-
-// write replaces the Tenant's status with t's, failing on any concurrent
-// change: the webhook's charges use the same compare-and-swap.
-func (r *Recounter) write(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
-	return r.Client.Status().Update(ctx, t)
 }
 
 func (r *Recounter) now() time.Time {

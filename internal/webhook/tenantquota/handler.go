@@ -6,6 +6,7 @@ package tenantquota
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -23,23 +24,26 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantof"
 )
 
-// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants,verbs=get
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantquotaledgers,verbs=get
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantquotaledgers/status,verbs=update
 
 // Path the webhook is served on.
 const Path = "/quota/validate"
 
-// Handler charges admitted objects to the Tenant's status.
+// Handler charges admitted objects to their tenant's TenantQuotaLedger.
 type Handler struct {
-	// Client reads namespaces from the cache and writes Tenant status.
+	// Client reads namespaces from the cache and writes ledgers.
 	Client client.Client
-	// APIReader reads Tenants live: a charge must start from the latest usage.
+	// APIReader reads Tenants and ledgers live: a charge must start from
+	// the latest usage.
 	APIReader client.Reader
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
 	// locks serialise charges per tenant within this replica, so that its
 	// own concurrent requests queue instead of conflicting; across replicas
-	// the Tenant's resourceVersion does the same.
+	// the ledger's resourceVersion does the same.
 	locks sync.Map // tenant -> *sync.Mutex
 }
 
@@ -67,7 +71,11 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		if err := h.APIReader.Get(ctx, client.ObjectKey{Name: tenant}, t); err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
-		d := tenantquota.Admit(t, obj, req.DryRun != nil && *req.DryRun, h.now())
+		ledger, err := h.ledger(ctx, t)
+		if err != nil {
+			return admission.Errored(http.StatusInternalServerError, err)
+		}
+		d := tenantquota.Admit(t, ledger, obj, req.DryRun != nil && *req.DryRun, h.now())
 		if !d.Allowed {
 			ctrl.LoggerFrom(ctx).V(1).Info("Refused by tenant quota", "tenant", tenant, "namespace", req.Namespace, "name", req.Name)
 			return admission.Denied(d.Message)
@@ -75,16 +83,35 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		if d.Charge == nil {
 			return admission.Allowed("")
 		}
-		t.Status = *d.Charge
-		switch err := h.Client.Status().Update(ctx, t); {
+		ledger.Status = *d.Charge
+		switch err := h.Client.Status().Update(ctx, ledger); {
 		case err == nil:
 			return admission.Allowed("")
-		case apierrors.IsConflict(err):
-			continue // another charge or the recount won: decide again on fresh usage
+		case apierrors.IsConflict(err), apierrors.IsNotFound(err):
+			// Another charge or the recount won, or the ledger was
+			// replaced: decide again on fresh usage.
+			continue
 		default:
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
 	}
+}
+
+// ledger reads t's ledger live, when t has a tenant-wide quota; nil when
+// it has none or its ledger does not exist yet (Admit then waits for the
+// recount).
+func (h *Handler) ledger(ctx context.Context, t *tenancyv1alpha1.Tenant) (*tenancyv1alpha1.TenantQuotaLedger, error) {
+	if t.Spec.Quota.Tenant == nil || len(t.Spec.Quota.Tenant.Hard) == 0 {
+		return nil, nil
+	}
+	l := &tenancyv1alpha1.TenantQuotaLedger{}
+	if err := h.APIReader.Get(ctx, client.ObjectKey{Name: t.Name}, l); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading the quota ledger of tenant %s: %w", t.Name, err)
+	}
+	return l, nil
 }
 
 // measure says what the request would add to quota: a new pod or claim its

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantquota"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -103,20 +104,21 @@ func TestMeasure(t *testing.T) {
 // TestForgedNegativeRequestIsRefused posts what a forged AdmissionReview
 // carried to the handler: a pod whose negative sidecar would have moved the
 // tenant's recorded usage down. It is refused by the tenant quota rule and
-// the Tenant's status is left as it was; the same pod without the negative
-// part is admitted and charged.
+// the tenant's ledger is left as it was; the same pod without the negative
+// part is admitted and charged to the ledger.
 func TestForgedNegativeRequestIsRefused(t *testing.T) {
 	ctx := context.Background()
 	scheme := runtime.NewScheme()
 	_ = corev1.AddToScheme(scheme)
 	_ = tenancyv1alpha1.AddToScheme(scheme)
 	tn := testutil.Tenant("acme").Owner("alice").TenantQuota(l("requests.cpu", "2")).Obj()
-	tn.Status.Usage = l("requests.cpu", "1")
+	ledger := tenantquota.NewLedger(tn)
+	ledger.Status.Usage = l("requests.cpu", "1")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "acme-a", Labels: map[string]string{tenancyv1alpha1.TenantLabel: "acme"}}}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tn, ns).WithStatusSubresource(tn).Build()
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tn, ledger, ns).WithStatusSubresource(tn, ledger).Build()
 	h := &Handler{Client: c, APIReader: c, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
 	usage := func() corev1.ResourceList {
-		got := &tenancyv1alpha1.Tenant{}
+		got := &tenancyv1alpha1.TenantQuotaLedger{}
 		if err := c.Get(ctx, client.ObjectKey{Name: "acme"}, got); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,45 @@
+package tenantquota
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// LedgerConcern is the value of the concern label on ledgers.
+const LedgerConcern = "tenant-quota"
+
+// NewLedger is the empty ledger of t: named after it, labelled as
+// Bulkhead's (so the managed-objects rule keeps everyone else off it) and
+// controlled by t, so that the garbage collector deletes it with the
+// Tenant. Its account is written separately, through the status.
+func NewLedger(t *tenancyv1alpha1.Tenant) *tenancyv1alpha1.TenantQuotaLedger {
+	return &tenancyv1alpha1.TenantQuotaLedger{
+		TypeMeta: metav1.TypeMeta{APIVersion: tenancyv1alpha1.GroupVersion.String(), Kind: "TenantQuotaLedger"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: t.Name,
+			Labels: map[string]string{
+				tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue,
+				tenancyv1alpha1.TenantLabel:    t.Name,
+				tenancyv1alpha1.ConcernLabel:   LedgerConcern,
+			},
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion:         tenancyv1alpha1.GroupVersion.String(),
+				Kind:               "Tenant",
+				Name:               t.Name,
+				UID:                t.UID,
+				Controller:         ptr.To(true),
+				BlockOwnerDeletion: ptr.To(true),
+			}},
+		},
+	}
+}
+
+// Owned reports whether ledger is t's own, not one left by an earlier
+// Tenant of the same name that the garbage collector has yet to delete:
+// its account would describe objects that may no longer exist.
+func Owned(t *tenancyv1alpha1.Tenant, ledger *tenancyv1alpha1.TenantQuotaLedger) bool {
+	ref := metav1.GetControllerOfNoCopy(ledger)
+	return ref != nil && ref.Kind == "Tenant" && ref.Name == t.Name && ref.UID == t.UID
+}
