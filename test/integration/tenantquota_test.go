@@ -290,21 +290,21 @@ func TestTenantQuotaLedgerIsOutOfTenantsReach(t *testing.T) {
 		t.Errorf("ledger labels %v, want Bulkhead's managed label", ledger.Labels)
 	}
 
-	forbidden := func(t *testing.T, what string, err error, verb string) {
+	forbidden := func(t *testing.T, what string, err error, verb, resource string) {
 		t.Helper()
-		want := `cannot ` + verb + ` resource "tenantquotaledgers"`
+		want := `cannot ` + verb + ` resource "` + resource + `"`
 		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want Forbidden by RBAC (%s)", what, err, want)
 		}
 	}
 	for _, user := range []string{"tql-owner", "tql-dev"} {
 		c := env.As(user)
-		forbidden(t, user+" reading the ledger", c.Get(ctx, client.ObjectKey{Name: "tql"}, &tenancyv1alpha1.TenantQuotaLedger{}), "get")
-		forbidden(t, user+" listing ledgers", c.List(ctx, &tenancyv1alpha1.TenantQuotaLedgerList{}), "list")
+		forbidden(t, user+" reading the ledger", c.Get(ctx, client.ObjectKey{Name: "tql"}, &tenancyv1alpha1.TenantQuotaLedger{}), "get", "tenantquotaledgers")
+		forbidden(t, user+" listing ledgers", c.List(ctx, &tenancyv1alpha1.TenantQuotaLedgerList{}), "list", "tenantquotaledgers")
 		forged := ledger.DeepCopy()
 		forged.Status.Usage = l("pods", "0")
-		forbidden(t, user+" zeroing the ledger", c.Status().Update(ctx, forged), "update")
-		forbidden(t, user+" deleting the ledger", c.Delete(ctx, ledger.DeepCopy()), "delete")
+		forbidden(t, user+" zeroing the ledger", c.Status().Update(ctx, forged), "update", "tenantquotaledgers/status")
+		forbidden(t, user+" deleting the ledger", c.Delete(ctx, ledger.DeepCopy()), "delete", "tenantquotaledgers")
 	}
 
 	// Someone an admin gave write access to ledgers by mistake, without
