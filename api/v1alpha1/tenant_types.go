@@ -365,8 +365,12 @@ type StorageSpec struct {
 }
 
 // APIFairnessSpec gives the tenant its own flow in API Priority and Fairness.
+// Not enforced yet: Bulkhead renders no FlowSchema or PriorityLevelConfiguration
+// from it, so setting it changes nothing today.
 type APIFairnessSpec struct {
-	// Shares of the tenants' priority level; 0 turns per-tenant fairness off.
+	// shares of the tenants' priority level; 0 turns per-tenant fairness
+	// off. Not enforced yet. Unset in both profiles: once enforced, every
+	// tenant shares one priority level unless given shares here.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000
@@ -419,7 +423,8 @@ type TenantSpec struct {
 	// Storage governs the tenant's storage.
 	// +optional
 	Storage StorageSpec `json:"storage,omitempty"`
-	// APIFairness gives the tenant its own flow in API Priority and Fairness.
+	// apiFairness will give the tenant its own flow in API Priority and
+	// Fairness. Not enforced yet: a later version implements it.
 	// +optional
 	APIFairness APIFairnessSpec `json:"apiFairness,omitempty"`
 }

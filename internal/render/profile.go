@@ -100,12 +100,9 @@ func Effective(t *tenancyv1alpha1.Tenant, s Settings) tenancyv1alpha1.TenantSpec
 			spec.Services.AllowedTypes = []tenancyv1alpha1.ServiceType{"ClusterIP"}
 		}
 	}
-	if spec.APIFairness.Shares == nil {
-		spec.APIFairness.Shares = ptr.To[int32](0)
-		if hard {
-			spec.APIFairness.Shares = ptr.To[int32](10)
-		}
-	}
+	// apiFairness gets no default in either profile: it is not enforced
+	// yet, and once it is, every tenant shares one priority level unless
+	// an admin gives it shares explicitly.
 	return spec
 }
 

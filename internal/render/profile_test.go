@@ -51,7 +51,6 @@ func softSpec() tenancyv1alpha1.TenantSpec {
 			PodAffinityScope:             tenancyv1alpha1.PodAffinityTenant,
 		},
 		Services:    tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{"ClusterIP", "LoadBalancer"}},
-		APIFairness: tenancyv1alpha1.APIFairnessSpec{Shares: ptr.To[int32](0)},
 	}
 }
 
@@ -105,7 +104,6 @@ func hardSpec() tenancyv1alpha1.TenantSpec {
 			Images:                       &tenancyv1alpha1.ImagesSpec{PullPolicy: corev1.PullAlways},
 		},
 		Services:    tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{"ClusterIP"}},
-		APIFairness: tenancyv1alpha1.APIFairnessSpec{Shares: ptr.To[int32](10)},
 	}
 }
 
