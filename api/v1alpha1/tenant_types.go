@@ -2,7 +2,6 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -34,15 +33,18 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.kind != 'ServiceAccount' || (has(self.__namespace__) && size(self.__namespace__) > 0)",message="a ServiceAccount subject needs a namespace"
 // +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' || !has(self.__namespace__)",message="only ServiceAccount subjects take a namespace"
 type Subject struct {
-	// Kind is User, Group or ServiceAccount.
-	Kind SubjectKind `json:"kind"`
-	// Name of the user, group or service account.
+	// kind is User, Group or ServiceAccount.
+	// +required
+	Kind SubjectKind `json:"kind,omitempty"`
+	// name of the user, group or service account.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
-	Name string `json:"name"`
-	// Namespace of a ServiceAccount subject.
+	// +required
+	Name string `json:"name,omitempty"`
+	// namespace of a ServiceAccount subject.
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:MinLength=1
 	Namespace string `json:"namespace,omitempty"`
 }
 
@@ -64,15 +66,15 @@ const (
 
 // NamespacesSpec governs the namespaces a tenant owns.
 type NamespacesSpec struct {
-	// Max is how many namespaces the tenant may have.
+	// max is how many namespaces the tenant may have.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
 	Max *int32 `json:"max,omitempty"`
-	// RequirePrefix makes every namespace name start with "<tenant>-".
+	// requirePrefix makes every namespace name start with "<tenant>-".
 	// +optional
 	RequirePrefix *bool `json:"requirePrefix,omitempty"`
-	// Labels are stamped on every tenant namespace and locked against tenant edits.
+	// labels are stamped on every tenant namespace and locked against tenant edits.
 	// Keys Bulkhead decides are refused: its own domain (bulkhead.dev and
 	// subdomains, such as the tenant label) and the Pod Security labels (set
 	// from pods.securityLevel). Other reserved keys (kubernetes.io, k8s.io)
@@ -82,13 +84,13 @@ type NamespacesSpec struct {
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !((k).lowerAscii().matches('^([^/]*[.])?(bulkhead[.]dev)/') || (k).lowerAscii().startsWith('pod-security.kubernetes.io/')))",message="keys in bulkhead.dev and the Pod Security labels are set by Bulkhead only (pods.securityLevel sets the Pod Security level)"
 	Labels map[string]string `json:"labels,omitempty"`
-	// Annotations are stamped on every tenant namespace and locked against tenant edits.
+	// annotations are stamped on every tenant namespace and locked against tenant edits.
 	// Keys in Bulkhead's own domain (bulkhead.dev and subdomains) are refused.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !((k).lowerAscii().matches('^([^/]*[.])?(bulkhead[.]dev)/') || (k).lowerAscii().startsWith('pod-security.kubernetes.io/')))",message="keys in bulkhead.dev are set by Bulkhead only"
 	Annotations map[string]string `json:"annotations,omitempty"`
-	// DeletionPolicy says what happens to the namespaces when the Tenant is
+	// deletionPolicy says what happens to the namespaces when the Tenant is
 	// deleted: Retain keeps them locked (labelled
 	// tenancy.bulkhead.dev/retained, restricted Pod Security, no network, no
 	// tenant RoleBindings, no new pods) until a cluster admin adopts them into
@@ -107,7 +109,7 @@ type NamespacesSpec struct {
 
 // ResourceLimits is a set of hard limits.
 type ResourceLimits struct {
-	// Hard is the set of limits, as in a ResourceQuota. Quantities are
+	// hard is the set of limits, as in a ResourceQuota. Quantities are
 	// never negative.
 	// +optional
 	// +kubebuilder:validation:Type=object
@@ -118,50 +120,51 @@ type ResourceLimits struct {
 
 // TenantLimits are limits summed over all of a tenant's namespaces.
 type TenantLimits struct {
-	// Hard is the set of limits. Supported: pods, requests.cpu,
+	// hard is the set of limits. Supported: pods, requests.cpu,
 	// requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory,
 	// limits.ephemeral-storage, cpu, memory, persistentvolumeclaims and
 	// requests.storage. Quantities are never negative.
 	// +optional
+	// +kubebuilder:validation:Type=object
 	// +kubebuilder:validation:MaxProperties=16
 	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['pods', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'cpu', 'memory', 'persistentvolumeclaims', 'requests.storage'])",message="tenant-wide quota supports pods, requests.cpu, requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory, limits.ephemeral-storage, cpu, memory, persistentvolumeclaims and requests.storage"
-	Hard map[corev1.ResourceName]resource.Quantity `json:"hard,omitempty"`
+	Hard corev1.ResourceList `json:"hard,omitempty"`
 }
 
 // QuotaSpec sets quotas for the tenant as a whole and for each namespace.
 type QuotaSpec struct {
-	// Tenant limits are summed over all the tenant's namespaces.
+	// tenant limits are summed over all the tenant's namespaces.
 	// +optional
 	Tenant *TenantLimits `json:"tenant,omitempty"`
-	// Namespace limits become a ResourceQuota in each tenant namespace.
+	// namespace limits become a ResourceQuota in each tenant namespace.
 	// +optional
 	Namespace *ResourceLimits `json:"namespace,omitempty"`
 }
 
 // LimitsSpec sets per-container defaults and bounds (a LimitRange in each namespace).
 type LimitsSpec struct {
-	// DefaultRequest is the request given to containers that set none.
+	// defaultRequest is the request given to containers that set none.
 	// Quantities are never negative.
 	// +optional
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	DefaultRequest corev1.ResourceList `json:"defaultRequest,omitempty"`
-	// Default is the limit given to containers that set none. Quantities
+	// default is the limit given to containers that set none. Quantities
 	// are never negative.
 	// +optional
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Default corev1.ResourceList `json:"default,omitempty"`
-	// Max bounds every container's limits. Quantities are never negative.
+	// max bounds every container's limits. Quantities are never negative.
 	// +optional
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Max corev1.ResourceList `json:"max,omitempty"`
-	// Min bounds every container's requests from below. Quantities are never negative.
+	// min bounds every container's requests from below. Quantities are never negative.
 	// +optional
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:validation:MaxProperties=64
@@ -186,12 +189,13 @@ const (
 // +kubebuilder:validation:XValidation:rule="has(self.tenant) != has(self.namespaceSelector)",message="set exactly one of tenant or namespaceSelector"
 // +kubebuilder:validation:XValidation:rule="!has(self.namespaceSelector) || !has(self.namespaceSelector.matchLabels) || !('tenancy.bulkhead.dev/tenant' in self.namespaceSelector.matchLabels)",message="a namespaceSelector selects only namespaces outside every tenant and may not match tenancy.bulkhead.dev/tenant; to let a tenant in, use tenant: <name>"
 type NetworkPeer struct {
-	// Tenant names another tenant whose namespaces may connect.
+	// tenant names another tenant whose namespaces may connect.
 	// +optional
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:MinLength=1
 	Tenant string `json:"tenant,omitempty"`
-	// NamespaceSelector selects non-tenant namespaces (an ingress controller,
+	// namespaceSelector selects non-tenant namespaces (an ingress controller,
 	// monitoring). Bulkhead adds "tenancy.bulkhead.dev/tenant DoesNotExist"
 	// to it, so no tenant namespace ever matches it, whatever labels a
 	// tenant puts on its namespaces.
@@ -201,45 +205,50 @@ type NetworkPeer struct {
 
 // EgressSpec governs traffic leaving the tenant's pods.
 type EgressSpec struct {
-	// AllowInternet allows traffic to any address outside denyCIDRs.
+	// allowInternet allows traffic to any address outside denyCIDRs.
 	// +optional
 	AllowInternet *bool `json:"allowInternet,omitempty"`
-	// AllowCIDRs are reachable even when the internet is not.
+	// allowCIDRs are reachable even when the internet is not.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=43
 	// +kubebuilder:validation:XValidation:rule="self.all(c, isCIDR(c))",message="every entry must be a CIDR such as 10.0.0.0/8"
+	// +listType=set
 	AllowCIDRs []string `json:"allowCIDRs,omitempty"`
-	// DenyCIDRs are never reachable. In Hard isolation 169.254.169.254/32 is always denied.
+	// denyCIDRs are never reachable. In Hard isolation 169.254.169.254/32 is always denied.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=43
 	// +kubebuilder:validation:XValidation:rule="self.all(c, isCIDR(c))",message="every entry must be a CIDR such as 10.0.0.0/8"
+	// +listType=set
 	DenyCIDRs []string `json:"denyCIDRs,omitempty"`
 }
 
 // NetworkSpec governs the tenant's NetworkPolicies.
 type NetworkSpec struct {
-	// Isolation is Tenant, Namespace or Off.
+	// isolation is Tenant, Namespace or Off.
 	// +optional
 	Isolation NetworkIsolation `json:"isolation,omitempty"`
-	// AllowFrom lets other tenants or selected namespaces connect to this tenant's pods.
+	// allowFrom lets other tenants or selected namespaces connect to this tenant's pods.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
 	AllowFrom []NetworkPeer `json:"allowFrom,omitempty"`
-	// Egress governs traffic leaving the tenant's pods.
+	// egress governs traffic leaving the tenant's pods.
 	// +optional
 	Egress *EgressSpec `json:"egress,omitempty"`
 }
 
 // NodesSpec pins the tenant's pods to a dedicated node pool.
 type NodesSpec struct {
-	// Selector is merged into every pod's nodeSelector.
+	// selector is merged into every pod's nodeSelector.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
 	Selector map[string]string `json:"selector,omitempty"`
-	// Tolerations are exactly the tolerations the tenant's pods get.
+	// tolerations are exactly the tolerations the tenant's pods get.
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 }
 
@@ -267,22 +276,28 @@ const (
 
 // ClassPolicy is a default and an allowlist of class names.
 type ClassPolicy struct {
-	// Default is set on pods that name none.
+	// default is set on pods that name none.
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:MinLength=1
 	Default string `json:"default,omitempty"`
-	// Allowed lists the names a pod may use; empty allows any.
+	// allowed lists the names a pod may use; empty allows any.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=253
 	Allowed []string `json:"allowed,omitempty"`
 }
 
 // ImagesSpec governs container images.
 type ImagesSpec struct {
-	// Registries lists allowed registry prefixes (such as "ghcr.io/acme/"); empty allows any.
+	// registries lists allowed registry prefixes (such as "ghcr.io/acme/"); empty allows any.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=512
 	Registries []string `json:"registries,omitempty"`
-	// PullPolicy, when set, is forced on every container.
+	// pullPolicy is forced on every container when set.
 	// +optional
 	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
 	PullPolicy corev1.PullPolicy `json:"pullPolicy,omitempty"`
@@ -303,28 +318,28 @@ const (
 
 // PodsSpec governs the tenant's pods.
 type PodsSpec struct {
-	// SecurityLevel is the Pod Security Standard enforced in tenant namespaces.
+	// securityLevel is the Pod Security Standard enforced in tenant namespaces.
 	// +optional
 	SecurityLevel SecurityLevel `json:"securityLevel,omitempty"`
-	// RuntimeClass defaults and restricts runtimeClassName.
+	// runtimeClass defaults and restricts runtimeClassName.
 	// +optional
 	RuntimeClass *ClassPolicy `json:"runtimeClass,omitempty"`
-	// UserNamespaces says whether hostUsers: false is forced.
+	// userNamespaces says whether hostUsers: false is forced.
 	// +optional
 	UserNamespaces UserNamespacesPolicy `json:"userNamespaces,omitempty"`
-	// ServiceLinks is the default for enableServiceLinks.
+	// serviceLinks is the default for enableServiceLinks.
 	// +optional
 	ServiceLinks *bool `json:"serviceLinks,omitempty"`
-	// AutomountServiceAccountToken is the default for automountServiceAccountToken.
+	// automountServiceAccountToken is the default for automountServiceAccountToken.
 	// +optional
 	AutomountServiceAccountToken *bool `json:"automountServiceAccountToken,omitempty"`
-	// Images governs container images.
+	// images governs container images.
 	// +optional
 	Images *ImagesSpec `json:"images,omitempty"`
-	// PriorityClasses defaults and restricts priorityClassName.
+	// priorityClasses defaults and restricts priorityClassName.
 	// +optional
 	PriorityClasses *ClassPolicy `json:"priorityClasses,omitempty"`
-	// PodAffinityScope is Tenant (the default: pod affinity and
+	// podAffinityScope is Tenant (the default: pod affinity and
 	// anti-affinity terms may select only the tenant's own namespaces) or
 	// Cluster (any namespace; only for tenants trusted not to steer other
 	// tenants' scheduling).
@@ -338,29 +353,36 @@ type ServiceType string
 
 // ServicesSpec governs the tenant's Services.
 type ServicesSpec struct {
-	// AllowedTypes lists the Service types the tenant may create. externalIPs are always refused.
+	// allowedTypes lists the Service types the tenant may create. externalIPs are always refused.
 	// +optional
 	// +listType=set
+	// +kubebuilder:validation:MaxItems=4
 	AllowedTypes []ServiceType `json:"allowedTypes,omitempty"`
 }
 
 // IngressSpec governs the tenant's Ingresses.
 type IngressSpec struct {
-	// Classes lists the allowed ingress classes; empty allows any.
+	// classes lists the allowed ingress classes; empty allows any.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=253
 	Classes []string `json:"classes,omitempty"`
-	// Hostnames lists patterns ("*.acme.example.com") the tenant may claim.
+	// hostnames lists patterns ("*.acme.example.com") the tenant may claim.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=253
 	Hostnames []string `json:"hostnames,omitempty"`
 }
 
 // StorageSpec governs the tenant's storage.
 type StorageSpec struct {
-	// Classes lists the allowed StorageClasses; empty allows any.
+	// classes lists the allowed StorageClasses; empty allows any.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=253
 	Classes []string `json:"classes,omitempty"`
 }
 
@@ -380,47 +402,51 @@ type APIFairnessSpec struct {
 // TenantSpec is what a cluster admin asks of a tenant. Unset fields take the
 // defaults of the isolation profile.
 type TenantSpec struct {
-	// Isolation picks the profile of defaults: Soft for trusted teams, Hard for untrusted code.
+	// isolation picks the profile of defaults: Soft for trusted teams, Hard for untrusted code.
 	// +optional
-	// +kubebuilder:default=Soft
+	// +default="Soft"
 	Isolation IsolationLevel `json:"isolation,omitempty"`
-	// Owners create and delete the tenant's namespaces and manage RBAC inside them.
+	// owners create and delete the tenant's namespaces and manage RBAC inside them.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=128
-	Owners []Subject `json:"owners"`
-	// Members deploy workloads in the tenant's namespaces.
+	// +required
+	// +listType=atomic
+	Owners []Subject `json:"owners,omitempty"`
+	// members deploy workloads in the tenant's namespaces.
 	// +optional
 	// +kubebuilder:validation:MaxItems=128
+	// +listType=atomic
 	Members []Subject `json:"members,omitempty"`
-	// Viewers read the tenant's namespaces.
+	// viewers read the tenant's namespaces.
 	// +optional
 	// +kubebuilder:validation:MaxItems=128
+	// +listType=atomic
 	Viewers []Subject `json:"viewers,omitempty"`
-	// Namespaces governs the tenant's namespaces.
+	// namespaces governs the tenant's namespaces.
 	// +optional
 	Namespaces NamespacesSpec `json:"namespaces,omitempty"`
-	// Quota sets tenant-wide and per-namespace quotas.
+	// quota sets tenant-wide and per-namespace quotas.
 	// +optional
 	Quota QuotaSpec `json:"quota,omitempty"`
-	// Limits sets per-container defaults and bounds.
+	// limits sets per-container defaults and bounds.
 	// +optional
 	Limits *LimitsSpec `json:"limits,omitempty"`
-	// Network governs the tenant's NetworkPolicies.
+	// network governs the tenant's NetworkPolicies.
 	// +optional
 	Network NetworkSpec `json:"network,omitempty"`
-	// Nodes pins the tenant's pods to a dedicated node pool.
+	// nodes pins the tenant's pods to a dedicated node pool.
 	// +optional
 	Nodes *NodesSpec `json:"nodes,omitempty"`
-	// Pods governs the tenant's pods.
+	// pods governs the tenant's pods.
 	// +optional
 	Pods PodsSpec `json:"pods,omitempty"`
-	// Services governs the tenant's Services.
+	// services governs the tenant's Services.
 	// +optional
 	Services ServicesSpec `json:"services,omitempty"`
-	// Ingress governs the tenant's Ingresses.
+	// ingress governs the tenant's Ingresses.
 	// +optional
 	Ingress IngressSpec `json:"ingress,omitempty"`
-	// Storage governs the tenant's storage.
+	// storage governs the tenant's storage.
 	// +optional
 	Storage StorageSpec `json:"storage,omitempty"`
 	// apiFairness will give the tenant its own flow in API Priority and
@@ -433,32 +459,32 @@ type TenantSpec struct {
 // change when the tenant does, not at every admission: the live account of
 // tenant-wide quota is the TenantQuotaLedger of the same name.
 type TenantStatus struct {
-	// Conditions: Ready and one per concern.
+	// conditions are Ready and one per concern.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
-	// ObservedGeneration is the generation the Ready condition describes.
+	// observedGeneration is the generation the Ready condition describes.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Namespaces are the tenant's namespaces, sorted.
+	// namespaces are the tenant's namespaces, sorted.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=10000
 	// +kubebuilder:validation:items:MaxLength=63
 	Namespaces []string `json:"namespaces,omitempty"`
-	// NamespaceCount is len(namespaces), for printing.
+	// namespaceCount is len(namespaces), for printing.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	NamespaceCount int32 `json:"namespaceCount,omitempty"`
-	// NamespaceMax is the effective namespaces.max (the profile default when
+	// namespaceMax is the effective namespaces.max (the profile default when
 	// the spec leaves it unset), for printing beside the count.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	NamespaceMax int32 `json:"namespaceMax,omitempty"`
-	// Usage is the tenant's use of quota.tenant.hard as of the last
+	// usage is the tenant's use of quota.tenant.hard as of the last
 	// recount: what its namespaces held then, plus the charges not yet
 	// counted. The recount writes it only when it changes; admissions
 	// between recounts are charged to the TenantQuotaLedger, which holds
@@ -483,10 +509,16 @@ type TenantStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 40 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="tenant name must be a DNS label of at most 40 characters"
 type Tenant struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata; the name is the tenant's.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   TenantSpec   `json:"spec"`
+	// spec is what a cluster admin asks of the tenant.
+	// +required
+	Spec TenantSpec `json:"spec,omitzero"`
+	// status is what Bulkhead observed of the tenant.
+	// +optional
 	Status TenantStatus `json:"status,omitempty"`
 }
 
@@ -494,8 +526,11 @@ type Tenant struct {
 // +kubebuilder:object:root=true
 type TenantList struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
 	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []Tenant `json:"items"`
+	// items are the Tenants.
+	Items []Tenant `json:"items"`
 }
 
 func init() {

@@ -11,120 +11,214 @@ const TenantPolicyName = "bulkhead"
 // PodRules are the effective pod rules of a tenant, flattened for CEL: every
 // field is always present, so that policies never test for presence.
 type PodRules struct {
-	// NodeSelector is merged into every pod's nodeSelector: the tenant's
+	// nodeSelector is merged into every pod's nodeSelector: the tenant's
 	// nodes.selector and its default runtime class's scheduling.nodeSelector.
+	// +required
+	// +kubebuilder:validation:MaxProperties=128
 	NodeSelector map[string]string `json:"nodeSelector"`
-	// Tolerations are added to every pod: the tenant's nodes.tolerations
+	// tolerations are added to every pod: the tenant's nodes.tolerations
 	// and its default runtime class's scheduling.tolerations.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
 	Tolerations []corev1.Toleration `json:"tolerations"`
-	// AllowedTolerations are Tolerations in canonical form
+	// allowedTolerations are Tolerations in canonical form
 	// ("key|operator|value|effect|seconds"), and those of the allowed
 	// runtime classes: the only ones a pod may carry besides tolerations of
 	// node conditions.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=512
 	AllowedTolerations []string `json:"allowedTolerations"`
-	// RuntimeClassDefault is set on pods that name no runtimeClassName.
+	// runtimeClassDefault is set on pods that name no runtimeClassName.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
 	RuntimeClassDefault string `json:"runtimeClassDefault"`
-	// RuntimeClassOverhead is the default class's pod overhead, set with
+	// runtimeClassOverhead is the default class's pod overhead, set with
 	// it: the API server's RuntimeClass admission step runs before
 	// Bulkhead's defaults and would not set it.
+	// +required
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:MaxProperties=64
 	RuntimeClassOverhead corev1.ResourceList `json:"runtimeClassOverhead"`
-	// RuntimeClasses a pod may name; empty allows any.
+	// runtimeClasses a pod may name; empty allows any.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MaxLength=253
 	RuntimeClasses []string `json:"runtimeClasses"`
-	// RequireUserNamespace forces hostUsers: false.
+	// requireUserNamespace forces hostUsers: false.
+	// +required
 	RequireUserNamespace bool `json:"requireUserNamespace"`
-	// EnableServiceLinks is set on every pod.
+	// enableServiceLinks is set on every pod.
+	// +required
 	EnableServiceLinks bool `json:"enableServiceLinks"`
-	// EnforceServiceLinks refuses pods whose enableServiceLinks differs.
+	// enforceServiceLinks refuses pods whose enableServiceLinks differs.
+	// +required
 	EnforceServiceLinks bool `json:"enforceServiceLinks"`
-	// AutomountServiceAccountToken is the default for pods and ServiceAccounts.
+	// automountServiceAccountToken is the default for pods and ServiceAccounts.
+	// +required
 	AutomountServiceAccountToken bool `json:"automountServiceAccountToken"`
-	// Registries are the image prefixes allowed; empty allows any.
+	// registries are the image prefixes allowed; empty allows any.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=512
 	Registries []string `json:"registries"`
-	// PullPolicy, when not empty, is forced on every container.
+	// pullPolicy is forced on every container when not empty.
+	// +required
+	// +kubebuilder:validation:MaxLength=16
 	PullPolicy string `json:"pullPolicy"`
-	// PriorityClassDefault and PriorityDefault are set on pods that name no
-	// priority class; PriorityDefault is the class's value.
+	// priorityClassDefault is set on pods that name no priority class.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
 	PriorityClassDefault string `json:"priorityClassDefault"`
-	PriorityDefault      int32  `json:"priorityDefault"`
-	// PreemptionDefault is the default class's preemptionPolicy.
+	// priorityDefault is set with priorityClassDefault: the class's value.
+	// +required
+	PriorityDefault int32 `json:"priorityDefault"`
+	// preemptionDefault is the default class's preemptionPolicy.
+	// +required
+	// +kubebuilder:validation:MaxLength=32
 	PreemptionDefault string `json:"preemptionDefault"`
-	// PriorityClasses a pod may name; empty allows any.
+	// priorityClasses a pod may name; empty allows any.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MaxLength=253
 	PriorityClasses []string `json:"priorityClasses"`
-	// PriorityClassGlobalDefault is the cluster's global default
+	// priorityClassGlobalDefault is the cluster's global default
 	// PriorityClass, if any. The API server's Priority step fills it into
 	// pods that name no class before any policy runs, so the policies treat
 	// it as unset.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
 	PriorityClassGlobalDefault string `json:"priorityClassGlobalDefault"`
-	// PodAffinityScope is Tenant (pod affinity terms select only the
+	// podAffinityScope is Tenant (pod affinity terms select only the
 	// tenant's namespaces) or Cluster.
+	// +required
 	PodAffinityScope PodAffinityScope `json:"podAffinityScope"`
 }
 
 // NetworkRules are the effective Service and Ingress rules of a tenant.
 type NetworkRules struct {
-	// ServiceTypes the tenant may create.
+	// serviceTypes the tenant may create.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=32
 	ServiceTypes []string `json:"serviceTypes"`
-	// IngressClasses allowed; empty allows any.
+	// ingressClasses allowed; empty allows any.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
 	IngressClasses []string `json:"ingressClasses"`
-	// Hostnames are the patterns an Ingress host must match; empty allows any.
+	// hostnames are the patterns an Ingress host must match; empty allows any.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
 	Hostnames []string `json:"hostnames"`
-	// Isolation is the tenant's effective network.isolation. The tenant's
+	// isolation is the tenant's effective network.isolation. The tenant's
 	// own NetworkPolicies may admit traffic only from peers it allows.
+	// +required
 	Isolation NetworkIsolation `json:"isolation"`
-	// AllowFromTenants are the tenants whose namespaces the tenant's
+	// allowFromTenants are the tenants whose namespaces the tenant's
 	// network.allowFrom lets in.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=40
 	AllowFromTenants []string `json:"allowFromTenants"`
-	// EgressRestricted is true when Bulkhead renders an egress policy (no
+	// egressRestricted is true when Bulkhead renders an egress policy (no
 	// internet, or CIDRs to deny). NetworkPolicies only ever add, so the
 	// tenant's own egress rules must then stay inside what it allows.
+	// +required
 	EgressRestricted bool `json:"egressRestricted"`
-	// AllowInternet, AllowCIDRs and DenyCIDRs are the effective
-	// network.egress; DenyCIDRs include the metadata address in Hard.
-	AllowInternet bool     `json:"allowInternet"`
-	AllowCIDRs    []string `json:"allowCIDRs"`
-	DenyCIDRs     []string `json:"denyCIDRs"`
+	// allowInternet is the effective network.egress.allowInternet.
+	// +required
+	AllowInternet bool `json:"allowInternet"`
+	// allowCIDRs is the effective network.egress.allowCIDRs.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MaxLength=43
+	AllowCIDRs []string `json:"allowCIDRs"`
+	// denyCIDRs is the effective network.egress.denyCIDRs, with the
+	// metadata address in Hard.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MaxLength=43
+	DenyCIDRs []string `json:"denyCIDRs"`
 }
 
 // StorageRules are the effective storage rules of a tenant.
 type StorageRules struct {
-	// Classes allowed; empty allows any.
+	// classes allowed; empty allows any.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
 	Classes []string `json:"classes"`
 }
 
 // RBACRules restrict RoleBindings inside a tenant: in every profile they
 // name only the tenant's identities; in Hard, only allowed ClusterRoles.
 type RBACRules struct {
-	// Restricted limits the ClusterRoles a binding may reference (Hard).
+	// restricted limits the ClusterRoles a binding may reference (Hard).
+	// +required
 	Restricted bool `json:"restricted"`
-	// Subjects are the tenant's users and groups ("User:alice",
+	// subjects are the tenant's users and groups ("User:alice",
 	// "Group:acme-devs") and service accounts ("ServiceAccount:ns:name"),
 	// the only ones a binding may name besides the service accounts of
 	// Namespaces.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=1024
+	// +kubebuilder:validation:items:MaxLength=512
 	Subjects []string `json:"subjects"`
-	// Namespaces are the tenant's namespaces: their service accounts may be bound.
+	// namespaces are the tenant's namespaces: their service accounts may be bound.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10000
+	// +kubebuilder:validation:items:MaxLength=63
 	Namespaces []string `json:"namespaces"`
-	// ClusterRoles a RoleBinding may reference.
+	// clusterRoles a RoleBinding may reference.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=253
 	ClusterRoles []string `json:"clusterRoles"`
 }
 
 // TenantPolicySpec is the whole of what admission policies need to know
 // about the tenant of a namespace.
 type TenantPolicySpec struct {
-	// Tenant names the tenant, for denial messages.
+	// tenant names the tenant, for denial messages.
+	// +required
+	// +kubebuilder:validation:MaxLength=40
 	Tenant string `json:"tenant"`
-	// Isolation is the tenant's profile.
+	// isolation is the tenant's profile.
+	// +required
 	Isolation IsolationLevel `json:"isolation"`
-	// Protected is true once every protection of this namespace that
+	// protected is true once every protection of this namespace that
 	// another controller writes (its NetworkPolicies) exists. Until then the
 	// namespace admits no pods.
+	// +required
 	Protected bool `json:"protected"`
-	// Pods are the pod rules.
+	// pods are the pod rules.
+	// +required
 	Pods PodRules `json:"pods"`
-	// Network are the Service and Ingress rules.
+	// network are the Service and Ingress rules.
+	// +required
 	Network NetworkRules `json:"network"`
-	// Storage are the storage rules.
+	// storage are the storage rules.
+	// +required
 	Storage StorageRules `json:"storage"`
-	// RBAC are the RoleBinding rules.
+	// rbac are the RoleBinding rules.
+	// +required
 	RBAC RBACRules `json:"rbac"`
 }
 
@@ -139,9 +233,13 @@ type TenantPolicySpec struct {
 // +kubebuilder:printcolumn:name="Isolation",type=string,JSONPath=`.spec.isolation`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type TenantPolicy struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// spec is the tenant's effective rules.
+	// +required
 	Spec TenantPolicySpec `json:"spec"`
 }
 
@@ -149,8 +247,11 @@ type TenantPolicy struct {
 // +kubebuilder:object:root=true
 type TenantPolicyList struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
 	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []TenantPolicy `json:"items"`
+	// items are the TenantPolicies.
+	Items []TenantPolicy `json:"items"`
 }
 
 func init() {

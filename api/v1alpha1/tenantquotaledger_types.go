@@ -18,34 +18,34 @@ const (
 
 // QuotaReservation is quota charged at admission to one object.
 type QuotaReservation struct {
-	// Kind is Pod or PersistentVolumeClaim.
+	// kind is Pod or PersistentVolumeClaim.
 	// +required
-	Kind QuotaObjectKind `json:"kind"`
-	// Namespace of the object.
+	Kind QuotaObjectKind `json:"kind,omitempty"`
+	// namespace of the object.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
-	Namespace string `json:"namespace"`
-	// Name of the object; a pod's in-place resize or a claim's expansion is
+	Namespace string `json:"namespace,omitempty"`
+	// name of the object; a pod's in-place resize or a claim's expansion is
 	// reserved under the object's name followed by "@resize".
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=260
-	Name string `json:"name"`
-	// AdmissionTime is when the object was admitted; the reservation
+	Name string `json:"name,omitempty"`
+	// admissionTime is when the object was admitted; the reservation
 	// expires a while after it if the object never appears.
 	// +required
-	AdmissionTime metav1.Time `json:"admissionTime"`
-	// Amount charged.
+	AdmissionTime metav1.Time `json:"admissionTime,omitempty"`
+	// amount charged.
 	// +required
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:validation:MaxProperties=16
-	Amount corev1.ResourceList `json:"amount"`
+	Amount corev1.ResourceList `json:"amount,omitempty"`
 }
 
 // TenantQuotaLedgerStatus is the account of a tenant's tenant-wide quota.
 type TenantQuotaLedgerStatus struct {
-	// Usage is the tenant's use of quota.tenant.hard: what its namespaces
+	// usage is the tenant's use of quota.tenant.hard: what its namespaces
 	// held at the last recount, plus Reservations. Every limited resource
 	// appears once the tenant has been counted, zero if unused. Never
 	// negative: an account below zero would let through as much again.
@@ -54,7 +54,7 @@ type TenantQuotaLedgerStatus struct {
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
 	Usage corev1.ResourceList `json:"usage,omitempty"`
-	// Reservations are quota charged to objects admitted but not yet
+	// reservations are quota charged to objects admitted but not yet
 	// counted: each is dropped once its object is counted, or after a
 	// while if the object was never created. One object may hold several
 	// (a pod resized twice), so the list is replaced whole.
@@ -77,11 +77,11 @@ type TenantQuotaLedgerStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type TenantQuotaLedger struct {
 	metav1.TypeMeta `json:",inline"`
-	// metadata.name is the Tenant's name.
+	// metadata is the standard object metadata; the name is the Tenant's.
 	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// Status is the account; the ledger has no spec, the Tenant's
+	// status is the account; the ledger has no spec, the Tenant's
 	// spec.quota.tenant.hard being the limits.
 	// +optional
 	Status TenantQuotaLedgerStatus `json:"status,omitempty"`
@@ -91,6 +91,7 @@ type TenantQuotaLedger struct {
 // +kubebuilder:object:root=true
 type TenantQuotaLedgerList struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
 	// +optional
 	metav1.ListMeta `json:"metadata,omitempty"`
 	// Items are the ledgers.

@@ -6,7 +6,6 @@ package v1alpha1
 
 import (
 	"k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
 )
@@ -632,7 +631,7 @@ func (in *TenantLimits) DeepCopyInto(out *TenantLimits) {
 	*out = *in
 	if in.Hard != nil {
 		in, out := &in.Hard, &out.Hard
-		*out = make(map[v1.ResourceName]resource.Quantity, len(*in))
+		*out = make(v1.ResourceList, len(*in))
 		for key, val := range *in {
 			(*out)[key] = val.DeepCopy()
 		}
