@@ -351,6 +351,18 @@ type PodsSpec struct {
 // +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer;ExternalName
 type ServiceType string
 
+// The Service types, as in a Service's spec.type.
+const (
+	// ServiceTypeClusterIP is reachable inside the cluster only.
+	ServiceTypeClusterIP ServiceType = "ClusterIP"
+	// ServiceTypeNodePort opens a port on every node.
+	ServiceTypeNodePort ServiceType = "NodePort"
+	// ServiceTypeLoadBalancer asks the cloud for an external load balancer.
+	ServiceTypeLoadBalancer ServiceType = "LoadBalancer"
+	// ServiceTypeExternalName is a DNS alias to a name outside the cluster.
+	ServiceTypeExternalName ServiceType = "ExternalName"
+)
+
 // ServicesSpec governs the tenant's Services.
 type ServicesSpec struct {
 	// allowedTypes lists the Service types the tenant may create. externalIPs are always refused.

@@ -95,9 +95,9 @@ func Effective(t *tenancyv1alpha1.Tenant, s Settings) tenancyv1alpha1.TenantSpec
 	}
 
 	if len(spec.Services.AllowedTypes) == 0 {
-		spec.Services.AllowedTypes = []tenancyv1alpha1.ServiceType{"ClusterIP", "LoadBalancer"}
+		spec.Services.AllowedTypes = []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP, tenancyv1alpha1.ServiceTypeLoadBalancer}
 		if hard {
-			spec.Services.AllowedTypes = []tenancyv1alpha1.ServiceType{"ClusterIP"}
+			spec.Services.AllowedTypes = []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP}
 		}
 	}
 	// apiFairness gets no default in either profile: it is not enforced

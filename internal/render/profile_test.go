@@ -50,7 +50,7 @@ func softSpec() tenancyv1alpha1.TenantSpec {
 			AutomountServiceAccountToken: ptr.To(true),
 			PodAffinityScope:             tenancyv1alpha1.PodAffinityTenant,
 		},
-		Services:    tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{"ClusterIP", "LoadBalancer"}},
+		Services: tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP, tenancyv1alpha1.ServiceTypeLoadBalancer}},
 	}
 }
 
@@ -103,7 +103,7 @@ func hardSpec() tenancyv1alpha1.TenantSpec {
 			RuntimeClass:                 &tenancyv1alpha1.ClassPolicy{Default: "gvisor", Allowed: []string{"gvisor"}},
 			Images:                       &tenancyv1alpha1.ImagesSpec{PullPolicy: corev1.PullAlways},
 		},
-		Services:    tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{"ClusterIP"}},
+		Services: tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP}},
 	}
 }
 
