@@ -24,8 +24,11 @@ const ManagedPolicy = "bulkhead-managed"
 // NetworkPolicies in general, but not the ones that isolate the tenant. It
 // also refuses objects of any kind that a tenant creates, or labels, as
 // Bulkhead's: they would be read as Bulkhead's own and keep its controllers
-// busy. The controllers, the garbage collector, the namespace controller and
-// cluster admins pass.
+// busy. Outside namespaces it covers the one cluster-scoped kind Bulkhead
+// keeps per tenant, the TenantQuotaLedger: no tenant role grants it, and
+// whoever is given it by mistake still may not rewrite a tenant's quota
+// account. The controllers, the garbage collector, the namespace controller
+// and cluster admins pass.
 func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	exempt := []string{
 		s.NotBulkheadCEL(),
@@ -35,9 +38,12 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	ops := []admissionv1.OperationType{admissionv1.Create, admissionv1.Update, admissionv1.Delete}
 	all := rules(ops, "*", "*")
 	all.Scope = ptr.To(admissionv1.NamespacedScope)
+	ledgers := rules(ops, tenancyv1alpha1.GroupVersion.Group, "tenantquotaledgers", "tenantquotaledgers/status")
+	ledgers.Scope = ptr.To(admissionv1.ClusterScope)
 	// The message must not fail to evaluate (it would read "failed
 	// expression"): every value is guarded, and a static message backs it.
-	tenant := namespaceTenantCEL
+	// A ledger is outside any namespace and named after its tenant.
+	tenant := "(namespaceObject != null ? " + namespaceTenantCEL + " : (oldObject != null ? oldObject.metadata.name : object.metadata.name))"
 	// A deletecollection's requests carry no name; the object each deletes
 	// has one.
 	name := "(has(request.name) && request.name != '' ? request.name : (oldObject != null ? oldObject.metadata.name : '(unnamed)'))"
@@ -51,7 +57,7 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 			FailurePolicy: ptr.To(admissionv1.Fail),
 			MatchConstraints: &admissionv1.MatchResources{
 				ObjectSelector: &metav1.LabelSelector{MatchLabels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},
-				ResourceRules:  []admissionv1.NamedRuleWithOperations{all},
+				ResourceRules:  []admissionv1.NamedRuleWithOperations{all, ledgers},
 			},
 			MatchConditions: []admissionv1.MatchCondition{{Name: "not-a-controller-or-admin", Expression: strings.Join(exempt, " && ")}},
 			Validations: []admissionv1.Validation{{
