@@ -528,7 +528,7 @@ type Tenant struct {
 
 	// spec is what a cluster admin asks of the tenant.
 	// +required
-	Spec TenantSpec `json:"spec,omitzero"`
+	Spec TenantSpec `json:"spec"`
 	// status is what Bulkhead observed of the tenant.
 	// +optional
 	Status TenantStatus `json:"status,omitempty"`
