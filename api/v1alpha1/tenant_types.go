@@ -303,6 +303,24 @@ type ImagesSpec struct {
 	PullPolicy corev1.PullPolicy `json:"pullPolicy,omitempty"`
 }
 
+// ServiceLinksPolicy says whether pods get every Service of their namespace
+// as environment variables (a pod's enableServiceLinks).
+// +kubebuilder:validation:Enum=Enabled;Disabled;Forbidden
+type ServiceLinksPolicy string
+
+const (
+	// ServiceLinksEnabled defaults enableServiceLinks to true.
+	ServiceLinksEnabled ServiceLinksPolicy = "Enabled"
+	// ServiceLinksDisabled defaults enableServiceLinks to false; a pod may
+	// still set it to true.
+	ServiceLinksDisabled ServiceLinksPolicy = "Disabled"
+	// ServiceLinksForbidden sets enableServiceLinks to false and refuses
+	// pods that set it to true: the environment would list every Service
+	// of the namespace, and with many Services can stop containers
+	// starting.
+	ServiceLinksForbidden ServiceLinksPolicy = "Forbidden"
+)
+
 // PodAffinityScope says which namespaces a pod's affinity terms may select.
 // +kubebuilder:validation:Enum=Tenant;Cluster
 type PodAffinityScope string
@@ -327,9 +345,11 @@ type PodsSpec struct {
 	// userNamespaces says whether hostUsers: false is forced.
 	// +optional
 	UserNamespaces UserNamespacesPolicy `json:"userNamespaces,omitempty"`
-	// serviceLinks is the default for enableServiceLinks.
+	// serviceLinks governs enableServiceLinks: Enabled or Disabled sets the
+	// default and lets pods choose, Forbidden sets false and refuses pods
+	// that ask for true.
 	// +optional
-	ServiceLinks *bool `json:"serviceLinks,omitempty"`
+	ServiceLinks ServiceLinksPolicy `json:"serviceLinks,omitempty"`
 	// automountServiceAccountToken is the default for automountServiceAccountToken.
 	// +optional
 	AutomountServiceAccountToken *bool `json:"automountServiceAccountToken,omitempty"`

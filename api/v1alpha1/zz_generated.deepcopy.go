@@ -392,11 +392,6 @@ func (in *PodsSpec) DeepCopyInto(out *PodsSpec) {
 		*out = new(ClassPolicy)
 		(*in).DeepCopyInto(*out)
 	}
-	if in.ServiceLinks != nil {
-		in, out := &in.ServiceLinks, &out.ServiceLinks
-		*out = new(bool)
-		**out = **in
-	}
 	if in.AutomountServiceAccountToken != nil {
 		in, out := &in.AutomountServiceAccountToken, &out.AutomountServiceAccountToken
 		*out = new(bool)

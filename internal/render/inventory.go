@@ -247,7 +247,7 @@ func podSpecInventory(s fieldSet) {
 	s.allowed("a service account of the pod's own namespace: the API server refuses any other", "spec.serviceAccountName", "spec.serviceAccount")
 	s.defaulted("pods.automountServiceAccountToken", "defaulted from the tenant's settings (and on its ServiceAccounts); the token is the pod's own service account's",
 		"spec.automountServiceAccountToken")
-	s.checked("pods.serviceLinks", "service links put every Service of the namespace in the environment; defaulted, and enforced in Hard", "spec.enableServiceLinks")
+	s.checked("pods.serviceLinks", "service links put every Service of the namespace in the environment; defaulted, and refused when Forbidden (the Hard default)", "spec.enableServiceLinks")
 	s.allowed("Secrets of the pod's own namespace", "spec.imagePullSecrets[].name")
 	s.allowed("the pod's own name in DNS, under a headless Service of its own namespace; hostnameOverride is seen by the pod only",
 		"spec.hostname", "spec.subdomain", "spec.hostnameOverride", "spec.setHostnameAsFQDN")

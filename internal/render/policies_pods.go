@@ -29,7 +29,6 @@ const ServiceAccountsPolicy = "bulkhead-serviceaccounts"
 // podsParams flattens the tenant's pod and node rules, with the facts of the
 // cluster that its runtime and priority classes need, into pods.
 func podsParams(pods *tenancyv1alpha1.PodRules, spec *tenancyv1alpha1.TenantSpec, in PolicyInputs) {
-	hard := spec.Isolation == tenancyv1alpha1.IsolationHard
 	p := spec.Pods
 
 	*pods = tenancyv1alpha1.PodRules{
@@ -38,8 +37,8 @@ func podsParams(pods *tenancyv1alpha1.PodRules, spec *tenancyv1alpha1.TenantSpec
 		AllowedTolerations:           []string{},
 		RuntimeClasses:               []string{},
 		RequireUserNamespace:         p.UserNamespaces == tenancyv1alpha1.UserNamespacesRequired,
-		EnableServiceLinks:           *p.ServiceLinks,
-		EnforceServiceLinks:          hard && !*p.ServiceLinks,
+		EnableServiceLinks:           p.ServiceLinks == tenancyv1alpha1.ServiceLinksEnabled,
+		EnforceServiceLinks:          p.ServiceLinks == tenancyv1alpha1.ServiceLinksForbidden,
 		AutomountServiceAccountToken: *p.AutomountServiceAccountToken,
 		Registries:                   []string{},
 		PriorityClasses:              []string{},

@@ -73,8 +73,11 @@ func Effective(t *tenancyv1alpha1.Tenant, s Settings) tenancyv1alpha1.TenantSpec
 	if pods.PodAffinityScope == "" {
 		pods.PodAffinityScope = tenancyv1alpha1.PodAffinityTenant
 	}
-	if pods.ServiceLinks == nil {
-		pods.ServiceLinks = ptr.To(false)
+	if pods.ServiceLinks == "" {
+		pods.ServiceLinks = tenancyv1alpha1.ServiceLinksDisabled
+		if hard {
+			pods.ServiceLinks = tenancyv1alpha1.ServiceLinksForbidden
+		}
 	}
 	if pods.AutomountServiceAccountToken == nil {
 		pods.AutomountServiceAccountToken = ptr.To(!hard)

@@ -46,7 +46,7 @@ func softSpec() tenancyv1alpha1.TenantSpec {
 		Pods: tenancyv1alpha1.PodsSpec{
 			SecurityLevel:                tenancyv1alpha1.SecurityBaseline,
 			UserNamespaces:               tenancyv1alpha1.UserNamespacesAllowed,
-			ServiceLinks:                 ptr.To(false),
+			ServiceLinks:                 tenancyv1alpha1.ServiceLinksDisabled,
 			AutomountServiceAccountToken: ptr.To(true),
 			PodAffinityScope:             tenancyv1alpha1.PodAffinityTenant,
 		},
@@ -97,7 +97,7 @@ func hardSpec() tenancyv1alpha1.TenantSpec {
 		Pods: tenancyv1alpha1.PodsSpec{
 			SecurityLevel:                tenancyv1alpha1.SecurityRestricted,
 			UserNamespaces:               tenancyv1alpha1.UserNamespacesRequired,
-			ServiceLinks:                 ptr.To(false),
+			ServiceLinks:                 tenancyv1alpha1.ServiceLinksForbidden,
 			AutomountServiceAccountToken: ptr.To(false),
 			PodAffinityScope:             tenancyv1alpha1.PodAffinityTenant,
 			RuntimeClass:                 &tenancyv1alpha1.ClassPolicy{Default: "gvisor", Allowed: []string{"gvisor"}},
