@@ -341,11 +341,12 @@ func TestTenantQuotaLedgerIsOutOfTenantsReach(t *testing.T) {
 		got.Status.Usage = l("pods", "0")
 		return operator.Status().Update(ctx, got)
 	})
-	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "[rule managed-objects]") {
+	const managedMessage = "tenant tql: TenantQuotaLedger tql is managed by Bulkhead [rule managed-objects]"
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), managedMessage) {
 		t.Errorf("an outsider zeroing the ledger: %v, want Forbidden by the managed-objects rule", err)
 	}
 	err = operator.Delete(ctx, ledger.DeepCopy())
-	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "[rule managed-objects]") {
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), managedMessage) {
 		t.Errorf("an outsider deleting the ledger: %v, want Forbidden by the managed-objects rule", err)
 	}
 
