@@ -58,7 +58,7 @@ type Options struct {
 	// WebhookPort and WebhookHost are where the webhook server listens.
 	WebhookHost string
 	WebhookPort int
-	// WebhookEndpoint is how the API server reaches the webhook.
+	// WebhookEndpoint is how the API server reaches the webhooks.
 	WebhookEndpoint bwebhook.Endpoint
 	// CertHosts are the names the serving certificate covers.
 	CertHosts []string
@@ -103,8 +103,8 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-// NewManager builds a manager running every Bulkhead controller and the
-// namespace webhook. It must be started with Start.
+// NewManager builds a manager running every Bulkhead controller and its
+// admission webhooks. It must be started with Start.
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.CertDir == "" {
 		dir, err := os.MkdirTemp("", "bulkhead-webhook-")
