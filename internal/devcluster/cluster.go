@@ -359,7 +359,7 @@ func (c *Cluster) waitReady(ctx context.Context, apiserver *process) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("devcluster: kube-apiserver not ready after 90s (%v): %s", last, tail(apiserver.logPath, 15))
+	return fmt.Errorf("devcluster: kube-apiserver not ready after 90s (%w): %s", last, tail(apiserver.logPath, 15))
 }
 
 func (c *Cluster) createNodes(ctx context.Context, nodes []Node) error {
