@@ -1,8 +1,7 @@
-package integration
+package e2e
 
 import (
 	"context"
-
 	"strings"
 	"testing"
 
@@ -25,46 +24,6 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
-
-// tenantWithNamespace creates tn, lets its first owner create namespace ns,
-// and waits until the tenant is Ready and the namespace can take pods (its
-// TenantPolicy and default ServiceAccount exist). It returns the owner.
-func tenantWithNamespace(t *testing.T, tn *tenancyv1alpha1.Tenant, ns string) client.Client {
-	t.Helper()
-	createTenant(t, tn)
-	owner := env.As(tn.Spec.Owners[0].Name)
-	ownerCreatesNamespace(t, owner, ns)
-	waitReady(t, tn.Name)
-	eventually(t, "namespace "+ns+" ready for pods", func() error {
-		tp := &tenancyv1alpha1.TenantPolicy{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, tp); err != nil {
-			return err
-		}
-		if !tp.Spec.Protected {
-			return errorf("namespace %s is not protected yet", ns)
-		}
-		return env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "default"}, &corev1.ServiceAccount{})
-	})
-	// The authorizer learns of new RoleBindings from a watch: wait for it.
-	for _, m := range append(tn.Spec.Owners[:1:1], tn.Spec.Members...) {
-		eventually(t, m.Name+" may create pods", func() error { return canI(env.As(m.Name), "create", "pods", ns) })
-	}
-	return owner
-}
-
-// ensure creates a cluster-scoped fixture unless it exists.
-func ensure(t *testing.T, obj client.Object) {
-	t.Helper()
-	if err := env.Client.Create(context.Background(), obj); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
-	}
-}
-
-// rejected fails unless err is a denial by the named Bulkhead rule of tenant.
-func rejected(t *testing.T, err error, tenant, rule string) {
-	t.Helper()
-	expectDenied(t, err, "tenant "+tenant+":", "[rule "+rule+"]")
-}
 
 var poolToleration = corev1.Toleration{Key: "pool", Operator: corev1.TolerationOpEqual, Value: "wl", Effect: corev1.TaintEffectNoSchedule}
 
@@ -530,7 +489,7 @@ func TestReviewedBypasses(t *testing.T) {
 		}
 	})
 	t.Run("owners do not write Endpoints", func(t *testing.T) {
-		err := owner.Create(ctx, &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "elsewhere"}})
+		err := owner.Create(ctx, &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "elsewhere"}}) //nolint:staticcheck // owners must not write the deprecated API either
 		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot create resource "endpoints"`) {
 			t.Fatalf("owner creating Endpoints: %v, want Forbidden by RBAC", err)
 		}

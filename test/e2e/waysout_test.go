@@ -1,4 +1,4 @@
-package integration
+package e2e
 
 import (
 	"context"
@@ -140,7 +140,7 @@ func TestNodeMountedVolumesAreRefused(t *testing.T) {
 	dev := env.As("nv-dev")
 	for name, src := range map[string]corev1.VolumeSource{
 		"nfs":     {NFS: &corev1.NFSVolumeSource{Server: "10.0.0.5", Path: "/exports/other-tenant"}},
-		"gitrepo": {GitRepo: &corev1.GitRepoVolumeSource{Repository: "https://example.com/x.git"}}, //nolint:staticcheck // the deprecated source is what an attacker would use
+		"gitrepo": {GitRepo: &corev1.GitRepoVolumeSource{Repository: "https://example.com/x.git"}}, // deprecated, and what an attacker would use
 		"iscsi":   {ISCSI: &corev1.ISCSIVolumeSource{TargetPortal: "10.0.0.6:3260", IQN: "iqn.2001-04.com.example:storage", Lun: 0}},
 		// An inline CSI volume of a driver the platform did not list (an SMB
 		// driver mounts the server the pod names, from the node).
