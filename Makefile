@@ -82,7 +82,7 @@ test-integration: k8s generate manifests ## Run the integration suites on a kube
 
 .PHONY: test-e2e
 test-e2e: k8s generate manifests ## Run the end-to-end suites on a dev cluster: adds controller-manager, scheduler, kwok nodes.
-	go test -count=1 -timeout 30m $(GO_TEST_FLAGS) $(E2E_PKG)
+	go test -p 1 -count=1 -timeout 30m $(GO_TEST_FLAGS) $(E2E_PKG)
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) $(KAL) ## Vet, check formatting, run golangci-lint and kube-api-linter.

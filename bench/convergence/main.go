@@ -190,9 +190,7 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 		return 0, 0, 0, err
 	}
 	defer cluster.Stop()
-	mgr, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{
-		Binary: "bin/bulkhead-manager", ExtraArgs: strings.Fields(managerArgs),
-	})
+	mgr, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{ExtraArgs: strings.Fields(managerArgs)})
 	if err != nil {
 		return 0, 0, 0, err
 	}

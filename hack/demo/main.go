@@ -299,10 +299,7 @@ func (r row) why() string {
 // startManager runs bin/bulkhead-manager on the cluster, where it keeps
 // running after the demo exits; make demo-down stops it with the cluster.
 func startManager(cluster *devcluster.Cluster) error {
-	m, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{
-		Binary:    "bin/bulkhead-manager",
-		ExtraArgs: []string{"--development"},
-	})
+	m, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{ExtraArgs: []string{"--development"}})
 	if err != nil {
 		return err
 	}
