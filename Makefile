@@ -23,7 +23,7 @@ export BULKHEAD_K8S_BIN := $(K8S_BIN)
 
 .PHONY: help
 help: ## Show this help.
-	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 ##@ Build
 
@@ -96,8 +96,8 @@ verify: generate manifests ## Fail if generated files, go.mod or formatting diff
 	git diff --exit-code -- api config
 	go mod tidy
 	git diff --exit-code -- go.mod go.sum
-	$(MAKE) --no-print-directory lint
 	./hack/verify-tracked.sh
+	$(MAKE) --no-print-directory lint
 
 ##@ Run
 
