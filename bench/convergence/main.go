@@ -204,7 +204,7 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 			return err
 		}
 		// A cluster admin adopts namespaces by labelling them; owners going
-		// through the webhook are measured by the integration tests.
+		// through the webhook are measured by the test suites.
 		for _, name := range namespaceNames(t) {
 			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{tenancyv1alpha1.TenantLabel: t.Name}}}
 			if err := c.Create(ctx, ns); err != nil {

@@ -1,6 +1,6 @@
-// Package setup wires Bulkhead's controllers and webhook into a manager. It is
-// the one wiring function: bulkhead-manager and every integration suite call
-// it, so tests run exactly what production runs.
+// Package setup wires Bulkhead's controllers and webhooks into a manager. It
+// is the one wiring function: bulkhead-manager and every test suite call it
+// (through internal/testenv), so tests run exactly what production runs.
 package setup
 
 import (
