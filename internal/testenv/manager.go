@@ -180,9 +180,9 @@ type ProcessOptions struct {
 	ExtraArgs []string
 }
 
-// ManagerProcess is bin/bulkhead-manager running on a dev cluster, in a
-// session of its own so that it can outlive the command that started it
-// (make demo) and be stopped with everything it started.
+// ManagerProcess is bin/bulkhead-manager running on a dev cluster, detached
+// into a process group of its own so that it can outlive the command that
+// started it (make demo) and be stopped with everything it started.
 type ManagerProcess struct {
 	// Cmd is the running command; Cmd.Process.Pid identifies it.
 	Cmd *exec.Cmd
@@ -242,7 +242,8 @@ func (p *ManagerProcess) Failed() error {
 	}
 }
 
-// Stop stops the manager: SIGTERM to its session, SIGKILL after ten seconds.
+// Stop stops the manager: SIGTERM to its process group, SIGKILL after ten
+// seconds.
 func (p *ManagerProcess) Stop() {
 	pid := p.Cmd.Process.Pid
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
