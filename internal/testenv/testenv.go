@@ -42,8 +42,12 @@ type Env struct {
 	Cluster  *devcluster.Cluster
 	Client   client.Client
 	Settings render.Settings
-	stop     context.CancelFunc
-	done     chan error
+	// ControllerManager says whether kube-controller-manager runs: without
+	// it namespaces get no default ServiceAccount and Kubernetes' aggregated
+	// roles (edit, view: those of members and viewers) stay empty.
+	ControllerManager bool
+	stop              context.CancelFunc
+	done              chan error
 }
 
 // RepoRoot is the repository's top directory.
@@ -72,6 +76,7 @@ func Start(o devcluster.Options) (*Env, error) {
 		cluster.Stop()
 		return nil, err
 	}
+	env.ControllerManager = o.ControllerManager
 	return env, nil
 }
 

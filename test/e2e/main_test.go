@@ -4,7 +4,8 @@
 // server and etcd, and kwok nodes, acting as tenant identities by
 // impersonation. Suites belong here when they need what only those
 // components do: a namespace's default ServiceAccount and quota status
-// (so that pods are admitted at all), namespaces that finish deleting,
+// (so that pods are admitted at all), the aggregated edit and view roles
+// that members and viewers are bound to, namespaces that finish deleting,
 // garbage collection, ReplicaSets and Jobs, pods scheduled onto nodes.
 // Suites that need only the API server belong to test/integration.
 package e2e

@@ -28,6 +28,16 @@ func waitReady(t *testing.T, name string) *tenancyv1alpha1.Tenant {
 	return env.WaitReady(t, name)
 }
 
+func tenantWithNamespace(t *testing.T, tn *tenancyv1alpha1.Tenant, ns string) client.Client {
+	t.Helper()
+	return env.TenantWithNamespace(t, tn, ns)
+}
+
+func ensure(t *testing.T, obj client.Object) {
+	t.Helper()
+	env.Ensure(t, obj)
+}
+
 func grantNamespacePatch(t *testing.T, user string) {
 	t.Helper()
 	env.GrantNamespacePatch(t, user)
