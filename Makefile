@@ -8,13 +8,22 @@ K8S_BIN        := $(CURDIR)/bin/k8s/$(K8S_VERSION)
 TOOLS_BIN      := $(CURDIR)/bin/tools
 CONTROLLER_TOOLS_VERSION := v0.21.0
 CONTROLLER_GEN := $(TOOLS_BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT  := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+# kube-api-linter has no releases; this pseudo-version is the pinned commit.
+KAL_VERSION    := v0.0.0-20260716143926-092fe0c72997
+KAL            := $(TOOLS_BIN)/golangci-kal-$(KAL_VERSION)
 GO_TEST_FLAGS ?=
+# The suites that start a control plane. devcluster's own tests of starting
+# one skip without BULKHEAD_K8S_BIN, which test-unit leaves empty.
+INTEGRATION_PKG := ./test/integration/...
+E2E_PKG         := ./test/e2e/... ./internal/devcluster/...
 
 export BULKHEAD_K8S_BIN := $(K8S_BIN)
 
 .PHONY: help
 help: ## Show this help.
-	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 ##@ Build
 
@@ -26,9 +35,28 @@ build: generate ## Build bulkhead-manager into bin/.
 k8s: ## Build the pinned control plane (etcd, kube-*, kwok) into bin/k8s/<version>/ once.
 	./hack/k8s/build.sh
 
+# go-install installs module $(1) at version $(2) as $(3), through a
+# directory of its own so that two checkouts sharing bin/tools cannot
+# overwrite each other's half-written binary.
+define go-install
+	@mkdir -p $(TOOLS_BIN)
+	tmp=$$(mktemp -d $(TOOLS_BIN)/.install-XXXXXX); \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	GOBIN=$$tmp go install $(1)@$(2); \
+	mv "$$tmp/$$(basename $(1))" $(3)
+endef
+
 $(CONTROLLER_GEN):
-	GOBIN=$(TOOLS_BIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
-	mv $(TOOLS_BIN)/controller-gen $@
+	$(call go-install,sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION),$@)
+
+$(GOLANGCI_LINT):
+	$(call go-install,github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION),$@)
+
+$(KAL):
+	$(call go-install,sigs.k8s.io/kube-api-linter/cmd/golangci-lint-kube-api-linter,$(KAL_VERSION),$@)
+
+.PHONY: tools
+tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(KAL) ## Install the pinned code generator and linters into bin/tools/.
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code for api/.
@@ -42,17 +70,34 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRD and the manager's RBAC under co
 ##@ Test
 
 .PHONY: test
-test: k8s generate manifests ## Run unit, integration and end-to-end tests on a real control plane.
-	go test -p 1 -count=1 $(GO_TEST_FLAGS) ./...
+test: test-unit test-integration test-e2e ## Run every tier: unit, integration, end-to-end.
+
+.PHONY: test-unit
+test-unit: ## Run the unit tests: no control plane, no binaries.
+	BULKHEAD_K8S_BIN= go test -count=1 $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e)
+
+.PHONY: test-integration
+test-integration: k8s generate manifests ## Run the integration suites on a kube-apiserver and etcd.
+	go test -count=1 -timeout 30m $(GO_TEST_FLAGS) $(INTEGRATION_PKG)
+
+.PHONY: test-e2e
+test-e2e: k8s generate manifests ## Run the end-to-end suites on a dev cluster: adds controller-manager, scheduler, kwok nodes.
+	go test -p 1 -count=1 -timeout 30m $(GO_TEST_FLAGS) $(E2E_PKG)
 
 .PHONY: lint
-lint: ## Vet and check formatting.
+lint: $(GOLANGCI_LINT) $(KAL) ## Vet, check formatting, run golangci-lint and kube-api-linter.
 	go vet ./...
-	@out=$$(gofmt -l api cmd internal test bench); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GOLANGCI_LINT) run ./...
+	$(KAL) run -c .golangci-kal.yml ./api/...
 
 .PHONY: verify
-verify: generate manifests lint ## Fail if generated files differ from git.
+verify: generate manifests ## Fail if generated files, go.mod or formatting differ from git, lint fails, or a build output is tracked.
 	git diff --exit-code -- api config
+	go mod tidy
+	git diff --exit-code -- go.mod go.sum
+	./hack/verify-tracked.sh
+	$(MAKE) --no-print-directory lint
 
 ##@ Run
 

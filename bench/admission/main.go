@@ -193,8 +193,8 @@ func newSetup(apiserverArgs []string) (*benchSetup, error) {
 // tenant creates a Hard tenant whose namespace quota does not limit the
 // measurement, and its namespace <name>-app, and waits until it takes pods.
 func (b *benchSetup) tenant(ctx context.Context, name string) error {
-	tn := testutil.Tenant(name).Owner(name + "-owner").Hard().Obj()
-	tn.Spec.Quota.Namespace = &tenancyv1alpha1.ResourceLimits{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("100000")}}
+	tn := testutil.Tenant(name).Owner(name + "-owner").Hard().
+		NamespaceQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("100000")}).Obj()
 	if err := b.env.Client.Create(ctx, tn); err != nil {
 		return err
 	}

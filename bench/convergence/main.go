@@ -11,15 +11,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -29,15 +25,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
-	"github.com/bulkhead-dev/bulkhead/internal/setup"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
 const namespacesPerTenant = 2
@@ -114,13 +109,7 @@ func run(ctx context.Context, sizes string, runs, workers int) error {
 func tenantsFor(n int) []*tenancyv1alpha1.Tenant {
 	out := make([]*tenancyv1alpha1.Tenant, n)
 	for i := range out {
-		out[i] = &tenancyv1alpha1.Tenant{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("t%04d", i)},
-			Spec: tenancyv1alpha1.TenantSpec{
-				Isolation: tenancyv1alpha1.IsolationHard,
-				Owners:    []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: fmt.Sprintf("owner-%04d", i)}},
-			},
-		}
+		out[i] = testutil.Tenant(fmt.Sprintf("t%04d", i)).Hard().Owner(fmt.Sprintf("owner-%04d", i)).Obj()
 	}
 	return out
 }
@@ -140,11 +129,7 @@ func startCluster(ctx context.Context) (*devcluster.Cluster, client.Client, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := envtest.InstallCRDs(cluster.Config, envtest.CRDInstallOptions{Paths: []string{"config/crd/bases"}, ErrorIfPathMissing: true}); err != nil {
-		cluster.Stop()
-		return nil, nil, fmt.Errorf("installing the CRD: %w", err)
-	}
-	c, err := client.New(cluster.Config, client.Options{Scheme: setup.Scheme()})
+	c, err := testenv.Prepare(ctx, cluster, render.DefaultSettings())
 	if err != nil {
 		cluster.Stop()
 		return nil, nil, err
@@ -205,14 +190,11 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 		return 0, 0, 0, err
 	}
 	defer cluster.Stop()
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-system"}}); err != nil {
-		return 0, 0, 0, err
-	}
-	mgr, err := startManager(ctx, cluster)
+	mgr, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{ExtraArgs: strings.Fields(managerArgs)})
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	defer mgr.stop()
+	defer mgr.Stop()
 
 	tenants := tenantsFor(n)
 	start := time.Now()
@@ -222,7 +204,7 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 			return err
 		}
 		// A cluster admin adopts namespaces by labelling them; owners going
-		// through the webhook are measured by the integration tests.
+		// through the webhook are measured by the test suites.
 		for _, name := range namespaceNames(t) {
 			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{tenancyv1alpha1.TenantLabel: t.Name}}}
 			if err := c.Create(ctx, ns); err != nil {
@@ -244,19 +226,19 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 			break
 		}
 		if time.Now().After(deadline) {
-			return 0, 0, 0, fmt.Errorf("not converged after 15 minutes: %d/%d Ready, %d/%d objects; see %s", ready, n, objects, wantObjects, mgr.log)
+			return 0, 0, 0, fmt.Errorf("not converged after 15 minutes: %d/%d Ready, %d/%d objects; see %s", ready, n, objects, wantObjects, mgr.Log)
 		}
-		if err := mgr.failed(); err != nil {
+		if err := mgr.Failed(); err != nil {
 			return 0, 0, 0, err
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	rss, err := mgr.peakRSS()
+	rss, err := peakRSS(mgr.Cmd.Process.Pid)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	cpu, err := mgr.cpuTime()
+	cpu, err := cpuTime(mgr.Cmd.Process.Pid)
 	return elapsed, rss, cpu, err
 }
 
@@ -290,77 +272,9 @@ func progress(ctx context.Context, c client.Client, n int) (int, int, error) {
 	return ready, objects, nil
 }
 
-type manager struct {
-	cmd    *exec.Cmd
-	log    string
-	exited chan struct{}
-}
-
-func startManager(ctx context.Context, cluster *devcluster.Cluster) (*manager, error) {
-	webhookPort, err := devcluster.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	probePort, err := devcluster.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	logPath := filepath.Join(cluster.Dir, "logs", "bulkhead-manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command("bin/bulkhead-manager",
-		"--kubeconfig", cluster.Kubeconfig,
-		"--webhook-url", "https://localhost:"+strconv.Itoa(webhookPort),
-		"--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(webhookPort),
-		"--cert-dir", filepath.Join(cluster.Dir, "webhook-certs"),
-		// The webhook accepts only the API server's client certificate.
-		"--webhook-client-ca-file", cluster.WebhookClientCAFile,
-		"--webhook-client-names", devcluster.WebhookClientName,
-		"--metrics-bind-address", "0",
-		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(probePort))
-	cmd.Args = append(cmd.Args, strings.Fields(managerArgs)...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return nil, fmt.Errorf("starting bin/bulkhead-manager (make build): %w", err)
-	}
-	m := &manager{cmd: cmd, log: logPath, exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); _ = logFile.Close(); close(m.exited) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(probePort) + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return m, nil
-			}
-		}
-		if err := m.failed(); err != nil {
-			return nil, err
-		}
-		if time.Now().After(deadline) {
-			m.stop()
-			return nil, fmt.Errorf("manager not ready after 60s; see %s", logPath)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (m *manager) failed() error {
-	select {
-	case <-m.exited:
-		return fmt.Errorf("bulkhead-manager exited; see %s", m.log)
-	default:
-		return nil
-	}
-}
-
-// peakRSS reads the manager's high-water resident set size from /proc.
-func (m *manager) peakRSS() (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid))
+// peakRSS reads the high-water resident set size of process pid from /proc.
+func peakRSS(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -375,9 +289,9 @@ func (m *manager) peakRSS() (int64, error) {
 	return 0, errors.New("no VmHWM in /proc status")
 }
 
-// cpuTime reads the manager's user and system CPU time from /proc.
-func (m *manager) cpuTime() (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.cmd.Process.Pid))
+// cpuTime reads the user and system CPU time of process pid from /proc.
+func cpuTime(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -393,16 +307,6 @@ func (m *manager) cpuTime() (time.Duration, error) {
 	}
 	const ticksPerSecond = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
-}
-
-func (m *manager) stop() {
-	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-		<-m.exited
-	}
 }
 
 // parallel runs f(0..n-1) on workers goroutines and returns the first error.

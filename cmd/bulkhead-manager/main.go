@@ -1,5 +1,5 @@
-// Command bulkhead-manager runs Bulkhead's controllers and its narrow
-// namespace webhook. See --help.
+// Command bulkhead-manager runs Bulkhead's controllers and its admission
+// webhooks. See --help.
 package main
 
 import (
@@ -29,8 +29,9 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("bulkhead-manager", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `bulkhead-manager keeps every Tenant's namespaces, RBAC, quotas and network
-policies as the Tenant says, and serves the namespace webhook that lets tenant
-owners create their own namespaces within limits.
+policies as the Tenant says, and serves Bulkhead's admission webhooks: the one
+that lets tenant owners create their own namespaces within limits, and those
+for Ingress hostnames, volume claims, tenant-wide quota and new Tenants.
 
 In a cluster it runs as the Deployment in config/default (two replicas, leader
 election) and is reached through a Service. Outside a cluster, as in the dev

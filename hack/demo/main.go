@@ -9,31 +9,25 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -78,18 +72,8 @@ func up(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := envtest.InstallCRDs(cluster.Config, envtest.CRDInstallOptions{Paths: []string{"config/crd/bases"}, ErrorIfPathMissing: true}); err != nil {
-		return fmt.Errorf("installing the Tenant CRD: %w", err)
-	}
-	admin, err := client.New(cluster.Config, client.Options{Scheme: setup.Scheme()})
+	admin, err := testenv.Prepare(ctx, cluster, render.DefaultSettings())
 	if err != nil {
-		return err
-	}
-	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-system"}}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	// The sandbox RuntimeClass Hard tenants' pods get (kwok runs any).
-	if err := admin.Create(ctx, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: render.DefaultSettings().SandboxRuntimeClass}, Handler: "runsc"}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
 	if err := startManager(cluster); err != nil {
@@ -97,16 +81,9 @@ func up(ctx context.Context, out io.Writer) error {
 	}
 
 	fmt.Fprintln(out, "Creating tenants acme (Soft; owner alice, member bob; 2 pods tenant-wide) and globex (Hard; owner carol)...")
-	acme := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}, Spec: tenancyv1alpha1.TenantSpec{
-		Isolation: tenancyv1alpha1.IsolationSoft,
-		Owners:    []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "alice"}},
-		Members:   []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "bob"}},
-		Quota:     tenancyv1alpha1.QuotaSpec{Tenant: &tenancyv1alpha1.TenantLimits{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("2")}}},
-	}}
-	globex := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "globex"}, Spec: tenancyv1alpha1.TenantSpec{
-		Isolation: tenancyv1alpha1.IsolationHard,
-		Owners:    []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "carol"}},
-	}}
+	acme := testutil.Tenant("acme").Soft().Owner("alice").Member("bob").
+		TenantQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("2")}).Obj()
+	globex := testutil.Tenant("globex").Hard().Owner("carol").Obj()
 	for _, t := range []*tenancyv1alpha1.Tenant{acme, globex} {
 		if err := admin.Create(ctx, t); err != nil {
 			return fmt.Errorf("creating tenant %s: %w", t.Name, err)
@@ -319,32 +296,14 @@ func (r row) why() string {
 	return msg
 }
 
+// startManager runs bin/bulkhead-manager on the cluster, where it keeps
+// running after the demo exits; make demo-down stops it with the cluster.
 func startManager(cluster *devcluster.Cluster) error {
-	port, err := devcluster.FreePort()
+	m, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{ExtraArgs: []string{"--development"}})
 	if err != nil {
 		return err
 	}
-	logFile, err := os.Create(filepath.Join(dir, "logs", "bulkhead-manager.log"))
-	if err != nil {
-		return err
-	}
-	defer logFile.Close()
-	cmd := exec.Command("bin/bulkhead-manager",
-		"--kubeconfig", cluster.Kubeconfig,
-		"--webhook-url", "https://localhost:"+strconv.Itoa(port),
-		"--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
-		"--cert-dir", filepath.Join(dir, "webhook-certs"),
-		// The webhook accepts only the API server's client certificate.
-		"--webhook-client-ca-file", cluster.WebhookClientCAFile,
-		"--webhook-client-names", devcluster.WebhookClientName,
-		"--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "0",
-		"--development")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting bin/bulkhead-manager (run make build): %w", err)
-	}
-	return devcluster.AddPID(dir, "bulkhead-manager", cmd.Process.Pid)
+	return devcluster.AddPID(dir, "bulkhead-manager", m.Cmd.Process.Pid)
 }
 
 func waitReady(ctx context.Context, c client.Client, name string) error {

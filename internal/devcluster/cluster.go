@@ -359,7 +359,7 @@ func (c *Cluster) waitReady(ctx context.Context, apiserver *process) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("devcluster: kube-apiserver not ready after 90s (%v): %s", last, tail(apiserver.logPath, 15))
+	return fmt.Errorf("devcluster: kube-apiserver not ready after 90s (%w): %s", last, tail(apiserver.logPath, 15))
 }
 
 func (c *Cluster) createNodes(ctx context.Context, nodes []Node) error {
@@ -502,12 +502,26 @@ func admissionConfig(webhookKubeconfig string) []byte {
 }
 
 func writeKubeconfig(path, host string, ca, cert, key []byte) error {
+	return writeKubeconfigAs(path, host, ca, &clientcmdapi.AuthInfo{ClientCertificateData: cert, ClientKeyData: key})
+}
+
+func writeKubeconfigAs(path, host string, ca []byte, user *clientcmdapi.AuthInfo) error {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["devcluster"] = &clientcmdapi.Cluster{Server: host, CertificateAuthorityData: ca}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cert, ClientKeyData: key}
+	cfg.AuthInfos["admin"] = user
 	cfg.Contexts["devcluster"] = &clientcmdapi.Context{Cluster: "devcluster", AuthInfo: "admin"}
 	cfg.CurrentContext = "devcluster"
 	return clientcmd.WriteToFile(*cfg, path)
+}
+
+// WriteImpersonatingKubeconfig writes a kubeconfig at path with which a
+// process acts as user in groups, through the admin's impersonation; for a
+// program run as a process of its own with some identity's permissions.
+func (c *Cluster) WriteImpersonatingKubeconfig(path, user string, groups ...string) error {
+	return writeKubeconfigAs(path, c.Config.Host, c.Config.CAData, &clientcmdapi.AuthInfo{
+		ClientCertificateData: c.Config.CertData, ClientKeyData: c.Config.KeyData,
+		Impersonate: user, ImpersonateGroups: append(groups, "system:authenticated"),
+	})
 }
 
 // Impersonate returns a copy of the admin config acting as user in groups,

@@ -378,7 +378,7 @@ func ParseMatrix(table string) (map[string]bool, error) {
 			case ".":
 				out[MatrixKey(row[0], to[i])] = false
 			default:
-				return nil, fmt.Errorf("matrix cell %q (row %s) is neither Y nor .", cell, row[0])
+				return nil, fmt.Errorf("matrix cell %q (row %s) is neither %q nor %q", cell, row[0], "Y", ".")
 			}
 		}
 	}

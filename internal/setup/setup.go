@@ -1,6 +1,6 @@
-// Package setup wires Bulkhead's controllers and webhook into a manager. It is
-// the one wiring function: bulkhead-manager and every integration suite call
-// it, so tests run exactly what production runs.
+// Package setup wires Bulkhead's controllers and webhooks into a manager. It
+// is the one wiring function: bulkhead-manager and every test suite call it
+// (through internal/testenv), so tests run exactly what production runs.
 package setup
 
 import (
@@ -59,7 +59,7 @@ type Options struct {
 	// WebhookPort and WebhookHost are where the webhook server listens.
 	WebhookHost string
 	WebhookPort int
-	// WebhookEndpoint is how the API server reaches the webhook.
+	// WebhookEndpoint is how the API server reaches the webhooks.
 	WebhookEndpoint bwebhook.Endpoint
 	// CertHosts are the names the serving certificate covers.
 	CertHosts []string
@@ -104,8 +104,8 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-// NewManager builds a manager running every Bulkhead controller and the
-// namespace webhook. It must be started with Start.
+// NewManager builds a manager running every Bulkhead controller and its
+// admission webhooks. It must be started with Start.
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.CertDir == "" {
 		dir, err := os.MkdirTemp("", "bulkhead-webhook-")

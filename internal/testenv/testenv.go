@@ -1,40 +1,40 @@
-// Package testenv starts what integration and end-to-end suites run against:
-// a dev cluster from the pinned binaries, Bulkhead's CRD, and the manager
-// wired by setup.NewManager (the same wiring as production) running
-// in-process, its webhook reached by URL.
+// Package testenv is the one way to run Bulkhead on a dev cluster. Prepare
+// readies a cluster as an installation would (CRDs, the manager's namespace
+// and RBAC, the sandbox RuntimeClass); the manager then runs as its service
+// account, either in this process through setup.NewManager, the same wiring
+// as production (Start, for the test suites and bench/admission), or as
+// bin/bulkhead-manager (StartManagerProcess, for make demo and
+// bench/convergence), both configured from one ManagerConfig. Its webhook is
+// reached by URL and verifies that its caller is the API server.
+//
+// It also holds the helpers the integration and end-to-end suites share:
+// waiting on the state of the world, and checking why a request was refused.
 package testenv
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
-	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
 
 // Env is a running cluster with Bulkhead on it.
@@ -42,8 +42,12 @@ type Env struct {
 	Cluster  *devcluster.Cluster
 	Client   client.Client
 	Settings render.Settings
-	stop     context.CancelFunc
-	done     chan error
+	// ControllerManager says whether kube-controller-manager runs: without
+	// it namespaces get no default ServiceAccount and Kubernetes' aggregated
+	// roles (edit, view: those of members and viewers) stay empty.
+	ControllerManager bool
+	stop              context.CancelFunc
+	done              chan error
 }
 
 // RepoRoot is the repository's top directory.
@@ -52,7 +56,9 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// Start starts a cluster per o, installs the CRDs and runs the manager.
+// Start starts a cluster per o, prepares it and runs the manager in this
+// process. With no controller-manager, scheduler or nodes in o it is the
+// integration tier's cluster: an API server and etcd.
 func Start(o devcluster.Options) (*Env, error) {
 	if os.Getenv("BULKHEAD_TEST_VERBOSE") != "" {
 		ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
@@ -70,34 +76,14 @@ func Start(o devcluster.Options) (*Env, error) {
 		cluster.Stop()
 		return nil, err
 	}
+	env.ControllerManager = o.ControllerManager
 	return env, nil
 }
 
 func startOn(ctx context.Context, cluster *devcluster.Cluster) (*Env, error) {
-	if _, err := envtest.InstallCRDs(cluster.Config, envtest.CRDInstallOptions{
-		Paths: []string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, ErrorIfPathMissing: true,
-	}); err != nil {
-		return nil, fmt.Errorf("installing CRDs: %w", err)
-	}
-	c, err := client.New(cluster.Config, client.Options{Scheme: setup.Scheme()})
-	if err != nil {
-		return nil, err
-	}
 	s := render.DefaultSettings()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.ManagerNamespace}}
-	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
-		return nil, err
-	}
-	// The manager runs as its own service account with exactly the RBAC that
-	// config/rbac installs, so a missing permission fails the tests as it
-	// would fail a real installation.
-	if out, err := Kubectl(cluster, "apply", "--server-side", "-k", filepath.Join(RepoRoot(), "config", "rbac")); err != nil {
-		return nil, fmt.Errorf("applying config/rbac: %w: %s", err, out)
-	}
-	// The sandbox RuntimeClass Hard tenants default to; the RuntimeClass
-	// admission plugin refuses pods naming a class that does not exist.
-	rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: s.SandboxRuntimeClass}, Handler: "runsc"}
-	if err := c.Create(ctx, rc); err != nil && !apierrors.IsAlreadyExists(err) {
+	c, err := Prepare(ctx, cluster, s)
+	if err != nil {
 		return nil, err
 	}
 	env := &Env{Cluster: cluster, Client: c, Settings: s}
@@ -144,7 +130,7 @@ func (e *Env) waitForPolicies(ctx context.Context) error {
 				}
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("admission policy %s not enforced after a minute (last: %v)", policy, err)
+				return fmt.Errorf("admission policy %s not enforced after a minute (last: %w)", policy, err)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -152,56 +138,41 @@ func (e *Env) waitForPolicies(ctx context.Context) error {
 	return nil
 }
 
-// StartManager runs the manager in-process, as its service account, and
-// waits until its webhook answers.
+// StartManager runs the manager in this process, as its service account,
+// and waits until its webhook answers.
 func (e *Env) StartManager() error {
-	managerConfig := devcluster.ImpersonateConfig(e.Cluster.Config, e.Settings.ManagerUser(),
-		"system:serviceaccounts", "system:serviceaccounts:"+e.Settings.ManagerNamespace)
-	port, err := devcluster.FreePort()
-	if err != nil {
-		return err
-	}
-	mgr, err := setup.NewManager(managerConfig, setup.Options{
-		Settings:        e.Settings,
-		WebhookHost:     "127.0.0.1",
-		WebhookPort:     port,
-		WebhookEndpoint: bwebhook.Endpoint{URL: "https://localhost:" + strconv.Itoa(port)},
-		CertHosts:       []string{"localhost", "127.0.0.1"},
-		// Every test runs with the webhook verifying its callers, as in
-		// production: only the API server's certificate is accepted, not
-		// every certificate of the cluster's CA.
-		WebhookClientAuth: bwebhook.ClientAuth{CA: e.Cluster.WebhookClientCA, Names: []string{devcluster.WebhookClientName}},
+	m := ManagerConfig{
+		Settings: e.Settings,
 		// Tests wait for freed tenant quota; recount it often.
 		QuotaRecount: 2 * time.Second,
-		Restartable:  true,
-	})
+	}
+	if err := m.complete(); err != nil {
+		return err
+	}
+	user, groups := m.identity()
+	o := m.options(e.Cluster)
+	o.Restartable = true
+	mgr, err := setup.NewManager(devcluster.ImpersonateConfig(e.Cluster.Config, user, groups...), o)
 	if err != nil {
 		return err
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	e.stop, e.done = stop, make(chan error, 1)
 	go func() { e.done <- mgr.Start(runCtx) }()
-	apiServer, err := tls.X509KeyPair(e.Cluster.WebhookClientCert, e.Cluster.WebhookClientKey)
-	if err != nil {
-		return err
-	}
 	// Wait until the webhook answers, so that the first test does not race it.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		// A full TLS handshake, as the API server: a bare TCP probe, or one
-		// without the certificate, makes the server log a failed one.
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(port),
-			&tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{apiServer}}) //nolint:gosec // a liveness probe of our own server; nothing is sent
-		if err == nil {
-			_ = conn.Close()
+	err = waitForWebhook(e.Cluster, m.WebhookPort, 30*time.Second, func() error {
+		select {
+		case err := <-e.done:
+			e.done <- err
+			return fmt.Errorf("manager stopped before its webhook answered: %v", err) //nolint:errorlint // err may be nil
+		default:
 			return nil
 		}
-		if time.Now().After(deadline) {
-			e.StopManager()
-			return fmt.Errorf("webhook server did not start: %w", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	})
+	if err != nil {
+		e.StopManager()
 	}
+	return err
 }
 
 // StopManager stops the in-process manager, leaving the cluster running.
@@ -211,7 +182,10 @@ func (e *Env) StopManager() {
 	}
 	e.stop()
 	select {
-	case <-e.done:
+	case err := <-e.done:
+		// Asked to stop, the manager ends without error; whatever else it
+		// hit has already failed the tests that needed it.
+		_ = err
 	case <-time.After(30 * time.Second):
 	}
 	e.stop = nil

@@ -21,7 +21,7 @@ import (
 // ConfigurationName names both webhook configurations Bulkhead keeps.
 const ConfigurationName = "bulkhead"
 
-// Endpoint says how the API server reaches the webhook: a URL (the manager
+// Endpoint says how the API server reaches the webhooks: a URL (the manager
 // running outside the cluster, as in the dev cluster) or a Service.
 type Endpoint struct {
 	URL              string // base URL, such as https://localhost:9443

@@ -1,12 +1,13 @@
-// Package integration runs Bulkhead's controllers and webhook, wired exactly
-// as in production, against a real kube-apiserver, etcd,
-// kube-controller-manager and kube-scheduler with kwok nodes, acting as
-// tenant identities by impersonation.
+// Package integration is the integration tier: Bulkhead's controllers and
+// webhook, wired exactly as in production, against a kube-apiserver and
+// etcd alone, acting as tenant identities by impersonation. Nothing else
+// runs: no controller-manager (so no default ServiceAccounts, quota status,
+// namespace deletion or garbage collection), no scheduler, no nodes. A
+// suite that needs any of those belongs to test/e2e.
 package integration
 
 import (
 	"fmt"
-	corev1 "k8s.io/api/core/v1"
 	"os"
 	"testing"
 
@@ -16,20 +17,9 @@ import (
 
 var env *testenv.Env
 
-// nodes are two shared nodes and a dedicated pool of two for the tenant
-// "pool" (TestNodePools), tainted so that nobody else lands there.
-var nodes = []devcluster.Node{
-	{Name: "shared-1"},
-	{Name: "shared-2"},
-	{Name: "pool-1", Labels: map[string]string{"pool": "pool"}, Taints: []corev1.Taint{poolTaint}},
-	{Name: "pool-2", Labels: map[string]string{"pool": "pool"}, Taints: []corev1.Taint{poolTaint}},
-}
-
-var poolTaint = corev1.Taint{Key: "pool", Value: "pool", Effect: corev1.TaintEffectNoSchedule}
-
 func TestMain(m *testing.M) {
 	var err error
-	env, err = testenv.Start(devcluster.Options{ControllerManager: true, Scheduler: true, Nodes: nodes})
+	env, err = testenv.Start(devcluster.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting test environment:", err)
 		os.Exit(1)

@@ -1,45 +1,76 @@
 package integration
 
-// Ways out a second review by attack found once the first round was closed.
-// Each test plays a hostile tenant owner (or someone the platform trusted
-// with a narrow right) and asserts the secure outcome; the comment above it
-// says what the attack was and what it bought.
-
 import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/netoracle"
-	"github.com/bulkhead-dev/bulkhead/internal/setup"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 )
 
-// asToken is a client that authenticates with a bearer token only, as
-// someone holding the token from outside the cluster would.
-func asToken(t *testing.T, token string) client.Client {
-	t.Helper()
-	cfg := rest.AnonymousClientConfig(env.Config())
-	cfg.BearerToken = token
-	c, err := client.New(cfg, client.Options{Scheme: setup.Scheme()})
-	if err != nil {
-		t.Fatal(err)
+// TestRedteamKubeNamespaceWithoutPrefix: the Tenants webhook keeps a
+// Tenant's prefix out of "kube-", but the namespace webhook lets an owner
+// whose Tenant has requirePrefix false name a namespace "kube-anything".
+//
+// Impact: a tenant namespace that reads as Kubernetes' own. Policy engines,
+// monitoring and admission webhooks commonly skip "kube-*" namespaces, and
+// people trust them; the tenant hides its workloads among the platform's.
+func TestRedteamKubeNamespaceWithoutPrefix(t *testing.T) {
+	const tenant, owner = "rtf", "rtf-owner"
+	createTenant(t, testutil.Tenant(tenant).Owner(owner).RequirePrefix(false).Obj())
+	waitReady(t, tenant)
+	c := env.As(owner)
+	eventually(t, "owner may create namespaces", func() error { return canI(c, "create", "namespaces", "") })
+	err := createNamespaceAs(c, "kube-rtf-metrics", nil)
+	if err == nil {
+		t.Cleanup(func() {
+			_ = env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-rtf-metrics"}})
+		})
 	}
-	return c
+	rejected(t, err, tenant, namespace.RuleNames)
+	expectDenied(t, err, "kube- space")
+	// What must stay allowed: any other name.
+	ownerCreatesNamespace(t, c, "rtf-metrics")
+}
+
+// TestRedteamGeneratedNameWithAForgedNameLabel: for a Namespace, a webhook's
+// namespaceSelector is matched against the request's own labels, and on a
+// create with generateName the API server writes kubernetes.io/metadata.name
+// only after the mutating webhooks ran.
+//
+// Attack: generateName plus kubernetes.io/metadata.name=default (a system
+// namespace the webhook skipped by that label), with another tenant's label
+// and reserved labels of the owner's choosing.
+//
+// Impact: no namespace webhook ran, so prefix ownership, namespaces.max and
+// reserved labels did not hold (a namespace could be filed under another
+// tenant, or carry a Bulkhead marker such as tokens-revoked).
+func TestRedteamGeneratedNameWithAForgedNameLabel(t *testing.T) {
+	const tenant, owner = "rtg", "rtg-owner"
+	createTenant(t, testutil.Tenant(tenant).Owner(owner).Obj())
+	createTenant(t, testutil.Tenant("rtg-victim").Owner("rtg-victim-owner").Obj())
+	c := env.As(owner)
+	eventually(t, "owner may create namespaces", func() error { return canI(c, "create", "namespaces", "") })
+	forged := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "rtg-victim-", Labels: map[string]string{
+		corev1.LabelMetadataName:                "default",
+		tenancyv1alpha1.TokensRevokedAnnotation: "true",
+	}}}
+	err := c.Create(ctx, forged)
+	if err == nil {
+		t.Cleanup(func() { _ = env.Client.Delete(ctx, forged) })
+		t.Fatalf("namespace %s created past the namespace webhook, labels %v", forged.Name, forged.Labels)
+	}
+	rejected(t, err, tenant, namespace.RuleNames)
 }
 
 // TestRedteamIngressIPBlockAdmitsEveryone: network.ingress judges only the
@@ -97,154 +128,6 @@ func TestRedteamIngressIPBlockAdmitsEveryone(t *testing.T) {
 		MatchLabels: map[string]string{tenancyv1alpha1.TenantLabel: tenant}}}}
 	if err := owner.Create(ctx, mine); err != nil {
 		t.Fatalf("ingress from the tenant's own namespaces: %v", err)
-	}
-}
-
-// TestRedteamRetainedNamespaceUnlockedByANamespacePatcher: the lock on a
-// retained namespace hangs on the label tenancy.bulkhead.dev/retained and
-// its Pod Security labels, and the namespace webhook checks reserved labels
-// only on namespaces that carry the tenant label, which a retained one no
-// longer does.
-//
-// Attack: someone who is not a cluster admin but may patch namespaces (the
-// delegated right the namespace-label rules are tested against) removes
-// the retained label and sets Pod Security to privileged on a namespace
-// retained from a deleted Tenant. Only an admin was to adopt or release it.
-//
-// Impact: the namespace is "released": the bulkhead-retained policy no
-// longer matches, Bulkhead removes the deny-all NetworkPolicy, and the
-// CronJobs and Deployments planted by the former tenant start privileged,
-// hostPath pods, which is what Retain was made to prevent.
-func TestRedteamRetainedNamespaceUnlockedByANamespacePatcher(t *testing.T) {
-	const tenant, ns, patcher = "rtr", "rtr-app", "rtr-ops"
-	tenantWithNamespace(t, testutil.Tenant(tenant).Owner("rtr-owner").Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
-	if err := env.Client.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tenant}}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "namespace retained", func() error {
-		got := &corev1.Namespace{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
-			return err
-		}
-		if got.Labels[tenancyv1alpha1.RetainedLabel] != tenant {
-			return errorf("labels %v", got.Labels)
-		}
-		return nil
-	})
-	grantNamespacePatch(t, patcher)
-
-	patch := []byte(`{"metadata":{"labels":{"` + tenancyv1alpha1.RetainedLabel + `":null,` +
-		`"pod-security.kubernetes.io/enforce":"privileged","pod-security.kubernetes.io/enforce-version":"latest"}}}`)
-	err := env.As(patcher).Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, client.RawPatch(types.MergePatchType, patch))
-	if err == nil {
-		// Show what it bought: a privileged pod with the node's root
-		// filesystem is now admitted there (a dry run, as an admin: the lock
-		// refused it for everyone).
-		privileged := testutil.Pod(ns, "root", "registry.example.com/app:1", func(p *corev1.Pod) {
-			p.Spec.SecurityContext = nil
-			p.Spec.HostPID = true
-			p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
-			p.Spec.Volumes = []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}
-		})
-		perr := env.Client.Create(ctx, privileged, client.DryRunAll)
-		t.Errorf("a non-admin released the retained namespace %s; a privileged hostPath pod there now gets: %v", ns, perr)
-	}
-	rejected(t, err, tenant, "namespaces.retained")
-}
-
-// TestRedteamKubeNamespaceWithoutPrefix: the Tenants webhook keeps a
-// Tenant's prefix out of "kube-", but the namespace webhook lets an owner
-// whose Tenant has requirePrefix false name a namespace "kube-anything".
-//
-// Impact: a tenant namespace that reads as Kubernetes' own. Policy engines,
-// monitoring and admission webhooks commonly skip "kube-*" namespaces, and
-// people trust them; the tenant hides its workloads among the platform's.
-func TestRedteamKubeNamespaceWithoutPrefix(t *testing.T) {
-	const tenant, owner = "rtf", "rtf-owner"
-	createTenant(t, testutil.Tenant(tenant).Owner(owner).RequirePrefix(false).Obj())
-	waitReady(t, tenant)
-	c := env.As(owner)
-	eventually(t, "owner may create namespaces", func() error { return canI(c, "create", "namespaces", "") })
-	err := createNamespaceAs(c, "kube-rtf-metrics", nil)
-	if err == nil {
-		t.Cleanup(func() {
-			_ = env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-rtf-metrics"}})
-		})
-	}
-	rejected(t, err, tenant, namespace.RuleNames)
-	expectDenied(t, err, "kube- space")
-	// What must stay allowed: any other name.
-	ownerCreatesNamespace(t, c, "rtf-metrics")
-}
-
-// TestRedteamAdoptedNamespaceHonoursTheFormerOwnersToken: "the former
-// tenant's people gain nothing" when a retained namespace is adopted into
-// another tenant. Retain deletes the RoleBindings, but keeps the
-// namespace's ServiceAccounts, and with them every token minted for them.
-//
-// Attack: before the Tenant is deleted, its owner mints a long-lived token
-// for the namespace's default ServiceAccount (serviceaccounts/token is in
-// the owner role). An admin deletes the Tenant with Retain, then adopts the
-// namespace into another tenant, whose owner does the ordinary thing: gives
-// the ServiceAccount its workloads run as some rights there.
-//
-// Impact: the former owner, now a stranger to the namespace, acts with
-// whatever the new tenant grants its own ServiceAccounts (here, reading
-// its configuration). The old tokens should die with the old tenant (for
-// example by replacing the ServiceAccounts on retention or adoption).
-func TestRedteamAdoptedNamespaceHonoursTheFormerOwnersToken(t *testing.T) {
-	const tenant, ns, heir, heirOwner = "rta", "rta-app", "rtb", "rtb-owner"
-	former := tenantWithNamespace(t, testutil.Tenant(tenant).Owner("rta-owner").Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}}
-	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(env.Settings.TenantTokenMaxSeconds)}}
-	if err := former.SubResource("token").Create(ctx, sa, tr); err != nil {
-		t.Fatalf("owner minting a token for the default ServiceAccount: %v", err)
-	}
-	kept := asToken(t, tr.Status.Token)
-
-	if err := env.Client.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tenant}}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "tenant gone, namespace retained", func() error {
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: tenant}, &tenancyv1alpha1.Tenant{}); !apierrors.IsNotFound(err) {
-			return errorf("tenant still there: %v", err)
-		}
-		got := &corev1.Namespace{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
-			return err
-		}
-		if got.Labels[tenancyv1alpha1.RetainedLabel] != tenant {
-			return errorf("labels %v", got.Labels)
-		}
-		return nil
-	})
-	createTenant(t, testutil.Tenant(heir).Owner(heirOwner).Hard().Obj())
-	waitReady(t, heir)
-	adopt := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+tenancyv1alpha1.TenantLabel+`":"`+heir+`"}}}`))
-	if err := env.Client.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, adopt); err != nil {
-		t.Fatalf("admin adopting: %v", err)
-	}
-	eventually(t, "the namespace is the new tenant's", func() error { return tenantPolicyOf(ns, heir) })
-	owner := env.As(heirOwner)
-	eventually(t, "the new owner has access", func() error { return canI(owner, "create", "pods", ns) })
-	// The new tenant lets its workloads read their configuration.
-	eventually(t, "the new owner binds view to its ServiceAccount", func() error {
-		return owner.Create(ctx, testutil.RoleBinding(ns, "app-reads", "view", testutil.ServiceAccountSubject(ns, "default")))
-	})
-	eventually(t, "the new tenant's ServiceAccount may read ConfigMaps", func() error {
-		allowed, err := reviewAccess(env.As("system:serviceaccount:"+ns+":default"), "list", "configmaps", ns)
-		if err != nil || !allowed {
-			return errorf("not yet (review error %v)", err)
-		}
-		return nil
-	})
-
-	err := kept.List(ctx, &corev1.ConfigMapList{}, client.InNamespace(ns))
-	if err == nil {
-		t.Fatalf("the former tenant's owner acts in the namespace adopted by %s with a token minted before the Tenant was deleted", heir)
-	}
-	if !apierrors.IsUnauthorized(err) && !apierrors.IsForbidden(err) {
-		t.Fatalf("using the former owner's token: %v", err)
 	}
 }
 
@@ -342,34 +225,4 @@ func TestRedteamNamespaceSubresourcesWriteReservedLabels(t *testing.T) {
 			ns, tenant, "rtt", after.Labels[tenancyv1alpha1.TenantLabel])
 	}
 	rejected(t, err, tenant, "namespaces.labels")
-}
-
-// TestRedteamGeneratedNameWithAForgedNameLabel: for a Namespace, a webhook's
-// namespaceSelector is matched against the request's own labels, and on a
-// create with generateName the API server writes kubernetes.io/metadata.name
-// only after the mutating webhooks ran.
-//
-// Attack: generateName plus kubernetes.io/metadata.name=default (a system
-// namespace the webhook skipped by that label), with another tenant's label
-// and reserved labels of the owner's choosing.
-//
-// Impact: no namespace webhook ran, so prefix ownership, namespaces.max and
-// reserved labels did not hold (a namespace could be filed under another
-// tenant, or carry a Bulkhead marker such as tokens-revoked).
-func TestRedteamGeneratedNameWithAForgedNameLabel(t *testing.T) {
-	const tenant, owner = "rtg", "rtg-owner"
-	createTenant(t, testutil.Tenant(tenant).Owner(owner).Obj())
-	createTenant(t, testutil.Tenant("rtg-victim").Owner("rtg-victim-owner").Obj())
-	c := env.As(owner)
-	eventually(t, "owner may create namespaces", func() error { return canI(c, "create", "namespaces", "") })
-	forged := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "rtg-victim-", Labels: map[string]string{
-		corev1.LabelMetadataName:                "default",
-		tenancyv1alpha1.TokensRevokedAnnotation: "true",
-	}}}
-	err := c.Create(ctx, forged)
-	if err == nil {
-		t.Cleanup(func() { _ = env.Client.Delete(ctx, forged) })
-		t.Fatalf("namespace %s created past the namespace webhook, labels %v", forged.Name, forged.Labels)
-	}
-	rejected(t, err, tenant, namespace.RuleNames)
 }

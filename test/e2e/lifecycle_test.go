@@ -1,4 +1,4 @@
-package integration
+package e2e
 
 import (
 	"strings"
@@ -9,7 +9,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,23 +16,6 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/rbac"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
-
-// updateTenant changes Tenant name with edit, retrying on conflicts (every
-// controller writes the Tenant's status).
-func updateTenant(t *testing.T, name string, edit func(*tenancyv1alpha1.Tenant)) {
-	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		tn := &tenancyv1alpha1.Tenant{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, tn); err != nil {
-			return err
-		}
-		edit(tn)
-		return env.Client.Update(ctx, tn)
-	})
-	if err != nil {
-		t.Fatalf("updating tenant %s: %v", name, err)
-	}
-}
 
 // TestOwnersComeAndGo: an owner removed from the Tenant loses, within one
 // reconcile, everything they could do in its namespaces, through a

@@ -1,4 +1,4 @@
-package integration
+package e2e
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	psapi "k8s.io/pod-security-admission/api"
+	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -28,11 +28,11 @@ import (
 func TestPodSecurityFixtures(t *testing.T) {
 	ctx := context.Background()
 	root := fixtureRoot(t)
-	pinned, err := psapi.ParseVersion(env.Settings.PodSecurityVersion)
+	pinned, err := psaapi.ParseVersion(env.Settings.PodSecurityVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, level := range []psapi.Level{psapi.LevelBaseline, psapi.LevelRestricted} {
+	for _, level := range []psaapi.Level{psaapi.LevelBaseline, psaapi.LevelRestricted} {
 		t.Run(string(level), func(t *testing.T) {
 			dir := fixtureDir(t, filepath.Join(root, string(level)), pinned)
 			name := "psa-" + string(level)
@@ -91,15 +91,15 @@ func fixtureRoot(t *testing.T) string {
 
 // fixtureDir picks the newest fixture version not newer than pinned: a
 // version directory exists only where the checks changed.
-func fixtureDir(t *testing.T, levelDir string, pinned psapi.Version) string {
+func fixtureDir(t *testing.T, levelDir string, pinned psaapi.Version) string {
 	t.Helper()
 	entries, err := os.ReadDir(levelDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	best, bestDir := psapi.Version{}, ""
+	best, bestDir := psaapi.Version{}, ""
 	for _, e := range entries {
-		v, err := psapi.ParseVersion(e.Name())
+		v, err := psaapi.ParseVersion(e.Name())
 		if err != nil || v.Older(best) || pinned.Older(v) {
 			continue
 		}
