@@ -255,5 +255,5 @@ type TenantPolicyList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&TenantPolicy{}, &TenantPolicyList{})
+	register(&TenantPolicy{}, &TenantPolicyList{})
 }

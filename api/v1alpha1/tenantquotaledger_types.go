@@ -99,5 +99,5 @@ type TenantQuotaLedgerList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&TenantQuotaLedger{}, &TenantQuotaLedgerList{})
+	register(&TenantQuotaLedger{}, &TenantQuotaLedgerList{})
 }

@@ -250,7 +250,7 @@ func compileTyped(t testing.TB, params *apiservercel.DeclType, policy client.Obj
 		c.composited.CompileAndStoreVariable(e, opts, environment.NewExpressions)
 	}
 	for _, e := range exprs {
-		c.composited.Compiler.CompileCELExpression(e, opts, environment.NewExpressions)
+		c.composited.CompileCELExpression(e, opts, environment.NewExpressions)
 	}
 	return c.errs
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -296,7 +296,7 @@ var ruleInMessage = regexp.MustCompile(`\[rule ([A-Za-z0-9.\-]+)\]`)
 func policyRules() map[string]bool {
 	out := map[string]bool{}
 	for _, obj := range Policies(DefaultSettings()) {
-		p, ok := obj.(*admissionv1.ValidatingAdmissionPolicy)
+		p, ok := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy)
 		if !ok {
 			continue
 		}

@@ -3,7 +3,7 @@ package render
 import (
 	"strings"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -35,26 +35,26 @@ func Policies(s Settings) []client.Object {
 // even where the mutating half is unavailable.
 func ValidatingPolicies(s Settings) []client.Object {
 	var out []client.Object
-	for _, p := range []*admissionv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s)} {
-		out = append(out, p, &admissionv1.ValidatingAdmissionPolicyBinding{
+	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s)} {
+		out = append(out, p, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 			ObjectMeta: policyMeta(p.Name),
-			Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
 				PolicyName:        p.Name,
 				ParamRef:          tenantParamRef(),
 				MatchResources:    tenantNamespaces(),
-				ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+				ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 			},
 		})
 	}
 	out = append(out, RetainedPolicies(s)...)
 	out = append(out, TokensPolicies(s)...)
 	managed := managedValidation(s)
-	return append(out, managed, &admissionv1.ValidatingAdmissionPolicyBinding{
+	return append(out, managed, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 		ObjectMeta: policyMeta(managed.Name),
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
 			PolicyName:        managed.Name,
 			MatchResources:    tenantNamespaces(),
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},
 	})
 }
@@ -62,10 +62,10 @@ func ValidatingPolicies(s Settings) []client.Object {
 // MutatingPolicies are the defaults Bulkhead fills into tenant objects.
 func MutatingPolicies(Settings) []client.Object {
 	var out []client.Object
-	for _, p := range []*admissionv1.MutatingAdmissionPolicy{podsMutation(), serviceAccountsMutation()} {
-		out = append(out, p, &admissionv1.MutatingAdmissionPolicyBinding{
+	for _, p := range []*admissionregistrationv1.MutatingAdmissionPolicy{podsMutation(), serviceAccountsMutation()} {
+		out = append(out, p, &admissionregistrationv1.MutatingAdmissionPolicyBinding{
 			ObjectMeta: policyMeta(p.Name),
-			Spec: admissionv1.MutatingAdmissionPolicyBindingSpec{
+			Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
 				PolicyName:     p.Name,
 				ParamRef:       tenantParamRef(),
 				MatchResources: tenantNamespaces(),
@@ -82,46 +82,46 @@ func policyMeta(name string) metav1.ObjectMeta {
 }
 
 // tenantParamKind makes a policy read a TenantPolicy as its params.
-func tenantParamKind() *admissionv1.ParamKind {
-	return &admissionv1.ParamKind{APIVersion: tenancyv1alpha1.GroupVersion.String(), Kind: "TenantPolicy"}
+func tenantParamKind() *admissionregistrationv1.ParamKind {
+	return &admissionregistrationv1.ParamKind{APIVersion: tenancyv1alpha1.GroupVersion.String(), Kind: "TenantPolicy"}
 }
 
 // tenantParamRef looks the TenantPolicy up in the request's own namespace,
 // and denies when it is missing: a tenant namespace is closed until Bulkhead
 // has written its parameters.
-func tenantParamRef() *admissionv1.ParamRef {
-	return &admissionv1.ParamRef{
+func tenantParamRef() *admissionregistrationv1.ParamRef {
+	return &admissionregistrationv1.ParamRef{
 		Name:                    tenancyv1alpha1.TenantPolicyName,
-		ParameterNotFoundAction: ptr.To(admissionv1.DenyAction),
+		ParameterNotFoundAction: ptr.To(admissionregistrationv1.DenyAction),
 	}
 }
 
 // tenantNamespaces matches every namespace that carries the tenant label,
 // whichever the tenant.
-func tenantNamespaces() *admissionv1.MatchResources {
-	return &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+func tenantNamespaces() *admissionregistrationv1.MatchResources {
+	return &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
 		MatchExpressions: []metav1.LabelSelectorRequirement{{Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists}},
 	}}
 }
 
 // rules matches the given operations on resources of one API group, at
 // every version.
-func rules(ops []admissionv1.OperationType, group string, resources ...string) admissionv1.NamedRuleWithOperations {
-	return admissionv1.NamedRuleWithOperations{RuleWithOperations: admissionv1.RuleWithOperations{
+func rules(ops []admissionregistrationv1.OperationType, group string, resources ...string) admissionregistrationv1.NamedRuleWithOperations {
+	return admissionregistrationv1.NamedRuleWithOperations{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
 		Operations: ops,
-		Rule:       admissionv1.Rule{APIGroups: []string{group}, APIVersions: []string{"*"}, Resources: resources},
+		Rule:       admissionregistrationv1.Rule{APIGroups: []string{group}, APIVersions: []string{"*"}, Resources: resources},
 	}}
 }
 
 var (
-	createUpdate = []admissionv1.OperationType{admissionv1.Create, admissionv1.Update}
-	createOnly   = []admissionv1.OperationType{admissionv1.Create}
+	createUpdate = []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
+	createOnly   = []admissionregistrationv1.OperationType{admissionregistrationv1.Create}
 )
 
 // specChanged skips updates that leave the spec alone (labels, finalizers,
 // annotations written by controllers), so that tightening a tenant's rules
 // never wedges the controllers that manage existing objects.
-var specChanged = admissionv1.MatchCondition{
+var specChanged = admissionregistrationv1.MatchCondition{
 	Name:       "spec-changed",
 	Expression: "request.operation == 'CREATE' || object.spec != oldObject.spec",
 }
@@ -136,8 +136,8 @@ type rule struct {
 	fix     string
 }
 
-func (r rule) validation() admissionv1.Validation {
-	return admissionv1.Validation{
+func (r rule) validation() admissionregistrationv1.Validation {
+	return admissionregistrationv1.Validation{
 		Expression: r.expr,
 		MessageExpression: "'tenant ' + params.spec.tenant + ': ' + " + r.problem +
 			" + ' [rule " + r.name + "]. " + strings.ReplaceAll(r.fix, "'", "\\'") + "'",
@@ -147,13 +147,13 @@ func (r rule) validation() admissionv1.Validation {
 
 // validatingPolicy is a policy of the given rules over match, reading the
 // namespace's TenantPolicy, failing closed.
-func validatingPolicy(name string, match []admissionv1.NamedRuleWithOperations, conds []admissionv1.MatchCondition, variables []admissionv1.Variable, rs ...rule) *admissionv1.ValidatingAdmissionPolicy {
-	return &admissionv1.ValidatingAdmissionPolicy{
+func validatingPolicy(name string, match []admissionregistrationv1.NamedRuleWithOperations, conds []admissionregistrationv1.MatchCondition, variables []admissionregistrationv1.Variable, rs ...rule) *admissionregistrationv1.ValidatingAdmissionPolicy {
+	return &admissionregistrationv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(name),
-		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
 			ParamKind:        tenantParamKind(),
-			FailurePolicy:    ptr.To(admissionv1.Fail),
-			MatchConstraints: &admissionv1.MatchResources{ResourceRules: match},
+			FailurePolicy:    ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: match},
 			MatchConditions:  conds,
 			Variables:        variables,
 			Validations:      validations(rs...),
@@ -162,8 +162,8 @@ func validatingPolicy(name string, match []admissionv1.NamedRuleWithOperations, 
 }
 
 // validations are the Validations of rs, in order.
-func validations(rs ...rule) []admissionv1.Validation {
-	out := make([]admissionv1.Validation, 0, len(rs))
+func validations(rs ...rule) []admissionregistrationv1.Validation {
+	out := make([]admissionregistrationv1.Validation, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, r.validation())
 	}
@@ -172,20 +172,20 @@ func validations(rs ...rule) []admissionv1.Validation {
 
 // vars are the Variables given as name, expression pairs, in order: a
 // variable may read those before it.
-func vars(kv ...string) []admissionv1.Variable {
-	out := make([]admissionv1.Variable, 0, len(kv)/2)
+func vars(kv ...string) []admissionregistrationv1.Variable {
+	out := make([]admissionregistrationv1.Variable, 0, len(kv)/2)
 	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, admissionv1.Variable{Name: kv[i], Expression: kv[i+1]})
+		out = append(out, admissionregistrationv1.Variable{Name: kv[i], Expression: kv[i+1]})
 	}
 	return out
 }
 
 // apply is one ApplyConfiguration mutation.
-func apply(expr string) admissionv1.Mutation {
-	return admissionv1.Mutation{PatchType: admissionv1.PatchTypeApplyConfiguration, ApplyConfiguration: &admissionv1.ApplyConfiguration{Expression: expr}}
+func apply(expr string) admissionregistrationv1.Mutation {
+	return admissionregistrationv1.Mutation{PatchType: admissionregistrationv1.PatchTypeApplyConfiguration, ApplyConfiguration: &admissionregistrationv1.ApplyConfiguration{Expression: expr}}
 }
 
 // jsonPatch is one JSONPatch mutation.
-func jsonPatch(expr string) admissionv1.Mutation {
-	return admissionv1.Mutation{PatchType: admissionv1.PatchTypeJSONPatch, JSONPatch: &admissionv1.JSONPatch{Expression: expr}}
+func jsonPatch(expr string) admissionregistrationv1.Mutation {
+	return admissionregistrationv1.Mutation{PatchType: admissionregistrationv1.PatchTypeJSONPatch, JSONPatch: &admissionregistrationv1.JSONPatch{Expression: expr}}
 }

@@ -1,7 +1,7 @@
 package render
 
 import (
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -26,12 +26,12 @@ func ingressParams(net *tenancyv1alpha1.NetworkRules, spec *tenancyv1alpha1.Tena
 
 // ingressesValidation judges the tenant's Ingresses: their class, by field
 // or by annotation, their hosts, and no catch-all unless an admin writes it.
-func ingressesValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
+func ingressesValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(IngressesPolicy,
-		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "ingresses")},
+		[]admissionregistrationv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "ingresses")},
 		// Controllers still honour the class annotation: a change of it
 		// alone must be judged too.
-		[]admissionv1.MatchCondition{{
+		[]admissionregistrationv1.MatchCondition{{
 			Name: "spec-or-class-changed",
 			Expression: specChanged.Expression + " || " + annotationCEL("object", ingressClassAnnotation) +
 				" != " + annotationCEL("oldObject", ingressClassAnnotation),

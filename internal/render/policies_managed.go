@@ -3,7 +3,7 @@ package render
 import (
 	"strings"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -29,17 +29,17 @@ const ManagedPolicy = "bulkhead-managed"
 // whoever is given it by mistake still may not rewrite a tenant's quota
 // account. The controllers, the garbage collector, the namespace controller
 // and cluster admins pass.
-func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
+func managedValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPolicy {
 	exempt := []string{
 		s.NotBulkheadCEL(),
 		"!" + controlPlaneCEL(),
 	}
 	exempt = append(exempt, s.NotAdminCEL()...)
-	ops := []admissionv1.OperationType{admissionv1.Create, admissionv1.Update, admissionv1.Delete}
+	ops := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete}
 	all := rules(ops, "*", "*")
-	all.Scope = ptr.To(admissionv1.NamespacedScope)
+	all.Scope = ptr.To(admissionregistrationv1.NamespacedScope)
 	ledgers := rules(ops, tenancyv1alpha1.GroupVersion.Group, "tenantquotaledgers", "tenantquotaledgers/status")
-	ledgers.Scope = ptr.To(admissionv1.ClusterScope)
+	ledgers.Scope = ptr.To(admissionregistrationv1.ClusterScope)
 	// The message must not fail to evaluate (it would read "failed
 	// expression"): every value is guarded, and a static message backs it.
 	// A ledger is outside any namespace and named after its tenant.
@@ -51,16 +51,16 @@ func managedValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 	const label = tenancyv1alpha1.ManagedByLabel + "=" + tenancyv1alpha1.ManagedByValue
 	oldIsManaged := "(oldObject != null && has(oldObject.metadata.labels) && '" + tenancyv1alpha1.ManagedByLabel + "' in oldObject.metadata.labels && " +
 		"oldObject.metadata.labels['" + tenancyv1alpha1.ManagedByLabel + "'] == '" + tenancyv1alpha1.ManagedByValue + "')"
-	return &admissionv1.ValidatingAdmissionPolicy{
+	return &admissionregistrationv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(ManagedPolicy),
-		Spec: admissionv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy: ptr.To(admissionv1.Fail),
-			MatchConstraints: &admissionv1.MatchResources{
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{
 				ObjectSelector: &metav1.LabelSelector{MatchLabels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},
-				ResourceRules:  []admissionv1.NamedRuleWithOperations{all, ledgers},
+				ResourceRules:  []admissionregistrationv1.NamedRuleWithOperations{all, ledgers},
 			},
-			MatchConditions: []admissionv1.MatchCondition{{Name: "not-a-controller-or-admin", Expression: strings.Join(exempt, " && ")}},
-			Validations: []admissionv1.Validation{{
+			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "not-a-controller-or-admin", Expression: strings.Join(exempt, " && ")}},
+			Validations: []admissionregistrationv1.Validation{{
 				// Creating, or labelling, an object as Bulkhead's.
 				Expression: "request.operation == 'DELETE' || " + oldIsManaged,
 				MessageExpression: "'tenant ' + " + tenant + " + ': ' + request.kind.kind + ' ' + " + name + " + ' carries the label " + label +

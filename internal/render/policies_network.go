@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -54,10 +54,10 @@ func networkParams(net *tenancyv1alpha1.NetworkRules, spec *tenancyv1alpha1.Tena
 // overlaps no denied CIDR (unless its except covers it) and, without
 // internet, lies inside an allowed CIDR. Two CIDRs overlap exactly when one
 // contains the other.
-func networkPoliciesValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
+func networkPoliciesValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(NetworkPoliciesPolicy,
-		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "networkpolicies")},
-		[]admissionv1.MatchCondition{specChanged, {
+		[]admissionregistrationv1.NamedRuleWithOperations{rules(createUpdate, "networking.k8s.io", "networkpolicies")},
+		[]admissionregistrationv1.MatchCondition{specChanged, {
 			Name:       "not-bulkhead-or-admin",
 			Expression: notBulkheadOrAdmin(s),
 		}},

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
@@ -102,7 +102,7 @@ func podsParams(pods *tenancyv1alpha1.PodRules, spec *tenancyv1alpha1.TenantSpec
 // applying the Deployment, not from a ReplicaSet's events. Rules that a
 // mutation satisfies on pods (a default runtime class, say) are required of
 // pods only; templates merely may not contradict them.
-func podSpecVars(s Settings) []admissionv1.Variable {
+func podSpecVars(s Settings) []admissionregistrationv1.Variable {
 	return vars(
 		"isPod", "request.resource.resource == 'pods'",
 		"spec", "request.resource.resource == 'pods' ? object.spec : "+
@@ -152,14 +152,14 @@ func podSpecVars(s Settings) []admissionv1.Variable {
 // podsValidation judges pods, their ephemeral containers and the pod
 // templates of workloads, against the tenant's node pool, runtime, images,
 // priority and the rest of its pod rules.
-func podsValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
+func podsValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(PodsPolicy,
-		[]admissionv1.NamedRuleWithOperations{
+		[]admissionregistrationv1.NamedRuleWithOperations{
 			rules(createUpdate, "", "pods", "pods/ephemeralcontainers", "replicationcontrollers"),
 			rules(createUpdate, "apps", "deployments", "replicasets", "statefulsets", "daemonsets"),
 			rules(createUpdate, "batch", "jobs", "cronjobs"),
 		},
-		[]admissionv1.MatchCondition{specChanged},
+		[]admissionregistrationv1.MatchCondition{specChanged},
 		podSpecVars(s),
 		rule{
 			// Pods wait for the namespace's NetworkPolicies: no pod ever runs
@@ -282,14 +282,14 @@ func podsValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
 // it never overwrites a value the user chose (the validation refuses a wrong
 // one with a reason instead), except enableServiceLinks, which the API
 // server has already defaulted to true before admission.
-func podsMutation() *admissionv1.MutatingAdmissionPolicy {
-	return &admissionv1.MutatingAdmissionPolicy{
+func podsMutation() *admissionregistrationv1.MutatingAdmissionPolicy {
+	return &admissionregistrationv1.MutatingAdmissionPolicy{
 		ObjectMeta: policyMeta(PodsPolicy),
-		Spec: admissionv1.MutatingAdmissionPolicySpec{
+		Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
 			ParamKind:          tenantParamKind(),
-			FailurePolicy:      ptr.To(admissionv1.Fail),
-			ReinvocationPolicy: admissionv1.NeverReinvocationPolicy,
-			MatchConstraints:   &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{rules(createOnly, "", "pods")}},
+			FailurePolicy:      ptr.To(admissionregistrationv1.Fail),
+			ReinvocationPolicy: admissionregistrationv1.NeverReinvocationPolicy,
+			MatchConstraints:   &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{rules(createOnly, "", "pods")}},
 			Variables: vars(
 				"podTolerations", "has(object.spec.tolerations) ? object.spec.tolerations.map(t, "+tolerationCEL+") : []",
 				// The Priority step has already filled in the cluster's global
@@ -301,7 +301,7 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 			),
 			// Two mutations rather than one per default: each mutation is a
 			// merge of its own, and fewer merges make pod creates cheaper.
-			Mutations: []admissionv1.Mutation{
+			Mutations: []admissionregistrationv1.Mutation{
 				jsonPatch("(!has(object.spec.nodeSelector) ? " +
 					"(size(params.spec.pods.nodeSelector) == 0 ? [] : [JSONPatch{op: 'add', path: '/spec/nodeSelector', value: params.spec.pods.nodeSelector}]) : " +
 					"params.spec.pods.nodeSelector.filter(k, !(k in object.spec.nodeSelector)).map(k, " +
@@ -343,15 +343,15 @@ func podsMutation() *admissionv1.MutatingAdmissionPolicy {
 // tenant's ServiceAccounts. The ServiceAccount admission plugin mounts the
 // token into a pod before any policy runs, reading the pod's field or else
 // its ServiceAccount's: the ServiceAccount is where the default must live.
-func serviceAccountsMutation() *admissionv1.MutatingAdmissionPolicy {
-	return &admissionv1.MutatingAdmissionPolicy{
+func serviceAccountsMutation() *admissionregistrationv1.MutatingAdmissionPolicy {
+	return &admissionregistrationv1.MutatingAdmissionPolicy{
 		ObjectMeta: policyMeta(ServiceAccountsPolicy),
-		Spec: admissionv1.MutatingAdmissionPolicySpec{
+		Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
 			ParamKind:          tenantParamKind(),
-			FailurePolicy:      ptr.To(admissionv1.Fail),
-			ReinvocationPolicy: admissionv1.NeverReinvocationPolicy,
-			MatchConstraints:   &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{rules(createOnly, "", "serviceaccounts")}},
-			Mutations: []admissionv1.Mutation{
+			FailurePolicy:      ptr.To(admissionregistrationv1.Fail),
+			ReinvocationPolicy: admissionregistrationv1.NeverReinvocationPolicy,
+			MatchConstraints:   &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{rules(createOnly, "", "serviceaccounts")}},
+			Mutations: []admissionregistrationv1.Mutation{
 				apply("has(object.automountServiceAccountToken) ? Object{} : " +
 					"Object{automountServiceAccountToken: params.spec.pods.automountServiceAccountToken}"),
 			},

@@ -3,7 +3,7 @@ package render
 import (
 	"sort"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -51,10 +51,10 @@ func rbacParams(rbac *tenancyv1alpha1.RBACRules, t *tenancyv1alpha1.Tenant, name
 // rbacValidation judges the RoleBindings written in the tenant's namespaces
 // by anyone but Bulkhead and admins: whom they name and, in Hard, which
 // ClusterRole they grant.
-func rbacValidation(s Settings) *admissionv1.ValidatingAdmissionPolicy {
+func rbacValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(RBACPolicy,
-		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "rbac.authorization.k8s.io", "rolebindings")},
-		[]admissionv1.MatchCondition{{
+		[]admissionregistrationv1.NamedRuleWithOperations{rules(createUpdate, "rbac.authorization.k8s.io", "rolebindings")},
+		[]admissionregistrationv1.MatchCondition{{
 			// Bulkhead's own bindings are rendered from the Tenant, and
 			// may be written just before the TenantPolicy catches up.
 			Name:       "not-bulkhead-or-admin",

@@ -1,7 +1,7 @@
 package render
 
 import (
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -23,10 +23,10 @@ func servicesParams(net *tenancyv1alpha1.NetworkRules, spec *tenancyv1alpha1.Ten
 
 // servicesValidation judges the tenant's Services: no externalIPs, and only
 // the types the Tenant allows.
-func servicesValidation() *admissionv1.ValidatingAdmissionPolicy {
+func servicesValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(ServicesPolicy,
-		[]admissionv1.NamedRuleWithOperations{rules(createUpdate, "", "services")},
-		[]admissionv1.MatchCondition{specChanged},
+		[]admissionregistrationv1.NamedRuleWithOperations{rules(createUpdate, "", "services")},
+		[]admissionregistrationv1.MatchCondition{specChanged},
 		vars("type", "has(object.spec.type) ? object.spec.type : 'ClusterIP'"),
 		rule{
 			name:    "services.externalIPs",

@@ -1,7 +1,7 @@
 package render
 
 import (
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -25,12 +25,12 @@ const betaStorageClass = "volume.beta.kubernetes.io/storage-class"
 
 // storageValidation judges the tenant's new PersistentVolumeClaims: their
 // class, and nothing that reaches a volume or data outside the namespace.
-func storageValidation() *admissionv1.ValidatingAdmissionPolicy {
+func storageValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
 	return validatingPolicy(StoragePolicy,
 		// Only creation: the volume controller binds claims by updating
 		// volumeName. A claim naming a volume at creation is judged by the
 		// volumes webhook, which can read the volume.
-		[]admissionv1.NamedRuleWithOperations{rules(createOnly, "", "persistentvolumeclaims")},
+		[]admissionregistrationv1.NamedRuleWithOperations{rules(createOnly, "", "persistentvolumeclaims")},
 		nil,
 		// The volume controller reads the old beta annotation before the
 		// field: both must name an allowed class.

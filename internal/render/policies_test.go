@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -20,7 +20,7 @@ var ruleName = regexp.MustCompile(`\[rule ([a-zA-Z.-]+)\]`)
 func TestPolicyRules(t *testing.T) {
 	got := map[string][]string{}
 	for _, obj := range ValidatingPolicies(DefaultSettings()) {
-		p, ok := obj.(*admissionv1.ValidatingAdmissionPolicy)
+		p, ok := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy)
 		if !ok {
 			continue
 		}
@@ -60,8 +60,8 @@ func TestPolicyRules(t *testing.T) {
 // TestPolicyBindings checks that every policy has exactly one binding, which
 // selects tenant namespaces only and closes them when parameters are missing.
 func TestPolicyBindings(t *testing.T) {
-	policies, bindings := map[string]*admissionv1.ParamKind{}, map[string]bool{}
-	check := func(kind, name, policy string, ref *admissionv1.ParamRef, match *admissionv1.MatchResources) {
+	policies, bindings := map[string]*admissionregistrationv1.ParamKind{}, map[string]bool{}
+	check := func(kind, name, policy string, ref *admissionregistrationv1.ParamRef, match *admissionregistrationv1.MatchResources) {
 		if name != policy {
 			t.Errorf("%s %s binds %s: one binding per policy, of the same name", kind, name, policy)
 		}
@@ -79,7 +79,7 @@ func TestPolicyBindings(t *testing.T) {
 				t.Errorf("%s %s has paramRef %+v; it takes no parameters", kind, name, ref)
 			}
 		case ref == nil || ref.Name != tenancyv1alpha1.TenantPolicyName || ref.Namespace != "" ||
-			ref.ParameterNotFoundAction == nil || *ref.ParameterNotFoundAction != admissionv1.DenyAction:
+			ref.ParameterNotFoundAction == nil || *ref.ParameterNotFoundAction != admissionregistrationv1.DenyAction:
 			t.Errorf("%s %s paramRef = %+v, want the request namespace's %q, denying when missing", kind, name, ref, tenancyv1alpha1.TenantPolicyName)
 		}
 		sel := match.NamespaceSelector
@@ -90,19 +90,19 @@ func TestPolicyBindings(t *testing.T) {
 	}
 	for _, obj := range Policies(DefaultSettings()) {
 		switch o := obj.(type) {
-		case *admissionv1.ValidatingAdmissionPolicy:
+		case *admissionregistrationv1.ValidatingAdmissionPolicy:
 			policies["V/"+o.Name] = o.Spec.ParamKind
-			if *o.Spec.FailurePolicy != admissionv1.Fail {
+			if *o.Spec.FailurePolicy != admissionregistrationv1.Fail {
 				t.Errorf("policy %s fails open", o.Name)
 			}
-		case *admissionv1.MutatingAdmissionPolicy:
+		case *admissionregistrationv1.MutatingAdmissionPolicy:
 			policies["M/"+o.Name] = o.Spec.ParamKind
-		case *admissionv1.ValidatingAdmissionPolicyBinding:
+		case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
 			check("V", o.Name, o.Spec.PolicyName, o.Spec.ParamRef, o.Spec.MatchResources)
-			if len(o.Spec.ValidationActions) != 1 || o.Spec.ValidationActions[0] != admissionv1.Deny {
+			if len(o.Spec.ValidationActions) != 1 || o.Spec.ValidationActions[0] != admissionregistrationv1.Deny {
 				t.Errorf("binding %s actions %v, want [Deny]", o.Name, o.Spec.ValidationActions)
 			}
-		case *admissionv1.MutatingAdmissionPolicyBinding:
+		case *admissionregistrationv1.MutatingAdmissionPolicyBinding:
 			check("M", o.Name, o.Spec.PolicyName, o.Spec.ParamRef, o.Spec.MatchResources)
 		}
 	}

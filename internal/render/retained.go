@@ -1,7 +1,7 @@
 package render
 
 import (
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -43,26 +43,26 @@ const RetainedPolicy = "bulkhead-retained"
 func RetainedPolicies(s Settings) []client.Object {
 	exempt := notBulkheadOrAdmin(s)
 	controller := controlPlaneCEL()
-	p := &admissionv1.ValidatingAdmissionPolicy{
+	p := &admissionregistrationv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(RetainedPolicy),
-		Spec: admissionv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy: ptr.To(admissionv1.Fail),
-			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
 				rules(createOnly, "", "pods"),
-				rules([]admissionv1.OperationType{admissionv1.Update}, "", "pods/ephemeralcontainers"),
+				rules([]admissionregistrationv1.OperationType{admissionregistrationv1.Update}, "", "pods/ephemeralcontainers"),
 				rules(createUpdate, "rbac.authorization.k8s.io", "rolebindings", "roles"),
 				rules(createUpdate, "networking.k8s.io", "networkpolicies"),
 				rules(createUpdate, "", "replicationcontrollers"),
 				rules(createUpdate, "apps", "deployments", "replicasets", "statefulsets", "daemonsets"),
 				rules(createUpdate, "batch", "jobs", "cronjobs"),
 			}},
-			MatchConditions: []admissionv1.MatchCondition{{
+			MatchConditions: []admissionregistrationv1.MatchCondition{{
 				Name: "new-pods-or-not-admin",
 				Expression: "request.resource.resource == 'pods' || (" + exempt + " && " +
 					"(request.resource.group in ['rbac.authorization.k8s.io', 'networking.k8s.io'] || !" + controller + "))",
 			}},
 			Variables: vars("former", "namespaceObject.metadata.labels['"+tenancyv1alpha1.RetainedLabel+"']"),
-			Validations: []admissionv1.Validation{{
+			Validations: []admissionregistrationv1.Validation{{
 				Expression: "false",
 				// The message starts with the tenant, as every denial does,
 				// although the tenant is gone: it is the name people know.
@@ -75,14 +75,14 @@ func RetainedPolicies(s Settings) []client.Object {
 			}},
 		},
 	}
-	b := &admissionv1.ValidatingAdmissionPolicyBinding{
+	b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 		ObjectMeta: policyMeta(RetainedPolicy),
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
 			PolicyName: RetainedPolicy,
-			MatchResources: &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+			MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
 				MatchExpressions: []metav1.LabelSelectorRequirement{{Key: tenancyv1alpha1.RetainedLabel, Operator: metav1.LabelSelectorOpExists}},
 			}},
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},
 	}
 	return []client.Object{p, b}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -22,11 +22,11 @@ func TestRetainedPolicies(t *testing.T) {
 	if len(objs) != 2 {
 		t.Fatalf("got %d objects, want a policy and its binding", len(objs))
 	}
-	p, ok := objs[0].(*admissionv1.ValidatingAdmissionPolicy)
+	p, ok := objs[0].(*admissionregistrationv1.ValidatingAdmissionPolicy)
 	if !ok {
 		t.Fatalf("first object is %T", objs[0])
 	}
-	b, ok := objs[1].(*admissionv1.ValidatingAdmissionPolicyBinding)
+	b, ok := objs[1].(*admissionregistrationv1.ValidatingAdmissionPolicyBinding)
 	if !ok {
 		t.Fatalf("second object is %T", objs[1])
 	}
@@ -36,7 +36,7 @@ func TestRetainedPolicies(t *testing.T) {
 	if p.Spec.ParamKind != nil || b.Spec.ParamRef != nil {
 		t.Errorf("the lock takes no parameters: paramKind %+v, paramRef %+v", p.Spec.ParamKind, b.Spec.ParamRef)
 	}
-	if *p.Spec.FailurePolicy != admissionv1.Fail {
+	if *p.Spec.FailurePolicy != admissionregistrationv1.Fail {
 		t.Errorf("failure policy %s", *p.Spec.FailurePolicy)
 	}
 	want := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: tenancyv1alpha1.RetainedLabel, Operator: metav1.LabelSelectorOpExists}}}
@@ -50,13 +50,13 @@ func TestRetainedPolicies(t *testing.T) {
 		t.Errorf("match conditions %+v: new pods must be refused whoever asks", p.Spec.MatchConditions)
 	}
 
-	matched := map[string][]admissionv1.OperationType{}
+	matched := map[string][]admissionregistrationv1.OperationType{}
 	for _, r := range p.Spec.MatchConstraints.ResourceRules {
 		for _, res := range r.Resources {
 			matched[r.APIGroups[0]+"/"+res] = r.Operations
 		}
 	}
-	if diff := cmp.Diff([]admissionv1.OperationType{admissionv1.Create}, matched["/pods"]); diff != "" {
+	if diff := cmp.Diff([]admissionregistrationv1.OperationType{admissionregistrationv1.Create}, matched["/pods"]); diff != "" {
 		t.Errorf("pods (-want +got):\n%s", diff)
 	}
 	for _, res := range []string{"/pods/ephemeralcontainers", "rbac.authorization.k8s.io/rolebindings", "rbac.authorization.k8s.io/roles", "networking.k8s.io/networkpolicies"} {

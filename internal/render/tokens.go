@@ -3,7 +3,7 @@ package render
 import (
 	"strconv"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,18 +25,18 @@ const TokensPolicy = "bulkhead-tokens"
 func TokensPolicies(s Settings) []client.Object {
 	max := strconv.FormatInt(s.TenantTokenMaxSeconds, 10)
 	tenant := namespaceTenantCEL
-	p := &admissionv1.ValidatingAdmissionPolicy{
+	p := &admissionregistrationv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(TokensPolicy),
-		Spec: admissionv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy: ptr.To(admissionv1.Fail),
-			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
 				rules(createOnly, "", "secrets", "serviceaccounts/token"),
 			}},
-			MatchConditions: []admissionv1.MatchCondition{{
+			MatchConditions: []admissionregistrationv1.MatchCondition{{
 				Name:       "a-tenant-identity",
 				Expression: notBulkheadOrAdmin(s) + " && !request.userInfo.username.startsWith('system:node:') && !" + controlPlaneCEL(),
 			}},
-			Validations: []admissionv1.Validation{{
+			Validations: []admissionregistrationv1.Validation{{
 				Expression: "request.resource.resource != 'secrets' || !has(object.type) || object.type != 'kubernetes.io/service-account-token'",
 				MessageExpression: "'tenant ' + " + tenant + " + ': a Secret of type kubernetes.io/service-account-token holds a token that never expires, " +
 					"and would outlive whoever made it [rule rbac.tokens]. Ask for a short-lived token instead (kubectl create token, at most " + max + " seconds)'",
@@ -51,12 +51,12 @@ func TokensPolicies(s Settings) []client.Object {
 			}},
 		},
 	}
-	b := &admissionv1.ValidatingAdmissionPolicyBinding{
+	b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 		ObjectMeta: policyMeta(TokensPolicy),
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
 			PolicyName:        TokensPolicy,
 			MatchResources:    tenantNamespaces(),
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},
 	}
 	return []client.Object{p, b}

@@ -8,10 +8,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
-
-	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // FieldManager is the one server-side apply manager of every object Bulkhead renders.
@@ -57,7 +56,7 @@ func Apply(ctx context.Context, c client.Client, obj client.Object) (key string,
 	case !apierrors.IsNotFound(err):
 		return key, false, fmt.Errorf("reading %s %s: %w", gvk.Kind, describe(obj), err)
 	}
-	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return key, false, fmt.Errorf("applying %s %s: %w", gvk.Kind, describe(obj), err)
 	}
 	ctrl.LoggerFrom(ctx).V(2).Info("Applied object", "kind", gvk.Kind, "object", key)

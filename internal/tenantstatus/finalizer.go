@@ -24,7 +24,7 @@ func AddFinalizer(ctx context.Context, c client.Client, t *tenancyv1alpha1.Tenan
 		"kind":       "Tenant",
 		"metadata":   map[string]any{"name": t.Name, "uid": string(t.UID), "finalizers": []any{finalizer}},
 	}}
-	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(finalizer), client.ForceOwnership); err != nil {
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(finalizer), client.ForceOwnership); err != nil {
 		return fmt.Errorf("adding finalizer %s: %w", finalizer, err)
 	}
 	return nil

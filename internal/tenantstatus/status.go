@@ -108,7 +108,7 @@ func apply(ctx context.Context, c client.Client, name, manager string, status ma
 		"metadata":   map[string]any{"name": name},
 		"status":     status,
 	}}
-	if err := c.Status().Patch(ctx, u, client.Apply, client.FieldOwner(manager), client.ForceOwnership); err != nil {
+	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(manager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("writing status of tenant %s: %w", name, err)
 	}
 	return nil

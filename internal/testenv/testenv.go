@@ -48,6 +48,9 @@ type Env struct {
 	ControllerManager bool
 	stop              context.CancelFunc
 	done              chan error
+	// webhookPort is kept across restarts of the manager, as a Service's
+	// address is: the API server's webhook configurations name it.
+	webhookPort int
 }
 
 // RepoRoot is the repository's top directory.
@@ -145,10 +148,12 @@ func (e *Env) StartManager() error {
 		Settings: e.Settings,
 		// Tests wait for freed tenant quota; recount it often.
 		QuotaRecount: 2 * time.Second,
+		WebhookPort:  e.webhookPort,
 	}
 	if err := m.complete(); err != nil {
 		return err
 	}
+	e.webhookPort = m.WebhookPort
 	user, groups := m.identity()
 	o := m.options(e.Cluster)
 	o.Restartable = true

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -13,12 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
@@ -36,16 +36,23 @@ func TestFailureIsSaid(t *testing.T) {
 	refuse := true
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tenant).WithStatusSubresource(tenant).
 		WithInterceptorFuncs(interceptor.Funcs{
-			Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-				if u, ok := obj.(*unstructured.Unstructured); ok && u.GetKind() == "ClusterRole" && refuse {
+			Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+				if k, ok := obj.(interface{ GetKind() string }); ok && k.GetKind() == "ClusterRole" && refuse {
 					return errors.New("clusterroles is forbidden")
 				}
-				return c.Patch(ctx, obj, patch, opts...)
+				return c.Apply(ctx, obj, opts...)
 			},
-			SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-				// The fake client applies status as a merge; what matters
-				// here is the condition it carries.
-				u := obj.(*unstructured.Unstructured)
+			SubResourceApply: func(ctx context.Context, c client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+				// Written as an update of the conditions it carries: what
+				// matters here is the condition, not how it is merged.
+				raw, err := json.Marshal(obj)
+				if err != nil {
+					return err
+				}
+				u := &unstructured.Unstructured{}
+				if err := u.UnmarshalJSON(raw); err != nil {
+					return err
+				}
 				conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 				t := &tenancyv1alpha1.Tenant{}
 				if err := c.Get(ctx, client.ObjectKey{Name: u.GetName()}, t); err != nil {

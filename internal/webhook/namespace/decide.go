@@ -268,8 +268,8 @@ func whoSets(key string, locked map[string]string) string {
 func DecideUpdate(old, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant, s render.Settings) Decision {
 	oldTenant, newTenant := old.Labels[tenancyv1alpha1.TenantLabel], ns.Labels[tenancyv1alpha1.TenantLabel]
 	if oldTenant != newTenant {
-		switch {
-		case oldTenant == "":
+		switch oldTenant {
+		case "":
 			return deny(newTenant, RuleLabels, fmt.Sprintf("only a cluster admin can bring namespace %q into the tenant (label %s)", ns.Name, tenancyv1alpha1.TenantLabel),
 				"Ask a cluster admin to adopt it")
 		default:
