@@ -156,15 +156,15 @@ func measureBaseline(ctx context.Context, n, workers int) (time.Duration, int, e
 			return err
 		}
 		names := namespaceNames(t)
-		meta := render.Namespace(t, s)
+		meta := render.Namespace(render.NewScope(t, nil, s))
 		for _, name := range names {
 			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: meta.Labels, Annotations: meta.Annotations}}
 			if err := c.Create(ctx, ns); err != nil {
 				return err
 			}
 		}
-		objs := append(render.RBAC(t, names), render.Quota(t, names, s)...)
-		objs = append(objs, render.Network(t, names, nil, s)...)
+		objs := append(render.RBAC(t, names), render.Quota(render.NewScope(t, names, s))...)
+		objs = append(objs, render.Network(render.NewScope(t, names, s), nil)...)
 		for _, o := range objs {
 			if err := c.Create(ctx, o); err != nil {
 				return fmt.Errorf("creating %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)

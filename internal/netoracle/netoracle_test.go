@@ -398,7 +398,7 @@ func TestRenderedTenants(t *testing.T) {
 	namespaces := []netoracle.Namespace{{Name: "kube-system", Labels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}}}
 	pods := []netoracle.Pod{{Namespace: "kube-system", Name: "kube-dns", Labels: map[string]string{"k8s-app": "kube-dns"}, IP: "10.244.0.10"}}
 	for i, tn := range tenants {
-		for _, obj := range render.Network(tn.tenant, tn.namespaces, tn.allowedBy, s) {
+		for _, obj := range render.Network(render.NewScope(tn.tenant, tn.namespaces, s), tn.allowedBy) {
 			np, ok := obj.(*networkingv1.NetworkPolicy)
 			if !ok {
 				t.Fatalf("render.Network(%s) returned a %T", tn.tenant.Name, obj)

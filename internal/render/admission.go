@@ -32,8 +32,9 @@ type PolicyInputs struct {
 
 // TenantPolicies renders the TenantPolicy of each of t's namespaces: the
 // admission parameters the shared policies (see Policies) read.
-func TenantPolicies(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings, in PolicyInputs) []client.Object {
-	spec := TenantPolicySpec(t, namespaces, s, in)
+func TenantPolicies(sc *Scope, in PolicyInputs) []client.Object {
+	t, namespaces := sc.Tenant, sc.Namespaces
+	spec := TenantPolicySpec(sc, in)
 	var out []client.Object
 	for _, ns := range sortedCopy(namespaces) {
 		p := &tenancyv1alpha1.TenantPolicy{
@@ -49,15 +50,15 @@ func TenantPolicies(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings, 
 // TenantPolicySpec flattens t's effective spec into admission parameters,
 // one rule family at a time. Every list and map is non-nil: the policies
 // never test for presence.
-func TenantPolicySpec(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings, in PolicyInputs) tenancyv1alpha1.TenantPolicySpec {
-	spec := Effective(t, s)
+func TenantPolicySpec(sc *Scope, in PolicyInputs) tenancyv1alpha1.TenantPolicySpec {
+	t, spec := sc.Tenant, sc.Spec
 	p := tenancyv1alpha1.TenantPolicySpec{Tenant: t.Name, Isolation: spec.Isolation}
 	podsParams(&p.Pods, &spec, in)
 	servicesParams(&p.Network, &spec)
 	ingressParams(&p.Network, &spec)
 	networkParams(&p.Network, &spec)
 	storageParams(&p.Storage, &spec)
-	rbacParams(&p.RBAC, t, namespaces, s, &spec)
+	rbacParams(&p.RBAC, sc)
 	return p
 }
 

@@ -111,7 +111,7 @@ func TestTenantPolicySpec(t *testing.T) {
 			PolicyInputs{RuntimeClasses: classes}, sandboxed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := TenantPolicySpec(tc.tenant, []string{"acme-b", "acme-a"}, s, tc.in)
+			got := TenantPolicySpec(NewScope(tc.tenant, []string{"acme-b", "acme-a"}, s), tc.in)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Fatalf("TenantPolicySpec (-want +got):\n%s", diff)
 			}
@@ -121,7 +121,7 @@ func TestTenantPolicySpec(t *testing.T) {
 
 func TestTenantPolicies(t *testing.T) {
 	tn := testutil.Tenant("acme").Owner("alice").UID("u1").Obj()
-	objs := TenantPolicies(tn, []string{"acme-b", "acme-a"}, DefaultSettings(), PolicyInputs{Protected: map[string]bool{"acme-b": true}})
+	objs := TenantPolicies(NewScope(tn, []string{"acme-b", "acme-a"}, DefaultSettings()), PolicyInputs{Protected: map[string]bool{"acme-b": true}})
 	if got, want := len(objs), 2; got != want {
 		t.Fatalf("got %d TenantPolicies, want %d", got, want)
 	}

@@ -653,7 +653,7 @@ func newCELWorld(t testing.TB, s render.Settings, tenants map[*tenancyv1alpha1.T
 		in.Protected[ns] = true
 	}
 	for tn, namespaces := range tenants {
-		for _, obj := range render.TenantPolicies(tn, namespaces, s, in) {
+		for _, obj := range render.TenantPolicies(render.NewScope(tn, namespaces, s), in) {
 			p := obj.(*tenancyv1alpha1.TenantPolicy)
 			w.params[p.Namespace] = p
 			w.namespaces[p.Namespace] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{

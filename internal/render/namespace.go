@@ -22,8 +22,8 @@ type NamespaceMetadata struct {
 // The namespace webhook stamps them at creation (so a namespace is never,
 // even briefly, without its Pod Security level) and the namespaces controller
 // keeps them.
-func Namespace(t *tenancyv1alpha1.Tenant, s Settings) NamespaceMetadata {
-	spec := Effective(t, s)
+func Namespace(sc *Scope) NamespaceMetadata {
+	t, s, spec := sc.Tenant, sc.Settings, sc.Spec
 	// Keys Bulkhead decides are never taken from namespaces.labels or
 	// .annotations: the CRD refuses them, and a Tenant stored before it did
 	// must not forge the tenant label, the quota label or a Pod Security

@@ -131,7 +131,7 @@ func TestNamespace(t *testing.T) {
 			if tc.settings != nil {
 				s = *tc.settings
 			}
-			got := Namespace(tc.tenant, s)
+			got := Namespace(NewScope(tc.tenant, nil, s))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Namespace() mismatch (-want +got):\n%s", diff)
 			}
@@ -146,7 +146,7 @@ func TestNamespaceDoesNotAliasSpec(t *testing.T) {
 	tenant := testutil.Tenant("acme").Owner("alice").
 		Labels(map[string]string{"team": "payments"}).
 		Annotations(map[string]string{"note": "x"}).Obj()
-	md := Namespace(tenant, DefaultSettings())
+	md := Namespace(NewScope(tenant, nil, DefaultSettings()))
 	md.Labels["extra"] = "1"
 	md.Annotations["extra"] = "1"
 	want := testutil.Tenant("acme").Owner("alice").
@@ -204,7 +204,7 @@ func TestReleasePatch(t *testing.T) {
 	s := DefaultSettings()
 	tn := testutil.Tenant("acme").Owner("alice").
 		Labels(map[string]string{"cost": "1"}).Annotations(map[string]string{"team": "a"}).Obj()
-	stamped := Namespace(tn, s)
+	stamped := Namespace(NewScope(tn, nil, s))
 	current := map[string]string{
 		"tenancy.bulkhead.dev/tenant":                "acme",
 		"pod-security.kubernetes.io/enforce":         "baseline",

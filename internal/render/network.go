@@ -31,11 +31,10 @@ const (
 // lets this tenant reach, the namespaces of tenants listed in allowedBy (the
 // tenants whose allowFrom names t, so that their ingress exception is not
 // undone by t's own egress policy), and the allowed CIDRs.
-func Network(t *tenancyv1alpha1.Tenant, namespaces, allowedBy []string, s Settings) []client.Object {
-	spec := Effective(t, s)
-	net := spec.Network
+func Network(sc *Scope, allowedBy []string) []client.Object {
+	t, s, net := sc.Tenant, sc.Settings, sc.Spec.Network
 	var out []client.Object
-	for _, ns := range sortedCopy(namespaces) {
+	for _, ns := range sortedCopy(sc.Namespaces) {
 		if net.Isolation != tenancyv1alpha1.NetworkOff {
 			out = append(out, ingressPolicy(t, ns, net))
 		}

@@ -236,7 +236,7 @@ func TestNetwork(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Network(tc.tenant, tc.namespaces, tc.allowedBy, DefaultSettings())
+			got := Network(NewScope(tc.tenant, tc.namespaces, DefaultSettings()), tc.allowedBy)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Network() mismatch (-want +got):\n%s", diff)
 			}

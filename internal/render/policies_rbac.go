@@ -26,7 +26,8 @@ func CanonicalSubject(kind, namespace, name string) string {
 
 // rbacParams flattens whom t's RoleBindings may name, and which
 // ClusterRoles, into rbac.
-func rbacParams(rbac *tenancyv1alpha1.RBACRules, t *tenancyv1alpha1.Tenant, namespaces []string, s Settings, spec *tenancyv1alpha1.TenantSpec) {
+func rbacParams(rbac *tenancyv1alpha1.RBACRules, sc *Scope) {
+	namespaces, s, spec := sc.Namespaces, sc.Settings, sc.Spec
 	hard := spec.Isolation == tenancyv1alpha1.IsolationHard
 	*rbac = tenancyv1alpha1.RBACRules{Restricted: hard, Subjects: []string{}, Namespaces: sortedCopy(namespaces), ClusterRoles: []string{}}
 	if rbac.Namespaces == nil {
@@ -35,7 +36,7 @@ func rbacParams(rbac *tenancyv1alpha1.RBACRules, t *tenancyv1alpha1.Tenant, name
 	// Subjects are checked in every profile (see Identities); the
 	// ClusterRoles a binding may name only in Hard.
 	// The admission rule and the RBAC sweep read one set of identities.
-	rbac.Subjects = append(rbac.Subjects, TenantIdentities(t, namespaces, s).Subjects()...)
+	rbac.Subjects = append(rbac.Subjects, TenantIdentities(sc).Subjects()...)
 	if hard {
 		roles := map[string]bool{OwnerClusterRole: true, MemberClusterRole: true, ViewerClusterRole: true}
 		for _, r := range s.TenantClusterRoles {

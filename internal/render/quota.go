@@ -12,8 +12,8 @@ const QuotaName = "bulkhead"
 
 // Quota renders, per namespace, a ResourceQuota from quota.namespace.hard and
 // a LimitRange from limits (both after profile defaults).
-func Quota(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings) []client.Object {
-	spec := Effective(t, s)
+func Quota(sc *Scope) []client.Object {
+	t, namespaces, spec := sc.Tenant, sc.Namespaces, sc.Spec
 	var out []client.Object
 	for _, ns := range sortedCopy(namespaces) {
 		if q := spec.Quota.Namespace; q != nil && len(q.Hard) > 0 {

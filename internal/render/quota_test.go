@@ -80,7 +80,7 @@ func TestQuotaObjects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := kindsAndNames(Quota(tc.tenant, tc.namespaces, DefaultSettings()))
+			got := kindsAndNames(Quota(NewScope(tc.tenant, tc.namespaces, DefaultSettings())))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Quota() mismatch (-want +got):\n%s", diff)
 			}
@@ -111,7 +111,7 @@ func TestHardQuotaCoversBenchmarkResources(t *testing.T) {
 	}
 	tenant := testutil.Tenant("acme").UID("acme-uid").Owner("alice").Hard().Obj()
 	var quotas []*corev1.ResourceQuota
-	for _, o := range Quota(tenant, []string{"acme-a"}, DefaultSettings()) {
+	for _, o := range Quota(NewScope(tenant, []string{"acme-a"}, DefaultSettings())) {
 		if q, ok := o.(*corev1.ResourceQuota); ok {
 			quotas = append(quotas, q)
 		}
@@ -167,7 +167,7 @@ func TestLimitRange(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got *corev1.LimitRange
-			for _, o := range Quota(tc.tenant, []string{"acme-a"}, DefaultSettings()) {
+			for _, o := range Quota(NewScope(tc.tenant, []string{"acme-a"}, DefaultSettings())) {
 				if lr, ok := o.(*corev1.LimitRange); ok {
 					got = lr
 				}

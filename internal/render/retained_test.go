@@ -77,7 +77,7 @@ func TestRetainPatch(t *testing.T) {
 	s := DefaultSettings()
 	tn := testutil.Tenant("acme").Owner("alice").Labels(map[string]string{"cost-center": "42"}).
 		Annotations(map[string]string{"owner": "team-a"}).Obj()
-	stamped := Namespace(tn, s)
+	stamped := Namespace(NewScope(tn, nil, s))
 	current := map[string]string{"kubernetes.io/metadata.name": "acme-a", "team": "mine"}
 	for k, v := range stamped.Labels {
 		current[k] = v

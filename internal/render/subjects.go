@@ -23,8 +23,8 @@ type Identities struct {
 }
 
 // TenantIdentities are the identities of t, whose namespaces are namespaces.
-func TenantIdentities(t *tenancyv1alpha1.Tenant, namespaces []string, s Settings) Identities {
-	spec := Effective(t, s)
+func TenantIdentities(sc *Scope) Identities {
+	namespaces, spec := sc.Namespaces, sc.Spec
 	ids := Identities{subjects: map[string]bool{}, namespaces: map[string]bool{}}
 	for _, list := range [][]tenancyv1alpha1.Subject{spec.Owners, spec.Members, spec.Viewers} {
 		for _, sub := range list {

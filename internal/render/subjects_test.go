@@ -15,7 +15,7 @@ func TestIdentitiesForeign(t *testing.T) {
 	s := DefaultSettings()
 	tn := testutil.Tenant("acme").Owner("alice").Group("acme-admins").ServiceAccount("ci", "deployer").
 		Member("bob").Viewer("carol").Obj()
-	ids := TenantIdentities(tn, []string{"acme-a", "acme-b"}, s)
+	ids := TenantIdentities(NewScope(tn, []string{"acme-a", "acme-b"}, s))
 	user := func(n string) rbacv1.Subject {
 		return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: n}
 	}
@@ -63,11 +63,11 @@ func TestIdentitiesAreTheRuleSubjects(t *testing.T) {
 	}
 	for name, tn := range map[string]*tenancyv1alpha1.Tenant{"Soft": base().Soft().Obj(), "Hard": base().Hard().Obj()} {
 		t.Run(name, func(t *testing.T) {
-			spec := TenantPolicySpec(tn, []string{"acme-a"}, s, PolicyInputs{})
+			spec := TenantPolicySpec(NewScope(tn, []string{"acme-a"}, s), PolicyInputs{})
 			if len(spec.RBAC.Subjects) != 5 {
 				t.Fatalf("TenantPolicy subjects %v, want the tenant's five", spec.RBAC.Subjects)
 			}
-			ids := TenantIdentities(tn, []string{"acme-a"}, s)
+			ids := TenantIdentities(NewScope(tn, []string{"acme-a"}, s))
 			for _, c := range spec.RBAC.Subjects {
 				if got := ids.Foreign("acme-a", []rbacv1.Subject{subjectOf(c)}, s); len(got) != 0 {
 					t.Errorf("rule subject %s is foreign to the identities", c)

@@ -44,7 +44,7 @@ func policies(c client.Reader) concern.Concern {
 // renderPolicies renders the TenantPolicy of each namespace of the scope,
 // from the Tenant and the cluster's PriorityClasses and RuntimeClasses it
 // names.
-func renderPolicies(ctx context.Context, r client.Reader, sc *concern.Scope) ([]client.Object, error) {
+func renderPolicies(ctx context.Context, r client.Reader, sc *render.Scope) ([]client.Object, error) {
 	in := render.PolicyInputs{RuntimeClasses: map[string]*nodev1.RuntimeClass{}}
 	pods := sc.Spec.Pods
 	classes := &schedulingv1.PriorityClassList{}
@@ -99,7 +99,7 @@ func renderPolicies(ctx context.Context, r client.Reader, sc *concern.Scope) ([]
 			waiting = append(waiting, ns)
 		}
 	}
-	objs := render.TenantPolicies(sc.Tenant, sc.Namespaces, sc.Settings, in)
+	objs := render.TenantPolicies(sc, in)
 	if len(waiting) == 0 {
 		return objs, nil
 	}
@@ -111,12 +111,12 @@ func renderPolicies(ctx context.Context, r client.Reader, sc *concern.Scope) ([]
 // NetworkPolicy the network concern renders for it exists. The policies are
 // rendered once for all namespaces; a namespace is not read further once
 // one of its policies is found missing.
-func networkInPlace(ctx context.Context, r client.Reader, sc *concern.Scope) (map[string]bool, error) {
+func networkInPlace(ctx context.Context, r client.Reader, sc *render.Scope) (map[string]bool, error) {
 	inPlace := make(map[string]bool, len(sc.Namespaces))
 	for _, ns := range sc.Namespaces {
 		inPlace[ns] = true
 	}
-	for _, want := range render.Network(sc.Tenant, sc.Namespaces, nil, sc.Settings) {
+	for _, want := range render.Network(sc, nil) {
 		ns := want.GetNamespace()
 		if !inPlace[ns] {
 			continue

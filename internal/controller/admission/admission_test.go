@@ -23,9 +23,9 @@ func networkPolicy(namespace, name string) *networkingv1.NetworkPolicy {
 	return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
 }
 
-func scopeOf(t *tenancyv1alpha1.Tenant, namespaces ...string) *concern.Scope {
+func scopeOf(t *tenancyv1alpha1.Tenant, namespaces ...string) *render.Scope {
 	s := render.DefaultSettings()
-	return &concern.Scope{Tenant: t, Spec: render.Effective(t, s), Namespaces: namespaces, Settings: s}
+	return &render.Scope{Tenant: t, Spec: render.Effective(t, s), Namespaces: namespaces, Settings: s}
 }
 
 func reader(t *testing.T, objs ...client.Object) client.Reader {
@@ -46,7 +46,7 @@ func TestNetworkInPlace(t *testing.T) {
 	off := testutil.Tenant("acme").NetworkIsolation(tenancyv1alpha1.NetworkOff).Obj()
 	for _, tc := range []struct {
 		name     string
-		scope    *concern.Scope
+		scope    *render.Scope
 		existing []client.Object
 		want     map[string]bool
 	}{

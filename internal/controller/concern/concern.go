@@ -29,14 +29,14 @@ type Concern struct {
 	// objects (other Tenants, say) through r, and must not write. It returns
 	// a *PendingError, with the objects that may be applied already, when
 	// others wait for what another concern makes.
-	Render func(ctx context.Context, r client.Reader, sc *Scope) ([]client.Object, error)
+	Render func(ctx context.Context, r client.Reader, sc *render.Scope) ([]client.Object, error)
 	// Disabled, when set, reports a reason when the Tenant turns the concern
 	// off, so that the condition says so; "" when enabled.
-	Disabled func(sc *Scope) string
+	Disabled func(sc *render.Scope) string
 	// Sweep, when set, removes objects the concern did not render: objects
 	// tenants made themselves that the Tenant no longer allows. It runs on
 	// every reconcile, after the rendered objects are applied and pruned.
-	Sweep func(ctx context.Context, sc *Scope) error
+	Sweep func(ctx context.Context, sc *render.Scope) error
 	// Watch, when set, adds the concern's own watches to its controller.
 	Watch func(b *builder.Builder) *builder.Builder
 }

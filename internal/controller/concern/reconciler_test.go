@@ -37,12 +37,12 @@ func configMap(tenant, namespace, name string) *corev1.ConfigMap {
 }
 
 // describe returns a test concern, recording the scope it was handed.
-func describe(seen **Scope) Concern {
+func describe(seen **render.Scope) Concern {
 	return Concern{
 		Name:      testConcern,
 		Condition: testCondition,
 		Kinds:     []client.Object{&corev1.ConfigMap{}},
-		Render: func(_ context.Context, _ client.Reader, sc *Scope) ([]client.Object, error) {
+		Render: func(_ context.Context, _ client.Reader, sc *render.Scope) ([]client.Object, error) {
 			*seen = sc
 			var out []client.Object
 			for _, ns := range sc.Namespaces {
@@ -120,7 +120,7 @@ func TestReconcileAppliesPrunesAndReports(t *testing.T) {
 		configMap("initech", "other", "rendered"),
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "acme-a", Name: "foreign", Labels: render.ManagedLabels("acme", render.ConcernQuota)}},
 	)
-	var seen *Scope
+	var seen *render.Scope
 	if err := reconcileTenant(t, c, describe(&seen), "acme"); err != nil {
 		t.Fatalf("Reconcile: %v", err)
 	}
@@ -181,13 +181,13 @@ func TestReconcileCondition(t *testing.T) {
 	}{
 		{
 			name:       "disabled says why",
-			change:     func(c *Concern) { c.Disabled = func(*Scope) string { return "turned off" } },
+			change:     func(c *Concern) { c.Disabled = func(*render.Scope) string { return "turned off" } },
 			wantStatus: metav1.ConditionTrue, wantReason: tenancyv1alpha1.ReasonDisabled, wantMsg: "turned off",
 		},
 		{
 			name: "pending says what it waits for, and is no failure",
 			change: func(c *Concern) {
-				c.Render = func(context.Context, client.Reader, *Scope) ([]client.Object, error) {
+				c.Render = func(context.Context, client.Reader, *render.Scope) ([]client.Object, error) {
 					return nil, &PendingError{Message: "waiting for the network"}
 				}
 			},
@@ -196,7 +196,7 @@ func TestReconcileCondition(t *testing.T) {
 		{
 			name: "a failed render is retried",
 			change: func(c *Concern) {
-				c.Render = func(context.Context, client.Reader, *Scope) ([]client.Object, error) {
+				c.Render = func(context.Context, client.Reader, *render.Scope) ([]client.Object, error) {
 					return nil, errors.New("PriorityClass gold does not exist")
 				}
 			},
@@ -205,7 +205,9 @@ func TestReconcileCondition(t *testing.T) {
 		{
 			name: "a failed sweep is retried",
 			change: func(c *Concern) {
-				c.Sweep = func(context.Context, *Scope) error { return errors.New("deleting RoleBinding acme-a/x: refused") }
+				c.Sweep = func(context.Context, *render.Scope) error {
+					return errors.New("deleting RoleBinding acme-a/x: refused")
+				}
 			},
 			wantStatus: metav1.ConditionFalse, wantReason: tenancyv1alpha1.ReasonApplyFailed, wantMsg: "deleting RoleBinding acme-a/x: refused", wantErr: true,
 		},
@@ -214,7 +216,7 @@ func TestReconcileCondition(t *testing.T) {
 			tn := testutil.Tenant("acme").UID("u-acme").Obj()
 			tn.Generation = 2
 			c := newClient(t, tn, tenantNamespace("acme-a", "acme"))
-			var seen *Scope
+			var seen *render.Scope
 			con := describe(&seen)
 			tc.change(&con)
 			if err := reconcileTenant(t, c, con, "acme"); (err != nil) != tc.wantErr {
@@ -237,7 +239,7 @@ func TestReconcileDeletion(t *testing.T) {
 		tn := testutil.Tenant("acme").UID("u-acme").Deleting().Obj()
 		tn.Finalizers = []string{tenancyv1alpha1.FinalizerNamespaces, testFinalizer}
 		c := newClient(t, tn, tenantNamespace("acme-a", "acme"), configMap("acme", "acme-a", "rendered"))
-		var seen *Scope
+		var seen *render.Scope
 		if err := reconcileTenant(t, c, describe(&seen), "acme"); err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +254,7 @@ func TestReconcileDeletion(t *testing.T) {
 		tn := testutil.Tenant("acme").UID("u-acme").Deleting().Obj()
 		tn.Finalizers = []string{"example.com/other", testFinalizer}
 		c := newClient(t, tn, tenantNamespace("acme-a", "acme"), configMap("acme", "acme-a", "rendered"), configMap("initech", "other", "rendered"))
-		var seen *Scope
+		var seen *render.Scope
 		if err := reconcileTenant(t, c, describe(&seen), "acme"); err != nil {
 			t.Fatal(err)
 		}

@@ -12,29 +12,14 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 )
 
-// Scope is what one reconcile of a Tenant decides from, computed once at its
-// start and handed to the concern, so that no phase reads the namespaces or
-// applies the profile again.
-type Scope struct {
-	// Tenant as read at the start of the reconcile.
-	Tenant *tenancyv1alpha1.Tenant
-	// Spec is the Tenant's effective spec: its own, with every field it
-	// leaves unset taken from its profile (render.Effective).
-	Spec tenancyv1alpha1.TenantSpec
-	// Namespaces are the tenant's live namespaces, sorted (TenantNamespaces).
-	Namespaces []string
-	// Settings are the cluster's settings the Tenant is rendered with.
-	Settings render.Settings
-}
-
 // LoadScope computes the Scope of t: its effective spec and its namespaces,
 // read through r.
-func LoadScope(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, s render.Settings) (*Scope, error) {
+func LoadScope(ctx context.Context, r client.Reader, t *tenancyv1alpha1.Tenant, s render.Settings) (*render.Scope, error) {
 	namespaces, err := TenantNamespaces(ctx, r, t.Name)
 	if err != nil {
 		return nil, err
 	}
-	return &Scope{Tenant: t, Spec: render.Effective(t, s), Namespaces: namespaces, Settings: s}, nil
+	return render.NewScope(t, namespaces, s), nil
 }
 
 // TenantNamespaces lists the live namespaces labelled for tenant, sorted,

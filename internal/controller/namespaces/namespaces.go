@@ -43,10 +43,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	// The effective spec (the Tenant's, completed by its profile) is
-	// computed once, for every phase below.
-	spec := render.Effective(t, r.Settings)
+	// computed once, for every phase below. The namespaces are listed
+	// live, by label, not through the scope's index.
+	sc := render.NewScope(t, nil, r.Settings)
 	if !t.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, t, spec)
+		return ctrl.Result{}, r.finalize(ctx, sc)
 	}
 	if err := tenantstatus.AddFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
 		return ctrl.Result{}, err
@@ -56,14 +57,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	want := render.Namespace(t, r.Settings)
+	want := render.Namespace(sc)
 	var errs []error
 	for i := range list {
 		if err := r.ensureMetadata(ctx, &list[i], want); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	cond := Condition(t, spec, len(list), errors.Join(errs...))
+	cond := Condition(t, sc.Spec, len(list), errors.Join(errs...))
 	if err := tenantstatus.ApplyCondition(ctx, r.Client, t, tenantstatus.Manager("namespaces"), cond); err != nil {
 		errs = append(errs, err)
 	}
@@ -133,9 +134,10 @@ func hasAll(have, want map[string]string) bool {
 	return true
 }
 
-// finalize deletes or retains t's namespaces as spec's deletion policy says,
+// finalize deletes or retains the tenant's namespaces as its deletion policy says,
 // then removes the namespaces finalizer.
-func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant, spec tenancyv1alpha1.TenantSpec) error {
+func (r *Reconciler) finalize(ctx context.Context, sc *render.Scope) error {
+	t := sc.Tenant
 	if !controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
 		return nil
 	}
@@ -143,8 +145,8 @@ func (r *Reconciler) finalize(ctx context.Context, t *tenancyv1alpha1.Tenant, sp
 	if err := r.Client.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: t.Name}); err != nil {
 		return fmt.Errorf("listing namespaces of tenant %s: %w", t.Name, err)
 	}
-	policy := spec.Namespaces.DeletionPolicy
-	want := render.Namespace(t, r.Settings)
+	policy := sc.Spec.Namespaces.DeletionPolicy
+	want := render.Namespace(sc)
 	var errs []error
 	for i := range list.Items {
 		ns := &list.Items[i]

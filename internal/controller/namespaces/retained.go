@@ -192,7 +192,7 @@ func removeOtherNetworkPolicies(ctx context.Context, live client.Reader, c clien
 // as soon as the namespace carries the tenant label; their creation brings
 // this reconciler back).
 func (r *RetainedReconciler) adopt(ctx context.Context, ns *corev1.Namespace, t *tenancyv1alpha1.Tenant) error {
-	for _, obj := range render.Network(t, []string{ns.Name}, nil, r.Settings) {
+	for _, obj := range render.Network(render.NewScope(t, []string{ns.Name}, r.Settings), nil) {
 		err := r.Client.Get(ctx, client.ObjectKeyFromObject(obj), &networkingv1.NetworkPolicy{})
 		if apierrors.IsNotFound(err) {
 			ctrl.LoggerFrom(ctx).V(1).Info("Adopted namespace waits for the tenant's NetworkPolicies", "namespace", ns.Name, "tenant", t.Name, "missing", obj.GetName())

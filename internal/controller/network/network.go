@@ -26,7 +26,7 @@ var policies = concern.Concern{
 	Condition: tenancyv1alpha1.ConditionNetworkReady,
 	Kinds:     []client.Object{&networkingv1.NetworkPolicy{}},
 	Render:    renderPolicies,
-	Disabled: func(sc *concern.Scope) string {
+	Disabled: func(sc *render.Scope) string {
 		if sc.Spec.Network.Isolation == tenancyv1alpha1.NetworkOff {
 			return "network.isolation is Off: no ingress isolation is rendered for this tenant"
 		}
@@ -39,12 +39,12 @@ var policies = concern.Concern{
 
 // renderPolicies renders the scope's NetworkPolicies, letting its egress
 // reach the tenants whose allowFrom names it.
-func renderPolicies(ctx context.Context, r client.Reader, sc *concern.Scope) ([]client.Object, error) {
+func renderPolicies(ctx context.Context, r client.Reader, sc *render.Scope) ([]client.Object, error) {
 	allowedBy, err := AllowedBy(ctx, r, sc.Tenant.Name)
 	if err != nil {
 		return nil, err
 	}
-	return render.Network(sc.Tenant, sc.Namespaces, allowedBy, sc.Settings), nil
+	return render.Network(sc, allowedBy), nil
 }
 
 // allowFromIndex indexes cached Tenants by the tenants their allowFrom names.

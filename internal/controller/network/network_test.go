@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
-	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
@@ -22,7 +21,7 @@ func TestDisabled(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := render.DefaultSettings()
-			sc := &concern.Scope{Tenant: tc.tenant, Spec: render.Effective(tc.tenant, s), Settings: s}
+			sc := &render.Scope{Tenant: tc.tenant, Spec: render.Effective(tc.tenant, s), Settings: s}
 			if got := policies.Disabled(sc); got != tc.want {
 				t.Errorf("Disabled = %q, want %q", got, tc.want)
 			}

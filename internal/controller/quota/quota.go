@@ -20,8 +20,8 @@ var quotas = concern.Concern{
 	Name:      render.ConcernQuota,
 	Condition: tenancyv1alpha1.ConditionQuotaReady,
 	Kinds:     []client.Object{&corev1.ResourceQuota{}, &corev1.LimitRange{}},
-	Render: func(_ context.Context, _ client.Reader, sc *concern.Scope) ([]client.Object, error) {
-		return render.Quota(sc.Tenant, sc.Namespaces, sc.Settings), nil
+	Render: func(_ context.Context, _ client.Reader, sc *render.Scope) ([]client.Object, error) {
+		return render.Quota(sc), nil
 	},
 }
 

@@ -29,7 +29,7 @@ func bindings(sw *sweeper) concern.Concern {
 		Name:      render.ConcernRBAC,
 		Condition: tenancyv1alpha1.ConditionRBACReady,
 		Kinds:     []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}},
-		Render: func(_ context.Context, _ client.Reader, sc *concern.Scope) ([]client.Object, error) {
+		Render: func(_ context.Context, _ client.Reader, sc *render.Scope) ([]client.Object, error) {
 			return render.RBAC(sc.Tenant, sc.Namespaces), nil
 		},
 		Sweep: sw.Sweep,
@@ -52,9 +52,9 @@ type sweeper struct {
 // (render.Identities) nor the platform's. An owner removed from the Tenant
 // thus loses, within this reconcile, the access a binding they made for
 // themselves gave them, as well as Bulkhead's.
-func (sw *sweeper) Sweep(ctx context.Context, sc *concern.Scope) error {
+func (sw *sweeper) Sweep(ctx context.Context, sc *render.Scope) error {
 	t := sc.Tenant
-	ids := render.TenantIdentities(t, sc.Namespaces, sc.Settings)
+	ids := render.TenantIdentities(sc)
 	var errs []error
 	for _, ns := range sc.Namespaces {
 		revoked, err := RevokeForeignBindings(ctx, sw.Live, sw.Client, ns, ids, sc.Settings)

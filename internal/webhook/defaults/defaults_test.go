@@ -15,7 +15,7 @@ import (
 // controller renders for the table's tenant.
 func TestPodCases(t *testing.T) {
 	s := render.DefaultSettings()
-	rules := render.TenantPolicySpec(defaultcases.Tenant("df", "df-owner", "df-dev"), []string{"df-app"}, s, render.PolicyInputs{}).Pods
+	rules := render.TenantPolicySpec(render.NewScope(defaultcases.Tenant("df", "df-owner", "df-dev"), []string{"df-app"}, s), render.PolicyInputs{}).Pods
 	for _, c := range defaultcases.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			p := testutil.Pod("df-app", "table", defaultcases.Image, c.Edit)

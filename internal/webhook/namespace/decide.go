@@ -162,7 +162,8 @@ func DecideCreate(ns *corev1.Namespace, caller Caller, tenants []tenancyv1alpha1
 		t = owned[0]
 	}
 
-	spec := render.Effective(t, s)
+	sc := render.NewScope(t, nil, s)
+	spec := sc.Spec
 	prefix := render.NamespacePrefix(t.Name)
 	name := ns.Name
 	if IsGenerated(ns) {
@@ -193,7 +194,7 @@ func DecideCreate(ns *corev1.Namespace, caller Caller, tenants []tenancyv1alpha1
 		return deny(t.Name, RuleMax, fmt.Sprintf("namespace limit reached (namespaces.max is %d, %d in use)", max, inUse[t.Name]),
 			"Delete a namespace, or ask a cluster admin to raise spec.namespaces.max")
 	}
-	meta := render.Namespace(t, s)
+	meta := render.Namespace(sc)
 	if d := checkNewMetadata(t.Name, ns, meta, spec.Namespaces); !d.Allowed {
 		return d
 	}

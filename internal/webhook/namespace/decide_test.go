@@ -89,7 +89,7 @@ func TestDecideCreate(t *testing.T) {
 		{name: "kubectl's last-applied annotation", ns: annotated(nsObj("acme-kc", nil), map[string]string{"kubectl.kubernetes.io/last-applied-configuration": "{}"}),
 			caller: Caller{User: "alice"}, wantLevel: "baseline", wantTenant: "acme"},
 		{name: "a copy of an existing namespace's stamped labels", caller: Caller{User: "carol"}, wantLevel: "restricted", wantTenant: "globex",
-			ns: annotated(nsObj("globex-copy", render.Namespace(&tenants[1], s).Labels), render.Namespace(&tenants[1], s).Annotations)},
+			ns: annotated(nsObj("globex-copy", render.Namespace(render.NewScope(&tenants[1], nil, s)).Labels), render.Namespace(render.NewScope(&tenants[1], nil, s)).Annotations)},
 
 		{name: "limit reached", ns: nsObj("acme-c", nil), caller: Caller{User: "alice"}, inUse: map[string]int{"acme": 2},
 			deny: &denial{tenant: "acme", rule: RuleMax, fix: "Delete a namespace, or ask a cluster admin to raise spec.namespaces.max", detail: []string{"namespaces.max is 2, 2 in use"}}},
@@ -204,7 +204,7 @@ func TestDecideUpdate(t *testing.T) {
 	s := render.DefaultSettings()
 	tenants := []tenancyv1alpha1.Tenant{*testutil.Tenant("acme").Owner("alice").
 		Labels(map[string]string{"cost": "1"}).Annotations(map[string]string{"team": "a"}).Obj()}
-	base := render.Namespace(&tenants[0], s).Labels
+	base := render.Namespace(render.NewScope(&tenants[0], nil, s)).Labels
 	base[corev1.LabelMetadataName] = "acme-a"
 	with := func(k, v string) map[string]string {
 		out := map[string]string{}
