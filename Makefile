@@ -70,7 +70,7 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRD and the manager's RBAC under co
 ##@ Test
 
 .PHONY: test
-test: test-unit test-integration test-e2e ## Run every tier: unit, integration, end-to-end.
+test: test-unit test-integration test-e2e test-bench ## Run every tier: unit, integration, end-to-end, and each benchmark at a tiny size.
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests: no control plane, no binaries.
@@ -83,6 +83,11 @@ test-integration: k8s generate manifests ## Run the integration suites on a kube
 .PHONY: test-e2e
 test-e2e: k8s generate manifests ## Run the end-to-end suites on a dev cluster: adds controller-manager, scheduler, kwok nodes.
 	go test -p 1 -count=1 -timeout 30m $(GO_TEST_FLAGS) $(E2E_PKG)
+
+.PHONY: test-bench
+test-bench: k8s build ## Run every benchmark once at a tiny size, so that none rots (figures meaningless).
+	go run ./bench/admission -clients 1,4 -pods 8 -tenants 3 -runs 1
+	go run ./bench/convergence -n 3 -runs 1
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) $(KAL) ## Vet, check formatting, run golangci-lint and kube-api-linter.
