@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
@@ -253,4 +254,137 @@ func TestKeeperRestoresClusterObjects(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// TestKeeperPrunesOnlyWhatItRetired: an object labelled as Bulkhead's is
+// not pruned for that alone. A policy binding carrying a tenant label is a
+// tenant's, and a ClusterRole is never pruned (people bind to ClusterRoles),
+// even one Bulkhead does not render; a retired shared binding is.
+func TestKeeperPrunesOnlyWhatItRetired(t *testing.T) {
+	ctx := context.Background()
+	managed := map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
+	binding := func(name string, labels map[string]string) *admissionregistrationv1.ValidatingAdmissionPolicyBinding {
+		return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			// A policy that does not exist: the binding enforces nothing.
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+				PolicyName:        "bulkhead-keeper-test-absent",
+				ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+			},
+		}
+	}
+	tenants := binding("keeper-prune-tenant", render.ManagedLabels("keeper-prune", render.ConcernAdmission))
+	foreignRole := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "keeper-prune-foreign", Labels: managed}}
+	retired := binding("bulkhead-retired-binding", managed)
+	// Created in this order: the retired binding shares an informer with the
+	// tenant's, so the round that prunes it has seen the tenant's too.
+	for _, obj := range []client.Object{tenants, foreignRole, retired} {
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
+	}
+	within(t, restoreWithin, "the retired binding pruned", func() error {
+		err := env.Client.Get(ctx, client.ObjectKeyFromObject(retired), &admissionregistrationv1.ValidatingAdmissionPolicyBinding{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return errorf("still there (%v)", err)
+	})
+
+	// The same for ClusterRoles: a round that restores a widened owner role
+	// has seen the foreign one, created earlier.
+	owner := &rbacv1.ClusterRole{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: render.OwnerClusterRole}, owner); err != nil {
+		t.Fatal(err)
+	}
+	wantRules := owner.Rules
+	owner.Rules = append(owner.Rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get"}})
+	if err := env.Client.Update(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	within(t, restoreWithin, "the widened owner ClusterRole restored", func() error {
+		got := &rbacv1.ClusterRole{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: render.OwnerClusterRole}, got); err != nil {
+			return err
+		}
+		if diff := cmp.Diff(wantRules, got.Rules); diff != "" {
+			return errorf("rules differ (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(tenants), &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}); err != nil {
+		t.Errorf("the tenant-labelled binding was pruned: %v", err)
+	}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(foreignRole), &rbacv1.ClusterRole{}); err != nil {
+		t.Errorf("a ClusterRole labelled as Bulkhead's that it does not render was deleted: %v", err)
+	}
+}
+
+// TestKeeperNoOpRoundWritesNothing: a round over an unchanged set writes
+// nothing, on a real API server whose defaults and managed fields surround
+// every object. An annotation another manager adds to a kept policy brings a
+// round, and is not drift; a policy deleted after it (same informer, so the
+// round that restores it has seen the annotation) costs exactly one write.
+func TestKeeperNoOpRoundWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	restored := func(name string) func() error {
+		return func() error {
+			return env.Client.Get(ctx, client.ObjectKey{Name: name}, &admissionregistrationv1.ValidatingAdmissionPolicy{})
+		}
+	}
+	within(t, restoreWithin, "the services policy in place", restored(render.ServicesPolicy))
+	before := writesTotal(t)
+
+	pods := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: render.PodsPolicy}, pods); err != nil {
+		t.Fatal(err)
+	}
+	if pods.Annotations == nil {
+		pods.Annotations = map[string]string{}
+	}
+	pods.Annotations["example.com/reviewed-by"] = "platform-team"
+	if err := env.Client.Update(ctx, pods); err != nil {
+		t.Fatal(err)
+	}
+	services := &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: render.ServicesPolicy}}
+	if err := env.Client.Delete(ctx, services); err != nil {
+		t.Fatal(err)
+	}
+	within(t, restoreWithin, "the deleted services policy restored", restored(render.ServicesPolicy))
+
+	// Consistently: a write the annotation caused could land just after
+	// the restore, in the same round or the next.
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if got := writesTotal(t) - before; got != 1 {
+			t.Fatalf("bulkhead_cluster_object_writes_total rose by %v, want 1 (the restored policy): an unchanged object was written", got)
+		}
+	}
+	got := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: render.PodsPolicy}, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Annotations["example.com/reviewed-by"] != "platform-team" {
+		t.Errorf("another manager's annotation was removed: %v", got.Annotations)
+	}
+}
+
+// writesTotal is bulkhead_cluster_object_writes_total over every kind, as
+// the in-process manager counts it.
+func writesTotal(t *testing.T) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() == "bulkhead_cluster_object_writes_total" {
+			for _, m := range f.GetMetric() {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,15 +30,21 @@ const (
 	renewBefore     = 30 * 24 * time.Hour
 )
 
-// certFiles are the keys of the Secret's data, and the names of the files
-// the webhook server reads.
+// certFiles are the keys of the Secret's data that are also the names of
+// the files the webhook server reads.
 var certFiles = []string{"tls.crt", "tls.key", "ca.crt"}
 
-// valid reports whether data holds a certificate for hosts, signed by its CA,
-// with more than renewBefore left.
-func valid(data map[string][]byte, hosts []string, now time.Time) bool {
+// previousCAKey holds, after a renewal, the CA that signed the certificate
+// renewed: replicas still serve that certificate until their files follow
+// the Secret, so the webhook configurations trust both CAs (caBundle).
+const previousCAKey = "ca-previous.crt"
+
+// usable reports whether data holds a certificate that a replica may serve
+// at now: its key matches, it is within its validity, and it verifies for
+// every one of hosts against the CA of data.
+func usable(data map[string][]byte, hosts []string, now time.Time) bool {
 	leaf, ok := leafOf(data)
-	if !ok || now.Add(renewBefore).After(leaf.NotAfter) {
+	if !ok {
 		return false
 	}
 	pool := x509.NewCertPool()
@@ -50,6 +57,13 @@ func valid(data map[string][]byte, hosts []string, now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// valid reports whether data holds a certificate that is usable for hosts
+// with more than renewBefore left: one the keeper keeps rather than renews.
+func valid(data map[string][]byte, hosts []string, now time.Time) bool {
+	leaf, ok := leafOf(data)
+	return ok && !now.Add(renewBefore).After(leaf.NotAfter) && usable(data, hosts, now)
 }
 
 // leafOf parses the serving certificate of data, if its key matches.
@@ -83,6 +97,47 @@ func issue(hosts []string, now time.Time) (map[string][]byte, error) {
 		return nil, err
 	}
 	return map[string][]byte{"ca.crt": ca.CertPEM, "tls.crt": cert, "tls.key": key}, nil
+}
+
+// renew issues a certificate to replace the one of old. The CA of old is
+// kept as the previous CA while the certificate it signed has not expired:
+// some replica may be serving it still.
+func renew(old map[string][]byte, hosts []string, now time.Time) (map[string][]byte, error) {
+	data, err := issue(hosts, now)
+	if err != nil {
+		return nil, err
+	}
+	if leaf, ok := leafOf(old); ok && now.Before(leaf.NotAfter) && caUsable(old["ca.crt"], now) {
+		data[previousCAKey] = old["ca.crt"]
+	}
+	return data, nil
+}
+
+// caBundle is what the webhook configurations trust: the CA of data, and
+// the previous CA while it has not expired. The previous CA's key was never
+// kept, so the only certificate it vouches for is the one renewed, itself
+// expiring within renewBefore of the renewal; trusting it a while longer
+// costs nothing, and the next renewal replaces it.
+func caBundle(data map[string][]byte, now time.Time) []byte {
+	bundle := bytes.Clone(data["ca.crt"])
+	if prev := data[previousCAKey]; caUsable(prev, now) && !bytes.Equal(prev, data["ca.crt"]) {
+		if len(bundle) > 0 && bundle[len(bundle)-1] != '\n' {
+			bundle = append(bundle, '\n')
+		}
+		bundle = append(bundle, prev...)
+	}
+	return bundle
+}
+
+// caUsable reports whether pemBytes is a certificate that has not expired
+// at now.
+func caUsable(pemBytes []byte, now time.Time) bool {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return false
+	}
+	ca, err := x509.ParseCertificate(block.Bytes)
+	return err == nil && now.Before(ca.NotAfter)
 }
 
 // servingSecret is the Secret key holding data, labelled as Bulkhead's so

@@ -14,6 +14,12 @@ type Inputs struct {
 	// Without it the mutating policies are left out and the webhook serves
 	// the tenants' defaults instead (the fallback).
 	MutatingPoliciesServed bool
+	// MutatingPoliciesUnknown: discovery could not say whether they are
+	// served. Only what does not depend on the answer is listed (the
+	// validating webhook configuration, the ClusterRoles and the validating
+	// policies); the mutating policies and the mutating webhook
+	// configuration, which holds the fallback, are left as they are.
+	MutatingPoliciesUnknown bool
 	// Endpoint is how the API server reaches the webhook.
 	Endpoint bwebhook.Endpoint
 	// CABundle signs the webhook's serving certificate. Without it the
@@ -31,13 +37,16 @@ func Desired(in Inputs) []client.Object {
 	var out []client.Object
 	if len(in.CABundle) > 0 {
 		mutating, validating := bwebhook.Configurations(in.Endpoint, in.CABundle, in.Settings, !in.MutatingPoliciesServed)
-		out = append(out, mutating, validating)
+		if !in.MutatingPoliciesUnknown {
+			out = append(out, mutating)
+		}
+		out = append(out, validating)
 	}
 	for _, role := range render.ClusterRoles(in.Settings) {
 		out = append(out, role)
 	}
 	out = append(out, render.ValidatingPolicies(in.Settings)...)
-	if in.MutatingPoliciesServed {
+	if in.MutatingPoliciesServed && !in.MutatingPoliciesUnknown {
 		out = append(out, render.MutatingPolicies(in.Settings)...)
 	}
 	return out

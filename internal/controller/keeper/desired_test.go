@@ -55,6 +55,17 @@ func TestDesired(t *testing.T) {
 			wantFallback: true, wantConfigsCA: true,
 		},
 		{
+			name: "discovery failed: what depends on the answer is left as it is",
+			in:   Inputs{Settings: s, MutatingPoliciesServed: false, MutatingPoliciesUnknown: true, Endpoint: endpoint, CABundle: ca},
+			wantKinds: map[string]int{
+				"ValidatingWebhookConfiguration":   1,
+				"ClusterRole":                      len(render.ClusterRoles(s)),
+				"ValidatingAdmissionPolicy":        countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicy"),
+				"ValidatingAdmissionPolicyBinding": countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicyBinding"),
+			},
+			wantConfigsCA: true,
+		},
+		{
 			name: "no CA: the configurations are left as they are",
 			in:   Inputs{Settings: s, MutatingPoliciesServed: true, Endpoint: endpoint},
 			wantKinds: map[string]int{
@@ -112,7 +123,7 @@ func TestDesired(t *testing.T) {
 			}
 			// The configurations come first: a namespace created while the
 			// policies load is already sent to the webhook.
-			if tc.wantConfigsCA && (kinds["MutatingWebhookConfiguration"] == 0 || objs[0].GetName() != bwebhook.ConfigurationName) {
+			if tc.wantConfigsCA && objs[0].GetName() != bwebhook.ConfigurationName {
 				t.Errorf("the webhook configurations are not applied first")
 			}
 		})

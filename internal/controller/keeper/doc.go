@@ -17,7 +17,11 @@
 // Whether the API server serves MutatingAdmissionPolicy is asked at every
 // round (package discovery), and decides between the mutating policies and
 // the webhook's fallback defaults; the mutating policies are watched only if
-// they were served when the manager started.
+// they were served when the manager started. When discovery fails, the round
+// still keeps what does not depend on the answer (the ClusterRoles, the
+// validating policies and the validating webhook configuration), leaves the
+// mutating policies, the mutating webhook configuration and their pruning
+// alone, and fails so that it is retried.
 //
 // A failure to keep the set is said where operators look: a Warning Event on
 // the object that could not be written, the
@@ -26,11 +30,26 @@
 // condition on every Tenant (written only when it changes), since every
 // tenant's isolation rests on these objects.
 //
+// The serving certificate's Secret is the one object not applied: it is
+// created if absent and updated at the resourceVersion read, so that two
+// leaders overlapping during a lease handover cannot each overwrite the
+// other's certificate; the one that loses reads the winner's at its next
+// round.
+//
+// Renewal overlaps the old and the new CA. Every renewal issues a new CA
+// and moves the one it replaces to the Secret's ca-previous.crt (while the
+// certificate it signed has not expired), and the webhook configurations
+// trust both (caBundle): a replica still serving the old certificate until
+// its files follow the Secret is trusted meanwhile. The old CA's key was
+// never kept, so it vouches only for the renewed certificate, which expires
+// within the renewal margin; it stays until the next renewal replaces it.
+//
 // Every replica serves the webhook, so every replica needs the certificate
-// files; CertFiles copies them from the Secret to disk on every replica and
-// never writes to the API server. Before the manager starts, WriteInitialFiles
-// gives the webhook server files to start with (see there).
+// files; CertFiles copies them from the Secret to disk on every replica, only
+// when the Secret holds a certificate it may serve (within its validity, for
+// its hosts), and never writes to the API server. Before the manager starts,
+// WriteInitialFiles gives the webhook server files to start with (see there).
 //
 // The package must not render objects itself (render and webhook do) nor
-// write except through ssa.Apply.
+// write except through ssa.Apply, the Secret aside.
 package keeper

@@ -21,6 +21,8 @@ type CertFiles struct {
 	Reader client.Reader
 	Secret client.ObjectKey
 	Dir    string
+	// Hosts are the names the certificate must cover for a replica to serve it.
+	Hosts []string
 	// fromSecret: the files hold the Secret's certificate, not a placeholder.
 	fromSecret atomic.Bool
 }
@@ -32,8 +34,10 @@ func (f *CertFiles) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result,
 		// Not issued yet: the leader's Keeper will, and the watch brings it.
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if _, ok := leafOf(secret.Data); !ok {
-		// Left as it is: the Keeper replaces a Secret it cannot use.
+	if !usable(secret.Data, f.Hosts, time.Now()) {
+		// Expired, for other hosts, or unreadable: the files and the
+		// readiness are left as they are (what the replica serves is no
+		// worse), and the Keeper replaces the Secret.
 		return ctrl.Result{}, nil
 	}
 	wrote, err := writeIfChanged(f.Dir, secret.Data)
@@ -60,25 +64,27 @@ func (f *CertFiles) Checker(*http.Request) error {
 // with, before the manager runs: the server will not start without them,
 // and the certificate may only be issued by the leader, which is elected
 // after the server starts. It copies the Secret's certificate when there is
-// one; on a cluster where none was issued yet it writes a placeholder,
+// one that it may serve (within its validity, for hosts); where none was
+// issued yet, or the Secret's cannot be served, it writes a placeholder,
 // known to nobody, that CertFiles replaces as soon as the leader issues the
 // real one (until then the readiness check fails). It only reads from the
 // API server, through r.
 func WriteInitialFiles(ctx context.Context, r client.Reader, key client.ObjectKey, dir string, hosts []string) (*CertFiles, error) {
-	f := &CertFiles{Secret: key, Dir: dir}
+	f := &CertFiles{Secret: key, Dir: dir, Hosts: hosts}
 	secret := &corev1.Secret{}
 	err := r.Get(ctx, key, secret)
 	if client.IgnoreNotFound(err) != nil {
 		return nil, fmt.Errorf("reading webhook secret %s: %w", key, err)
 	}
-	if _, ok := leafOf(secret.Data); err == nil && ok {
+	now := time.Now()
+	if err == nil && usable(secret.Data, hosts, now) {
 		if _, err := writeIfChanged(dir, secret.Data); err != nil {
 			return nil, err
 		}
 		f.fromSecret.Store(true)
 		return f, nil
 	}
-	placeholder, err := issue(hosts, time.Now())
+	placeholder, err := issue(hosts, now)
 	if err != nil {
 		return nil, err
 	}

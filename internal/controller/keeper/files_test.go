@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -102,5 +103,54 @@ func TestCondition(t *testing.T) {
 		if !bytes.Contains([]byte(failed.Message), []byte(want)) {
 			t.Errorf("message %q lacks %q", failed.Message, want)
 		}
+	}
+}
+
+// TestUnservableSecret: a certificate in the Secret that a replica may not
+// serve (expired, or for other hosts) is neither copied nor counted as
+// ready; a replica already serving the Secret's earlier certificate keeps
+// it until the keeper replaces the Secret.
+func TestUnservableSecret(t *testing.T) {
+	ctx := context.Background()
+	hosts := []string{"localhost"}
+	key := client.ObjectKey{Namespace: "bulkhead-system", Name: SecretName}
+	for _, tc := range []struct {
+		name string
+		data map[string][]byte
+	}{
+		{"expired", mustIssueAt(t, hosts, time.Now().Add(-servingLifetime-time.Hour))},
+		{"for other hosts", mustIssue(t, []string{"bulkhead-webhook.elsewhere.svc"})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fake.NewClientBuilder().WithScheme(clientgoscheme.Scheme).WithObjects(servingSecret(key, tc.data)).Build()
+			dir := t.TempDir()
+			files, err := WriteInitialFiles(ctx, c, key, dir, hosts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if files.Checker(nil) == nil {
+				t.Error("ready on a certificate it may not serve")
+			}
+			if bytes.Equal(readFiles(t, dir)["tls.crt"], tc.data["tls.crt"]) {
+				t.Error("wrote a certificate it may not serve, instead of a placeholder")
+			}
+
+			// A replica serving an earlier certificate from the Secret.
+			serving := mustIssue(t, hosts)
+			if _, err := writeIfChanged(dir, serving); err != nil {
+				t.Fatal(err)
+			}
+			files.fromSecret.Store(true)
+			files.Reader = c
+			if _, err := files.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(readFiles(t, dir)["tls.crt"], serving["tls.crt"]) {
+				t.Error("replaced the certificate served by one it may not serve")
+			}
+			if err := files.Checker(nil); err != nil {
+				t.Errorf("no longer ready while serving a usable certificate: %v", err)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -31,7 +32,7 @@ import (
 // The owner role grants bind on the bindable roles; writing it takes escalate on them.
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind;escalate,resourceNames={"bulkhead:tenant-owner","bulkhead:namespace-creator","edit","view"}
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=list;watch;patch,resourceNames=bulkhead-webhook-tls
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=list;watch;update,resourceNames=bulkhead-webhook-tls
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants/status,verbs=get;update;patch
 
@@ -110,31 +111,16 @@ func (k *Keeper) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, er
 // and what failed.
 func (k *Keeper) keep(ctx context.Context, now time.Time) (time.Time, []failure) {
 	var failures []failure
-	secret, issued, err := k.servingCertificate(ctx, now)
-	if err != nil {
-		// Without a certificate the webhook configurations cannot carry its
-		// CA; they are left as they are, and the rest is kept.
+	data, err := k.servingCertificate(ctx, now)
+	if err != nil && !errors.Is(err, errLostRace) {
 		failures = append(failures, k.failed(servingSecret(k.Secret, nil), err))
-	} else {
-		if f := k.apply(ctx, secret); f != nil {
-			// A certificate not stored is served by no replica: the
-			// configurations keep the CA they have.
-			failures = append(failures, *f)
-			secret = nil
-		} else if issued {
-			k.Recorder.Eventf(secret, nil, corev1.EventTypeNormal, ReasonIssued, "Issue",
-				"issued the webhook serving certificate for %s, valid until %s", strings.Join(k.Hosts, ", "),
-				renewalDue(secret.Data, now).Add(renewBefore).UTC().Format(time.RFC3339))
-		}
 	}
-	served, err := discovery.MutatingPoliciesServed(k.Client.RESTMapper())
-	if err != nil {
-		// Which policies and webhooks to keep depends on the answer.
-		return now, append(failures, failure{kind: "MutatingAdmissionPolicy", name: "discovery", err: err})
-	}
-	in := Inputs{Settings: k.Settings, MutatingPoliciesServed: served, Endpoint: k.Endpoint}
-	if secret != nil {
-		in.CABundle = secret.Data["ca.crt"]
+	// Without a certificate stored (data nil) the webhook configurations
+	// cannot carry its CA: they are left as they are, and the rest is kept.
+	served, discoveryErr := discovery.MutatingPoliciesServed(k.Client.RESTMapper())
+	in := Inputs{Settings: k.Settings, MutatingPoliciesServed: served, MutatingPoliciesUnknown: discoveryErr != nil, Endpoint: k.Endpoint}
+	if data != nil {
+		in.CABundle = caBundle(data, now)
 	}
 	desired := Desired(in)
 	for _, obj := range desired {
@@ -142,29 +128,82 @@ func (k *Keeper) keep(ctx context.Context, now time.Time) (time.Time, []failure)
 			failures = append(failures, *f)
 		}
 	}
-	failures = append(failures, k.prune(ctx, desired, served)...)
+	// Unknown, the mutating kinds are not pruned: served=false lists the
+	// validating ones only.
+	failures = append(failures, k.prune(ctx, desired, served && discoveryErr == nil)...)
+	if discoveryErr != nil {
+		// Returned, so that the round is retried until discovery answers.
+		failures = append(failures, failure{kind: "MutatingAdmissionPolicy", name: "discovery", err: discoveryErr})
+	}
+	// A certificate not stored, or lost to another writer, is looked at
+	// again at once (Reconcile adds a second).
 	renewAt := now
-	if secret != nil {
-		renewAt = renewalDue(secret.Data, now)
+	if data != nil {
+		renewAt = renewalDue(data, now)
 	}
 	return renewAt, failures
 }
 
-// servingCertificate is the Secret as it should be: the stored certificate
-// while it is valid for Hosts, a new one otherwise. issued says which.
-func (k *Keeper) servingCertificate(ctx context.Context, now time.Time) (secret *corev1.Secret, issued bool, err error) {
+// errLostRace: another writer (a leader overlapping this one during a
+// lease handover) changed the Secret between the read and the write. Not a
+// failure: the next round reads what it stored.
+var errLostRace = errors.New("the webhook secret changed while being written")
+
+// servingCertificate returns the data of the Secret once it holds a valid
+// certificate for Hosts: the stored one while it is valid, a new one
+// otherwise. The Secret is written with compare-and-swap (created if
+// absent, updated at the resourceVersion read), never applied: two leaders
+// overlapping during a lease handover must not each overwrite the other's
+// certificate, or the configurations' CA would flap.
+func (k *Keeper) servingCertificate(ctx context.Context, now time.Time) (map[string][]byte, error) {
 	current := &corev1.Secret{}
-	if err := k.Client.Get(ctx, k.Secret, current); client.IgnoreNotFound(err) != nil {
-		return nil, false, fmt.Errorf("reading webhook secret %s: %w", k.Secret, err)
+	err := k.Client.Get(ctx, k.Secret, current)
+	if client.IgnoreNotFound(err) != nil {
+		return nil, fmt.Errorf("reading webhook secret %s: %w", k.Secret, err)
 	}
-	if valid(current.Data, k.Hosts, now) {
-		return servingSecret(k.Secret, current.Data), false, nil
+	exists := err == nil
+	labelled := current.Labels[tenancyv1alpha1.ManagedByLabel] == tenancyv1alpha1.ManagedByValue
+	if exists && labelled && valid(current.Data, k.Hosts, now) {
+		return current.Data, nil
 	}
-	data, err := issue(k.Hosts, now)
-	if err != nil {
-		return nil, false, fmt.Errorf("issuing webhook serving certificate: %w", err)
+	data := current.Data
+	issued := false
+	if !valid(data, k.Hosts, now) {
+		if data, err = renew(current.Data, k.Hosts, now); err != nil {
+			return nil, fmt.Errorf("issuing webhook serving certificate: %w", err)
+		}
+		issued = true
 	}
-	return servingSecret(k.Secret, data), true, nil
+	want := servingSecret(k.Secret, data)
+	if exists {
+		// Other labels and annotations are someone else's, and kept.
+		want = current.DeepCopy()
+		if want.Labels == nil {
+			want.Labels = map[string]string{}
+		}
+		want.Labels[tenancyv1alpha1.ManagedByLabel] = tenancyv1alpha1.ManagedByValue
+		want.Data = data
+		err = k.Client.Update(ctx, want)
+	} else {
+		err = k.Client.Create(ctx, want)
+	}
+	switch {
+	case apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || (exists && apierrors.IsNotFound(err)):
+		ctrl.LoggerFrom(ctx).V(1).Info("Webhook secret written by another writer meanwhile; reading it again", "secret", k.Secret.String())
+		return nil, errLostRace
+	case err != nil:
+		return nil, fmt.Errorf("writing webhook secret %s: %w", k.Secret, err)
+	}
+	writes.WithLabelValues(k.kindOf(want)).Inc()
+	if issued {
+		k.Recorder.Eventf(want, nil, corev1.EventTypeNormal, ReasonIssued, "Issue",
+			"issued the webhook serving certificate for %s, valid until %s", strings.Join(k.Hosts, ", "),
+			renewalDue(data, now).Add(renewBefore).UTC().Format(time.RFC3339))
+	} else {
+		k.Recorder.Eventf(want, nil, corev1.EventTypeNormal, ReasonApplied, "Apply",
+			"Secret %s lacked the label %s=%s; labelled it", want.Name, tenancyv1alpha1.ManagedByLabel, tenancyv1alpha1.ManagedByValue)
+	}
+	return data, nil
 }
 
 // apply writes obj if it differs from the cluster's copy, telling on the
