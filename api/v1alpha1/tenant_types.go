@@ -309,15 +309,20 @@ type ImagesSpec struct {
 type ServiceLinksPolicy string
 
 const (
-	// ServiceLinksEnabled defaults enableServiceLinks to true.
+	// ServiceLinksEnabled sets enableServiceLinks to true on every new pod,
+	// as Kubernetes does by default.
 	ServiceLinksEnabled ServiceLinksPolicy = "Enabled"
-	// ServiceLinksDisabled defaults enableServiceLinks to false; a pod may
-	// still set it to true.
+	// ServiceLinksDisabled sets enableServiceLinks to false on every new
+	// pod. A pod cannot keep true: the API server fills in true, before any
+	// admission step, for a pod that leaves the field unset, so a pod that
+	// asked for true cannot be told from one that said nothing. Pods find
+	// Services through DNS instead.
 	ServiceLinksDisabled ServiceLinksPolicy = "Disabled"
-	// ServiceLinksForbidden sets enableServiceLinks to false and refuses
-	// pods that set it to true: the environment would list every Service
-	// of the namespace, and with many Services can stop containers
-	// starting.
+	// ServiceLinksForbidden sets enableServiceLinks to false as Disabled
+	// does, and also refuses a pod that still carries true when it is
+	// validated (should the default not have been applied): the environment
+	// would list every Service of the namespace, and with many Services can
+	// stop containers starting.
 	ServiceLinksForbidden ServiceLinksPolicy = "Forbidden"
 )
 
@@ -345,9 +350,11 @@ type PodsSpec struct {
 	// userNamespaces says whether hostUsers: false is forced.
 	// +optional
 	UserNamespaces UserNamespacesPolicy `json:"userNamespaces,omitempty"`
-	// serviceLinks governs enableServiceLinks: Enabled or Disabled sets the
-	// default and lets pods choose, Forbidden sets false and refuses pods
-	// that ask for true.
+	// serviceLinks sets enableServiceLinks on every new pod, whatever the
+	// pod asked (the API server has already turned unset into true, so a
+	// pod's own choice cannot be told from the default): Enabled sets true,
+	// Disabled and Forbidden set false, and Forbidden also refuses a pod
+	// that still carries true when it is validated.
 	// +optional
 	ServiceLinks ServiceLinksPolicy `json:"serviceLinks,omitempty"`
 	// automountServiceAccountToken is the default for automountServiceAccountToken.

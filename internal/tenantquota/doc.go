@@ -39,10 +39,16 @@
 //     compare-and-swap, so a charge made while it was counting makes it
 //     start over rather than be lost.
 //
-// Only a ledger its Tenant controls counts (Owned): one left by an earlier
-// Tenant of the same name, not yet garbage-collected, is refused until the
-// recount takes it over with an empty account and counts again; until the
-// ledger exists and has been counted, admissions wait (Counted). On upgrade
+// Only a ledger its Tenant controls and that carries NewLedger's labels
+// counts (Owned). One left by an earlier Tenant of the same name, not yet
+// garbage-collected, is refused, and so is one without the labels (someone
+// given RBAC on ledgers by mistake may have created it before the recount
+// did, and the managed-objects rule, which finds ledgers by label, would
+// not keep that person off it). The recount takes such a ledger over: it
+// empties the account first, then sets the owner and labels, so that no
+// moment shows a ledger that is the Tenant's own and counted but holds
+// another account; then it counts again. Until the ledger exists and has
+// been counted, admissions wait (Counted). On upgrade
 // from a version that kept the account in Tenant.status.reservations, the
 // old reservations are ignored: the first recount rebuilds the ledger from
 // the objects that exist. An object admitted in the moments of the upgrade

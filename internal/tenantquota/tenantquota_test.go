@@ -155,6 +155,11 @@ func TestAdmit(t *testing.T) {
 	// Tenant named acme: its account is not this tenant's.
 	earlier := tenant(Limits{"pods": q("20")}, corev1.ResourceList{"pods": q("0")})
 	earlier.ledger.OwnerReferences[0].UID = "uid-1"
+	// A ledger the Tenant controls but without Bulkhead's labels: created
+	// by someone given RBAC on ledgers by mistake, and open to that
+	// person's edits, the managed-objects rule finding ledgers by label.
+	unlabelled := tenant(Limits{"pods": q("20")}, corev1.ResourceList{"pods": q("0")})
+	delete(unlabelled.ledger.Labels, tenancyv1alpha1.ManagedByLabel)
 	pod := Object{Kind: KindPod, Namespace: "acme-a", Name: "web", Amount: corev1.ResourceList{"pods": q("1"), "requests.cpu": q("1")}}
 	pods20 := Limits{"pods": q("20")}
 	for _, tc := range []struct {
@@ -171,6 +176,7 @@ func TestAdmit(t *testing.T) {
 		{"not counted yet: refused until the recount", tenant(pods20, nil), pod, false, false, "not been counted yet [rule quota.tenant]", 0},
 		{"no ledger yet: refused until the recount", noLedger, pod, false, false, "not been counted yet [rule quota.tenant]", 0},
 		{"an earlier Tenant's ledger: refused until the recount takes it over", earlier, pod, false, false, "not been counted yet [rule quota.tenant]", 0},
+		{"an unlabelled ledger: refused until the recount takes it over", unlabelled, pod, false, false, "not been counted yet [rule quota.tenant]", 0},
 		{"over the limit: refused, naming the object and the limit", tenant(pods20, corev1.ResourceList{"pods": q("20")}), pod, false, false,
 			"tenant acme: Pod web would exceed the tenant-wide quota (pods: 20 used + 1 requested > 20) [rule quota.tenant]", 0},
 		{"an expansion is named after its claim", tenant(Limits{"requests.storage": q("10Gi")}, corev1.ResourceList{"requests.storage": q("10Gi")}),
@@ -284,5 +290,17 @@ func TestNewLedgerIsOwnedByItsTenant(t *testing.T) {
 	}
 	if again := testutil.Tenant("acme").UID("uid-2").Obj(); Owned(again, l) {
 		t.Errorf("a ledger of an earlier Tenant of the same name counts as the new Tenant's")
+	}
+	for label := range l.Labels {
+		missing := l.DeepCopy()
+		delete(missing.Labels, label)
+		if Owned(tn, missing) {
+			t.Errorf("a ledger without the label %s counts as the Tenant's, out of the managed-objects rule's sight", label)
+		}
+		other := l.DeepCopy()
+		other.Labels[label] = "other"
+		if Owned(tn, other) {
+			t.Errorf("a ledger whose label %s is %q counts as the Tenant's", label, "other")
+		}
 	}
 }

@@ -136,7 +136,7 @@ func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregis
 			tenancyv1alpha1.TenantQuotaLabel: "true",
 		}},
 		MatchConditions: notBulkheadOrAdmin(s),
-		// It writes the Tenant's status, except on dry runs.
+		// It writes the tenant's TenantQuotaLedger status, except on dry runs.
 		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
 		TimeoutSeconds:          ptr.To[int32](10),
 		AdmissionReviewVersions: []string{"v1"},

@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
@@ -258,108 +257,4 @@ func ledgerOf(t *testing.T, tenant string) *tenancyv1alpha1.TenantQuotaLedger {
 func hasKey(l corev1.ResourceList, name corev1.ResourceName) bool {
 	_, ok := l[name]
 	return ok
-}
-
-// TestTenantQuotaLedgerIsOutOfTenantsReach checks the ledger a tenant-wide
-// quota is charged to: it is named after the Tenant and controlled by it
-// (the garbage collector deletes it with the Tenant), no identity of the
-// tenant can read, change or delete it (RBAC grants none of them anything
-// on it), an identity given RBAC on it by mistake is still refused by the
-// managed-objects rule, and not even a cluster admin can record a negative
-// usage in it.
-func TestTenantQuotaLedgerIsOutOfTenantsReach(t *testing.T) {
-	ctx := context.Background()
-	l := testutil.Quantities
-	tn := testutil.Tenant("tql").Owner("tql-owner").Member("tql-dev").TenantQuota(l("pods", "5")).Obj()
-	tenantWithNamespace(t, tn, "tql-a")
-	eventually(t, "the ledger counted", func() error {
-		if got := ledgerOf(t, "tql"); !hasKey(got.Status.Usage, corev1.ResourcePods) {
-			return errorf("ledger usage %v", got.Status.Usage)
-		}
-		return nil
-	})
-	ledger := ledgerOf(t, "tql")
-	live := &tenancyv1alpha1.Tenant{}
-	if err := env.Client.Get(ctx, client.ObjectKey{Name: "tql"}, live); err != nil {
-		t.Fatal(err)
-	}
-	if ref := metav1.GetControllerOf(ledger); ref == nil || ref.Kind != "Tenant" || ref.UID != live.UID {
-		t.Errorf("ledger controller %+v, want the Tenant (uid %s)", ref, live.UID)
-	}
-	if ledger.Labels[tenancyv1alpha1.ManagedByLabel] != tenancyv1alpha1.ManagedByValue {
-		t.Errorf("ledger labels %v, want Bulkhead's managed label", ledger.Labels)
-	}
-
-	forbidden := func(t *testing.T, what string, err error, verb, resource string) {
-		t.Helper()
-		want := `cannot ` + verb + ` resource "` + resource + `"`
-		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: %v, want Forbidden by RBAC (%s)", what, err, want)
-		}
-	}
-	for _, user := range []string{"tql-owner", "tql-dev"} {
-		c := env.As(user)
-		forbidden(t, user+" reading the ledger", c.Get(ctx, client.ObjectKey{Name: "tql"}, &tenancyv1alpha1.TenantQuotaLedger{}), "get", "tenantquotaledgers")
-		forbidden(t, user+" listing ledgers", c.List(ctx, &tenancyv1alpha1.TenantQuotaLedgerList{}), "list", "tenantquotaledgers")
-		forged := ledger.DeepCopy()
-		forged.Status.Usage = l("pods", "0")
-		forbidden(t, user+" zeroing the ledger", c.Status().Update(ctx, forged), "update", "tenantquotaledgers/status")
-		forbidden(t, user+" deleting the ledger", c.Delete(ctx, ledger.DeepCopy()), "delete", "tenantquotaledgers")
-	}
-
-	// Someone an admin gave write access to ledgers by mistake, without
-	// being Bulkhead or an admin, meets the managed-objects rule.
-	if err := env.Client.Create(ctx, &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "test-ledger-writer"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{tenancyv1alpha1.GroupVersion.Group},
-			Resources: []string{"tenantquotaledgers", "tenantquotaledgers/status"}, Verbs: []string{"get", "update", "delete"}}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = env.Client.Delete(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "test-ledger-writer"}})
-	})
-	if err := env.Client.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "test-ledger-writer"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "test-ledger-writer"},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "tql-operator"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = env.Client.Delete(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "test-ledger-writer"}})
-	})
-	operator := env.As("tql-operator")
-	eventually(t, "the operator may read ledgers", func() error {
-		return operator.Get(ctx, client.ObjectKey{Name: "tql"}, &tenancyv1alpha1.TenantQuotaLedger{})
-	})
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		got := &tenancyv1alpha1.TenantQuotaLedger{}
-		if err := operator.Get(ctx, client.ObjectKey{Name: "tql"}, got); err != nil {
-			return err
-		}
-		got.Status.Usage = l("pods", "0")
-		return operator.Status().Update(ctx, got)
-	})
-	const managedMessage = "tenant tql: TenantQuotaLedger tql is managed by Bulkhead [rule managed-objects]"
-	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), managedMessage) {
-		t.Errorf("an outsider zeroing the ledger: %v, want Forbidden by the managed-objects rule", err)
-	}
-	err = operator.Delete(ctx, ledger.DeepCopy())
-	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), managedMessage) {
-		t.Errorf("an outsider deleting the ledger: %v, want Forbidden by the managed-objects rule", err)
-	}
-
-	// The account cannot go below zero, whoever writes it.
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		got := &tenancyv1alpha1.TenantQuotaLedger{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: "tql"}, got); err != nil {
-			return err
-		}
-		got.Status.Usage = l("pods", "-3")
-		return env.Client.Status().Update(ctx, got, client.DryRunAll)
-	})
-	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "status.usage: Invalid value: quantities must not be negative") {
-		t.Errorf("a negative usage written to the ledger: got %v, want Invalid at status.usage", err)
-	}
 }

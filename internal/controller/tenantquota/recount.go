@@ -100,10 +100,12 @@ func (r *Recounter) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	return ctrl.Result{RequeueAfter: r.Interval}, nil
 }
 
-// ledger reads t's ledger live, creating it when missing. A ledger left by
+// ledger reads t's ledger live, creating it when missing. One that is not
+// t's own (tq.Owned) is taken over with an empty account: a ledger left by
 // an earlier Tenant of the same name (the garbage collector has not yet
-// deleted it) is taken over with an empty account: its reservations were
-// for objects that belonged to the old Tenant.
+// deleted it) holds reservations for objects that belonged to the old
+// Tenant, and one created without Bulkhead's labels was open to edits the
+// managed-objects rule would have refused.
 func (r *Recounter) ledger(ctx context.Context, t *tenancyv1alpha1.Tenant) (*tenancyv1alpha1.TenantQuotaLedger, error) {
 	l := &tenancyv1alpha1.TenantQuotaLedger{}
 	err := r.APIReader.Get(ctx, client.ObjectKey{Name: t.Name}, l)
@@ -119,14 +121,23 @@ func (r *Recounter) ledger(ctx context.Context, t *tenancyv1alpha1.Tenant) (*ten
 	case tq.Owned(t, l):
 		return l, nil
 	}
+	// Two writes, the account first. While the ledger is not yet t's own,
+	// admissions refuse to charge it; once emptied it is not counted, and
+	// they keep refusing until the recount has written t's usage. Setting
+	// t's owner and labels first would leave, between the two writes, a
+	// ledger that is t's own and counted but holds someone else's account,
+	// and admissions would charge against it. The second write carries the
+	// resourceVersion the first returned, so a write by anyone in between
+	// (a rewritten account included) makes it conflict, and the take-over
+	// starts again at the next reconcile.
+	l.Status = tenancyv1alpha1.TenantQuotaLedgerStatus{}
+	if err := r.Client.Status().Update(ctx, l); err != nil {
+		return nil, fmt.Errorf("emptying the quota ledger of tenant %s: %w", t.Name, err)
+	}
 	fresh := tq.NewLedger(t)
 	l.OwnerReferences, l.Labels = fresh.OwnerReferences, fresh.Labels
 	if err := r.Client.Update(ctx, l); err != nil {
 		return nil, fmt.Errorf("taking over the quota ledger of tenant %s: %w", t.Name, err)
-	}
-	l.Status = tenancyv1alpha1.TenantQuotaLedgerStatus{}
-	if err := r.Client.Status().Update(ctx, l); err != nil {
-		return nil, fmt.Errorf("emptying the quota ledger of tenant %s: %w", t.Name, err)
 	}
 	return l, nil
 }
@@ -139,7 +150,7 @@ func (r *Recounter) dropLedger(ctx context.Context, t *tenancyv1alpha1.Tenant) e
 		return client.IgnoreNotFound(err)
 	}
 	if !tq.Owned(t, l) {
-		return nil // an earlier Tenant's: the garbage collector's to delete
+		return nil // not t's own: the garbage collector's to delete, with its owner
 	}
 	if err := r.Client.Delete(ctx, l, client.Preconditions{UID: &l.UID}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting the quota ledger of tenant %s: %w", t.Name, err)
