@@ -309,8 +309,8 @@ type ImagesSpec struct {
 type ServiceLinksPolicy string
 
 const (
-	// ServiceLinksEnabled sets enableServiceLinks to true on every new pod,
-	// as Kubernetes does by default.
+	// ServiceLinksEnabled leaves enableServiceLinks as the pod has it: true
+	// unless the pod says false, as Kubernetes does by default.
 	ServiceLinksEnabled ServiceLinksPolicy = "Enabled"
 	// ServiceLinksDisabled sets enableServiceLinks to false on every new
 	// pod. A pod cannot keep true: the API server fills in true, before any
@@ -350,10 +350,11 @@ type PodsSpec struct {
 	// userNamespaces says whether hostUsers: false is forced.
 	// +optional
 	UserNamespaces UserNamespacesPolicy `json:"userNamespaces,omitempty"`
-	// serviceLinks sets enableServiceLinks on every new pod, whatever the
-	// pod asked (the API server has already turned unset into true, so a
-	// pod's own choice cannot be told from the default): Enabled sets true,
-	// Disabled and Forbidden set false, and Forbidden also refuses a pod
+	// serviceLinks says what enableServiceLinks new pods get. Enabled leaves
+	// the pod's own value (true unless it says false). Disabled and
+	// Forbidden set false on every new pod, whatever it asked (the API
+	// server has already turned unset into true, so a pod's own choice
+	// cannot be told from the default), and Forbidden also refuses a pod
 	// that still carries true when it is validated.
 	// +optional
 	ServiceLinks ServiceLinksPolicy `json:"serviceLinks,omitempty"`

@@ -281,7 +281,8 @@ func podsValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPoli
 // validation, so what it sets is then checked like anything the user wrote;
 // it never overwrites a value the user chose (the validation refuses a wrong
 // one with a reason instead), except enableServiceLinks, which the API
-// server has already defaulted to true before admission.
+// server has already defaulted to true before admission: a tenant whose
+// serviceLinks is Disabled or Forbidden gets false whatever the pod says.
 func podsMutation() *admissionregistrationv1.MutatingAdmissionPolicy {
 	return &admissionregistrationv1.MutatingAdmissionPolicy{
 		ObjectMeta: policyMeta(PodsPolicy),
@@ -318,7 +319,9 @@ func podsMutation() *admissionregistrationv1.MutatingAdmissionPolicy {
 					"?hostUsers: params.spec.pods.requireUserNamespace && !has(object.spec.hostUsers) && " +
 					"!(has(object.spec.hostNetwork) && object.spec.hostNetwork) && !(has(object.spec.hostPID) && object.spec.hostPID) && " +
 					"!(has(object.spec.hostIPC) && object.spec.hostIPC) ? optional.of(false) : optional.none(), " +
-					"enableServiceLinks: params.spec.pods.enableServiceLinks, " +
+					// Enabled leaves the pod's own value (the API server's
+					// default is true); Disabled and Forbidden write false.
+					"?enableServiceLinks: params.spec.pods.enableServiceLinks ? optional.none() : optional.of(false), " +
 					"?automountServiceAccountToken: !has(object.spec.automountServiceAccountToken) ? " +
 					"optional.of(params.spec.pods.automountServiceAccountToken) : optional.none(), " +
 					pullPolicyField("containers") + ", " + pullPolicyField("initContainers") + ", " +

@@ -94,5 +94,11 @@ func RuleCases() []RuleCase {
 		{"a Soft tenant touches little", tenancyv1alpha1.PodRules{AutomountServiceAccountToken: true}, base(nil), base(func(s *corev1.PodSpec) {
 			s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(true)
 		})},
+		{"serviceLinks Enabled keeps the pod's own false", tenancyv1alpha1.PodRules{EnableServiceLinks: true, AutomountServiceAccountToken: true},
+			base(func(s *corev1.PodSpec) { s.EnableServiceLinks = ptr.To(false) }), base(func(s *corev1.PodSpec) {
+				s.EnableServiceLinks, s.AutomountServiceAccountToken = ptr.To(false), ptr.To(true)
+			})},
+		{"serviceLinks Enabled keeps the API server's true", tenancyv1alpha1.PodRules{EnableServiceLinks: true, AutomountServiceAccountToken: true},
+			base(nil), base(func(s *corev1.PodSpec) { s.AutomountServiceAccountToken = ptr.To(true) })},
 	}
 }

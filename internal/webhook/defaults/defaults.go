@@ -28,7 +28,8 @@ const Path = "/defaults/mutate"
 
 // Pod fills pod with the defaults of rules, as the mutating policy
 // bulkhead-pods does: it never overwrites a value the user chose, except
-// enableServiceLinks, which the API server has defaulted before admission.
+// enableServiceLinks, which the API server has defaulted before admission
+// (false when the tenant's serviceLinks is Disabled or Forbidden).
 func Pod(pod *corev1.Pod, rules tenancyv1alpha1.PodRules) {
 	s := &pod.Spec
 	for k, v := range rules.NodeSelector {
@@ -57,7 +58,10 @@ func Pod(pod *corev1.Pod, rules tenancyv1alpha1.PodRules) {
 	if rules.RequireUserNamespace && s.HostUsers == nil && !s.HostNetwork && !s.HostPID && !s.HostIPC {
 		s.HostUsers = ptr.To(false)
 	}
-	s.EnableServiceLinks = ptr.To(rules.EnableServiceLinks)
+	if !rules.EnableServiceLinks {
+		// Enabled leaves the pod's own value; Disabled and Forbidden write false.
+		s.EnableServiceLinks = ptr.To(false)
+	}
 	if s.AutomountServiceAccountToken == nil {
 		s.AutomountServiceAccountToken = ptr.To(rules.AutomountServiceAccountToken)
 	}
