@@ -251,3 +251,17 @@ func (e *Env) ReplicaSetRefused(t testing.TB, ns, app, tenant, rule string) {
 		return fmt.Errorf("no ReplicaSet failing for rule %s in %d", rule, len(list.Items))
 	})
 }
+
+// Gone reads the error of a Get of what for a wait on its deletion: nil
+// once it is not found, an error saying it is still there, or the Get's
+// own error.
+func Gone(err error, what string) error {
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err == nil:
+		return fmt.Errorf("%s still there", what)
+	default:
+		return err
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -31,14 +32,14 @@ var poolToleration = corev1.Toleration{Key: "pool", Operator: corev1.TolerationO
 // violation.
 func TestPodRules(t *testing.T) {
 	ctx := context.Background()
-	ensure(t, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "runc"}, Handler: "runc"})
-	ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "wl-batch"}, Value: 100})
-	ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "wl-urgent"}, Value: 100000})
+	env.Ensure(t, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "runc"}, Handler: "runc"})
+	env.Ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "wl-batch"}, Value: 100})
+	env.Ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "wl-urgent"}, Value: 100000})
 	tn := testutil.Tenant("wl").Owner("wl-owner").Member("wl-dev").Hard().
 		NodePool(map[string]string{"pool": "wl"}, poolToleration).
 		Registries("registry.example.com/wl/").
 		PriorityClasses("wl-batch", "wl-batch").Obj()
-	owner := tenantWithNamespace(t, tn, "wl-app")
+	owner := env.TenantWithNamespace(t, tn, "wl-app")
 	dev := env.As("wl-dev")
 	const image = "registry.example.com/wl/app:1"
 
@@ -79,7 +80,7 @@ func TestPodRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := dev.Create(ctx, testutil.Pod("wl-app", "bad", image, tc.edit))
-			rejected(t, err, "wl", tc.rule)
+			testenv.Rejected(t, err, "wl", tc.rule)
 		})
 	}
 
@@ -102,8 +103,8 @@ func TestPodRules(t *testing.T) {
 				return owner.SubResource("ephemeralcontainers").Update(ctx, fresh)
 			})
 		}
-		rejected(t, debug("docker.io/library/busybox", corev1.PullAlways), "wl", "pods.images.registries")
-		rejected(t, debug(image, corev1.PullIfNotPresent), "wl", "pods.images.pullPolicy")
+		testenv.Rejected(t, debug("docker.io/library/busybox", corev1.PullAlways), "wl", "pods.images.registries")
+		testenv.Rejected(t, debug(image, corev1.PullIfNotPresent), "wl", "pods.images.pullPolicy")
 		if err := debug(image, corev1.PullAlways); err != nil {
 			t.Fatalf("a compliant ephemeral container: %v", err)
 		}
@@ -119,16 +120,16 @@ func TestPodRules(t *testing.T) {
 			return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "wl-app", Name: name},
 				Spec: appsv1.DeploymentSpec{Selector: sel, Template: tmpl(edit...)}}
 		}
-		rejected(t, dev.Create(ctx, deploy("forged", func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{other} })), "wl", "nodes.tolerations")
-		rejected(t, dev.Create(ctx, deploy("foreign", func(p *corev1.Pod) { p.Spec.Containers[0].Image = "docker.io/x" })), "wl", "pods.images.registries")
-		rejected(t, dev.Create(ctx, &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "wl-app", Name: "ds"},
+		testenv.Rejected(t, dev.Create(ctx, deploy("forged", func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{other} })), "wl", "nodes.tolerations")
+		testenv.Rejected(t, dev.Create(ctx, deploy("foreign", func(p *corev1.Pod) { p.Spec.Containers[0].Image = "docker.io/x" })), "wl", "pods.images.registries")
+		testenv.Rejected(t, dev.Create(ctx, &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "wl-app", Name: "ds"},
 			Spec: appsv1.DaemonSetSpec{Selector: sel, Template: tmpl(func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) })}}), "wl", "pods.userNamespaces")
 		jobTmpl := tmpl(func(p *corev1.Pod) {
 			p.Spec.Containers[0].Image = "ghcr.io/x"
 			p.Spec.RestartPolicy = corev1.RestartPolicyNever
 		})
 		jobTmpl.Labels = nil
-		rejected(t, dev.Create(ctx, &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: "wl-app", Name: "cj"},
+		testenv.Rejected(t, dev.Create(ctx, &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: "wl-app", Name: "cj"},
 			Spec: batchv1.CronJobSpec{Schedule: "@hourly", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: jobTmpl}}}}), "wl", "pods.images.registries")
 		// A template that leaves the defaults out is fine: pods get them.
 		if err := dev.Create(ctx, deploy("good")); err != nil {
@@ -150,12 +151,12 @@ func hasToleration(list []corev1.Toleration, want corev1.Toleration) bool {
 // PersistentVolumeClaim rules of a Hard tenant against the real API server.
 func TestServiceIngressStorageRules(t *testing.T) {
 	ctx := context.Background()
-	ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "fast"}, Provisioner: "example.com/fast"})
-	ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "slow"}, Provisioner: "example.com/slow"})
+	env.Ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "fast"}, Provisioner: "example.com/fast"})
+	env.Ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "slow"}, Provisioner: "example.com/slow"})
 	tn := testutil.Tenant("sis").Owner("sis-owner").Member("sis-dev").Hard().
 		Ingress([]string{"public"}, []string{"*.sis.example.com", "sis.example.com"}).
 		StorageClasses("fast").Obj()
-	tenantWithNamespace(t, tn, "sis-app")
+	env.TenantWithNamespace(t, tn, "sis-app")
 	dev := env.As("sis-dev")
 
 	svc := func(name string, edit func(*corev1.Service)) *corev1.Service {
@@ -164,12 +165,12 @@ func TestServiceIngressStorageRules(t *testing.T) {
 		edit(s)
 		return s
 	}
-	rejected(t, dev.Create(ctx, svc("np", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })), "sis", "services.allowedTypes")
-	rejected(t, dev.Create(ctx, svc("lb", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeLoadBalancer })), "sis", "services.allowedTypes")
-	rejected(t, dev.Create(ctx, svc("ext", func(s *corev1.Service) {
+	testenv.Rejected(t, dev.Create(ctx, svc("np", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })), "sis", "services.allowedTypes")
+	testenv.Rejected(t, dev.Create(ctx, svc("lb", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeLoadBalancer })), "sis", "services.allowedTypes")
+	testenv.Rejected(t, dev.Create(ctx, svc("ext", func(s *corev1.Service) {
 		s.Spec.Type, s.Spec.ExternalName, s.Spec.Ports = corev1.ServiceTypeExternalName, "db.other.svc.cluster.local", nil
 	})), "sis", "services.allowedTypes")
-	rejected(t, dev.Create(ctx, svc("eip", func(s *corev1.Service) { s.Spec.ExternalIPs = []string{"10.0.0.53"} })), "sis", "services.externalIPs")
+	testenv.Rejected(t, dev.Create(ctx, svc("eip", func(s *corev1.Service) { s.Spec.ExternalIPs = []string{"10.0.0.53"} })), "sis", "services.externalIPs")
 	if err := dev.Create(ctx, svc("ok", func(*corev1.Service) {})); err != nil {
 		t.Fatalf("a ClusterIP Service: %v", err)
 	}
@@ -187,11 +188,11 @@ func TestServiceIngressStorageRules(t *testing.T) {
 		}
 		return i
 	}
-	rejected(t, dev.Create(ctx, ing("cls", "internal", "www.sis.example.com")), "sis", "ingress.classes")
-	rejected(t, dev.Create(ctx, ing("nocls", "", "www.sis.example.com")), "sis", "ingress.classes")
-	rejected(t, dev.Create(ctx, ing("steal", "public", "www.other.example.com")), "sis", "ingress.hostnames")
-	rejected(t, dev.Create(ctx, ing("suffix", "public", "evilsis.example.com")), "sis", "ingress.hostnames")
-	rejected(t, dev.Create(ctx, ing("catchall", "public", "")), "sis", "ingress.defaultBackend")
+	testenv.Rejected(t, dev.Create(ctx, ing("cls", "internal", "www.sis.example.com")), "sis", "ingress.classes")
+	testenv.Rejected(t, dev.Create(ctx, ing("nocls", "", "www.sis.example.com")), "sis", "ingress.classes")
+	testenv.Rejected(t, dev.Create(ctx, ing("steal", "public", "www.other.example.com")), "sis", "ingress.hostnames")
+	testenv.Rejected(t, dev.Create(ctx, ing("suffix", "public", "evilsis.example.com")), "sis", "ingress.hostnames")
+	testenv.Rejected(t, dev.Create(ctx, ing("catchall", "public", "")), "sis", "ingress.defaultBackend")
 	if err := dev.Create(ctx, ing("ok", "public", "www.sis.example.com", "sis.example.com")); err != nil {
 		t.Fatalf("an Ingress on the tenant's hosts: %v", err)
 	}
@@ -206,8 +207,8 @@ func TestServiceIngressStorageRules(t *testing.T) {
 		edit(c)
 		return c
 	}
-	rejected(t, dev.Create(ctx, pvc("slow", func(c *corev1.PersistentVolumeClaim) { c.Spec.StorageClassName = ptr.To("slow") })), "sis", "storage.classes")
-	rejected(t, dev.Create(ctx, pvc("pick", func(c *corev1.PersistentVolumeClaim) {
+	testenv.Rejected(t, dev.Create(ctx, pvc("slow", func(c *corev1.PersistentVolumeClaim) { c.Spec.StorageClassName = ptr.To("slow") })), "sis", "storage.classes")
+	testenv.Rejected(t, dev.Create(ctx, pvc("pick", func(c *corev1.PersistentVolumeClaim) {
 		c.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"owner": "someone-else"}}
 	})), "sis", "storage.selector")
 	// A cross-namespace data source is refused by the rule, or, where the
@@ -224,7 +225,7 @@ func TestServiceIngressStorageRules(t *testing.T) {
 			t.Errorf("a claim filled from namespace %s was admitted", *ns.Namespace)
 		}
 	} else {
-		rejected(t, err, "sis", "storage.dataSource")
+		testenv.Rejected(t, err, "sis", "storage.dataSource")
 	}
 	if err := dev.Create(ctx, pvc("ok", func(*corev1.PersistentVolumeClaim) {})); err != nil {
 		t.Fatalf("a claim of an allowed class: %v", err)
@@ -242,7 +243,7 @@ func TestServiceIngressStorageRules(t *testing.T) {
 		if claimNS != "" {
 			pv.Spec.ClaimRef = &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: claimNS, Name: "old-" + name}
 		}
-		ensure(t, pv)
+		env.Ensure(t, pv)
 	}
 	volume("sis-old-data", nil, "sis-app")
 	volume("sis-given", map[string]string{tenancyv1alpha1.TenantLabel: "sis"}, "")
@@ -257,8 +258,8 @@ func TestServiceIngressStorageRules(t *testing.T) {
 		{"no-such-volume", "does not exist"},
 	} {
 		err := dev.Create(ctx, named("steal-"+tc.volume, tc.volume))
-		rejected(t, err, "sis", "storage.volumeName")
-		expectDenied(t, err, tc.problem)
+		testenv.Rejected(t, err, "sis", "storage.volumeName")
+		testenv.ExpectDenied(t, err, tc.problem)
 	}
 	for _, v := range []string{"sis-old-data", "sis-given"} {
 		if err := dev.Create(ctx, named("reuse-"+v, v)); err != nil {
@@ -272,16 +273,16 @@ func TestServiceIngressStorageRules(t *testing.T) {
 // own admission steps would have it.
 func TestReviewedBypasses(t *testing.T) {
 	ctx := context.Background()
-	ensure(t, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "sandbox-oh"}, Handler: "runsc",
+	env.Ensure(t, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "sandbox-oh"}, Handler: "runsc",
 		Overhead:   &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
 		Scheduling: &nodev1.Scheduling{Tolerations: []corev1.Toleration{{Key: "sandbox", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}})
 	// A class of its own: no available volume of it exists for the volume
 	// controller to bind the test's claims to.
-	ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "rv-class"}, Provisioner: "example.com/rv"})
+	env.Ensure(t, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "rv-class"}, Provisioner: "example.com/rv"})
 	rv := testutil.Tenant("rv").Owner("rv-owner").Member("rv-dev").RuntimeClass("sandbox-oh", "sandbox-oh").
 		Ingress([]string{"public"}, nil).StorageClasses("rv-class").Obj()
-	owner := tenantWithNamespace(t, rv, "rv-app")
-	tenantWithNamespace(t, testutil.Tenant("rw").Owner("rw-owner").Member("rw-dev").Obj(), "rw-app")
+	owner := env.TenantWithNamespace(t, rv, "rv-app")
+	env.TenantWithNamespace(t, testutil.Tenant("rw").Owner("rw-owner").Member("rw-dev").Obj(), "rw-app")
 	dev, other := env.As("rv-dev"), env.As("rw-dev")
 
 	t.Run("a defaulted runtime class brings its overhead and tolerations", func(t *testing.T) {
@@ -302,7 +303,7 @@ func TestReviewedBypasses(t *testing.T) {
 		err := dev.Create(ctx, testutil.Pod("rv-app", "critical", "registry.example.com/app:1", func(p *corev1.Pod) {
 			p.Spec.PriorityClassName = "system-node-critical"
 		}))
-		rejected(t, err, "rv", "pods.priorityClasses")
+		testenv.Rejected(t, err, "rv", "pods.priorityClasses")
 	})
 	t.Run("the beta storage class annotation", func(t *testing.T) {
 		c := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "beta",
@@ -310,7 +311,7 @@ func TestReviewedBypasses(t *testing.T) {
 			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
 				StorageClassName: ptr.To("rv-class")}}
-		rejected(t, dev.Create(ctx, c), "rv", "storage.classes")
+		testenv.Rejected(t, dev.Create(ctx, c), "rv", "storage.classes")
 	})
 	t.Run("a volume named by an update", func(t *testing.T) {
 		c := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "later"},
@@ -328,7 +329,7 @@ func TestReviewedBypasses(t *testing.T) {
 			c.Spec.VolumeName = "someone-elses-volume"
 			return dev.Update(ctx, c)
 		})
-		rejected(t, err, "rv", "storage.volumeName")
+		testenv.Rejected(t, err, "rv", "storage.volumeName")
 	})
 	t.Run("an ingress class changed by its annotation alone", func(t *testing.T) {
 		i := ingressFor("rv-app", "by-annotation", "rv.bypass.test")
@@ -343,7 +344,7 @@ func TestReviewedBypasses(t *testing.T) {
 			i.Annotations["kubernetes.io/ingress.class"] = "internal-admin"
 			return dev.Update(ctx, i)
 		})
-		rejected(t, err, "rv", "ingress.classes")
+		testenv.Rejected(t, err, "rv", "ingress.classes")
 	})
 	t.Run("two tenants serving the default host", func(t *testing.T) {
 		catchAll := func(ns string) *networkingv1.Ingress {
@@ -354,19 +355,19 @@ func TestReviewedBypasses(t *testing.T) {
 		}
 		// A catch-all is the platform's decision: an admin may place one in
 		// a tenant's namespace; no tenant may, first or second.
-		rejected(t, dev.Create(ctx, catchAll("rv-app")), "rv", "ingress.defaultBackend")
+		testenv.Rejected(t, dev.Create(ctx, catchAll("rv-app")), "rv", "ingress.defaultBackend")
 		if err := env.Client.Create(ctx, catchAll("rv-app")); err != nil {
 			t.Fatalf("an admin's default backend: %v", err)
 		}
-		rejected(t, other.Create(ctx, catchAll("rw-app")), "rw", "ingress.defaultBackend")
+		testenv.Rejected(t, other.Create(ctx, catchAll("rw-app")), "rw", "ingress.defaultBackend")
 	})
 	t.Run("a Hard tenant's own NetworkPolicy may not open egress", func(t *testing.T) {
-		hard := tenantWithNamespace(t, testutil.Tenant("rh").Owner("rh-owner").Hard().Obj(), "rh-app")
+		hard := env.TenantWithNamespace(t, testutil.Tenant("rh").Owner("rh-owner").Hard().Obj(), "rh-app")
 		np := func(name string, egress ...networkingv1.NetworkPolicyEgressRule) *networkingv1.NetworkPolicy {
 			return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "rh-app", Name: name},
 				Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, Egress: egress}}
 		}
-		rejected(t, hard.Create(ctx, np("open", networkingv1.NetworkPolicyEgressRule{})), "rh", "network.egress")
+		testenv.Rejected(t, hard.Create(ctx, np("open", networkingv1.NetworkPolicyEgressRule{})), "rh", "network.egress")
 		if err := hard.Create(ctx, np("deny-all")); err != nil {
 			t.Fatalf("a Hard tenant's policy that only denies egress: %v", err)
 		}

@@ -46,7 +46,7 @@ func TestWebhookFallback(t *testing.T) {
 	if err != nil || served {
 		t.Fatalf("MutatingAdmissionPolicy served = %v (%v); the cluster should lack it", served, err)
 	}
-	tenantWithNamespace(t, defaultcases.Tenant("fb", "fb-owner", "fb-dev"), "fb-app")
+	env.TenantWithNamespace(t, defaultcases.Tenant("fb", "fb-owner", "fb-dev"), "fb-app")
 	dev := env.As("fb-dev")
 	const image = "registry.example.com/app:1"
 
@@ -58,14 +58,14 @@ func TestWebhookFallback(t *testing.T) {
 	if sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
 		t.Errorf("default ServiceAccount automountServiceAccountToken = %v, want false", sa.AutomountServiceAccountToken)
 	}
-	rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "forged", image, func(p *corev1.Pod) {
+	testenv.Rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "forged", image, func(p *corev1.Pod) {
 		p.Spec.Tolerations = []corev1.Toleration{{Key: "pool", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}}
 	})), "fb", "nodes.tolerations")
 
 	// Bulkhead down: the webhook fails open, and the validating policies
 	// refuse the pod that lacks the tenant's defaults.
 	fb.StopManager()
-	rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "undefaulted", image)), "fb", "nodes.selector")
+	testenv.Rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "undefaulted", image)), "fb", "nodes.selector")
 	explicit := func(p *corev1.Pod) {
 		p.Spec.NodeSelector = map[string]string{"pool": "wl"}
 		p.Spec.Tolerations = []corev1.Toleration{poolToleration}
@@ -85,7 +85,7 @@ func TestWebhookFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	withLate := func(p *corev1.Pod) { p.Spec.ServiceAccountName = "late" }
-	rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "token", image, explicit, withLate)), "fb", "pods.automountServiceAccountToken")
+	testenv.Rejected(t, dev.Create(ctx, testutil.Pod("fb-app", "token", image, explicit, withLate)), "fb", "pods.automountServiceAccountToken")
 	if err := dev.Create(ctx, testutil.Pod("fb-app", "no-token", image, explicit, withLate, func(p *corev1.Pod) {
 		p.Spec.AutomountServiceAccountToken = ptr.To(false)
 	})); err != nil {
@@ -104,7 +104,7 @@ func TestWebhookFallback(t *testing.T) {
 	} {
 		t.Run("without the default for "+tc.rule, func(t *testing.T) {
 			p := testutil.Pod("fb-app", "missing", image, explicit, tc.undo)
-			rejected(t, dev.Create(ctx, p), "fb", tc.rule)
+			testenv.Rejected(t, dev.Create(ctx, p), "fb", tc.rule)
 		})
 	}
 }
@@ -113,7 +113,7 @@ func TestWebhookFallback(t *testing.T) {
 // MutatingAdmissionPolicy, the table TestWebhookFallback runs where they
 // come from the webhook: the two paths must give the same pods.
 func TestDefaultsTable(t *testing.T) {
-	tenantWithNamespace(t, defaultcases.Tenant("df", "df-owner", "df-dev"), "df-app")
+	env.TenantWithNamespace(t, defaultcases.Tenant("df", "df-owner", "df-dev"), "df-app")
 	runDefaultsTable(t, env.As("df-dev"), "df-app")
 }
 

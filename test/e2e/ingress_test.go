@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -33,8 +34,8 @@ func ingressFor(ns, name string, hosts ...string) *networkingv1.Ingress {
 // for a new hostname exactly one gets it.
 func TestIngressHostnamesAreNeverShared(t *testing.T) {
 	ctx := context.Background()
-	tenantWithNamespace(t, testutil.Tenant("ia").Owner("ia-owner").Member("ia-dev").Obj(), "ia-web")
-	tenantWithNamespace(t, testutil.Tenant("ib").Owner("ib-owner").Member("ib-dev").Obj(), "ib-web")
+	env.TenantWithNamespace(t, testutil.Tenant("ia").Owner("ia-owner").Member("ia-dev").Obj(), "ia-web")
+	env.TenantWithNamespace(t, testutil.Tenant("ib").Owner("ib-owner").Member("ib-dev").Obj(), "ib-web")
 	a, b := env.As("ia-dev"), env.As("ib-dev")
 
 	if err := a.Create(ctx, ingressFor("ia-web", "shop", "shop.shared.test", "*.apps.shared.test")); err != nil {
@@ -43,7 +44,7 @@ func TestIngressHostnamesAreNeverShared(t *testing.T) {
 	if err := a.Create(ctx, ingressFor("ia-web", "shop-v2", "shop.shared.test")); err != nil {
 		t.Fatalf("tenant ia serving its own hostname from a second Ingress: %v", err)
 	}
-	ensure(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "platform-ingress"}})
+	env.Ensure(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "platform-ingress"}})
 	if err := env.Client.Create(ctx, ingressFor("platform-ingress", "status", "status.example.org")); err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +58,8 @@ func TestIngressHostnamesAreNeverShared(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := b.Create(ctx, ingressFor("ib-web", "steal", tc.host))
-			rejected(t, err, "ib", "ingress.hostnames")
-			expectDenied(t, err, tc.where)
+			testenv.Rejected(t, err, "ib", "ingress.hostnames")
+			testenv.ExpectDenied(t, err, tc.where)
 			if err != nil && (strings.Contains(err.Error(), "ia-web") || strings.Contains(err.Error(), "tenant ia")) {
 				t.Errorf("the denial names the other tenant: %v", err)
 			}
@@ -90,7 +91,7 @@ func TestIngressHostnamesAreNeverShared(t *testing.T) {
 		if errs[0] == nil {
 			loser = 1
 		}
-		rejected(t, errs[loser], racers[loser].tenant, "ingress.hostnames")
-		expectDenied(t, errs[loser], "by another tenant")
+		testenv.Rejected(t, errs[loser], racers[loser].tenant, "ingress.hostnames")
+		testenv.ExpectDenied(t, errs[loser], "by another tenant")
 	}
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/rbac"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -25,7 +27,7 @@ import (
 // such bindings used to hold only in Hard: the revocation holds in both.
 func TestOwnersComeAndGo(t *testing.T) {
 	const tenant, ns, leaver, stayer, dev, newcomer = "rev", "rev-app", "rev-leaver", "rev-stayer", "rev-dev", "rev-newcomer"
-	leaving := tenantWithNamespace(t, testutil.Tenant(tenant).Owner(leaver).Owner(stayer).Member(dev).Soft().Obj(), ns)
+	leaving := env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner(leaver).Owner(stayer).Member(dev).Soft().Obj(), ns)
 	for _, obj := range []client.Object{
 		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "secret-reader"},
 			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}}}},
@@ -36,20 +38,23 @@ func TestOwnersComeAndGo(t *testing.T) {
 			t.Fatalf("owner creating %T %s: %v", obj, obj.GetName(), err)
 		}
 	}
-	eventually(t, "the leaving owner may read Secrets", func() error { return canI(leaving, "get", "secrets", ns) })
-	if allowed, err := reviewAccess(env.As(newcomer), "create", "pods", ns); err != nil || allowed {
+	testenv.Eventually(t, "the leaving owner may read Secrets", func() error { return testenv.CanI(leaving, "get", "secrets", ns) })
+	if allowed, err := testenv.ReviewAccess(env.As(newcomer), "create", "pods", ns); err != nil || allowed {
 		t.Fatalf("the newcomer has access before being added (review error %v)", err)
 	}
 
-	updateTenant(t, tenant, func(tn *tenancyv1alpha1.Tenant) {
+	env.UpdateTenant(t, tenant, func(tn *tenancyv1alpha1.Tenant) {
 		tn.Spec.Owners = []tenancyv1alpha1.Subject{testutil.User(stayer), testutil.User(newcomer)}
 	})
 
-	eventually(t, "the removed owner lost access", func() error {
+	testenv.Eventually(t, "the removed owner lost access", func() error {
 		for _, verb := range []string{"get", "list"} {
-			allowed, err := reviewAccess(leaving, verb, "secrets", ns)
-			if err != nil || allowed {
-				return errorf("the removed owner may still %s Secrets (review error %v)", verb, err)
+			allowed, err := testenv.ReviewAccess(leaving, verb, "secrets", ns)
+			if err != nil {
+				return err
+			}
+			if allowed {
+				return fmt.Errorf("the removed owner may still %s Secrets", verb)
 			}
 		}
 		return nil
@@ -60,12 +65,12 @@ func TestOwnersComeAndGo(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "dev-reads"}, &rbacv1.RoleBinding{}); err != nil {
 		t.Errorf("the member's binding was deleted: %v", err)
 	}
-	if err := canI(env.As(dev), "get", "secrets", ns); err != nil {
+	if err := testenv.CanI(env.As(dev), "get", "secrets", ns); err != nil {
 		t.Errorf("the member lost the access the owner gave them: %v", err)
 	}
-	eventually(t, "the added owner has access", func() error { return canI(env.As(newcomer), "create", "pods", ns) })
+	testenv.Eventually(t, "the added owner has access", func() error { return testenv.CanI(env.As(newcomer), "create", "pods", ns) })
 
-	eventually(t, "an Event on the Tenant says which binding and why", func() error {
+	testenv.Eventually(t, "an Event on the Tenant says which binding and why", func() error {
 		list := &eventsv1.EventList{}
 		if err := env.Client.List(ctx, list, client.MatchingFields{"regarding.name": tenant}); err != nil {
 			return err
@@ -75,11 +80,11 @@ func TestOwnersComeAndGo(t *testing.T) {
 				return nil
 			}
 		}
-		return errorf("no %s event among %d", rbac.ReasonBindingRevoked, len(list.Items))
+		return fmt.Errorf("no %s event among %d", rbac.ReasonBindingRevoked, len(list.Items))
 	})
 
 	// What is deleted cannot be made again: the rule agrees with the sweep.
-	rejected(t, env.As(stayer).Create(ctx, testutil.RoleBinding(ns, "leaver-back", "Role:secret-reader", testutil.UserSubject(leaver))), tenant, "rbac.subjects")
+	testenv.Rejected(t, env.As(stayer).Create(ctx, testutil.RoleBinding(ns, "leaver-back", "Role:secret-reader", testutil.UserSubject(leaver))), tenant, "rbac.subjects")
 }
 
 // TestProfileChangeSoftToHard: a Soft tenant switched to Hard takes its
@@ -90,7 +95,7 @@ func TestOwnersComeAndGo(t *testing.T) {
 // token mount: pods must decline it themselves.
 func TestProfileChangeSoftToHard(t *testing.T) {
 	const tenant, ns, image = "flip", "flip-app", "registry.example.com/app:1"
-	owner := tenantWithNamespace(t, testutil.Tenant(tenant).Owner("flip-owner").Soft().Obj(), ns)
+	owner := env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner("flip-owner").Soft().Obj(), ns)
 	loose := func(name string) *corev1.Pod {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}}}
@@ -99,15 +104,15 @@ func TestProfileChangeSoftToHard(t *testing.T) {
 		t.Fatalf("a baseline pod in the Soft tenant: %v", err)
 	}
 
-	updateTenant(t, tenant, func(tn *tenancyv1alpha1.Tenant) { tn.Spec.Isolation = tenancyv1alpha1.IsolationHard })
-	eventually(t, "Pod Security and TenantPolicy follow the profile", func() error {
+	env.UpdateTenant(t, tenant, func(tn *tenancyv1alpha1.Tenant) { tn.Spec.Isolation = tenancyv1alpha1.IsolationHard })
+	testenv.Eventually(t, "Pod Security and TenantPolicy follow the profile", func() error {
 		got := &corev1.Namespace{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
 			return err
 		}
 		for _, mode := range []string{"enforce", "audit", "warn"} {
 			if v := got.Labels["pod-security.kubernetes.io/"+mode]; v != "restricted" {
-				return errorf("%s is %q", mode, v)
+				return fmt.Errorf("%s is %q", mode, v)
 			}
 		}
 		policy := &tenancyv1alpha1.TenantPolicy{}
@@ -115,17 +120,17 @@ func TestProfileChangeSoftToHard(t *testing.T) {
 			return err
 		}
 		if policy.Spec.Isolation != tenancyv1alpha1.IsolationHard || !policy.Spec.RBAC.Restricted || policy.Spec.Pods.RuntimeClassDefault != env.Settings.SandboxRuntimeClass {
-			return errorf("TenantPolicy still Soft: %+v", policy.Spec)
+			return fmt.Errorf("TenantPolicy still Soft: %+v", policy.Spec)
 		}
 		return nil
 	})
-	waitReady(t, tenant)
+	env.WaitReady(t, tenant)
 
-	expectDenied(t, owner.Create(ctx, loose("loose-hard")), `violates PodSecurity "restricted:`)
+	testenv.ExpectDenied(t, owner.Create(ctx, loose("loose-hard")), `violates PodSecurity "restricted:`)
 	// The namespace's ServiceAccounts were made under Soft, which mounts
 	// the token: a pod that does not decline it would carry a credential
 	// Hard's pods get only when they ask.
-	rejected(t, owner.Create(ctx, testutil.Pod(ns, "token", image)), tenant, "pods.automountServiceAccountToken")
+	testenv.Rejected(t, owner.Create(ctx, testutil.Pod(ns, "token", image)), tenant, "pods.automountServiceAccountToken")
 	ok := testutil.Pod(ns, "compliant", image, func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = ptr.To(false) })
 	if err := owner.Create(ctx, ok); err != nil {
 		t.Fatalf("a compliant pod after the switch: %v", err)

@@ -23,6 +23,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -205,7 +206,7 @@ func TestMTB(t *testing.T) {
 		}
 		tn := testutil.Tenant("mtb3").Owner("mtb3-owner").Member("mtb3-dev").Hard().
 			UserNamespaces(tenancyv1alpha1.UserNamespacesAllowed).Obj()
-		tenantWithNamespace(t, tn, "mtb3-a")
+		env.TenantWithNamespace(t, tn, "mtb3-a")
 		shared := mtbTenant{name: "mtb3", ns: "mtb3-a", member: env.As("mtb3-dev")}
 		for _, rp := range rootPods {
 			mtbPodRefused(t, shared, rp.name, rp.edit, rp.check)
@@ -312,8 +313,8 @@ func TestMTB(t *testing.T) {
 		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "mtb-np"},
 			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 80}}}}
 		err := a.member.Create(ctx, svc)
-		rejected(t, err, a.name, "services.allowedTypes")
-		expectDenied(t, err, "Service type NodePort is not allowed")
+		testenv.Rejected(t, err, a.name, "services.allowedTypes")
+		testenv.ExpectDenied(t, err, "Service type NodePort is not allowed")
 	})
 
 	t.Run("PL1-BC-HI-3 block host networking and ports", func(t *testing.T) { mtbPodsOf(t, a, pods, "PL1-BC-HI-3") })
@@ -419,16 +420,16 @@ func mtbSetup(t *testing.T, name string) mtbTenant {
 	ctx := context.Background()
 	tn := testutil.Tenant(name).Owner(name + "-owner").Group(name + "-owners").Member(name + "-dev").Hard().Obj()
 	tn.Spec.Members = append(tn.Spec.Members, tenancyv1alpha1.Subject{Kind: tenancyv1alpha1.SubjectGroup, Name: name + "-devs"})
-	createTenant(t, tn)
+	env.CreateTenant(t, tn)
 	x := mtbTenant{
 		name:   name,
 		ns:     name + "-a",
 		owner:  env.As(name+"-owner", name+"-owners"),
 		member: env.As(name+"-dev", name+"-devs"),
 	}
-	ownerCreatesNamespace(t, x.owner, x.ns)
-	waitReady(t, name)
-	eventually(t, "namespace "+x.ns+" ready for pods", func() error {
+	testenv.OwnerCreatesNamespace(t, x.owner, x.ns)
+	env.WaitReady(t, name)
+	testenv.Eventually(t, "namespace "+x.ns+" ready for pods", func() error {
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: x.ns, Name: tenancyv1alpha1.TenantPolicyName}, &tenancyv1alpha1.TenantPolicy{}); err != nil {
 			return err
 		}
@@ -439,7 +440,7 @@ func mtbSetup(t *testing.T, name string) mtbTenant {
 		"a member of the owners group only":  env.As(name+"-lead", name+"-owners"),
 		"a member of the members group only": env.As(name+"-intern", name+"-devs"),
 	} {
-		eventually(t, who+" of "+name+" may create pods", func() error { return canI(c, "create", "pods", x.ns) })
+		testenv.Eventually(t, who+" of "+name+" may create pods", func() error { return testenv.CanI(c, "create", "pods", x.ns) })
 	}
 	return x
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -22,9 +23,9 @@ import (
 func TestNodePools(t *testing.T) {
 	ctx := context.Background()
 	tol := corev1.Toleration{Key: poolTaint.Key, Operator: corev1.TolerationOpEqual, Value: poolTaint.Value, Effect: poolTaint.Effect}
-	tenantWithNamespace(t, testutil.Tenant("pool").Owner("pool-owner").Member("pool-dev").Hard().
+	env.TenantWithNamespace(t, testutil.Tenant("pool").Owner("pool-owner").Member("pool-dev").Hard().
 		NodePool(map[string]string{"pool": "pool"}, tol).Obj(), "pool-app")
-	tenantWithNamespace(t, testutil.Tenant("other").Owner("other-owner").Member("other-dev").Obj(), "other-app")
+	env.TenantWithNamespace(t, testutil.Tenant("other").Owner("other-owner").Member("other-dev").Obj(), "other-app")
 	pooled, other := env.As("pool-dev"), env.As("other-dev")
 
 	deploy := func(c client.Client, ns string, replicas int32) {
@@ -46,7 +47,7 @@ func TestNodePools(t *testing.T) {
 	placed := func(ns string, want int) map[string]int {
 		t.Helper()
 		nodes := map[string]int{}
-		eventually(t, fmt.Sprintf("%d pods of %s scheduled", want, ns), func() error {
+		testenv.Eventually(t, fmt.Sprintf("%d pods of %s scheduled", want, ns), func() error {
 			list := &corev1.PodList{}
 			if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
 				return err
@@ -68,7 +69,7 @@ func TestNodePools(t *testing.T) {
 				for _, e := range ev.Items {
 					msgs = append(msgs, e.Reason+": "+e.Message)
 				}
-				return errorf("%d of %d scheduled: %v (%d pods, %d replicasets) events %v", n, want, nodes, len(list.Items), len(rs.Items), msgs)
+				return fmt.Errorf("%d of %d scheduled: %v (%d pods, %d replicasets) events %v", n, want, nodes, len(list.Items), len(rs.Items), msgs)
 			}
 			return nil
 		})
@@ -91,7 +92,7 @@ func TestNodePools(t *testing.T) {
 		p.Spec.NodeSelector = map[string]string{"pool": "pool"}
 	})
 	labels := map[string]string{"app": "sneaky"}
-	rejected(t, other.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "other-app", Name: "sneaky"}, Spec: appsv1.DeploymentSpec{
+	testenv.Rejected(t, other.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "other-app", Name: "sneaky"}, Spec: appsv1.DeploymentSpec{
 		Selector: &metav1.LabelSelector{MatchLabels: labels},
 		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: sneaky.Spec},
 	}}), "other", "nodes.tolerations")
@@ -100,11 +101,11 @@ func TestNodePools(t *testing.T) {
 		p.Spec.Tolerations = []corev1.Toleration{tol}
 		p.Spec.NodeSelector = map[string]string{"pool": "pool"}
 	})
-	rejected(t, other.Create(ctx, forged), "other", "nodes.tolerations")
+	testenv.Rejected(t, other.Create(ctx, forged), "other", "nodes.tolerations")
 	direct := testutil.Pod("other-app", "direct", "registry.example.com/app:1", func(p *corev1.Pod) { p.Spec.NodeName = "pool-1" })
-	rejected(t, other.Create(ctx, direct), "other", "nodes.nodeName")
+	testenv.Rejected(t, other.Create(ctx, direct), "other", "nodes.nodeName")
 	escape := testutil.Pod("pool-app", "escape", "registry.example.com/app:1", func(p *corev1.Pod) { p.Spec.NodeName = "shared-1" })
-	rejected(t, pooled.Create(ctx, escape), "pool", "nodes.nodeName")
+	testenv.Rejected(t, pooled.Create(ctx, escape), "pool", "nodes.nodeName")
 	leave := testutil.Pod("pool-app", "leave", "registry.example.com/app:1", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"pool": "shared"} })
-	rejected(t, pooled.Create(ctx, leave), "pool", "nodes.selector")
+	testenv.Rejected(t, pooled.Create(ctx, leave), "pool", "nodes.selector")
 }

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -21,7 +22,7 @@ func TestIsolationHoldsWithBulkheadDown(t *testing.T) {
 	tn := testutil.Tenant("down").Owner("down-owner").Member("down-dev").Hard().
 		NodePool(map[string]string{"pool": "down"}, corev1.Toleration{Key: "pool", Value: "down", Effect: corev1.TaintEffectNoSchedule}).
 		Registries("registry.example.com/down/").Obj()
-	tenantWithNamespace(t, tn, "down-app")
+	env.TenantWithNamespace(t, tn, "down-app")
 	dev := env.As("down-dev")
 
 	env.StopManager()
@@ -40,13 +41,13 @@ func TestIsolationHoldsWithBulkheadDown(t *testing.T) {
 		p.Spec.Containers[0].SecurityContext.Privileged = ptr.To(true)
 		p.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
 	}))
-	expectDenied(t, err, `violates PodSecurity "restricted:`, "privileged")
-	rejected(t, dev.Create(ctx, pod("host-users", func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) })), "down", "pods.userNamespaces")
-	rejected(t, dev.Create(ctx, pod("forged", func(p *corev1.Pod) {
+	testenv.ExpectDenied(t, err, `violates PodSecurity "restricted:`, "privileged")
+	testenv.Rejected(t, dev.Create(ctx, pod("host-users", func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) })), "down", "pods.userNamespaces")
+	testenv.Rejected(t, dev.Create(ctx, pod("forged", func(p *corev1.Pod) {
 		p.Spec.Tolerations = []corev1.Toleration{{Key: "pool", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}}
 	})), "down", "nodes.tolerations")
-	rejected(t, dev.Create(ctx, testutil.Pod("down-app", "foreign", "docker.io/library/nginx:1")), "down", "pods.images.registries")
-	rejected(t, dev.Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "down-app", Name: "np"},
+	testenv.Rejected(t, dev.Create(ctx, testutil.Pod("down-app", "foreign", "docker.io/library/nginx:1")), "down", "pods.images.registries")
+	testenv.Rejected(t, dev.Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "down-app", Name: "np"},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 80}}}}), "down", "services.allowedTypes")
 
 	// A compliant pod still gets the tenant's defaults and is admitted: the

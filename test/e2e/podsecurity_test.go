@@ -39,7 +39,7 @@ func TestPodSecurityFixtures(t *testing.T) {
 			tn := testutil.Tenant(name).Owner(name + "-owner").Member(name + "-dev").Soft().
 				SecurityLevel(tenancyv1alpha1.SecurityLevel(level)).Obj()
 			ns := name + "-a"
-			tenantWithNamespace(t, tn, ns)
+			env.TenantWithNamespace(t, tn, ns)
 			dev := env.As(name + "-dev")
 			want := `violates PodSecurity "` + string(level) + ":" + env.Settings.PodSecurityVersion + `"`
 			var passed, failed, invalid int

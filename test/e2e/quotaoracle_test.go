@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bulkhead-dev/bulkhead/internal/tenantquota"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -56,12 +58,12 @@ func TestPodUsageMatchesResourceQuota(t *testing.T) {
 	}
 	used := func() corev1.ResourceList {
 		rq := &corev1.ResourceQuota{}
-		eventually(t, "the quota counted", func() error {
+		testenv.Eventually(t, "the quota counted", func() error {
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "oracle"}, rq); err != nil {
 				return err
 			}
 			if len(rq.Status.Used) < len(oracleKeys) {
-				return errorf("status.used is %v", rq.Status.Used)
+				return fmt.Errorf("status.used is %v", rq.Status.Used)
 			}
 			return nil
 		})
@@ -134,14 +136,14 @@ func TestPodUsageMatchesResourceQuota(t *testing.T) {
 			want := tenantquota.PodUsage(stored)
 			// Settled: the pod is counted, and two reads in a row agree.
 			var after corev1.ResourceList
-			eventually(t, "status.used to settle on the new pod", func() error {
+			testenv.Eventually(t, "status.used to settle on the new pod", func() error {
 				last := after
 				after = used()
 				if got, was := after[corev1.ResourcePods], before[corev1.ResourcePods]; got.Value() != was.Value()+1 {
-					return errorf("pods used %s, was %s", got.String(), was.String())
+					return fmt.Errorf("pods used %s, was %s", got.String(), was.String())
 				}
 				if !equality.Semantic.DeepEqual(last, after) {
-					return errorf("status.used still moving: %v", after)
+					return fmt.Errorf("status.used still moving: %v", after)
 				}
 				return nil
 			})

@@ -6,6 +6,8 @@ package e2e
 // says what the attack was and what it bought.
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -19,6 +21,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -52,21 +55,21 @@ func asToken(t *testing.T, token string) client.Client {
 // hostPath pods, which is what Retain was made to prevent.
 func TestRedteamRetainedNamespaceUnlockedByANamespacePatcher(t *testing.T) {
 	const tenant, ns, patcher = "rtr", "rtr-app", "rtr-ops"
-	tenantWithNamespace(t, testutil.Tenant(tenant).Owner("rtr-owner").Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
+	env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner("rtr-owner").Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
 	if err := env.Client.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tenant}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "namespace retained", func() error {
+	testenv.Eventually(t, "namespace retained", func() error {
 		got := &corev1.Namespace{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
 			return err
 		}
 		if got.Labels[tenancyv1alpha1.RetainedLabel] != tenant {
-			return errorf("labels %v", got.Labels)
+			return fmt.Errorf("labels %v", got.Labels)
 		}
 		return nil
 	})
-	grantNamespacePatch(t, patcher)
+	env.GrantNamespacePatch(t, patcher)
 
 	patch := []byte(`{"metadata":{"labels":{"` + tenancyv1alpha1.RetainedLabel + `":null,` +
 		`"pod-security.kubernetes.io/enforce":"privileged","pod-security.kubernetes.io/enforce-version":"latest"}}}`)
@@ -84,7 +87,7 @@ func TestRedteamRetainedNamespaceUnlockedByANamespacePatcher(t *testing.T) {
 		perr := env.Client.Create(ctx, privileged, client.DryRunAll)
 		t.Errorf("a non-admin released the retained namespace %s; a privileged hostPath pod there now gets: %v", ns, perr)
 	}
-	rejected(t, err, tenant, "namespaces.retained")
+	testenv.Rejected(t, err, tenant, "namespaces.retained")
 }
 
 // TestRedteamAdoptedNamespaceHonoursTheFormerOwnersToken: "the former
@@ -104,7 +107,7 @@ func TestRedteamRetainedNamespaceUnlockedByANamespacePatcher(t *testing.T) {
 // example by replacing the ServiceAccounts on retention or adoption).
 func TestRedteamAdoptedNamespaceHonoursTheFormerOwnersToken(t *testing.T) {
 	const tenant, ns, heir, heirOwner = "rta", "rta-app", "rtb", "rtb-owner"
-	former := tenantWithNamespace(t, testutil.Tenant(tenant).Owner("rta-owner").Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
+	former := env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner("rta-owner").Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}}
 	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(env.Settings.TenantTokenMaxSeconds)}}
 	if err := former.SubResource("token").Create(ctx, sa, tr); err != nil {
@@ -115,36 +118,39 @@ func TestRedteamAdoptedNamespaceHonoursTheFormerOwnersToken(t *testing.T) {
 	if err := env.Client.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tenant}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "tenant gone, namespace retained", func() error {
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: tenant}, &tenancyv1alpha1.Tenant{}); !apierrors.IsNotFound(err) {
-			return errorf("tenant still there: %v", err)
+	testenv.Eventually(t, "tenant gone, namespace retained", func() error {
+		if err := testenv.Gone(env.Client.Get(ctx, client.ObjectKey{Name: tenant}, &tenancyv1alpha1.Tenant{}), "tenant"); err != nil {
+			return err
 		}
 		got := &corev1.Namespace{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
 			return err
 		}
 		if got.Labels[tenancyv1alpha1.RetainedLabel] != tenant {
-			return errorf("labels %v", got.Labels)
+			return fmt.Errorf("labels %v", got.Labels)
 		}
 		return nil
 	})
-	createTenant(t, testutil.Tenant(heir).Owner(heirOwner).Hard().Obj())
-	waitReady(t, heir)
+	env.CreateTenant(t, testutil.Tenant(heir).Owner(heirOwner).Hard().Obj())
+	env.WaitReady(t, heir)
 	adopt := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+tenancyv1alpha1.TenantLabel+`":"`+heir+`"}}}`))
 	if err := env.Client.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, adopt); err != nil {
 		t.Fatalf("admin adopting: %v", err)
 	}
-	eventually(t, "the namespace is the new tenant's", func() error { return tenantPolicyOf(ns, heir) })
+	testenv.Eventually(t, "the namespace is the new tenant's", func() error { return env.TenantPolicyOf(ns, heir) })
 	owner := env.As(heirOwner)
-	eventually(t, "the new owner has access", func() error { return canI(owner, "create", "pods", ns) })
+	testenv.Eventually(t, "the new owner has access", func() error { return testenv.CanI(owner, "create", "pods", ns) })
 	// The new tenant lets its workloads read their configuration.
-	eventually(t, "the new owner binds view to its ServiceAccount", func() error {
+	testenv.Eventually(t, "the new owner binds view to its ServiceAccount", func() error {
 		return owner.Create(ctx, testutil.RoleBinding(ns, "app-reads", "view", testutil.ServiceAccountSubject(ns, "default")))
 	})
-	eventually(t, "the new tenant's ServiceAccount may read ConfigMaps", func() error {
-		allowed, err := reviewAccess(env.As("system:serviceaccount:"+ns+":default"), "list", "configmaps", ns)
-		if err != nil || !allowed {
-			return errorf("not yet (review error %v)", err)
+	testenv.Eventually(t, "the new tenant's ServiceAccount may read ConfigMaps", func() error {
+		allowed, err := testenv.ReviewAccess(env.As("system:serviceaccount:"+ns+":default"), "list", "configmaps", ns)
+		if err != nil {
+			return err
+		}
+		if !allowed {
+			return errors.New("not yet")
 		}
 		return nil
 	})

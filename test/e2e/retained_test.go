@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -17,6 +19,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -36,8 +39,8 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 		other  = "ret-old"
 		image  = "registry.example.com/app:1"
 	)
-	former := tenantWithNamespace(t, testutil.Tenant(tenant).Owner(owner).Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
-	ownerCreatesNamespace(t, former, other)
+	former := env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner(owner).Hard().DeletionPolicy(tenancyv1alpha1.DeletionRetain).Obj(), ns)
+	testenv.OwnerCreatesNamespace(t, former, other)
 
 	// What the owner leaves behind: a pod, workloads that make pods, and
 	// access of their own.
@@ -66,16 +69,13 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 	if err := env.Client.Create(ctx, testutil.RoleBinding(ns, "platform-probe", "admin", testutil.ServiceAccountSubject("default", "retained-probe"))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "owner may read Secrets", func() error { return canI(former, "get", "secrets", ns) })
+	testenv.Eventually(t, "owner may read Secrets", func() error { return testenv.CanI(former, "get", "secrets", ns) })
 
 	if err := env.Client.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tenant}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "tenant gone", func() error {
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: tenant}, &tenancyv1alpha1.Tenant{}); !apierrors.IsNotFound(err) {
-			return errorf("tenant still there: %v", err)
-		}
-		return nil
+	testenv.Eventually(t, "tenant gone", func() error {
+		return testenv.Gone(env.Client.Get(ctx, client.ObjectKey{Name: tenant}, &tenancyv1alpha1.Tenant{}), "tenant")
 	})
 
 	t.Run("kept and labelled retained", func(t *testing.T) {
@@ -127,10 +127,13 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 	})
 
 	t.Run("nobody of the tenant keeps access", func(t *testing.T) {
-		eventually(t, "former owner lost access to Secrets", func() error {
-			allowed, err := reviewAccess(former, "get", "secrets", ns)
-			if err != nil || allowed {
-				return errorf("former owner may still read Secrets (review error %v)", err)
+		testenv.Eventually(t, "former owner lost access to Secrets", func() error {
+			allowed, err := testenv.ReviewAccess(former, "get", "secrets", ns)
+			if err != nil {
+				return err
+			}
+			if allowed {
+				return errors.New("former owner may still read Secrets")
 			}
 			return nil
 		})
@@ -151,7 +154,7 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 	})
 
 	t.Run("no new pods, whoever asks", func(t *testing.T) {
-		rejected(t, env.Client.Create(ctx, testutil.Pod(ns, "by-admin", image)), tenant, "namespaces.retained")
+		testenv.Rejected(t, env.Client.Create(ctx, testutil.Pod(ns, "by-admin", image)), tenant, "namespaces.retained")
 		// An ephemeral container is a new process in a kept pod.
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			p := &corev1.Pod{}
@@ -164,7 +167,7 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 			})
 			return env.Client.SubResource("ephemeralcontainers").Update(ctx, p)
 		})
-		rejected(t, err, tenant, "namespaces.retained")
+		testenv.Rejected(t, err, tenant, "namespaces.retained")
 
 		// The planted Deployment, scaled up: its ReplicaSet is refused.
 		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -178,7 +181,7 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 		if err != nil {
 			t.Fatalf("admin scaling the planted Deployment: %v", err)
 		}
-		replicaSetRefused(t, ns, "planted", tenant, "namespaces.retained")
+		env.ReplicaSetRefused(t, ns, "planted", tenant, "namespaces.retained")
 
 		// The planted CronJob, run by hand as the CronJob controller would.
 		cj := &batchv1.CronJob{}
@@ -191,7 +194,7 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 		if err := env.Client.Create(ctx, job); err != nil {
 			t.Fatalf("admin running the planted CronJob: %v", err)
 		}
-		eventually(t, "the Job reports the retained rule", func() error {
+		testenv.Eventually(t, "the Job reports the retained rule", func() error {
 			events := &corev1.EventList{}
 			if err := env.Client.List(ctx, events, client.InNamespace(ns), client.MatchingFields{"involvedObject.name": job.Name}); err != nil {
 				return err
@@ -201,7 +204,7 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 					return nil
 				}
 			}
-			return errorf("no FailedCreate event naming the retained rule among %d events", len(events.Items))
+			return fmt.Errorf("no FailedCreate event naming the retained rule among %d events", len(events.Items))
 		})
 
 		pods := &corev1.PodList{}
@@ -215,41 +218,41 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 
 	t.Run("no RBAC or workload changes but by admins", func(t *testing.T) {
 		// canI asks about the core group; any of admin's rights shows the binding is in force.
-		eventually(t, "the platform probe's access", func() error { return canI(env.As(probe), "create", "configmaps", ns) })
+		testenv.Eventually(t, "the platform probe's access", func() error { return testenv.CanI(env.As(probe), "create", "configmaps", ns) })
 		p := env.As(probe, "system:serviceaccounts", "system:serviceaccounts:default")
-		rejected(t, p.Create(ctx, testutil.RoleBinding(ns, "probe-view", "view", testutil.ServiceAccountSubject("default", "retained-probe"))), tenant, "namespaces.retained")
-		rejected(t, p.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe-role"}}), tenant, "namespaces.retained")
-		rejected(t, p.Create(ctx, testutil.Deployment(ns, "probe", image, 0)), tenant, "namespaces.retained")
-		rejected(t, p.Create(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe-door"},
+		testenv.Rejected(t, p.Create(ctx, testutil.RoleBinding(ns, "probe-view", "view", testutil.ServiceAccountSubject("default", "retained-probe"))), tenant, "namespaces.retained")
+		testenv.Rejected(t, p.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe-role"}}), tenant, "namespaces.retained")
+		testenv.Rejected(t, p.Create(ctx, testutil.Deployment(ns, "probe", image, 0)), tenant, "namespaces.retained")
+		testenv.Rejected(t, p.Create(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe-door"},
 			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}}}), tenant, "namespaces.retained")
 	})
 
 	t.Run("adopted into another tenant", func(t *testing.T) {
 		const heir, heirOwner = "ret-heir", "ret-heir-owner"
-		createTenant(t, testutil.Tenant(heir).Owner(heirOwner).Hard().Obj())
-		waitReady(t, heir)
+		env.CreateTenant(t, testutil.Tenant(heir).Owner(heirOwner).Hard().Obj())
+		env.WaitReady(t, heir)
 		adopt := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"`+tenancyv1alpha1.TenantLabel+`":"`+heir+`"}}}`))
 		if err := env.Client.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, adopt); err != nil {
 			t.Fatalf("admin adopting: %v", err)
 		}
-		eventually(t, "adopted namespace unlocked and under the new tenant", func() error {
+		testenv.Eventually(t, "adopted namespace unlocked and under the new tenant", func() error {
 			got := &corev1.Namespace{}
 			if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
 				return err
 			}
 			if got.Labels[tenancyv1alpha1.TenantLabel] != heir || got.Labels[tenancyv1alpha1.RetainedLabel] != "" {
-				return errorf("labels %v", got.Labels)
+				return fmt.Errorf("labels %v", got.Labels)
 			}
-			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.RetainedPolicy}, &networkingv1.NetworkPolicy{}); !apierrors.IsNotFound(err) {
-				return errorf("retained NetworkPolicy still there: %v", err)
+			if err := testenv.Gone(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.RetainedPolicy}, &networkingv1.NetworkPolicy{}), "retained NetworkPolicy"); err != nil {
+				return err
 			}
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.IngressPolicy}, &networkingv1.NetworkPolicy{}); err != nil {
-				return errorf("the new tenant's NetworkPolicy: %v", err)
+				return fmt.Errorf("the new tenant's NetworkPolicy: %w", err)
 			}
-			return tenantPolicyOf(ns, heir)
+			return env.TenantPolicyOf(ns, heir)
 		})
 		newOwner := env.As(heirOwner)
-		eventually(t, "the new owner may create pods", func() error { return canI(newOwner, "create", "pods", ns) })
+		testenv.Eventually(t, "the new owner may create pods", func() error { return testenv.CanI(newOwner, "create", "pods", ns) })
 		p := testutil.Pod(ns, "welcome", image)
 		if err := newOwner.Create(ctx, p); err != nil {
 			t.Fatalf("the new owner's pod: %v", err)
@@ -269,17 +272,17 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the new owner scaling the Deployment: %v", err)
 		}
-		eventually(t, "the Deployment's pod admitted", func() error {
+		testenv.Eventually(t, "the Deployment's pod admitted", func() error {
 			pods := &corev1.PodList{}
 			if err := env.Client.List(ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app": "planted"}); err != nil {
 				return err
 			}
 			if len(pods.Items) == 0 {
-				return errorf("no pod yet")
+				return fmt.Errorf("no pod yet")
 			}
 			return nil
 		})
-		if allowed, err := reviewAccess(former, "get", "secrets", ns); err != nil || allowed {
+		if allowed, err := testenv.ReviewAccess(former, "get", "secrets", ns); err != nil || allowed {
 			t.Errorf("the former owner may read Secrets of the adopted namespace (review error %v)", err)
 		}
 	})
@@ -290,13 +293,13 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 			t.Fatalf("admin releasing: %v", err)
 		}
 		managed := client.MatchingLabels{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
-		eventually(t, "no Bulkhead NetworkPolicy left", func() error {
+		testenv.Eventually(t, "no Bulkhead NetworkPolicy left", func() error {
 			list := &networkingv1.NetworkPolicyList{}
 			if err := env.Client.List(ctx, list, client.InNamespace(other), managed); err != nil {
 				return err
 			}
 			if len(list.Items) != 0 {
-				return errorf("%d left", len(list.Items))
+				return fmt.Errorf("%d left", len(list.Items))
 			}
 			return nil
 		})
@@ -321,7 +324,7 @@ func TestRetainedNamespaceIsLocked(t *testing.T) {
 			}
 		}
 		// The lock is gone: an admin's pod runs.
-		eventually(t, "an admin's pod admitted", func() error {
+		testenv.Eventually(t, "an admin's pod admitted", func() error {
 			err := env.Client.Create(ctx, testutil.Pod(other, "after-release", image))
 			if apierrors.IsAlreadyExists(err) {
 				return nil

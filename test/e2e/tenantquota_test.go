@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -28,19 +29,19 @@ func TestTenantQuotaNeverOvershoots(t *testing.T) {
 	tn := testutil.Tenant("tq").Owner("tq-owner").Member("tq-dev").
 		TenantQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("20")}).Obj()
 	namespaces := []string{"tq-a", "tq-b", "tq-c"}
-	tenantWithNamespace(t, tn, namespaces[0])
+	env.TenantWithNamespace(t, tn, namespaces[0])
 	owner := env.As("tq-owner")
 	for _, ns := range namespaces[1:] {
-		ownerCreatesNamespace(t, owner, ns)
+		testenv.OwnerCreatesNamespace(t, owner, ns)
 	}
 	for _, ns := range namespaces {
-		eventually(t, ns+" ready for pods", func() error {
+		testenv.Eventually(t, ns+" ready for pods", func() error {
 			n := &corev1.Namespace{}
 			if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, n); err != nil {
 				return err
 			}
 			if n.Labels[tenancyv1alpha1.TenantQuotaLabel] != "true" {
-				return errorf("namespace %s lacks %s", ns, tenancyv1alpha1.TenantQuotaLabel)
+				return fmt.Errorf("namespace %s lacks %s", ns, tenancyv1alpha1.TenantQuotaLabel)
 			}
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, &tenancyv1alpha1.TenantPolicy{}); err != nil {
 				return err
@@ -48,7 +49,7 @@ func TestTenantQuotaNeverOvershoots(t *testing.T) {
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "default"}, &corev1.ServiceAccount{}); err != nil {
 				return err
 			}
-			return canI(env.As("tq-dev"), "create", "pods", ns)
+			return testenv.CanI(env.As("tq-dev"), "create", "pods", ns)
 		})
 	}
 	dev := env.As("tq-dev")
@@ -87,17 +88,17 @@ func TestTenantQuotaNeverOvershoots(t *testing.T) {
 		return total
 	}
 	usage := func(want int64) {
-		eventually(t, fmt.Sprintf("ledger and Tenant status.usage pods = %d", want), func() error {
+		testenv.Eventually(t, fmt.Sprintf("ledger and Tenant status.usage pods = %d", want), func() error {
 			got := ledgerOf(t, "tq")
 			if q := got.Status.Usage[corev1.ResourcePods]; q.Value() != want || len(got.Status.Reservations) != 0 {
-				return errorf("ledger usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
+				return fmt.Errorf("ledger usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
 			}
 			tn := &tenancyv1alpha1.Tenant{}
 			if err := env.Client.Get(ctx, client.ObjectKey{Name: "tq"}, tn); err != nil {
 				return err
 			}
 			if q := tn.Status.Usage[corev1.ResourcePods]; q.Value() != want {
-				return errorf("Tenant status.usage %v", tn.Status.Usage)
+				return fmt.Errorf("Tenant status.usage %v", tn.Status.Usage)
 			}
 			return nil
 		})
@@ -136,10 +137,10 @@ func TestTenantQuotaCountsWhatKubernetesCounts(t *testing.T) {
 	ctx := context.Background()
 	l := testutil.Quantities
 	tn := testutil.Tenant("tqs").Owner("tqs-owner").TenantQuota(l("requests.cpu", "2", "pods", "10")).Obj()
-	owner := tenantWithNamespace(t, tn, "tqs-a")
-	eventually(t, "tenant quota counted", func() error {
+	owner := env.TenantWithNamespace(t, tn, "tqs-a")
+	testenv.Eventually(t, "tenant quota counted", func() error {
 		if got := ledgerOf(t, "tqs"); !hasKey(got.Status.Usage, corev1.ResourceRequestsCPU) {
-			return errorf("usage %v", got.Status.Usage)
+			return fmt.Errorf("usage %v", got.Status.Usage)
 		}
 		return nil
 	})
@@ -161,19 +162,19 @@ func TestTenantQuotaCountsWhatKubernetesCounts(t *testing.T) {
 	}
 	// 700m more would make 2200m; counting app containers only, 300m.
 	err := owner.Create(ctx, withSidecar("sidecar-over", "300m", "400m"))
-	rejected(t, err, "tqs", "quota.tenant")
-	expectDenied(t, err, "requests.cpu: 1500m used + 700m requested > 2")
+	testenv.Rejected(t, err, "tqs", "quota.tenant")
+	testenv.ExpectDenied(t, err, "requests.cpu: 1500m used + 700m requested > 2")
 	// Exactly the 500m left fits.
 	if err := owner.Create(ctx, withSidecar("sidecar-fits", "200m", "300m")); err != nil {
 		t.Fatalf("pod using exactly the rest of the tenant quota refused: %v", err)
 	}
 	// Now full: pod-level resources are charged although the app asks little.
-	rejected(t, owner.Create(ctx, podLevel("pod-level-over", "100m")), "tqs", "quota.tenant")
+	testenv.Rejected(t, owner.Create(ctx, podLevel("pod-level-over", "100m")), "tqs", "quota.tenant")
 
-	eventually(t, "the recount to agree: 2 cpus, no reservations", func() error {
+	testenv.Eventually(t, "the recount to agree: 2 cpus, no reservations", func() error {
 		got := ledgerOf(t, "tqs")
 		if q := got.Status.Usage[corev1.ResourceRequestsCPU]; q.Cmp(resource.MustParse("2")) != 0 || len(got.Status.Reservations) != 0 {
-			return errorf("usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
+			return fmt.Errorf("usage %v with %d reservations", got.Status.Usage, len(got.Status.Reservations))
 		}
 		return nil
 	})
@@ -189,7 +190,7 @@ func TestTenantQuotaChargesInPlaceResize(t *testing.T) {
 	ctx := context.Background()
 	l := testutil.Quantities
 	tn := testutil.Tenant("tqr").Owner("tqr-owner").Member("tqr-autoscaler").TenantQuota(l("requests.cpu", "1")).Obj()
-	owner := tenantWithNamespace(t, tn, "tqr-a")
+	owner := env.TenantWithNamespace(t, tn, "tqr-a")
 	if err := env.Client.Create(ctx, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "tqr-a", Name: "resizer"},
 		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods/resize"}, Verbs: []string{"update", "patch"}}},
@@ -204,10 +205,10 @@ func TestTenantQuotaChargesInPlaceResize(t *testing.T) {
 		t.Fatal(err)
 	}
 	autoscaler := env.As("tqr-autoscaler")
-	eventually(t, "the autoscaler may resize pods", func() error {
-		allowed, err := reviewAccess(autoscaler, "update", "pods/resize", "tqr-a")
+	testenv.Eventually(t, "the autoscaler may resize pods", func() error {
+		allowed, err := testenv.ReviewAccess(autoscaler, "update", "pods/resize", "tqr-a")
 		if err == nil && !allowed {
-			err = errorf("not yet")
+			err = fmt.Errorf("not yet")
 		}
 		return err
 	})
@@ -230,7 +231,7 @@ func TestTenantQuotaChargesInPlaceResize(t *testing.T) {
 		})
 	}
 	// 400m + 1100m more would pass 1.
-	rejected(t, resize("1500m"), "tqr", "quota.tenant")
+	testenv.Rejected(t, resize("1500m"), "tqr", "quota.tenant")
 	if err := resize("900m"); err != nil {
 		t.Fatalf("resizing within the tenant quota refused: %v", err)
 	}

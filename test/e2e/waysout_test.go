@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -29,7 +32,7 @@ import (
 // on pods and on workload templates.
 func TestImageVolumesObeyTheImageRules(t *testing.T) {
 	ctx := context.Background()
-	tenantWithNamespace(t, testutil.Tenant("iv").Owner("iv-owner").Member("iv-dev").Hard().
+	env.TenantWithNamespace(t, testutil.Tenant("iv").Owner("iv-owner").Member("iv-dev").Hard().
 		Registries("registry.example.com/iv/").Obj(), "iv-app")
 	dev := env.As("iv-dev")
 	const image = "registry.example.com/iv/app:1"
@@ -40,9 +43,9 @@ func TestImageVolumesObeyTheImageRules(t *testing.T) {
 			p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
 		}
 	}
-	rejected(t, dev.Create(ctx, testutil.Pod("iv-app", "foreign", image, withImageVolume("docker.io/evil/data:1", corev1.PullAlways))),
+	testenv.Rejected(t, dev.Create(ctx, testutil.Pod("iv-app", "foreign", image, withImageVolume("docker.io/evil/data:1", corev1.PullAlways))),
 		"iv", "pods.images.registries")
-	rejected(t, dev.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "iv-app", Name: "foreign"},
+	testenv.Rejected(t, dev.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "iv-app", Name: "foreign"},
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "x"}},
@@ -66,7 +69,7 @@ func TestImageVolumesObeyTheImageRules(t *testing.T) {
 // stay allowed.
 func TestPodAffinityStaysInTheTenant(t *testing.T) {
 	ctx := context.Background()
-	tenantWithNamespace(t, testutil.Tenant("pa").Owner("pa-owner").Member("pa-dev").Obj(), "pa-app")
+	env.TenantWithNamespace(t, testutil.Tenant("pa").Owner("pa-owner").Member("pa-dev").Obj(), "pa-app")
 	dev := env.As("pa-dev")
 	term := func(namespaces []string, sel *metav1.LabelSelector) corev1.PodAffinityTerm {
 		return corev1.PodAffinityTerm{TopologyKey: corev1.LabelHostname, Namespaces: namespaces, NamespaceSelector: sel,
@@ -105,10 +108,10 @@ func TestPodAffinityStaysInTheTenant(t *testing.T) {
 		{"a selector on a label tenants can forge", required(true, term(nil, forged))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rejected(t, dev.Create(ctx, testutil.Pod("pa-app", "steer", "nginx", tc.edit)), "pa", "pods.affinity")
+			testenv.Rejected(t, dev.Create(ctx, testutil.Pod("pa-app", "steer", "nginx", tc.edit)), "pa", "pods.affinity")
 		})
 	}
-	rejected(t, dev.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "pa-app", Name: "steer"},
+	testenv.Rejected(t, dev.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "pa-app", Name: "steer"},
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "x"}},
@@ -133,7 +136,7 @@ func TestPodAffinityStaysInTheTenant(t *testing.T) {
 // only sources that stay in the namespace are allowed, in every profile.
 func TestNodeMountedVolumesAreRefused(t *testing.T) {
 	ctx := context.Background()
-	tenantWithNamespace(t, testutil.Tenant("nv").Owner("nv-owner").Member("nv-dev").Obj(), "nv-app")
+	env.TenantWithNamespace(t, testutil.Tenant("nv").Owner("nv-owner").Member("nv-dev").Obj(), "nv-app")
 	dev := env.As("nv-dev")
 	for name, src := range map[string]corev1.VolumeSource{
 		"nfs":     {NFS: &corev1.NFSVolumeSource{Server: "10.0.0.5", Path: "/exports/other-tenant"}},
@@ -144,13 +147,13 @@ func TestNodeMountedVolumesAreRefused(t *testing.T) {
 		"csi": {CSI: &corev1.CSIVolumeSource{Driver: "smb.csi.k8s.io", VolumeAttributes: map[string]string{"source": "//10.0.0.7/share"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rejected(t, dev.Create(ctx, testutil.Pod("nv-app", name, "nginx", func(p *corev1.Pod) {
+			testenv.Rejected(t, dev.Create(ctx, testutil.Pod("nv-app", name, "nginx", func(p *corev1.Pod) {
 				p.Spec.Volumes = []corev1.Volume{{Name: "v", VolumeSource: src}}
 			})), "nv", "pods.volumes")
 		})
 	}
 	// Another scheduler may ignore node pools' taints.
-	rejected(t, dev.Create(ctx, testutil.Pod("nv-app", "sched", "nginx", func(p *corev1.Pod) { p.Spec.SchedulerName = "my-scheduler" })),
+	testenv.Rejected(t, dev.Create(ctx, testutil.Pod("nv-app", "sched", "nginx", func(p *corev1.Pod) { p.Spec.SchedulerName = "my-scheduler" })),
 		"nv", "nodes.schedulerName")
 	if err := dev.Create(ctx, testutil.Pod("nv-app", "ok", "nginx", func(p *corev1.Pod) {
 		p.Spec.SchedulerName = corev1.DefaultSchedulerName
@@ -170,23 +173,23 @@ func TestNodeMountedVolumesAreRefused(t *testing.T) {
 // keeps the global one, even with an allowlist.
 func TestTenantDefaultPriorityBeatsTheGlobalDefault(t *testing.T) {
 	ctx := context.Background()
-	ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gp-batch"}, Value: 200})
-	ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gp-web"}, Value: 300})
+	env.Ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gp-batch"}, Value: 200})
+	env.Ensure(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gp-web"}, Value: 300})
 	global := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gp-cluster-default"}, Value: 7, GlobalDefault: true,
 		PreemptionPolicy: ptr.To(corev1.PreemptNever)}
-	ensure(t, global)
+	env.Ensure(t, global)
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), global) })
 
-	tenantWithNamespace(t, testutil.Tenant("gp").Owner("gp-owner").Member("gp-dev").PriorityClasses("gp-batch", "gp-batch").Obj(), "gp-app")
-	tenantWithNamespace(t, testutil.Tenant("gq").Owner("gq-owner").Member("gq-dev").PriorityClasses("", "gp-web").Obj(), "gq-app")
+	env.TenantWithNamespace(t, testutil.Tenant("gp").Owner("gp-owner").Member("gp-dev").PriorityClasses("gp-batch", "gp-batch").Obj(), "gp-app")
+	env.TenantWithNamespace(t, testutil.Tenant("gq").Owner("gq-owner").Member("gq-dev").PriorityClasses("", "gp-web").Obj(), "gq-app")
 	for _, ns := range []string{"gp-app", "gq-app"} {
-		eventually(t, "the TenantPolicy of "+ns+" knows the global default", func() error {
+		testenv.Eventually(t, "the TenantPolicy of "+ns+" knows the global default", func() error {
 			tp := &tenancyv1alpha1.TenantPolicy{}
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, tp); err != nil {
 				return err
 			}
 			if tp.Spec.Pods.PriorityClassGlobalDefault != global.Name {
-				return errorf("priorityClassGlobalDefault = %q", tp.Spec.Pods.PriorityClassGlobalDefault)
+				return fmt.Errorf("priorityClassGlobalDefault = %q", tp.Spec.Pods.PriorityClassGlobalDefault)
 			}
 			return nil
 		})
@@ -209,7 +212,7 @@ func TestTenantDefaultPriorityBeatsTheGlobalDefault(t *testing.T) {
 	if q.Spec.PriorityClassName != global.Name || ptr.Deref(q.Spec.Priority, 0) != 7 {
 		t.Errorf("pod priority = %s/%d, want the global default", q.Spec.PriorityClassName, ptr.Deref(q.Spec.Priority, 0))
 	}
-	rejected(t, env.As("gq-dev").Create(ctx, testutil.Pod("gq-app", "other", "nginx", func(p *corev1.Pod) {
+	testenv.Rejected(t, env.As("gq-dev").Create(ctx, testutil.Pod("gq-app", "other", "nginx", func(p *corev1.Pod) {
 		p.Spec.PriorityClassName = "gp-batch"
 	})), "gq", "pods.priorityClasses")
 }
@@ -239,41 +242,44 @@ func TestNoPodBeforeProtections(t *testing.T) {
 			PolicyName: block.Name, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},
 	}
-	ensure(t, block)
-	ensure(t, binding)
+	env.Ensure(t, block)
+	env.Ensure(t, binding)
 	unblock := func() {
 		_ = env.Client.Delete(context.Background(), binding)
 		_ = env.Client.Delete(context.Background(), block)
 	}
 	t.Cleanup(unblock)
 	// The policy takes effect once the API server has loaded it.
-	eventually(t, "the hold on NetworkPolicies in effect", func() error {
+	testenv.Eventually(t, "the hold on NetworkPolicies in effect", func() error {
 		np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "probe"}}
 		err := env.Client.Create(ctx, np, client.DryRunAll)
-		if err == nil || !strings.Contains(err.Error(), "held back by the test") {
-			return errorf("dry-run create: %v", err)
+		if err == nil {
+			return errors.New("dry-run create admitted")
+		}
+		if !strings.Contains(err.Error(), "held back by the test") {
+			return fmt.Errorf("dry-run create: %w", err)
 		}
 		return nil
 	})
 
-	createTenant(t, testutil.Tenant("np").Owner("np-owner").Member("np-dev").Obj())
-	ownerCreatesNamespace(t, env.As("np-owner"), "np-app")
+	env.CreateTenant(t, testutil.Tenant("np").Owner("np-owner").Member("np-dev").Obj())
+	testenv.OwnerCreatesNamespace(t, env.As("np-owner"), "np-app")
 	dev := env.As("np-dev")
-	eventually(t, "the member may create pods", func() error { return canI(dev, "create", "pods", "np-app") })
-	eventually(t, "AdmissionReady waiting for the NetworkPolicies", func() error {
+	testenv.Eventually(t, "the member may create pods", func() error { return testenv.CanI(dev, "create", "pods", "np-app") })
+	testenv.Eventually(t, "AdmissionReady waiting for the NetworkPolicies", func() error {
 		tn := &tenancyv1alpha1.Tenant{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: "np"}, tn); err != nil {
 			return err
 		}
 		c := meta.FindStatusCondition(tn.Status.Conditions, tenancyv1alpha1.ConditionAdmissionReady)
 		if c == nil || c.Reason != tenancyv1alpha1.ReasonWaiting || !strings.Contains(c.Message, "np-app") {
-			return errorf("AdmissionReady = %+v", c)
+			return fmt.Errorf("AdmissionReady = %+v", c)
 		}
 		return nil
 	})
 	// Held for a while: the gate must stay shut, not merely start shut.
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		rejected(t, dev.Create(ctx, testutil.Pod("np-app", "early", "nginx")), "np", "namespaces.protected")
+		testenv.Rejected(t, dev.Create(ctx, testutil.Pod("np-app", "early", "nginx")), "np", "namespaces.protected")
 	}
 	// A workload's pods wait too: the template is accepted, its pods are not.
 	if err := dev.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "np-app", Name: "early"},
@@ -284,7 +290,7 @@ func TestNoPodBeforeProtections(t *testing.T) {
 		}}); err != nil {
 		t.Fatalf("a Deployment in a namespace not yet protected: %v", err)
 	}
-	replicaSetRefused(t, "np-app", "early", "np", "namespaces.protected")
+	env.ReplicaSetRefused(t, "np-app", "early", "np", "namespaces.protected")
 	pods := &corev1.PodList{}
 	if err := env.Client.List(ctx, pods, client.InNamespace("np-app")); err != nil {
 		t.Fatal(err)
@@ -294,23 +300,23 @@ func TestNoPodBeforeProtections(t *testing.T) {
 	}
 
 	unblock()
-	eventually(t, "the namespace open once protected", func() error {
+	testenv.Eventually(t, "the namespace open once protected", func() error {
 		list := &networkingv1.NetworkPolicyList{}
 		if err := env.Client.List(ctx, list, client.InNamespace("np-app")); err != nil {
 			return err
 		}
 		if len(list.Items) == 0 {
-			return errorf("no NetworkPolicies yet")
+			return fmt.Errorf("no NetworkPolicies yet")
 		}
 		return dev.Create(ctx, testutil.Pod("np-app", "late", "nginx"))
 	})
-	waitReady(t, "np")
-	eventually(t, "the Deployment's pod, once the namespace is protected", func() error {
+	env.WaitReady(t, "np")
+	testenv.Eventually(t, "the Deployment's pod, once the namespace is protected", func() error {
 		if err := env.Client.List(ctx, pods, client.InNamespace("np-app"), client.MatchingLabels{"app": "early"}); err != nil {
 			return err
 		}
 		if len(pods.Items) == 0 {
-			return errorf("no pod yet")
+			return fmt.Errorf("no pod yet")
 		}
 		return nil
 	})
@@ -321,16 +327,16 @@ func TestNoPodBeforeProtections(t *testing.T) {
 // and a catch-all backend is an admin's decision.
 func TestHostnamePatternsBelongToTheirTenant(t *testing.T) {
 	ctx := context.Background()
-	tenantWithNamespace(t, testutil.Tenant("hp").Owner("hp-owner").Member("hp-dev").
+	env.TenantWithNamespace(t, testutil.Tenant("hp").Owner("hp-owner").Member("hp-dev").
 		Ingress(nil, []string{"*.hp.example.com"}).Obj(), "hp-web")
-	tenantWithNamespace(t, testutil.Tenant("hq").Owner("hq-owner").Member("hq-dev").Obj(), "hq-web")
+	env.TenantWithNamespace(t, testutil.Tenant("hq").Owner("hq-owner").Member("hq-dev").Obj(), "hq-web")
 	free := env.As("hq-dev")
-	rejected(t, free.Create(ctx, ingressFor("hq-web", "login", "login.hp.example.com")), "hq", "ingress.hostnames")
-	rejected(t, free.Create(ctx, ingressFor("hq-web", "wild", "*.example.com")), "hq", "ingress.hostnames")
+	testenv.Rejected(t, free.Create(ctx, ingressFor("hq-web", "login", "login.hp.example.com")), "hq", "ingress.hostnames")
+	testenv.Rejected(t, free.Create(ctx, ingressFor("hq-web", "wild", "*.example.com")), "hq", "ingress.hostnames")
 	catchAll := ingressFor("hq-web", "catchall")
 	catchAll.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}
-	rejected(t, free.Create(ctx, catchAll.DeepCopy()), "hq", "ingress.defaultBackend")
-	rejected(t, free.Create(ctx, ingressFor("hq-web", "nohost", "")), "hq", "ingress.defaultBackend")
+	testenv.Rejected(t, free.Create(ctx, catchAll.DeepCopy()), "hq", "ingress.defaultBackend")
+	testenv.Rejected(t, free.Create(ctx, ingressFor("hq-web", "nohost", "")), "hq", "ingress.defaultBackend")
 
 	if err := free.Create(ctx, ingressFor("hq-web", "own", "shop.hq.example.org")); err != nil {
 		t.Fatalf("a hostname nobody declared: %v", err)

@@ -13,6 +13,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -23,10 +24,10 @@ func TestRoleBindingRules(t *testing.T) {
 	ctx := context.Background()
 	// A role the owner holds every permission of, so that RBAC's own
 	// escalation check lets the binding through to Bulkhead's rule.
-	ensure(t, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-test:read-configmaps"},
+	env.Ensure(t, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "bulkhead-test:read-configmaps"},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}}})
-	hard := tenantWithNamespace(t, testutil.Tenant("rbh").Owner("rbh-owner").Member("rbh-dev").Hard().Obj(), "rbh-app")
-	soft := tenantWithNamespace(t, testutil.Tenant("rbs").Owner("rbs-owner").Soft().Obj(), "rbs-app")
+	hard := env.TenantWithNamespace(t, testutil.Tenant("rbh").Owner("rbh-owner").Member("rbh-dev").Hard().Obj(), "rbh-app")
+	soft := env.TenantWithNamespace(t, testutil.Tenant("rbs").Owner("rbs-owner").Soft().Obj(), "rbs-app")
 
 	// Roles of the namespace are always allowed; subjects are what is checked.
 	if err := hard.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "rbh-app", Name: "reader"},
@@ -48,16 +49,16 @@ func TestRoleBindingRules(t *testing.T) {
 		return rbacv1.Subject{Kind: "ServiceAccount", Namespace: ns, Name: n}
 	}
 
-	rejected(t, hard.Create(ctx, rb("rbh-app", "stranger", "reader", user("mallory"))), "rbh", "rbac.subjects")
-	rejected(t, hard.Create(ctx, rb("rbh-app", "foreign-sa", "reader", sa("rbs-app", "default"))), "rbh", "rbac.subjects")
-	rejected(t, hard.Create(ctx, rb("rbh-app", "role", "bulkhead-test:read-configmaps", user("rbh-dev"))), "rbh", "rbac.clusterRoles")
+	testenv.Rejected(t, hard.Create(ctx, rb("rbh-app", "stranger", "reader", user("mallory"))), "rbh", "rbac.subjects")
+	testenv.Rejected(t, hard.Create(ctx, rb("rbh-app", "foreign-sa", "reader", sa("rbs-app", "default"))), "rbh", "rbac.subjects")
+	testenv.Rejected(t, hard.Create(ctx, rb("rbh-app", "role", "bulkhead-test:read-configmaps", user("rbh-dev"))), "rbh", "rbac.clusterRoles")
 	if err := hard.Create(ctx, rb("rbh-app", "ok", "reader", user("rbh-dev"), sa("rbh-app", "default"))); err != nil {
 		t.Fatalf("binding the tenant's own identities: %v", err)
 	}
 	// A binding to someone outside the tenant would outlive any change of
 	// the Tenant: refused in Soft too (the RBAC controller deletes any that
 	// exist).
-	rejected(t, soft.Create(ctx, rb("rbs-app", "anyone", "bulkhead-test:read-configmaps", user("mallory"))), "rbs", "rbac.subjects")
+	testenv.Rejected(t, soft.Create(ctx, rb("rbs-app", "anyone", "bulkhead-test:read-configmaps", user("mallory"))), "rbs", "rbac.subjects")
 	if err := soft.Create(ctx, rb("rbs-app", "own", "bulkhead-test:read-configmaps", user("rbs-owner"), sa("rbs-app", "default"))); err != nil {
 		t.Fatalf("a Soft tenant's owner binding its own identities to a role it holds: %v", err)
 	}
@@ -77,7 +78,7 @@ func TestOwnerBindsTheBindableRoles(t *testing.T) {
 		{testutil.Tenant("binds").Owner("binds-owner").Soft().Obj(), "binds-app"},
 	} {
 		t.Run(string(tc.tenant.Spec.Isolation), func(t *testing.T) {
-			owner := tenantWithNamespace(t, tc.tenant, tc.ns)
+			owner := env.TenantWithNamespace(t, tc.tenant, tc.ns)
 			app := testutil.ServiceAccountSubject(tc.ns, "default")
 			for _, role := range env.Settings.TenantClusterRoles {
 				if err := owner.Create(ctx, testutil.RoleBinding(tc.ns, "app-"+role, role, app)); err != nil {
@@ -89,7 +90,7 @@ func TestOwnerBindsTheBindableRoles(t *testing.T) {
 				t.Errorf("owner binding cluster-admin: %v; want RBAC's escalation check to refuse it", err)
 			}
 			// Bindable, but only to the tenant's own.
-			rejected(t, owner.Create(ctx, testutil.RoleBinding(tc.ns, "stranger-admin", "admin", testutil.UserSubject("mallory"))), tc.tenant.Name, "rbac.subjects")
+			testenv.Rejected(t, owner.Create(ctx, testutil.RoleBinding(tc.ns, "stranger-admin", "admin", testutil.UserSubject("mallory"))), tc.tenant.Name, "rbac.subjects")
 		})
 	}
 }
@@ -99,22 +100,22 @@ func TestOwnerBindsTheBindableRoles(t *testing.T) {
 // rendered into the tenant's namespace, nor its TenantPolicy.
 func TestManagedObjects(t *testing.T) {
 	ctx := context.Background()
-	owner := tenantWithNamespace(t, testutil.Tenant("mo").Owner("mo-owner").Member("mo-dev").Hard().Obj(), "mo-app")
+	owner := env.TenantWithNamespace(t, testutil.Tenant("mo").Owner("mo-owner").Member("mo-dev").Hard().Obj(), "mo-app")
 	for _, obj := range []client.Object{
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "mo-app", Name: render.OwnersBinding}},
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "mo-app", Name: render.IngressPolicy}},
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "mo-app", Name: render.EgressPolicy}},
 	} {
-		rejected(t, owner.Delete(ctx, obj), "mo", "managed-objects")
+		testenv.Rejected(t, owner.Delete(ctx, obj), "mo", "managed-objects")
 		if err := owner.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			t.Fatal(err)
 		}
 		obj.SetLabels(map[string]string{"tampered": "true"})
-		rejected(t, owner.Update(ctx, obj), "mo", "managed-objects")
+		testenv.Rejected(t, owner.Update(ctx, obj), "mo", "managed-objects")
 	}
 	// The owner may read the TenantPolicy, and nothing more.
 	policy := &tenancyv1alpha1.TenantPolicy{}
-	eventually(t, "owner may read the TenantPolicy", func() error {
+	testenv.Eventually(t, "owner may read the TenantPolicy", func() error {
 		return owner.Get(ctx, client.ObjectKey{Namespace: "mo-app", Name: tenancyv1alpha1.TenantPolicyName}, policy)
 	})
 	if policy.Spec.Tenant != "mo" {

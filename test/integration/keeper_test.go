@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -11,7 +12,6 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -21,6 +21,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
@@ -64,10 +65,10 @@ func TestKeeperRestoresClusterObjects(t *testing.T) {
 				return err
 			}
 			if diff := cmp.Diff(want.Spec.Validations, got.Spec.Validations); diff != "" {
-				return errorf("validations differ (-want +got):\n%s", diff)
+				return fmt.Errorf("validations differ (-want +got):\n%s", diff)
 			}
 			if *got.Spec.FailurePolicy != *want.Spec.FailurePolicy {
-				return errorf("failurePolicy %s, want %s", *got.Spec.FailurePolicy, *want.Spec.FailurePolicy)
+				return fmt.Errorf("failurePolicy %s, want %s", *got.Spec.FailurePolicy, *want.Spec.FailurePolicy)
 			}
 			return nil
 		}
@@ -102,7 +103,7 @@ func TestKeeperRestoresClusterObjects(t *testing.T) {
 				return err
 			}
 			if got.Spec.PolicyName != want.Name || got.Spec.ParamRef == nil || got.Spec.ParamRef.Name != tenancyv1alpha1.TenantPolicyName {
-				return errorf("binding %+v", got.Spec)
+				return fmt.Errorf("binding %+v", got.Spec)
 			}
 			return nil
 		})
@@ -121,7 +122,7 @@ func TestKeeperRestoresClusterObjects(t *testing.T) {
 				return err
 			}
 			if diff := cmp.Diff(want.Rules, got.Rules); diff != "" {
-				return errorf("rules differ (-want +got):\n%s", diff)
+				return fmt.Errorf("rules differ (-want +got):\n%s", diff)
 			}
 			return nil
 		}
@@ -162,14 +163,14 @@ func TestKeeperRestoresClusterObjects(t *testing.T) {
 			for _, w := range got.Webhooks {
 				names = append(names, w.Name)
 				if !bytes.Equal(w.ClientConfig.CABundle, secret.Data["ca.crt"]) {
-					return errorf("webhook %s does not carry the serving certificate's CA", w.Name)
+					return fmt.Errorf("webhook %s does not carry the serving certificate's CA", w.Name)
 				}
 				if w.FailurePolicy == nil || *w.FailurePolicy != admissionregistrationv1.Fail {
-					return errorf("webhook %s failurePolicy %v, want Fail", w.Name, w.FailurePolicy)
+					return fmt.Errorf("webhook %s failurePolicy %v, want Fail", w.Name, w.FailurePolicy)
 				}
 			}
 			if !slices.Equal(names, wantNames) {
-				return errorf("webhooks %v, want %v", names, wantNames)
+				return fmt.Errorf("webhooks %v, want %v", names, wantNames)
 			}
 			return nil
 		}
@@ -207,7 +208,7 @@ func TestKeeperRestoresClusterObjects(t *testing.T) {
 				return err
 			}
 			if len(got.Webhooks) == 0 || got.Webhooks[0].Name != "namespaces.tenancy.bulkhead.dev" {
-				return errorf("webhooks %v", got.Webhooks)
+				return fmt.Errorf("webhooks %v", got.Webhooks)
 			}
 			return nil
 		})
@@ -232,24 +233,20 @@ func TestKeeperRestoresClusterObjects(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), stale) })
 		within(t, restoreWithin, "the retired policy deleted", func() error {
-			err := env.Client.Get(ctx, client.ObjectKeyFromObject(stale), &admissionregistrationv1.ValidatingAdmissionPolicy{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			return errorf("still there (%v)", err)
+			return testenv.Gone(env.Client.Get(ctx, client.ObjectKeyFromObject(stale), &admissionregistrationv1.ValidatingAdmissionPolicy{}), "the retired policy")
 		})
 	})
 
 	t.Run("every Tenant says the cluster-wide objects are in place", func(t *testing.T) {
-		createTenant(t, testutil.Tenant("keeper").Owner("keeper-owner").Obj())
-		eventually(t, "ClusterObjectsReady on tenant keeper", func() error {
+		env.CreateTenant(t, testutil.Tenant("keeper").Owner("keeper-owner").Obj())
+		testenv.Eventually(t, "ClusterObjectsReady on tenant keeper", func() error {
 			tn := &tenancyv1alpha1.Tenant{}
 			if err := env.Client.Get(ctx, client.ObjectKey{Name: "keeper"}, tn); err != nil {
 				return err
 			}
 			c := meta.FindStatusCondition(tn.Status.Conditions, tenancyv1alpha1.ConditionClusterObjectsReady)
 			if c == nil || c.Status != metav1.ConditionTrue || c.Reason != tenancyv1alpha1.ReasonApplied || c.ObservedGeneration != tn.Generation {
-				return errorf("ClusterObjectsReady is %+v", c)
+				return fmt.Errorf("ClusterObjectsReady is %+v", c)
 			}
 			return nil
 		})
@@ -285,11 +282,7 @@ func TestKeeperPrunesOnlyWhatItRetired(t *testing.T) {
 		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
 	}
 	within(t, restoreWithin, "the retired binding pruned", func() error {
-		err := env.Client.Get(ctx, client.ObjectKeyFromObject(retired), &admissionregistrationv1.ValidatingAdmissionPolicyBinding{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return errorf("still there (%v)", err)
+		return testenv.Gone(env.Client.Get(ctx, client.ObjectKeyFromObject(retired), &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}), "the retired binding")
 	})
 
 	// The same for ClusterRoles: a round that restores a widened owner role
@@ -309,7 +302,7 @@ func TestKeeperPrunesOnlyWhatItRetired(t *testing.T) {
 			return err
 		}
 		if diff := cmp.Diff(wantRules, got.Rules); diff != "" {
-			return errorf("rules differ (-want +got):\n%s", diff)
+			return fmt.Errorf("rules differ (-want +got):\n%s", diff)
 		}
 		return nil
 	})

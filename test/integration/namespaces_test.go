@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -31,12 +32,12 @@ var reservedLabelAttempts = []struct {
 func TestTenantsCannotWriteReservedNamespaceLabels(t *testing.T) {
 	// peer lets in namespaces labelled monitoring.k8s.io/scrape=true, meaning
 	// the cluster's monitoring; a tenant that could set it would walk in.
-	createTenant(t, testutil.Tenant("peer").Owner("peer-owner").
+	env.CreateTenant(t, testutil.Tenant("peer").Owner("peer-owner").
 		AllowFromNamespaces(&metav1.LabelSelector{MatchLabels: map[string]string{"monitoring.k8s.io/scrape": "true"}}).Obj())
-	createTenant(t, testutil.Tenant("lbl").Owner("lbl-owner").Hard().Obj())
-	waitReady(t, "lbl")
+	env.CreateTenant(t, testutil.Tenant("lbl").Owner("lbl-owner").Hard().Obj())
+	env.WaitReady(t, "lbl")
 	owner := env.As("lbl-owner")
-	eventually(t, "owner may create namespaces", func() error { return canI(owner, "create", "namespaces", "") })
+	testenv.Eventually(t, "owner may create namespaces", func() error { return testenv.CanI(owner, "create", "namespaces", "") })
 
 	t.Run("an ordinary label at creation is the tenant's", func(t *testing.T) {
 		ns := testutil.Namespace("lbl-app").Label("team", "web").Obj()
@@ -50,17 +51,17 @@ func TestTenantsCannotWriteReservedNamespaceLabels(t *testing.T) {
 	for i, a := range reservedLabelAttempts {
 		t.Run("at creation: "+a.what, func(t *testing.T) {
 			err := owner.Create(ctx, testutil.Namespace(fmt.Sprintf("lbl-c%d", i)).Label(a.key, a.value).Obj())
-			rejected(t, err, "lbl", "namespaces.labels")
-			expectDenied(t, err, a.key)
+			testenv.Rejected(t, err, "lbl", "namespaces.labels")
+			testenv.ExpectDenied(t, err, a.key)
 		})
 	}
 	t.Run("at creation: the node selector the API server applies to every pod", func(t *testing.T) {
 		err := owner.Create(ctx, testutil.Namespace("lbl-ann").Annotation("scheduler.alpha.kubernetes.io/node-selector", "pool=gpu").Obj())
-		rejected(t, err, "lbl", "namespaces.annotations")
-		expectDenied(t, err, "scheduler.alpha.kubernetes.io/node-selector")
+		testenv.Rejected(t, err, "lbl", "namespaces.annotations")
+		testenv.ExpectDenied(t, err, "scheduler.alpha.kubernetes.io/node-selector")
 	})
 
-	grantNamespacePatch(t, "lbl-patcher")
+	env.GrantNamespacePatch(t, "lbl-patcher")
 	patcher := env.As("lbl-patcher")
 	app := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "lbl-app"}}
 	merge := func(labels string) client.Patch {
@@ -69,19 +70,19 @@ func TestTenantsCannotWriteReservedNamespaceLabels(t *testing.T) {
 	for _, a := range reservedLabelAttempts {
 		t.Run("at update: "+a.what, func(t *testing.T) {
 			err := patcher.Patch(ctx, app.DeepCopy(), merge(fmt.Sprintf(`{%q:%q}`, a.key, a.value)))
-			rejected(t, err, "lbl", "namespaces.labels")
-			expectDenied(t, err, a.key)
+			testenv.Rejected(t, err, "lbl", "namespaces.labels")
+			testenv.ExpectDenied(t, err, a.key)
 		})
 	}
 	t.Run("at update: removing a Pod Security label", func(t *testing.T) {
 		err := patcher.Patch(ctx, app.DeepCopy(), merge(`{"pod-security.kubernetes.io/warn":null}`))
-		rejected(t, err, "lbl", "namespaces.labels")
-		expectDenied(t, err, "pod-security.kubernetes.io/warn", "pods.securityLevel")
+		testenv.Rejected(t, err, "lbl", "namespaces.labels")
+		testenv.ExpectDenied(t, err, "pod-security.kubernetes.io/warn", "pods.securityLevel")
 	})
 	t.Run("at update: an annotation the API server reads", func(t *testing.T) {
 		err := patcher.Patch(ctx, app.DeepCopy(), client.RawPatch("application/merge-patch+json",
 			[]byte(`{"metadata":{"annotations":{"scheduler.alpha.kubernetes.io/defaultTolerations":"[]"}}}`)))
-		rejected(t, err, "lbl", "namespaces.annotations")
+		testenv.Rejected(t, err, "lbl", "namespaces.annotations")
 	})
 	t.Run("at update: an ordinary label is the tenant's", func(t *testing.T) {
 		if err := patcher.Patch(ctx, app.DeepCopy(), merge(`{"team":"api"}`)); err != nil {
@@ -94,46 +95,46 @@ func TestTenantsCannotWriteReservedNamespaceLabels(t *testing.T) {
 // with the longest matching prefix; another tenant cannot take it, with or
 // without requirePrefix, and a new Tenant cannot take names already used.
 func TestNamespaceNamesBelongToTheLongestPrefix(t *testing.T) {
-	createTenant(t, testutil.Tenant("sq").Owner("sq-owner").Obj())
-	createTenant(t, testutil.Tenant("sqfree").Owner("sqfree-owner").RequirePrefix(false).Obj())
-	waitReady(t, "sq")
+	env.CreateTenant(t, testutil.Tenant("sq").Owner("sq-owner").Obj())
+	env.CreateTenant(t, testutil.Tenant("sqfree").Owner("sqfree-owner").RequirePrefix(false).Obj())
+	env.WaitReady(t, "sq")
 	sq := env.As("sq-owner")
 	// Before tenant sq-b exists, sq-b-db is tenant sq's to take.
-	ownerCreatesNamespace(t, sq, "sq-b-db")
+	testenv.OwnerCreatesNamespace(t, sq, "sq-b-db")
 
 	t.Run("a Tenant whose prefix would take another tenant's namespace", func(t *testing.T) {
 		err := env.Client.Create(ctx, testutil.Tenant("sq-b").Owner("x").Obj())
 		if err == nil {
 			_ = env.Client.Delete(ctx, testutil.Tenant("sq-b").Obj())
 		}
-		rejected(t, err, "sq-b", "tenant.name")
-		expectDenied(t, err, "sq-b-db (tenant sq)", "tenancy.bulkhead.dev/tenant=sq-b")
+		testenv.Rejected(t, err, "sq-b", "tenant.name")
+		testenv.ExpectDenied(t, err, "sq-b-db (tenant sq)", "tenancy.bulkhead.dev/tenant=sq-b")
 	})
 	t.Run("a Tenant whose prefix covers system namespaces", func(t *testing.T) {
 		err := env.Client.Create(ctx, testutil.Tenant("kube").Owner("x").Obj())
 		if err == nil {
 			_ = env.Client.Delete(ctx, testutil.Tenant("kube").Obj())
 		}
-		rejected(t, err, "kube", "tenant.name")
-		expectDenied(t, err, `"kube-"`)
+		testenv.Rejected(t, err, "kube", "tenant.name")
+		testenv.ExpectDenied(t, err, `"kube-"`)
 	})
 
-	createTenant(t, testutil.Tenant("sq-c").Owner("sqc-owner").Obj())
-	waitReady(t, "sq-c")
+	env.CreateTenant(t, testutil.Tenant("sq-c").Owner("sqc-owner").Obj())
+	env.WaitReady(t, "sq-c")
 	t.Run("the owner of sq cannot take sq-c's names", func(t *testing.T) {
-		err := createNamespaceAs(sq, "sq-c-db", nil)
-		rejected(t, err, "sq", "namespaces.names")
-		expectDenied(t, err, "tenant sq-c", `Choose a name that does not start with "sq-c-"`)
+		err := testenv.CreateNamespaceAs(sq, "sq-c-db", nil)
+		testenv.Rejected(t, err, "sq", "namespaces.names")
+		testenv.ExpectDenied(t, err, "tenant sq-c", `Choose a name that does not start with "sq-c-"`)
 	})
 	t.Run("nor can a tenant without requirePrefix", func(t *testing.T) {
 		free := env.As("sqfree-owner")
-		eventually(t, "sqfree owner may create namespaces", func() error { return canI(free, "create", "namespaces", "") })
-		err := createNamespaceAs(free, "sq-c-web", nil)
-		rejected(t, err, "sqfree", "namespaces.names")
-		expectDenied(t, err, "tenant sq-c")
+		testenv.Eventually(t, "sqfree owner may create namespaces", func() error { return testenv.CanI(free, "create", "namespaces", "") })
+		err := testenv.CreateNamespaceAs(free, "sq-c-web", nil)
+		testenv.Rejected(t, err, "sqfree", "namespaces.names")
+		testenv.ExpectDenied(t, err, "tenant sq-c")
 	})
 	t.Run("sq-c takes its own", func(t *testing.T) {
-		ownerCreatesNamespace(t, env.As("sqc-owner"), "sq-c-db")
+		testenv.OwnerCreatesNamespace(t, env.As("sqc-owner"), "sq-c-db")
 	})
 }
 
@@ -141,10 +142,10 @@ func TestNamespaceNamesBelongToTheLongestPrefix(t *testing.T) {
 // generateName; they work when the generated name will carry the tenant's
 // prefix, and are refused with the rule otherwise.
 func TestGenerateNameNamespaces(t *testing.T) {
-	createTenant(t, testutil.Tenant("gen").Owner("gen-owner").Obj())
-	waitReady(t, "gen")
+	env.CreateTenant(t, testutil.Tenant("gen").Owner("gen-owner").Obj())
+	env.WaitReady(t, "gen")
 	owner := env.As("gen-owner")
-	eventually(t, "owner may create namespaces", func() error { return canI(owner, "create", "namespaces", "") })
+	testenv.Eventually(t, "owner may create namespaces", func() error { return testenv.CanI(owner, "create", "namespaces", "") })
 
 	ns := testutil.Generated("gen-ci-").Obj()
 	if err := owner.Create(ctx, ns); err != nil {
@@ -156,7 +157,7 @@ func TestGenerateNameNamespaces(t *testing.T) {
 	if ns.Labels[tenancyv1alpha1.TenantLabel] != "gen" || ns.Labels[corev1.LabelMetadataName] != ns.Name {
 		t.Errorf("labels %v, want the tenant gen and the generated name", ns.Labels)
 	}
-	eventually(t, "the generated namespace in the tenant's status", func() error {
+	testenv.Eventually(t, "the generated namespace in the tenant's status", func() error {
 		tn := &tenancyv1alpha1.Tenant{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: "gen"}, tn); err != nil {
 			return err
@@ -166,10 +167,10 @@ func TestGenerateNameNamespaces(t *testing.T) {
 				return nil
 			}
 		}
-		return errorf("status.namespaces %v lacks %s", tn.Status.Namespaces, ns.Name)
+		return fmt.Errorf("status.namespaces %v lacks %s", tn.Status.Namespaces, ns.Name)
 	})
 
 	err := owner.Create(ctx, testutil.Generated("other-").Obj())
-	rejected(t, err, "gen", "namespaces.requirePrefix")
-	expectDenied(t, err, `names generated from "other-" would not start with "gen-"`, `Use generateName "gen-other-"`)
+	testenv.Rejected(t, err, "gen", "namespaces.requirePrefix")
+	testenv.ExpectDenied(t, err, `names generated from "other-" would not start with "gen-"`, `Use generateName "gen-other-"`)
 }

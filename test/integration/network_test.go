@@ -13,6 +13,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/netoracle"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -23,16 +24,16 @@ func TestNetworkReachabilityOfCreatedPolicies(t *testing.T) {
 	// red: Soft (tenant-wide isolation, internet allowed).
 	// blue: Hard (namespace isolation, no internet, metadata IP denied).
 	// green: tenant-wide isolation, and lets red in.
-	createTenant(t, testutil.Tenant("red").Owner("rita").Obj())
-	createTenant(t, testutil.Tenant("blue").Owner("boris").Hard().Obj())
-	createTenant(t, testutil.Tenant("green").Owner("gwen").AllowFromTenant("red").Obj())
+	env.CreateTenant(t, testutil.Tenant("red").Owner("rita").Obj())
+	env.CreateTenant(t, testutil.Tenant("blue").Owner("boris").Hard().Obj())
+	env.CreateTenant(t, testutil.Tenant("green").Owner("gwen").AllowFromTenant("red").Obj())
 	owners := map[string]string{"red": "rita", "blue": "boris", "green": "gwen"}
 	var nsNames []string
 	for _, tenant := range []string{"red", "blue", "green"} {
-		waitReady(t, tenant)
+		env.WaitReady(t, tenant)
 		for _, suffix := range []string{"1", "2"} {
 			name := tenant + "-" + suffix
-			ownerCreatesNamespace(t, env.As(owners[tenant]), name)
+			testenv.OwnerCreatesNamespace(t, env.As(owners[tenant]), name)
 			nsNames = append(nsNames, name)
 		}
 	}
@@ -47,7 +48,7 @@ func TestNetworkReachabilityOfCreatedPolicies(t *testing.T) {
 		}
 	}
 	var policies []networkingv1.NetworkPolicy
-	eventually(t, "every tenant's NetworkPolicies", func() error {
+	testenv.Eventually(t, "every tenant's NetworkPolicies", func() error {
 		policies = nil
 		got := map[string]bool{}
 		for _, ns := range nsNames {
@@ -61,7 +62,7 @@ func TestNetworkReachabilityOfCreatedPolicies(t *testing.T) {
 			}
 		}
 		if diff := cmp.Diff(wantPolicies, got); diff != "" {
-			return errorf("policies (-want +got):\n%s", diff)
+			return fmt.Errorf("policies (-want +got):\n%s", diff)
 		}
 		return nil
 	})

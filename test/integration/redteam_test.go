@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/netoracle"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 )
@@ -27,20 +29,20 @@ import (
 // people trust them; the tenant hides its workloads among the platform's.
 func TestRedteamKubeNamespaceWithoutPrefix(t *testing.T) {
 	const tenant, owner = "rtf", "rtf-owner"
-	createTenant(t, testutil.Tenant(tenant).Owner(owner).RequirePrefix(false).Obj())
-	waitReady(t, tenant)
+	env.CreateTenant(t, testutil.Tenant(tenant).Owner(owner).RequirePrefix(false).Obj())
+	env.WaitReady(t, tenant)
 	c := env.As(owner)
-	eventually(t, "owner may create namespaces", func() error { return canI(c, "create", "namespaces", "") })
-	err := createNamespaceAs(c, "kube-rtf-metrics", nil)
+	testenv.Eventually(t, "owner may create namespaces", func() error { return testenv.CanI(c, "create", "namespaces", "") })
+	err := testenv.CreateNamespaceAs(c, "kube-rtf-metrics", nil)
 	if err == nil {
 		t.Cleanup(func() {
 			_ = env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-rtf-metrics"}})
 		})
 	}
-	rejected(t, err, tenant, namespace.RuleNames)
-	expectDenied(t, err, "kube- space")
+	testenv.Rejected(t, err, tenant, namespace.RuleNames)
+	testenv.ExpectDenied(t, err, "kube- space")
 	// What must stay allowed: any other name.
-	ownerCreatesNamespace(t, c, "rtf-metrics")
+	testenv.OwnerCreatesNamespace(t, c, "rtf-metrics")
 }
 
 // TestRedteamGeneratedNameWithAForgedNameLabel: for a Namespace, a webhook's
@@ -57,10 +59,10 @@ func TestRedteamKubeNamespaceWithoutPrefix(t *testing.T) {
 // tenant, or carry a Bulkhead marker such as tokens-revoked).
 func TestRedteamGeneratedNameWithAForgedNameLabel(t *testing.T) {
 	const tenant, owner = "rtg", "rtg-owner"
-	createTenant(t, testutil.Tenant(tenant).Owner(owner).Obj())
-	createTenant(t, testutil.Tenant("rtg-victim").Owner("rtg-victim-owner").Obj())
+	env.CreateTenant(t, testutil.Tenant(tenant).Owner(owner).Obj())
+	env.CreateTenant(t, testutil.Tenant("rtg-victim").Owner("rtg-victim-owner").Obj())
 	c := env.As(owner)
-	eventually(t, "owner may create namespaces", func() error { return canI(c, "create", "namespaces", "") })
+	testenv.Eventually(t, "owner may create namespaces", func() error { return testenv.CanI(c, "create", "namespaces", "") })
 	forged := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "rtg-victim-", Labels: map[string]string{
 		corev1.LabelMetadataName:                "default",
 		tenancyv1alpha1.TokensRevokedAnnotation: "true",
@@ -70,7 +72,7 @@ func TestRedteamGeneratedNameWithAForgedNameLabel(t *testing.T) {
 		t.Cleanup(func() { _ = env.Client.Delete(ctx, forged) })
 		t.Fatalf("namespace %s created past the namespace webhook, labels %v", forged.Name, forged.Labels)
 	}
-	rejected(t, err, tenant, namespace.RuleNames)
+	testenv.Rejected(t, err, tenant, namespace.RuleNames)
 }
 
 // TestRedteamIngressIPBlockAdmitsEveryone: network.ingress judges only the
@@ -88,7 +90,7 @@ func TestRedteamGeneratedNameWithAForgedNameLabel(t *testing.T) {
 // closed to. A tenant-wide rule `from: []` is refused for exactly this.
 func TestRedteamIngressIPBlockAdmitsEveryone(t *testing.T) {
 	const tenant, ns = "rti", "rti-app"
-	owner := tenantWithNamespace(t, testutil.Tenant(tenant).Owner("rti-owner").Hard().Obj(), ns)
+	owner := env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner("rti-owner").Hard().Obj(), ns)
 	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "from-anywhere"},
 		Spec: networkingv1.NetworkPolicySpec{
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
@@ -119,7 +121,7 @@ func TestRedteamIngressIPBlockAdmitsEveryone(t *testing.T) {
 		allowed, oerr := netoracle.Allowed(list.Items, namespaces, pods, probe)
 		t.Errorf("a Hard tenant's ingress rule from ipBlock 0.0.0.0/0 was admitted; another tenant's pod reaches it: %v (oracle error %v)", allowed, oerr)
 	}
-	rejected(t, err, tenant, "network.ingress")
+	testenv.Rejected(t, err, tenant, "network.ingress")
 
 	// What must stay allowed: ingress from the tenant itself.
 	mine := np.DeepCopy()
@@ -147,7 +149,7 @@ func TestRedteamIngressIPBlockAdmitsEveryone(t *testing.T) {
 // or a namespace of one tenant inside another's network.
 func TestRedteamNamespaceSubresourcesWriteReservedLabels(t *testing.T) {
 	const tenant, ns, operator = "rts", "rts-app", "rts-ops"
-	tenantWithNamespace(t, testutil.Tenant(tenant).Owner("rts-owner").Hard().Obj(), ns)
+	env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner("rts-owner").Hard().Obj(), ns)
 	role := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "rts-namespace-finalizer"},
 		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces/finalize", "namespaces/status"}, Verbs: []string{"update"}}},
@@ -158,11 +160,11 @@ func TestRedteamNamespaceSubresourcesWriteReservedLabels(t *testing.T) {
 		Subjects:   []rbacv1.Subject{testutil.UserSubject(operator)},
 	}
 	for _, o := range []client.Object{role, binding} {
-		ensure(t, o)
+		env.Ensure(t, o)
 		t.Cleanup(func() { _ = env.Client.Delete(ctx, o) })
 	}
 	ops := env.As(operator)
-	eventually(t, "the operator may finalize namespaces", func() error {
+	testenv.Eventually(t, "the operator may finalize namespaces", func() error {
 		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "update", Resource: "namespaces", Subresource: "finalize", Name: ns},
 		}}
@@ -170,7 +172,7 @@ func TestRedteamNamespaceSubresourcesWriteReservedLabels(t *testing.T) {
 			return err
 		}
 		if !review.Status.Allowed {
-			return errorf("not yet")
+			return fmt.Errorf("not yet")
 		}
 		return nil
 	})
@@ -191,24 +193,24 @@ func TestRedteamNamespaceSubresourcesWriteReservedLabels(t *testing.T) {
 				t.Errorf("namespaces/%s accepted Pod Security privileged on a Hard tenant's namespace (enforce=%s when read back; Bulkhead's drift repair restamps it moments later)",
 					sub, after.Labels["pod-security.kubernetes.io/enforce"])
 				// Bulkhead restamps the label; wait for it before the next case.
-				eventually(t, "Pod Security restamped", func() error {
+				testenv.Eventually(t, "Pod Security restamped", func() error {
 					if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, after); err != nil {
 						return err
 					}
 					if after.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
-						return errorf("enforce=%s", after.Labels["pod-security.kubernetes.io/enforce"])
+						return fmt.Errorf("enforce=%s", after.Labels["pod-security.kubernetes.io/enforce"])
 					}
 					return nil
 				})
 			}
-			rejected(t, err, tenant, "namespaces.labels")
+			testenv.Rejected(t, err, tenant, "namespaces.labels")
 		})
 	}
 
 	// The tenant label is the namespace's tenant: Bulkhead cannot tell a
 	// forged one from an admin's adoption, so the move sticks.
-	createTenant(t, testutil.Tenant("rtt").Owner("rtt-owner").Obj())
-	waitReady(t, "rtt")
+	env.CreateTenant(t, testutil.Tenant("rtt").Owner("rtt-owner").Obj())
+	env.WaitReady(t, "rtt")
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		got := &corev1.Namespace{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
@@ -224,5 +226,5 @@ func TestRedteamNamespaceSubresourcesWriteReservedLabels(t *testing.T) {
 		t.Errorf("namespaces/finalize moved %s from tenant %s to tenant %s; three seconds later it belongs to %q",
 			ns, tenant, "rtt", after.Labels[tenancyv1alpha1.TenantLabel])
 	}
-	rejected(t, err, tenant, "namespaces.labels")
+	testenv.Rejected(t, err, tenant, "namespaces.labels")
 }

@@ -18,24 +18,25 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
 var ctx = context.Background()
 
 func TestDriftIsRepaired(t *testing.T) {
-	createTenant(t, testutil.Tenant("hooli").Owner("gavin").Hard().Obj())
-	waitReady(t, "hooli")
-	ownerCreatesNamespace(t, env.As("gavin"), "hooli-a")
+	env.CreateTenant(t, testutil.Tenant("hooli").Owner("gavin").Hard().Obj())
+	env.WaitReady(t, "hooli")
+	testenv.OwnerCreatesNamespace(t, env.As("gavin"), "hooli-a")
 	key := client.ObjectKey{Namespace: "hooli-a", Name: render.OwnersBinding}
-	eventually(t, "owners RoleBinding", func() error { return env.Client.Get(ctx, key, &rbacv1.RoleBinding{}) })
-	eventually(t, "ingress NetworkPolicy", func() error {
+	testenv.Eventually(t, "owners RoleBinding", func() error { return env.Client.Get(ctx, key, &rbacv1.RoleBinding{}) })
+	testenv.Eventually(t, "ingress NetworkPolicy", func() error {
 		return env.Client.Get(ctx, client.ObjectKey{Namespace: "hooli-a", Name: render.IngressPolicy}, &networkingv1.NetworkPolicy{})
 	})
 	if err := env.Client.Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "deleted RoleBinding restored", func() error { return env.Client.Get(ctx, key, &rbacv1.RoleBinding{}) })
+	testenv.Eventually(t, "deleted RoleBinding restored", func() error { return env.Client.Get(ctx, key, &rbacv1.RoleBinding{}) })
 
 	np := &networkingv1.NetworkPolicy{}
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "hooli-a", Name: render.IngressPolicy}, np); err != nil {
@@ -45,13 +46,13 @@ func TestDriftIsRepaired(t *testing.T) {
 	if err := env.Client.Update(ctx, np); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "edited NetworkPolicy restored", func() error {
+	testenv.Eventually(t, "edited NetworkPolicy restored", func() error {
 		got := &networkingv1.NetworkPolicy{}
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(np), got); err != nil {
 			return err
 		}
 		if len(got.Spec.Ingress) != 1 || len(got.Spec.Ingress[0].From) == 0 {
-			return errorf("ingress still %+v", got.Spec.Ingress)
+			return fmt.Errorf("ingress still %+v", got.Spec.Ingress)
 		}
 		return nil
 	})
@@ -61,12 +62,12 @@ func TestDriftIsRepaired(t *testing.T) {
 	if err := env.Client.Patch(ctx, ns, loosen); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Pod Security label restored", func() error {
+	testenv.Eventually(t, "Pod Security label restored", func() error {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ns), ns); err != nil {
 			return err
 		}
 		if got := ns.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
-			return errorf("enforce is %q", got)
+			return fmt.Errorf("enforce is %q", got)
 		}
 		return nil
 	})
@@ -156,7 +157,7 @@ func TestMalformedTenantsAreRefusedWithFieldPaths(t *testing.T) {
 
 	// The usage ledger cannot record a negative either, whoever writes it.
 	ledger := testutil.Tenant("ledger-q").Owner("x").Obj()
-	createTenant(t, ledger)
+	env.CreateTenant(t, ledger)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		got := &tenancyv1alpha1.Tenant{}
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ledger), got); err != nil {
@@ -178,11 +179,11 @@ func TestEveryControllerKeepsItsFinalizer(t *testing.T) {
 	var names []string
 	for i := 0; i < 10; i++ {
 		name := fmt.Sprintf("fin-%d", i)
-		createTenant(t, testutil.Tenant(name).Owner("owner-"+name).Obj())
+		env.CreateTenant(t, testutil.Tenant(name).Owner("owner-"+name).Obj())
 		names = append(names, name)
 	}
 	for _, name := range names {
-		tn := waitReady(t, name)
+		tn := env.WaitReady(t, name)
 		got := append([]string(nil), tn.Finalizers...)
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
@@ -195,8 +196,8 @@ func TestEveryControllerKeepsItsFinalizer(t *testing.T) {
 // namespace into a tenant with the tenant label alone; Bulkhead stamps the
 // rest and renders the tenant's objects there.
 func TestAdminAdoptsANamespaceByLabel(t *testing.T) {
-	createTenant(t, testutil.Tenant("umbrella").Owner("ursula").Hard().Obj())
-	waitReady(t, "umbrella")
+	env.CreateTenant(t, testutil.Tenant("umbrella").Owner("ursula").Hard().Obj())
+	env.WaitReady(t, "umbrella")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "legacy-app"}}
 	if err := env.Client.Create(ctx, ns); err != nil {
 		t.Fatal(err)
@@ -205,16 +206,16 @@ func TestAdminAdoptsANamespaceByLabel(t *testing.T) {
 	if err := env.Client.Patch(ctx, ns, adopt); err != nil {
 		t.Fatalf("admin adopting: %v", err)
 	}
-	eventually(t, "adopted namespace stamped and furnished", func() error {
+	testenv.Eventually(t, "adopted namespace stamped and furnished", func() error {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ns), ns); err != nil {
 			return err
 		}
 		if got := ns.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
-			return errorf("enforce label %q", got)
+			return fmt.Errorf("enforce label %q", got)
 		}
 		return env.Client.Get(ctx, client.ObjectKey{Namespace: "legacy-app", Name: render.OwnersBinding}, &rbacv1.RoleBinding{})
 	})
-	eventually(t, "owner may work in the adopted namespace", func() error {
-		return canI(env.As("ursula"), "create", "pods", "legacy-app")
+	testenv.Eventually(t, "owner may work in the adopted namespace", func() error {
+		return testenv.CanI(env.As("ursula"), "create", "pods", "legacy-app")
 	})
 }

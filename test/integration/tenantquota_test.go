@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/tenantquota"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -35,11 +37,11 @@ func TestTenantQuotaLedgerIsOutOfTenantsReach(t *testing.T) {
 	l := testutil.Quantities
 	tn := testutil.Tenant("tql").Owner("tql-owner").Member("tql-dev").TenantQuota(l("pods", "5")).Obj()
 	deleteLedgerAtEnd(t, "tql")
-	tenantWithNamespace(t, tn, "tql-a")
-	eventually(t, "the ledger counted", func() error {
+	env.TenantWithNamespace(t, tn, "tql-a")
+	testenv.Eventually(t, "the ledger counted", func() error {
 		got := ledgerOf(t, "tql")
 		if _, ok := got.Status.Usage[corev1.ResourcePods]; !ok {
-			return errorf("ledger usage %v", got.Status.Usage)
+			return fmt.Errorf("ledger usage %v", got.Status.Usage)
 		}
 		return nil
 	})
@@ -76,7 +78,7 @@ func TestTenantQuotaLedgerIsOutOfTenantsReach(t *testing.T) {
 	// being Bulkhead or an admin, meets the managed-objects rule.
 	grantLedgers(t, "tql-operator", "get", "update", "delete")
 	operator := env.As("tql-operator")
-	eventually(t, "the operator may read ledgers", func() error {
+	testenv.Eventually(t, "the operator may read ledgers", func() error {
 		return operator.Get(ctx, client.ObjectKey{Name: "tql"}, &tenancyv1alpha1.TenantQuotaLedger{})
 	})
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -121,8 +123,8 @@ func TestTenantQuotaLedgerCreatedWithoutLabelsIsTakenOver(t *testing.T) {
 	l := testutil.Quantities
 	tn := testutil.Tenant("tqp").Owner("tqp-owner").Obj()
 	deleteLedgerAtEnd(t, "tqp") // after the Tenant, or the recount makes it again
-	createTenant(t, tn)
-	live := waitReady(t, "tqp")
+	env.CreateTenant(t, tn)
+	live := env.WaitReady(t, "tqp")
 
 	grantLedgers(t, "tqp-operator", "create", "get", "update")
 	operator := env.As("tqp-operator")
@@ -132,7 +134,7 @@ func TestTenantQuotaLedgerCreatedWithoutLabelsIsTakenOver(t *testing.T) {
 			APIVersion: tenancyv1alpha1.GroupVersion.String(), Kind: "Tenant", Name: "tqp", UID: live.UID, Controller: ptr.To(true),
 		}},
 	}}
-	eventually(t, "the operator to create an unlabelled ledger", func() error { return operator.Create(ctx, forged) })
+	testenv.Eventually(t, "the operator to create an unlabelled ledger", func() error { return operator.Create(ctx, forged) })
 	forged.Status.Reservations = []tenancyv1alpha1.QuotaReservation{{
 		Kind: tenancyv1alpha1.QuotaObjectPod, Namespace: "tqp-a", Name: "never-created",
 		AdmissionTime: metav1.NewTime(time.Now()), Amount: l("pods", "3"),
@@ -146,13 +148,13 @@ func TestTenantQuotaLedgerCreatedWithoutLabelsIsTakenOver(t *testing.T) {
 		tn.Spec.Quota.Tenant = &tenancyv1alpha1.TenantLimits{Hard: l("pods", "5")}
 	})
 	want := tenantquota.NewLedger(live).Labels
-	eventually(t, "the recount to take the ledger over", func() error {
+	testenv.Eventually(t, "the recount to take the ledger over", func() error {
 		got := ledgerOf(t, "tqp")
 		if !equality.Semantic.DeepEqual(got.Labels, want) || !tenantquota.Owned(live, got) {
-			return errorf("ledger labels %v, owners %+v", got.Labels, got.OwnerReferences)
+			return fmt.Errorf("ledger labels %v, owners %+v", got.Labels, got.OwnerReferences)
 		}
 		if q, ok := got.Status.Usage[corev1.ResourcePods]; !ok || q.Value() != 0 || len(got.Status.Reservations) != 0 {
-			return errorf("ledger usage %v with reservations %+v, want pods 0 and none", got.Status.Usage, got.Status.Reservations)
+			return fmt.Errorf("ledger usage %v with reservations %+v, want pods 0 and none", got.Status.Usage, got.Status.Reservations)
 		}
 		return nil
 	})
@@ -204,7 +206,7 @@ func TestTenantQuotaTakeOverNeverShowsAnEarlierAccount(t *testing.T) {
 	}
 	defer w.Stop()
 
-	createTenant(t, testutil.Tenant("tqt").Owner("tqt-owner").TenantQuota(l("pods", "5")).Obj())
+	env.CreateTenant(t, testutil.Tenant("tqt").Owner("tqt-owner").TenantQuota(l("pods", "5")).Obj())
 	live := &tenancyv1alpha1.Tenant{}
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: "tqt"}, live); err != nil {
 		t.Fatal(err)
@@ -243,12 +245,12 @@ func TestTenantQuotaTakeOverNeverShowsAnEarlierAccount(t *testing.T) {
 func grantLedgers(t *testing.T, user string, verbs ...string) {
 	t.Helper()
 	name := "test-ledgers-" + user
-	ensure(t, &rbacv1.ClusterRole{
+	env.Ensure(t, &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{tenancyv1alpha1.GroupVersion.Group},
 			Resources: []string{"tenantquotaledgers", "tenantquotaledgers/status"}, Verbs: verbs}},
 	})
-	ensure(t, &rbacv1.ClusterRoleBinding{
+	env.Ensure(t, &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/netoracle"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -24,11 +26,11 @@ import (
 // refused with the same rule and a readable message.
 func TestTenantObjectsCannotClaimToBeBulkheads(t *testing.T) {
 	ctx := context.Background()
-	owner := tenantWithNamespace(t, testutil.Tenant("cl").Owner("cl-owner").Obj(), "cl-app")
+	owner := env.TenantWithNamespace(t, testutil.Tenant("cl").Owner("cl-owner").Obj(), "cl-app")
 	managed := map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
-	rejected(t, owner.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "cl-app", Name: "forged", Labels: managed}}),
+	testenv.Rejected(t, owner.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "cl-app", Name: "forged", Labels: managed}}),
 		"cl", "managed-objects")
-	rejected(t, owner.Create(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "cl-app", Name: "forged", Labels: managed},
+	testenv.Rejected(t, owner.Create(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "cl-app", Name: "forged", Labels: managed},
 		Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}}}), "cl", "managed-objects")
 
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "cl-app", Name: "mine"}}
@@ -36,10 +38,10 @@ func TestTenantObjectsCannotClaimToBeBulkheads(t *testing.T) {
 		t.Fatalf("an ordinary ConfigMap: %v", err)
 	}
 	cm.Labels = managed
-	rejected(t, owner.Update(ctx, cm), "cl", "managed-objects")
+	testenv.Rejected(t, owner.Update(ctx, cm), "cl", "managed-objects")
 
 	err := owner.DeleteAllOf(ctx, &networkingv1.NetworkPolicy{}, client.InNamespace("cl-app"))
-	rejected(t, err, "cl", "managed-objects")
+	testenv.Rejected(t, err, "cl", "managed-objects")
 	if strings.Contains(err.Error(), "failed expression") {
 		t.Errorf("the deletecollection denial is not readable: %v", err)
 	}
@@ -57,8 +59,8 @@ func TestTenantNetworkPoliciesStayInsideTheTenant(t *testing.T) {
 	// the metadata address.
 	hardOff := testutil.Tenant("nh").Owner("nh-owner").Hard().NetworkIsolation(tenancyv1alpha1.NetworkOff).AllowCIDRs("203.0.113.0/24").Obj()
 	soft := testutil.Tenant("ns").Owner("ns-owner").AllowFromTenant("nh").DenyCIDRs(render.MetadataIP, "10.9.0.0/16").Obj()
-	nh := tenantWithNamespace(t, hardOff, "nh-app")
-	nsOwner := tenantWithNamespace(t, soft, "ns-app")
+	nh := env.TenantWithNamespace(t, hardOff, "nh-app")
+	nsOwner := env.TenantWithNamespace(t, soft, "ns-app")
 
 	egress := func(ns, name string, to ...networkingv1.NetworkPolicyPeer) *networkingv1.NetworkPolicy {
 		return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -97,7 +99,7 @@ func TestTenantNetworkPoliciesStayInsideTheTenant(t *testing.T) {
 			selector(map[string]string{tenancyv1alpha1.TenantLabel: "red"})), "network.ingress"},
 		{"Soft: every source", nsOwner, "ns", ingress("ns-app", "open"), "network.ingress"},
 	} {
-		t.Run(tc.name, func(t *testing.T) { rejected(t, tc.c.Create(ctx, tc.np), tc.tenant, tc.rule) })
+		t.Run(tc.name, func(t *testing.T) { testenv.Rejected(t, tc.c.Create(ctx, tc.np), tc.tenant, tc.rule) })
 	}
 
 	// What stays allowed: egress within the allowlist, the internet with the
@@ -163,26 +165,26 @@ func TestTenantNetworkPoliciesStayInsideTheTenant(t *testing.T) {
 func TestAllowFromSelectorsIgnoreForgedLabels(t *testing.T) {
 	ctx := context.Background()
 	mon := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mon-fl", Labels: map[string]string{"purpose": "mon-fl"}}}
-	ensure(t, mon)
+	env.Ensure(t, mon)
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), mon) })
-	tenantWithNamespace(t, testutil.Tenant("fl").Owner("fl-owner").
+	env.TenantWithNamespace(t, testutil.Tenant("fl").Owner("fl-owner").
 		AllowFromNamespaces(&metav1.LabelSelector{MatchLabels: map[string]string{"purpose": "mon-fl"}}).Obj(), "fl-app")
-	createTenant(t, testutil.Tenant("fm").Owner("fm-owner").Obj())
+	env.CreateTenant(t, testutil.Tenant("fm").Owner("fm-owner").Obj())
 	fm := env.As("fm-owner")
-	eventually(t, "owner may create namespaces", func() error { return canI(fm, "create", "namespaces", "") })
+	testenv.Eventually(t, "owner may create namespaces", func() error { return testenv.CanI(fm, "create", "namespaces", "") })
 	// The forged label is not reserved: the tenant may set it.
-	if err := createNamespaceAs(fm, "fm-sly", map[string]string{"purpose": "mon-fl"}); err != nil {
+	if err := testenv.CreateNamespaceAs(fm, "fm-sly", map[string]string{"purpose": "mon-fl"}); err != nil {
 		t.Fatalf("creating a namespace with an ordinary label: %v", err)
 	}
 
 	var policies []networkingv1.NetworkPolicy
-	eventually(t, "fl's ingress policy", func() error {
+	testenv.Eventually(t, "fl's ingress policy", func() error {
 		list := &networkingv1.NetworkPolicyList{}
 		if err := env.Client.List(ctx, list, client.InNamespace("fl-app")); err != nil {
 			return err
 		}
 		if len(list.Items) == 0 {
-			return errorf("none yet")
+			return fmt.Errorf("none yet")
 		}
 		policies = list.Items
 		return nil
@@ -218,7 +220,7 @@ func TestAllowFromSelectorsIgnoreForgedLabels(t *testing.T) {
 // for short TokenRequests.
 func TestTenantTokensAreShortLived(t *testing.T) {
 	ctx := context.Background()
-	owner := tenantWithNamespace(t, testutil.Tenant("tk").Owner("tk-owner").Obj(), "tk-app")
+	owner := env.TenantWithNamespace(t, testutil.Tenant("tk").Owner("tk-owner").Obj(), "tk-app")
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "tk-app", Name: "ci"}}
 	if err := owner.Create(ctx, sa); err != nil {
 		t.Fatal(err)
@@ -227,11 +229,11 @@ func TestTenantTokensAreShortLived(t *testing.T) {
 		return owner.SubResource("token").Create(ctx, sa, &authenticationv1.TokenRequest{
 			Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(seconds)}})
 	}
-	rejected(t, request(48*3600), "tk", "rbac.tokens")
+	testenv.Rejected(t, request(48*3600), "tk", "rbac.tokens")
 	if err := request(env.Settings.TenantTokenMaxSeconds); err != nil {
 		t.Fatalf("a token of %d seconds: %v", env.Settings.TenantTokenMaxSeconds, err)
 	}
-	rejected(t, owner.Create(ctx, &corev1.Secret{
+	testenv.Rejected(t, owner.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "tk-app", Name: "forever", Annotations: map[string]string{corev1.ServiceAccountNameKey: "ci"}},
 		Type:       corev1.SecretTypeServiceAccountToken,
 	}), "tk", "rbac.tokens")

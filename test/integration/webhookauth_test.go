@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/pki"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
@@ -39,18 +41,18 @@ func TestWebhookAcceptsOnlyTheAPIServer(t *testing.T) {
 	ctx := context.Background()
 	tn := testutil.Tenant("wa").Owner("wa-owner").
 		TenantQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("5")}).Obj()
-	tenantWithNamespace(t, tn, "wa-a")
+	env.TenantWithNamespace(t, tn, "wa-a")
 	counted := func() (*tenancyv1alpha1.TenantQuotaLedger, error) {
 		got := &tenancyv1alpha1.TenantQuotaLedger{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: tn.Name}, got); err != nil {
 			return nil, err
 		}
 		if _, ok := got.Status.Usage[corev1.ResourcePods]; !ok {
-			return nil, errorf("tenant-wide usage not counted yet: %v", got.Status.Usage)
+			return nil, fmt.Errorf("tenant-wide usage not counted yet: %v", got.Status.Usage)
 		}
 		return got, nil
 	}
-	eventually(t, "tenant-wide usage counted", func() error { _, err := counted(); return err })
+	testenv.Eventually(t, "tenant-wide usage counted", func() error { _, err := counted(); return err })
 	before, err := counted()
 	if err != nil {
 		t.Fatal(err)
