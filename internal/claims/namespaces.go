@@ -1,0 +1,159 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=namespaceledgers,verbs=get;create;update
+
+// ReservationTTL is how long an admitted namespace is counted through its
+// reservation: longer than the cache takes to show it, by far.
+const ReservationTTL = 30 * time.Second
+
+// GeneratedSuffixLength is how many characters the API server appends to
+// a generateName.
+const GeneratedSuffixLength = 5
+
+// InUse counts tenant's namespaces against namespaces.max: the ones in
+// cached (any tenant's; those being deleted do not count) plus the
+// reservations younger than ReservationTTL that none of them stands for.
+// Reservations of the name self are left out: they are the namespace being
+// decided, admitted before by another call for the same request.
+func InUse(tenant string, cached []corev1.Namespace, reservations []tenancyv1alpha1.NamespaceReservation, self string, now time.Time) int {
+	count := 0
+	byName := map[string]*corev1.Namespace{}
+	for i := range cached {
+		ns := &cached[i]
+		if ns.Labels[tenancyv1alpha1.TenantLabel] != tenant {
+			continue
+		}
+		byName[ns.Name] = ns
+		if ns.DeletionTimestamp.IsZero() {
+			count++
+		}
+	}
+	live := Live(reservations, now)
+	pendingNames := map[string]bool{}
+	var generated []tenancyv1alpha1.NamespaceReservation
+	for _, r := range live {
+		switch {
+		case r.Name == "":
+			generated = append(generated, r)
+		case r.Name == self || byName[r.Name] != nil:
+		default:
+			pendingNames[r.Name] = true
+		}
+	}
+	count += len(pendingNames)
+	// Oldest first, so that each namespace stands for the reservation most
+	// likely its own; any choice among equals gives the same count.
+	sort.SliceStable(generated, func(i, j int) bool { return generated[i].AdmissionTime.Before(&generated[j].AdmissionTime) })
+	used := map[string]bool{}
+	for _, r := range generated {
+		if name := standsFor(r, byName, used); name != "" {
+			used[name] = true
+			continue
+		}
+		count++
+	}
+	return count
+}
+
+// standsFor returns the first namespace not yet used that can be the one
+// generated for r, or "".
+func standsFor(r tenancyv1alpha1.NamespaceReservation, byName map[string]*corev1.Namespace, used map[string]bool) string {
+	// Creation timestamps have whole seconds.
+	since := r.AdmissionTime.Time.Truncate(time.Second)
+	var names []string
+	for name, ns := range byName {
+		if len(name) == len(r.GenerateName)+GeneratedSuffixLength && strings.HasPrefix(name, r.GenerateName) &&
+			!ns.CreationTimestamp.Time.Before(since) && !used[name] {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	return names[0]
+}
+
+// Live are the reservations younger than ReservationTTL.
+func Live(reservations []tenancyv1alpha1.NamespaceReservation, now time.Time) []tenancyv1alpha1.NamespaceReservation {
+	var out []tenancyv1alpha1.NamespaceReservation
+	for _, r := range reservations {
+		if now.Sub(r.AdmissionTime.Time) < ReservationTTL {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// NamespaceLedgers reads and writes tenants' NamespaceLedgers.
+type NamespaceLedgers struct {
+	// Client writes ledgers.
+	Client client.Client
+	// Reader reads ledgers from the API server: a cache would only make the
+	// compare-and-swap fail until it caught up.
+	Reader client.Reader
+}
+
+// Get returns tenant's ledger, or an empty one not yet created.
+func (l *NamespaceLedgers) Get(ctx context.Context, tenant string) (*tenancyv1alpha1.NamespaceLedger, error) {
+	ledger := &tenancyv1alpha1.NamespaceLedger{}
+	err := l.Reader.Get(ctx, client.ObjectKey{Name: tenant}, ledger)
+	switch {
+	case apierrors.IsNotFound(err):
+		return &tenancyv1alpha1.NamespaceLedger{ObjectMeta: metav1.ObjectMeta{Name: tenant}}, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading NamespaceLedger %s: %w", tenant, err)
+	}
+	return ledger, nil
+}
+
+// Reserve adds r to ledger, as read by Get, dropping expired reservations,
+// and writes it with the resourceVersion it was read at (or creates it).
+// The ledger is made the Tenant's and labelled as Bulkhead's. A conflict or
+// AlreadyExists error (IsLostRace) means another admission wrote first:
+// read again and decide again.
+func (l *NamespaceLedgers) Reserve(ctx context.Context, ledger *tenancyv1alpha1.NamespaceLedger, t *tenancyv1alpha1.Tenant, r tenancyv1alpha1.NamespaceReservation, now time.Time) error {
+	ledger = ledger.DeepCopy()
+	ledger.Spec.Reservations = append(Live(ledger.Spec.Reservations, now), r)
+	if ledger.Labels == nil {
+		ledger.Labels = map[string]string{}
+	}
+	ledger.Labels[tenancyv1alpha1.ManagedByLabel] = tenancyv1alpha1.ManagedByValue
+	// Owned by the Tenant, so that it goes with it. One left by an earlier
+	// Tenant of the same name holds only reservations about to expire.
+	ledger.OwnerReferences = nil
+	if err := controllerutil.SetControllerReference(t, ledger, l.Client.Scheme()); err != nil {
+		return err
+	}
+	var err error
+	if ledger.ResourceVersion == "" {
+		err = l.Client.Create(ctx, ledger)
+	} else {
+		err = l.Client.Update(ctx, ledger)
+	}
+	if err != nil {
+		return fmt.Errorf("writing NamespaceLedger %s: %w", ledger.Name, err)
+	}
+	return nil
+}
+
+// IsLostRace reports whether err means another admission wrote first.
+func IsLostRace(err error) bool {
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
+}
