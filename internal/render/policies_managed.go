@@ -24,10 +24,11 @@ const ManagedPolicy = "bulkhead-managed"
 // NetworkPolicies in general, but not the ones that isolate the tenant. It
 // also refuses objects of any kind that a tenant creates, or labels, as
 // Bulkhead's: they would be read as Bulkhead's own and keep its controllers
-// busy. Outside namespaces it covers the one cluster-scoped kind Bulkhead
-// keeps per tenant, the TenantQuotaLedger: no tenant role grants it, and
-// whoever is given it by mistake still may not rewrite a tenant's quota
-// account. The controllers, the garbage collector, the namespace controller
+// busy. Outside namespaces it covers the cluster-scoped kinds Bulkhead
+// keeps for tenants, the TenantQuotaLedger, the NamespaceLedger and the
+// HostnameClaim: no tenant role grants them, and whoever is given them by
+// mistake still may not rewrite a tenant's quota account, free its
+// namespace slots or take its hostnames. The controllers, the garbage collector, the namespace controller
 // and cluster admins pass.
 func managedValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPolicy {
 	exempt := []string{
@@ -38,11 +39,12 @@ func managedValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionP
 	ops := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete}
 	all := rules(ops, "*", "*")
 	all.Scope = ptr.To(admissionregistrationv1.NamespacedScope)
-	ledgers := rules(ops, tenancyv1alpha1.GroupVersion.Group, "tenantquotaledgers", "tenantquotaledgers/status")
+	ledgers := rules(ops, tenancyv1alpha1.GroupVersion.Group, "tenantquotaledgers", "tenantquotaledgers/status", "namespaceledgers", "hostnameclaims")
 	ledgers.Scope = ptr.To(admissionregistrationv1.ClusterScope)
 	// The message must not fail to evaluate (it would read "failed
 	// expression"): every value is guarded, and a static message backs it.
-	// A ledger is outside any namespace and named after its tenant.
+	// A ledger is outside any namespace and named after its tenant (a
+	// HostnameClaim after its hostnames).
 	tenant := "(namespaceObject != null ? " + namespaceTenantCEL + " : (oldObject != null ? oldObject.metadata.name : object.metadata.name))"
 	// A deletecollection's requests carry no name; the object each deletes
 	// has one.

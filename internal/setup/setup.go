@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/admission"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
@@ -163,11 +164,11 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 	}
 
-	handler := &namespace.Handler{Reader: mgr.GetClient(), Settings: s}
+	handler := &namespace.Handler{Reader: mgr.GetClient(), Ledgers: &claims.NamespaceLedgers{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}, Settings: s}
 	mgr.GetWebhookServer().Register(namespace.MutatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(volumes.Path, &webhook.Admission{Handler: &volumes.Handler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}})
-	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient()}})
+	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient(), Claims: &claims.Hostnames{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}}})
 	mgr.GetWebhookServer().Register(tenants.Path, &webhook.Admission{Handler: &tenants.Handler{Reader: mgr.GetAPIReader(), Settings: s}})
 	mgr.GetWebhookServer().Register(defaults.Path, &webhook.Admission{Handler: &defaults.Handler{Reader: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{

@@ -81,7 +81,11 @@ func notSystemNamespace(s render.Settings) admissionregistrationv1.MatchConditio
 // short timeout, and failing closed (see package namespace for why).
 func namespaceWebhook(e Endpoint, path string, op admissionregistrationv1.OperationType, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
 	resources := []string{"namespaces"}
+	// A create is recorded in the tenant's NamespaceLedger, except on dry
+	// runs; an update writes nothing.
+	sideEffects := admissionregistrationv1.SideEffectClassNoneOnDryRun
 	if op == admissionregistrationv1.Update {
+		sideEffects = admissionregistrationv1.SideEffectClassNone
 		// The status and finalize subresources save label changes too.
 		resources = append(resources, "namespaces/status", "namespaces/finalize")
 	}
@@ -98,7 +102,7 @@ func namespaceWebhook(e Endpoint, path string, op admissionregistrationv1.Operat
 		FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
 		MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
 		MatchConditions:         append(matchConditions(s), notSystemNamespace(s)),
-		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		SideEffects:             ptr.To(sideEffects),
 		TimeoutSeconds:          ptr.To[int32](5),
 		AdmissionReviewVersions: []string{"v1"},
 	}
@@ -173,9 +177,10 @@ func ingressWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
 		}}},
-		MatchConditions:         matchConditions(s),
-		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
-		TimeoutSeconds:          ptr.To[int32](5),
+		MatchConditions: matchConditions(s),
+		// It writes HostnameClaims, except on dry runs.
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
+		TimeoutSeconds:          ptr.To[int32](10),
 		AdmissionReviewVersions: []string{"v1"},
 	}
 }

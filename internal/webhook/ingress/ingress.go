@@ -14,11 +14,18 @@
 // another tenant is refused, whether or not that tenant serves it yet, and
 // so is a wildcard host that would cover another tenant's pattern.
 //
+// The cache shows an Ingress only a moment after it is stored, and each
+// webhook replica has its own: two tenants creating the same hostname at the
+// same instant would both pass a check of the cache alone. So before
+// admitting, the webhook holds each hostname for the tenant in a
+// HostnameClaim, written with a compare-and-swap through the API server
+// (package claims); the first tenant's write wins on every replica. Dry
+// runs read the claims but never write them (the webhook declares
+// sideEffects NoneOnDryRun).
+//
 // Failure policy: Fail. With Bulkhead down, tenants wait to create or change
 // Ingresses (nothing else); admitting them blind could hand one tenant's
-// traffic to another. Two tenants creating the same hostname at the same
-// instant on two replicas could both pass: each replica serialises its own
-// requests and reserves what it admitted until its cache shows it.
+// traffic to another.
 package ingress
 
 import (
@@ -28,8 +35,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -37,6 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantof"
 )
 
@@ -50,7 +56,7 @@ const HostIndex = "bulkhead.hosts"
 
 // CatchAll stands for the hostnames nobody else claims: a rule without a
 // host, or a default backend, serves them.
-const CatchAll = "*"
+const CatchAll = claims.CatchAll
 
 // Hosts are the hostnames an Ingress claims, from its rules and TLS, with
 // CatchAll for a rule without a host or a default backend.
@@ -84,26 +90,13 @@ func normalize(h string) string {
 	return h
 }
 
-// wildcardOf is the wildcard that would match host ("*.b.c" for "a.b.c"),
-// or "" for a wildcard or a single label.
-func wildcardOf(host string) string {
-	if strings.HasPrefix(host, "*") {
-		return ""
-	}
-	i := strings.Index(host, ".")
-	if i < 0 {
-		return ""
-	}
-	return "*" + host[i:]
-}
-
 // IndexKeys are the index entries of an Ingress: "host:" each hostname, and
 // "under:" the wildcard each concrete hostname falls under.
 func IndexKeys(ing *networkingv1.Ingress) []string {
 	var out []string
 	for _, h := range Hosts(ing) {
 		out = append(out, "host:"+h)
-		if w := wildcardOf(h); w != "" {
+		if w := claims.WildcardOf(h); w != "" {
 			out = append(out, "under:"+w)
 		}
 	}
@@ -113,7 +106,7 @@ func IndexKeys(ing *networkingv1.Ingress) []string {
 // LookupKeys are the index entries whose Ingresses conflict with host.
 func LookupKeys(host string) []string {
 	out := []string{"host:" + host}
-	if w := wildcardOf(host); w != "" {
+	if w := claims.WildcardOf(host); w != "" {
 		out = append(out, "host:"+w)
 	}
 	if strings.HasPrefix(host, "*.") {
@@ -131,18 +124,11 @@ func Index(ctx context.Context, indexer client.FieldIndexer) error {
 
 // Handler refuses hostnames that another tenant, or the platform, serves.
 type Handler struct {
+	// Client reads Ingresses, namespaces and Tenants, from the cache.
 	Client client.Reader
-
-	mu       sync.Mutex
-	reserved map[string]reservation // host -> who admitted it last, until the cache shows it
+	// Claims hold each admitted hostname for its tenant.
+	Claims *claims.Hostnames
 }
-
-type reservation struct {
-	tenant string
-	until  time.Time
-}
-
-const reservationTTL = 30 * time.Second
 
 // Handle implements admission.Handler.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -177,38 +163,44 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 				"Use a hostname under the tenant's own patterns; a cluster admin decides who owns which names", tenant, host))
 		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	now := time.Now()
 	for _, host := range hosts {
-		other, where, err := h.servedElsewhere(ctx, host, tenant, now)
+		_, where, err := h.servedElsewhere(ctx, host, tenant)
 		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
-		if other != "" {
-			what := "host " + host
-			if host == CatchAll {
-				what = "the default (a rule without host, or a default backend)"
-			}
-			return admission.Denied(fmt.Sprintf("tenant %s: %s is already served %s [rule ingress.hostnames]. "+
-				"Use a hostname of your own; a hostname is never served for two tenants", tenant, what, where))
+		if where != "" {
+			return denyServed(tenant, host, where)
 		}
 	}
-	if req.DryRun == nil || !*req.DryRun {
-		if h.reserved == nil {
-			h.reserved = map[string]reservation{}
+	dryRun := req.DryRun != nil && *req.DryRun
+	blocked, err := h.Claims.Claim(ctx, tenant, hosts, dryRun, h.serves)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	if blocked != nil {
+		where := "by another tenant"
+		if blocked.Fresh {
+			where += " (admitted moments ago)"
 		}
-		for _, host := range hosts {
-			h.reserved[host] = reservation{tenant: tenant, until: now.Add(reservationTTL)}
-		}
+		return denyServed(tenant, blocked.Host, where)
 	}
 	return admission.Allowed("")
 }
 
-// servedElsewhere finds an Ingress outside tenant whose hostnames conflict
-// with host, in the cache or among recent admissions. It returns who serves
-// it ("" when nobody) and a description for the denial.
-func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string, now time.Time) (string, string, error) {
+func denyServed(tenant, host, where string) admission.Response {
+	what := "host " + host
+	if host == CatchAll {
+		what = "the default (a rule without host, or a default backend)"
+	}
+	return admission.Denied(fmt.Sprintf("tenant %s: %s is already served %s [rule ingress.hostnames]. "+
+		"Use a hostname of your own; a hostname is never served for two tenants", tenant, what, where))
+}
+
+// servedElsewhere finds an Ingress in the cache outside tenant whose
+// hostnames conflict with host. It returns who serves it ("" when nobody,
+// or the namespace for one outside any tenant) and a description for the
+// denial ("" when nobody).
+func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string) (string, string, error) {
 	for _, key := range LookupKeys(host) {
 		list := &networkingv1.IngressList{}
 		if err := h.Client.List(ctx, list, client.MatchingFields{HostIndex: key}); err != nil {
@@ -228,16 +220,26 @@ func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string, now 
 			}
 		}
 	}
-	for reservedHost, r := range h.reserved {
-		if now.After(r.until) {
-			delete(h.reserved, reservedHost)
-			continue
+	return "", "", nil
+}
+
+// serves reports whether an Ingress of tenant in the cache serves host
+// exactly: whether tenant's hold on host still stands.
+func (h *Handler) serves(ctx context.Context, host, tenant string) (bool, error) {
+	list := &networkingv1.IngressList{}
+	if err := h.Client.List(ctx, list, client.MatchingFields{HostIndex: "host:" + host}); err != nil {
+		return false, err
+	}
+	for _, ing := range list.Items {
+		owner, err := tenantof.Namespace(ctx, h.Client, ing.Namespace)
+		if err != nil {
+			return false, err
 		}
-		if r.tenant != tenant && conflicts(host, reservedHost) {
-			return r.tenant, "by another tenant (admitted moments ago)", nil
+		if owner == tenant {
+			return true, nil
 		}
 	}
-	return "", "", nil
+	return false, nil
 }
 
 // matchesPattern reports whether host falls under pattern: equal, or under
@@ -282,9 +284,4 @@ func PatternOfAnother(host, tenant string, patterns map[string][]string) bool {
 		}
 	}
 	return best >= 0 && (!owners[tenant] || len(owners) > 1)
-}
-
-// conflicts reports whether two hostnames would route the same requests.
-func conflicts(a, b string) bool {
-	return a == b || wildcardOf(a) == b || wildcardOf(b) == a
 }

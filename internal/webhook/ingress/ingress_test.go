@@ -41,23 +41,6 @@ func TestIndexAndLookupMeet(t *testing.T) {
 	}
 }
 
-func TestConflicts(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want bool
-	}{
-		{"a.example.com", "a.example.com", true},
-		{"a.example.com", "*.example.com", true},
-		{"*.example.com", "a.example.com", true},
-		{"a.b.example.com", "*.example.com", false},
-		{"a.example.com", "b.example.com", false},
-	} {
-		if got := conflicts(tc.a, tc.b); got != tc.want {
-			t.Errorf("conflicts(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 func TestPatternOfAnother(t *testing.T) {
 	patterns := map[string][]string{
 		"shop":  {"*.shop.example.com"},

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/reserved"
 )
@@ -47,7 +48,7 @@ const (
 // so the cut never shortens a prefix. Judging the generateName at mutating
 // admission, where the name is still empty, is therefore exact.
 const (
-	generatedSuffixLength = 5
+	generatedSuffixLength = claims.GeneratedSuffixLength
 	maxGenerateNameLength = 63 - generatedSuffixLength
 )
 

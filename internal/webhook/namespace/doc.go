@@ -6,6 +6,12 @@
 // admin sets, changes or removes a reserved label or annotation (package
 // reserved) or what ties a namespace to its tenant.
 //
+// namespaces.max is counted through the API server, not in a replica's
+// memory: the namespaces in the cache plus those admitted moments ago,
+// which the tenant's NamespaceLedger records with a compare-and-swap
+// (package claims), so any number of webhook replicas admit no more than
+// one would. Dry runs read the ledger but never write it.
+//
 // Failure policy: Fail. Without the webhook an owner could create namespaces
 // outside every limit; the webhook never sees cluster admins or system
 // namespaces, so when it is down only owners' namespace creation waits.

@@ -3,20 +3,19 @@ package namespace
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
-	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 )
 
@@ -28,36 +27,14 @@ const (
 
 // Handler adapts DecideCreate and DecideUpdate to admission requests.
 type Handler struct {
-	Reader   client.Reader
+	// Reader reads Tenants and namespaces, from the cache.
+	Reader client.Reader
+	// Ledgers hold the namespaces admitted but perhaps not yet stored, so
+	// that concurrent creates, on any replica, cannot all squeeze under
+	// namespaces.max (see package claims).
+	Ledgers  *claims.NamespaceLedgers
 	Settings render.Settings
-
-	// reserved counts namespaces admitted but not yet seen in the cache, so
-	// that concurrent creates cannot all squeeze under namespaces.max. It is
-	// keyed by the admission request's UID, because a namespace created
-	// with generateName has no name yet when it is admitted.
-	mu       sync.Mutex
-	reserved map[types.UID]reservation
-	// released are the names of namespaces that have released a
-	// reservation, until that reservation would have expired: a namespace
-	// releases at most one, so it can never stand for a generated namespace
-	// that is still on its way.
-	released map[string]time.Time
 }
-
-// reservation is one admitted namespace the cache may not show yet.
-type reservation struct {
-	tenant string
-	// name is the namespace's name; empty when the API server generates
-	// it, and then base is what the name will start with.
-	name, base string
-	// made is when the namespace was admitted; a generated name can only
-	// be one created since.
-	made, expiry time.Time
-}
-
-// reservationTTL bounds how long an admitted namespace is counted before the
-// cache shows it (or shows that another admission step refused it).
-const reservationTTL = 30 * time.Second
 
 // Handle implements admission.Handler.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -83,27 +60,73 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 }
 
+// maxAttempts bounds how often one admission decides again after another
+// wrote the tenant's ledger first. Each loss means another admission was
+// recorded, so the loop ends; the bound only guards against a fault that
+// repeats.
+const maxAttempts = 50
+
 func (h *Handler) create(ctx context.Context, req admission.Request, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant) admission.Response {
 	caller := Caller{User: req.UserInfo.Username, Groups: req.UserInfo.Groups}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	now := time.Now()
-	inUse, err := h.inUse(ctx, now)
-	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
+	dryRun := req.DryRun != nil && *req.DryRun
+	for range maxAttempts {
+		d, err := h.decideCreate(ctx, ns, caller, tenants, dryRun)
+		switch {
+		case claims.IsLostRace(err):
+			continue
+		case err != nil:
+			return admission.Errored(http.StatusInternalServerError, err)
+		case !d.Allowed:
+			ctrl.LoggerFrom(ctx).V(1).Info("Refused namespace", "namespace", ns.Name, "generateName", ns.GenerateName, "user", caller.User, "reason", d.Message)
+			return respond(d)
+		}
+		return stamp(req, ns, d)
 	}
-	d := DecideCreate(ns, caller, tenants, inUse, h.Settings)
+	return admission.Errored(http.StatusConflict, errors.New("too many concurrent namespace creates for the tenant; try again"))
+}
+
+// decideCreate decides with the tenant's namespaces and its ledger's
+// reservations counted, and records an admission in the ledger (except on
+// a dry run). A first decision, with nothing counted, finds the tenant and
+// every refusal that does not depend on the count.
+func (h *Handler) decideCreate(ctx context.Context, ns *corev1.Namespace, caller Caller, tenants []tenancyv1alpha1.Tenant, dryRun bool) (Decision, error) {
+	d := DecideCreate(ns, caller, tenants, nil, h.Settings)
 	if !d.Allowed {
-		ctrl.LoggerFrom(ctx).V(1).Info("Refused namespace", "namespace", ns.Name, "generateName", ns.GenerateName, "user", caller.User, "reason", d.Message)
-		return respond(d)
+		return d, nil
 	}
-	if req.DryRun == nil || !*req.DryRun {
-		h.reserve(req.UID, reservation{
-			tenant: d.Labels[tenancyv1alpha1.TenantLabel],
-			name:   ns.Name, base: GeneratedBase(ns.GenerateName),
-			made: now, expiry: now.Add(reservationTTL),
-		})
+	list := &corev1.NamespaceList{}
+	if err := h.Reader.List(ctx, list, client.HasLabels{tenancyv1alpha1.TenantLabel}); err != nil {
+		return Decision{}, err
 	}
+	tenant := d.Labels[tenancyv1alpha1.TenantLabel]
+	ledger, err := h.Ledgers.Get(ctx, tenant)
+	if err != nil {
+		return Decision{}, err
+	}
+	now := time.Now()
+	inUse := map[string]int{tenant: claims.InUse(tenant, list.Items, ledger.Spec.Reservations, ns.Name, now)}
+	d = DecideCreate(ns, caller, tenants, inUse, h.Settings)
+	if !d.Allowed || dryRun {
+		return d, nil
+	}
+	var t *tenancyv1alpha1.Tenant
+	for i := range tenants {
+		if tenants[i].Name == tenant {
+			t = &tenants[i]
+		}
+	}
+	r := tenancyv1alpha1.NamespaceReservation{Name: ns.Name, AdmissionTime: metav1.NewTime(now)}
+	if IsGenerated(ns) {
+		r.GenerateName = GeneratedBase(ns.GenerateName)
+	}
+	if err := h.Ledgers.Reserve(ctx, ledger, t, r, now); err != nil {
+		return Decision{}, err
+	}
+	return d, nil
+}
+
+// stamp sets the decision's labels and annotations on the new namespace.
+func stamp(req admission.Request, ns *corev1.Namespace, d Decision) admission.Response {
 	mutated := ns.DeepCopy()
 	if mutated.Labels == nil {
 		mutated.Labels = map[string]string{}
@@ -122,119 +145,6 @@ func (h *Handler) create(ctx context.Context, req admission.Request, ns *corev1.
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
 	return admission.PatchResponseFromRaw(req.Object.Raw, raw)
-}
-
-// inUse counts each tenant's namespaces: those in the cache plus reservations
-// the cache does not show yet. Callers hold h.mu.
-//
-// A named reservation is released when the cache shows its name; the same
-// name reserved twice (the API server calls a mutating webhook again when a
-// later one changed the object) counts once. A generated reservation is
-// released by a namespace of its tenant that the cache shows, whose name is
-// its base and a suffix, created since it was made, and that has not
-// released another reservation. Oldest first, so that each namespace
-// releases the reservation most likely its own; any choice among equals
-// gives the same count. A namespace that never came through this webhook
-// (a cluster admin's) could release a generated reservation that is not
-// its own; the count is then one short only until the real namespace
-// reaches the cache, a moment later.
-func (h *Handler) inUse(ctx context.Context, now time.Time) (map[string]int, error) {
-	list := &corev1.NamespaceList{}
-	if err := h.Reader.List(ctx, list, client.HasLabels{tenancyv1alpha1.TenantLabel}); err != nil {
-		return nil, err
-	}
-	seen := map[string]map[string]*corev1.Namespace{}
-	count := map[string]int{}
-	for i := range list.Items {
-		ns := &list.Items[i]
-		t := ns.Labels[tenancyv1alpha1.TenantLabel]
-		if seen[t] == nil {
-			seen[t] = map[string]*corev1.Namespace{}
-		}
-		seen[t][ns.Name] = ns
-		if ns.DeletionTimestamp.IsZero() {
-			count[t]++
-		}
-	}
-	for name, until := range h.released {
-		if now.After(until) {
-			delete(h.released, name)
-		}
-	}
-	pendingNames := map[string]map[string]bool{}
-	var generated []types.UID
-	for uid, r := range h.reserved {
-		switch {
-		case now.After(r.expiry):
-			delete(h.reserved, uid)
-		case r.name == "":
-			generated = append(generated, uid)
-		case seen[r.tenant][r.name] != nil:
-			h.release(uid, r.name, now)
-		default:
-			if pendingNames[r.tenant] == nil {
-				pendingNames[r.tenant] = map[string]bool{}
-			}
-			pendingNames[r.tenant][r.name] = true
-		}
-	}
-	for t, names := range pendingNames {
-		count[t] += len(names)
-	}
-	sort.Slice(generated, func(i, j int) bool {
-		a, b := h.reserved[generated[i]], h.reserved[generated[j]]
-		if !a.made.Equal(b.made) {
-			return a.made.Before(b.made)
-		}
-		return generated[i] < generated[j]
-	})
-	for _, uid := range generated {
-		r := h.reserved[uid]
-		if name := h.generatedFor(r, seen[r.tenant]); name != "" {
-			h.release(uid, name, now)
-			continue
-		}
-		count[r.tenant]++
-	}
-	return count, nil
-}
-
-// generatedFor returns the first namespace in the cache that can be the
-// one generated for r, or "".
-func (h *Handler) generatedFor(r reservation, cached map[string]*corev1.Namespace) string {
-	// Creation timestamps have whole seconds.
-	since := r.made.Truncate(time.Second)
-	var names []string
-	for name, ns := range cached {
-		if len(name) == len(r.base)+generatedSuffixLength && strings.HasPrefix(name, r.base) &&
-			!ns.CreationTimestamp.Time.Before(since) && h.released[name].IsZero() {
-			names = append(names, name)
-		}
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	sort.Strings(names)
-	return names[0]
-}
-
-// release drops a reservation that namespace name stands for, and keeps
-// name from releasing another while any reservation it could match is
-// alive: those were made before name was created, give or take the second
-// that creation timestamps are rounded to.
-func (h *Handler) release(uid types.UID, name string, now time.Time) {
-	delete(h.reserved, uid)
-	if h.released == nil {
-		h.released = map[string]time.Time{}
-	}
-	h.released[name] = now.Add(reservationTTL + time.Second)
-}
-
-func (h *Handler) reserve(uid types.UID, r reservation) {
-	if h.reserved == nil {
-		h.reserved = map[types.UID]reservation{}
-	}
-	h.reserved[uid] = r
 }
 
 func respond(d Decision) admission.Response {

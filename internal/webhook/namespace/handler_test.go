@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
@@ -76,7 +77,7 @@ func refusedForMax(t *testing.T, resp admission.Response, inUse string) {
 func TestConcurrentCreatesCannotOvershootMax(t *testing.T) {
 	reader := fake.NewClientBuilder().WithScheme(newScheme(t)).
 		WithObjects(testutil.Tenant("acme").Owner("alice").Max(1).Obj()).Build()
-	h := &Handler{Reader: reader, Settings: render.DefaultSettings()}
+	h := &Handler{Reader: reader, Ledgers: &claims.NamespaceLedgers{Client: reader, Reader: reader}, Settings: render.DefaultSettings()}
 
 	if resp := h.Handle(context.Background(), createRequest(t, "acme-dry", "alice", true)); !resp.Allowed {
 		t.Fatalf("dry run refused: %s", resp.Result.Message)
@@ -103,7 +104,7 @@ func TestGeneratedNamesAreCountedUntilTheCacheShowsThem(t *testing.T) {
 		WithObjects(testutil.Tenant("acme").Owner("alice").Max(3).Obj(),
 			// An old namespace whose name looks generated from "acme-ci-".
 			tenantNamespace("acme-ci-old22", "acme", before)).Build()
-	h := &Handler{Reader: reader, Settings: render.DefaultSettings()}
+	h := &Handler{Reader: reader, Ledgers: &claims.NamespaceLedgers{Client: reader, Reader: reader}, Settings: render.DefaultSettings()}
 	gen := func() admission.Response {
 		return h.Handle(ctx, requestFor(t, generated("acme-ci-", nil), "alice", false))
 	}
@@ -135,9 +136,6 @@ func TestGeneratedNamesAreCountedUntilTheCacheShowsThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	refusedForMax(t, gen(), "4 in use")
-	if len(h.reserved) != 0 {
-		t.Errorf("reservations left: %+v", h.reserved)
-	}
 }
 
 // TestTheSameNameReservedTwiceCountsOnce: the API server calls a mutating
@@ -146,7 +144,7 @@ func TestGeneratedNamesAreCountedUntilTheCacheShowsThem(t *testing.T) {
 func TestTheSameNameReservedTwiceCountsOnce(t *testing.T) {
 	ctx := context.Background()
 	reader := fake.NewClientBuilder().WithScheme(newScheme(t)).WithObjects(testutil.Tenant("acme").Owner("alice").Max(2).Obj()).Build()
-	h := &Handler{Reader: reader, Settings: render.DefaultSettings()}
+	h := &Handler{Reader: reader, Ledgers: &claims.NamespaceLedgers{Client: reader, Reader: reader}, Settings: render.DefaultSettings()}
 	for _, name := range []string{"acme-a", "acme-a", "acme-b"} {
 		if resp := h.Handle(ctx, createRequest(t, name, "alice", false)); !resp.Allowed {
 			t.Fatalf("create %s refused: %s", name, resp.Result.Message)
