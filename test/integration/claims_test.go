@@ -1,0 +1,273 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/claims"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+)
+
+// claimRounds is how often each race across replicas is run:
+// BULKHEAD_CLAIMS_ROUNDS, 5 when unset.
+func claimRounds(t *testing.T) int {
+	t.Helper()
+	v := os.Getenv("BULKHEAD_CLAIMS_ROUNDS")
+	if v == "" {
+		return 5
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("BULKHEAD_CLAIMS_ROUNDS=%q: want a positive number", v)
+	}
+	return n
+}
+
+// twoReplicas runs two managers serving the webhook behind a round-robin
+// front for the rest of the test.
+func twoReplicas(t *testing.T) *testenv.Replicas {
+	t.Helper()
+	r, err := env.StartReplicas(2)
+	if err != nil {
+		t.Fatalf("starting two replicas: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := r.Stop(); err != nil {
+			t.Errorf("stopping the replicas: %v", err)
+		}
+	})
+	return r
+}
+
+func hostIngress(ns, name, host string) *networkingv1.Ingress {
+	backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}
+	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{
+		Host: host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptr.To(networkingv1.PathTypePrefix), Backend: backend}},
+		}},
+	}}}}
+}
+
+// TestNamespaceMaxHoldsAcrossReplicas: 50 owners' creates at once, spread
+// over two webhook replicas, against namespaces.max 5: exactly 5 exist.
+func TestNamespaceMaxHoldsAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	replicas := twoReplicas(t)
+	const tries, max = 50, 5
+	for round := range claimRounds(t) {
+		tenant := fmt.Sprintf("nsmax%d", round)
+		owner := tenant + "-owner"
+		env.CreateTenant(t, testutil.Tenant(tenant).Owner(owner).Max(max).Obj())
+		c := env.As(owner)
+		testenv.Eventually(t, "owner may create namespaces", func() error { return testenv.CanI(c, "create", "namespaces", "") })
+		// Both replicas' caches know the Tenant: four dry runs in a row pass.
+		testenv.Eventually(t, "both replicas know tenant "+tenant, func() error {
+			for range 4 {
+				if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-probe"}}, client.DryRunAll); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		errs := make([]error, tries)
+		var wg sync.WaitGroup
+		for i := range tries {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = testenv.CreateNamespaceAs(c, fmt.Sprintf("%s-%d", tenant, i), nil)
+			}()
+		}
+		wg.Wait()
+		admitted := 0
+		for _, err := range errs {
+			if err == nil {
+				admitted++
+				continue
+			}
+			testenv.Rejected(t, err, tenant, "namespaces.max")
+		}
+		list := &corev1.NamespaceList{}
+		if err := env.Client.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("round %d: %d creates tried, %d admitted, %d exist, %d expected; requests per replica so far %v", round, tries, admitted, len(list.Items), max, replicas.Served())
+		if admitted != max || len(list.Items) != max {
+			t.Errorf("round %d: %d admitted and %d exist, want exactly %d", round, admitted, len(list.Items), max)
+		}
+	}
+	if served := replicas.Served(); served[0] == 0 || served[1] == 0 {
+		t.Errorf("requests per replica %v: both replicas must serve", served)
+	}
+}
+
+// TestHostnameOwnershipHoldsAcrossReplicas: 40 Ingresses for one new
+// hostname at once, 20 from each of two tenants, spread over two webhook
+// replicas: every one admitted belongs to one tenant, and every refusal
+// says the hostname is another tenant's.
+func TestHostnameOwnershipHoldsAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	a := env.TenantWithNamespace(t, testutil.Tenant("hra").Owner("hra-owner").Obj(), "hra-web")
+	b := env.TenantWithNamespace(t, testutil.Tenant("hrb").Owner("hrb-owner").Obj(), "hrb-web")
+	replicas := twoReplicas(t)
+	racers := []struct {
+		c          client.Client
+		ns, tenant string
+	}{{a, "hra-web", "hra"}, {b, "hrb-web", "hrb"}}
+	testenv.Eventually(t, "both replicas know the tenants' namespaces", func() error {
+		for range 4 {
+			for _, r := range racers {
+				if err := r.c.Create(ctx, hostIngress(r.ns, "probe", "probe-"+r.tenant+".replicas.test"), client.DryRunAll); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	const tries = 40
+	for round := range claimRounds(t) {
+		host := fmt.Sprintf("race-%d.replicas.test", round)
+		errs := make([]error, tries)
+		var wg sync.WaitGroup
+		for i := range tries {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := racers[i%2]
+				errs[i] = r.c.Create(ctx, hostIngress(r.ns, fmt.Sprintf("race-%d-%d", round, i), host))
+			}()
+		}
+		wg.Wait()
+		admitted := map[string]int{}
+		for i, err := range errs {
+			r := racers[i%2]
+			if err == nil {
+				admitted[r.tenant]++
+				continue
+			}
+			testenv.Rejected(t, err, r.tenant, "ingress.hostnames")
+			testenv.ExpectDenied(t, err, "by another tenant")
+		}
+		stored := map[string]int{}
+		for _, r := range racers {
+			list := &networkingv1.IngressList{}
+			if err := env.Client.List(ctx, list, client.InNamespace(r.ns)); err != nil {
+				t.Fatal(err)
+			}
+			for _, ing := range list.Items {
+				if ing.Spec.Rules[0].Host == host {
+					stored[r.tenant]++
+				}
+			}
+		}
+		t.Logf("round %d: %d creates tried, admitted per tenant %v, stored per tenant %v; requests per replica so far %v", round, tries, admitted, stored, replicas.Served())
+		if len(admitted) != 1 || len(stored) != 1 {
+			t.Errorf("round %d: host %s admitted for %v and stored for %v; want exactly one tenant", round, host, admitted, stored)
+		}
+	}
+	if served := replicas.Served(); served[0] == 0 || served[1] == 0 {
+		t.Errorf("requests per replica %v: both replicas must serve", served)
+	}
+}
+
+// ageHold moves tenant's hold on host back by d, as the passing of d would.
+func ageHold(t *testing.T, host, tenant string, d time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	claim := &tenancyv1alpha1.HostnameClaim{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: claims.ClaimName(claims.GroupOf(host))}, claim); err != nil {
+		t.Fatal(err)
+	}
+	aged := false
+	for i, h := range claim.Spec.Holds {
+		if h.Host == host && h.Tenant == tenant {
+			claim.Spec.Holds[i].ClaimTime = metav1.NewTime(h.ClaimTime.Add(-d))
+			aged = true
+		}
+	}
+	if !aged {
+		t.Fatalf("no hold of tenant %s on %s in %+v", tenant, host, claim.Spec.Holds)
+	}
+	if err := env.Client.Update(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHostnameFreedByItsLastIngress: a hostname is held while an Ingress of
+// its tenant serves it, and claimable by another tenant once the last one
+// is deleted; a hold whose Ingress was never stored expires; dry runs
+// claim nothing.
+func TestHostnameFreedByItsLastIngress(t *testing.T) {
+	ctx := context.Background()
+	a := env.TenantWithNamespace(t, testutil.Tenant("hfa").Owner("hfa-owner").Obj(), "hfa-web")
+	b := env.TenantWithNamespace(t, testutil.Tenant("hfb").Owner("hfb-owner").Obj(), "hfb-web")
+
+	const host = "shop.freed.test"
+	if err := a.Create(ctx, hostIngress("hfa-web", "shop", host)); err != nil {
+		t.Fatalf("tenant hfa claiming %s: %v", host, err)
+	}
+	if err := a.Create(ctx, hostIngress("hfa-web", "shop-v2", host)); err != nil {
+		t.Fatalf("tenant hfa serving %s from a second Ingress: %v", host, err)
+	}
+	// Long after the claim, the Ingresses alone hold the hostname.
+	ageHold(t, host, "hfa", time.Hour)
+	err := b.Create(ctx, hostIngress("hfb-web", "shop", host))
+	testenv.Rejected(t, err, "hfb", "ingress.hostnames")
+	testenv.ExpectDenied(t, err, "by another tenant")
+	if err := a.Delete(ctx, hostIngress("hfa-web", "shop", host)); err != nil {
+		t.Fatal(err)
+	}
+	err = b.Create(ctx, hostIngress("hfb-web", "shop", host))
+	testenv.Rejected(t, err, "hfb", "ingress.hostnames")
+	if err := a.Delete(ctx, hostIngress("hfa-web", "shop-v2", host)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "tenant hfb claiming the freed "+host, func() error {
+		return b.Create(ctx, hostIngress("hfb-web", "shop", host))
+	})
+	err = a.Create(ctx, hostIngress("hfa-web", "shop-v3", host))
+	testenv.Rejected(t, err, "hfa", "ingress.hostnames")
+
+	// A dry run decides but claims nothing.
+	const dry = "dry.orphan.test"
+	if err := a.Create(ctx, hostIngress("hfa-web", "dry", dry), client.DryRunAll); err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	claimKey := client.ObjectKey{Name: claims.ClaimName(claims.GroupOf(dry))}
+	if err := env.Client.Get(ctx, claimKey, &tenancyv1alpha1.HostnameClaim{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("a dry run wrote HostnameClaim %s: %v", claimKey.Name, err)
+	}
+
+	// A hold left by an Ingress that was never stored: fresh, it holds the
+	// hostname; after HoldGrace it is free.
+	const orphan = "shop.orphan.test"
+	if err := env.Client.Create(ctx, &tenancyv1alpha1.HostnameClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: claimKey.Name, Labels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}},
+		Spec: tenancyv1alpha1.HostnameClaimSpec{Holds: []tenancyv1alpha1.HostnameHold{
+			{Host: orphan, Tenant: "hfa", ClaimTime: metav1.Now()},
+		}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = b.Create(ctx, hostIngress("hfb-web", "orphan", orphan))
+	testenv.Rejected(t, err, "hfb", "ingress.hostnames")
+	testenv.ExpectDenied(t, err, "admitted moments ago")
+	ageHold(t, orphan, "hfa", claims.HoldGrace)
+	if err := b.Create(ctx, hostIngress("hfb-web", "orphan", orphan)); err != nil {
+		t.Fatalf("tenant hfb claiming %s after the orphan hold expired: %v", orphan, err)
+	}
+}
