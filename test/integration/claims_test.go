@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -270,4 +272,76 @@ func TestHostnameFreedByItsLastIngress(t *testing.T) {
 	if err := b.Create(ctx, hostIngress("hfb-web", "orphan", orphan)); err != nil {
 		t.Fatalf("tenant hfb claiming %s after the orphan hold expired: %v", orphan, err)
 	}
+}
+
+// TestClaimsAreOutOfTenantsReach: the claims that decide namespaces.max and
+// hostname ownership are Bulkhead's. Tenants' roles grant none of them, and
+// someone given them by mistake still meets the managed-objects rule:
+// editing a claim would free a tenant's namespace slots or hand over its
+// hostnames.
+func TestClaimsAreOutOfTenantsReach(t *testing.T) {
+	ctx := context.Background()
+	owner := env.TenantWithNamespace(t, testutil.Tenant("cr").Owner("cr-owner").Obj(), "cr-web")
+	const host = "shop.reach.test"
+	if err := owner.Create(ctx, hostIngress("cr-web", "shop", host)); err != nil {
+		t.Fatal(err)
+	}
+	ledger := &tenancyv1alpha1.NamespaceLedger{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "cr"}, ledger); err != nil {
+		t.Fatalf("the tenant's NamespaceLedger: %v", err)
+	}
+	live := &tenancyv1alpha1.Tenant{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "cr"}, live); err != nil {
+		t.Fatal(err)
+	}
+	if ref := metav1.GetControllerOf(ledger); ref == nil || ref.Kind != "Tenant" || ref.UID != live.UID {
+		t.Errorf("ledger controller %+v, want the Tenant (uid %s)", ref, live.UID)
+	}
+	claim := &tenancyv1alpha1.HostnameClaim{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: claims.ClaimName(claims.GroupOf(host))}, claim); err != nil {
+		t.Fatalf("the HostnameClaim of %s: %v", host, err)
+	}
+	for _, obj := range []client.Object{ledger, claim} {
+		if obj.GetLabels()[tenancyv1alpha1.ManagedByLabel] != tenancyv1alpha1.ManagedByValue {
+			t.Errorf("%T %s labels %v, want Bulkhead's managed label", obj, obj.GetName(), obj.GetLabels())
+		}
+	}
+
+	forbidden := func(what string, err error, want string) {
+		t.Helper()
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want Forbidden (%s)", what, err, want)
+		}
+	}
+	forbidden("the owner reading the ledger", owner.Get(ctx, client.ObjectKeyFromObject(ledger), &tenancyv1alpha1.NamespaceLedger{}), `cannot get resource "namespaceledgers"`)
+	forbidden("the owner listing claims", owner.List(ctx, &tenancyv1alpha1.HostnameClaimList{}), `cannot list resource "hostnameclaims"`)
+	forbidden("the owner deleting the claim", owner.Delete(ctx, claim.DeepCopy()), `cannot delete resource "hostnameclaims"`)
+
+	const operator = "cr-operator"
+	name := "test-claims-" + operator
+	env.Ensure(t, &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{tenancyv1alpha1.GroupVersion.Group},
+			Resources: []string{"namespaceledgers", "hostnameclaims"}, Verbs: []string{"get", "update", "delete"}}},
+	})
+	env.Ensure(t, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: operator}},
+	})
+	t.Cleanup(func() {
+		_ = env.Client.Delete(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}})
+		_ = env.Client.Delete(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	})
+	op := env.As(operator)
+	// The authorizer learns of the binding from a watch.
+	testenv.Eventually(t, operator+" may read claims", func() error {
+		return op.Get(ctx, client.ObjectKeyFromObject(claim), &tenancyv1alpha1.HostnameClaim{})
+	})
+	forged := claim.DeepCopy()
+	forged.Spec.Holds = nil
+	err := op.Update(ctx, forged)
+	testenv.ExpectDenied(t, err, "is managed by Bulkhead [rule managed-objects]")
+	err = op.Delete(ctx, ledger.DeepCopy())
+	testenv.ExpectDenied(t, err, "tenant cr:", "is managed by Bulkhead [rule managed-objects]")
 }
