@@ -75,7 +75,7 @@ func InUse(tenant string, cached []corev1.Namespace, reservations []tenancyv1alp
 // generated for r, or "".
 func standsFor(r tenancyv1alpha1.NamespaceReservation, byName map[string]*corev1.Namespace, used map[string]bool) string {
 	// Creation timestamps have whole seconds.
-	since := r.AdmissionTime.Time.Truncate(time.Second)
+	since := r.AdmissionTime.Truncate(time.Second)
 	var names []string
 	for name, ns := range byName {
 		if len(name) == len(r.GenerateName)+GeneratedSuffixLength && strings.HasPrefix(name, r.GenerateName) &&

@@ -139,7 +139,10 @@ func (r *Replicas) stopReplicas() {
 	for i, stop := range r.stops {
 		stop()
 		select {
-		case <-r.dones[i]:
+		case err := <-r.dones[i]:
+			// Asked to stop, a replica ends without error; whatever else
+			// it hit has already failed the tests that needed it.
+			_ = err
 		case <-time.After(30 * time.Second):
 		}
 	}
