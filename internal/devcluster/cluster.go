@@ -339,17 +339,18 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 	return c.writePIDs()
 }
 
-// RestartAPIServer stops kube-apiserver (SIGTERM, as a rolling upgrade of
-// the control plane would), starts it again with the same flags and waits
-// until it serves. etcd keeps running, and with it every object: clients see
-// connections refused, then watches resumed or relisted, as when a real
-// cluster's API server restarts.
+// RestartAPIServer stops kube-apiserver (SIGTERM, then SIGKILL after ten
+// seconds, as a kubelet stops a static pod; with kube-controller-manager
+// connected it does not finish its graceful shutdown in thirty), starts it
+// again with the same flags and waits until it serves. etcd keeps running,
+// and with it every object: clients see connections refused, then watches
+// resumed or relisted, as when a real cluster's API server restarts.
 func (c *Cluster) RestartAPIServer(ctx context.Context) error {
 	i := slices.IndexFunc(c.procs, func(p *process) bool { return p.name == "kube-apiserver" })
 	if i < 0 {
 		return errors.New("devcluster: no kube-apiserver to restart")
 	}
-	c.procs[i].stop(30 * time.Second)
+	c.procs[i].stop(10 * time.Second)
 	// The previous log is kept beside the new one: startProcess truncates.
 	old := c.procs[i].logPath
 	_ = os.Rename(old, old+".previous")
