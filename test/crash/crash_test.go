@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -122,6 +124,7 @@ func TestCrashSafeConvergence(t *testing.T) {
 	t.Logf("%d Tenants deleted %s after the deletes", len(deleted), time.Since(deletedAt).Round(time.Second))
 
 	checked := checkWorld(t, ctx, kept, deleted)
+	checkNoPanic(t)
 	rs.mu.Lock()
 	selfExits := rs.selfExits
 	rs.mu.Unlock()
@@ -517,4 +520,26 @@ func checkRetained(t *testing.T, ctx context.Context, name, tenant string) int {
 		})
 	}
 	return checked
+}
+
+// checkNoPanic fails the test if any manager, in any of its runs, panicked:
+// controller-runtime recovers a panicking Reconcile and the work may still
+// converge, so only the logs tell.
+func checkNoPanic(t *testing.T) {
+	t.Helper()
+	logs, err := filepath.Glob(filepath.Join(cluster.Dir, "logs", "bulkhead-manager-*.log"))
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("no manager logs found (%v)", err)
+	}
+	for _, path := range logs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, "Observed a panic") || strings.HasPrefix(line, "panic:") {
+				t.Errorf("%s: %s", filepath.Base(path), line)
+			}
+		}
+	}
 }
