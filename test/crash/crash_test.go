@@ -24,6 +24,8 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/setup"
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
@@ -125,6 +127,7 @@ func TestCrashSafeConvergence(t *testing.T) {
 
 	checked := checkWorld(t, ctx, kept, deleted)
 	checkNoPanic(t)
+	checkWebhookServes(t, ctx, kept[0])
 	rs.mu.Lock()
 	selfExits := rs.selfExits
 	rs.mu.Unlock()
@@ -541,5 +544,25 @@ func checkNoPanic(t *testing.T) {
 				t.Errorf("%s: %s", filepath.Base(path), line)
 			}
 		}
+	}
+}
+
+// checkWebhookServes has an owner of tn create a namespace: the namespace
+// webhook, which the leader's keeper points the API server to, must answer
+// after the kills and label it for the tenant.
+func checkWebhookServes(t *testing.T, ctx context.Context, tn *tenancyv1alpha1.Tenant) {
+	t.Helper()
+	owner, err := client.New(cluster.Impersonate(tn.Spec.Owners[0].Name), client.Options{Scheme: setup.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := tn.Name + "-late"
+	testenv.OwnerCreatesNamespace(t, owner, name)
+	ns := &corev1.Namespace{}
+	if err := admin.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+		t.Fatal(err)
+	}
+	if got := ns.Labels[tenancyv1alpha1.TenantLabel]; got != tn.Name {
+		t.Errorf("namespace %s created by an owner of %s is labelled for tenant %q", name, tn.Name, got)
 	}
 }
