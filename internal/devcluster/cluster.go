@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,12 @@ type Cluster struct {
 
 	procs   []*process
 	tempDir bool
+	// apiServer is how kube-apiserver was started, so that RestartAPIServer
+	// can start it again exactly so.
+	apiServer struct {
+		binary, logDir string
+		args           []string
+	}
 }
 
 // Full returns options for a complete cluster: controller-manager, scheduler
@@ -248,7 +255,8 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		"--profiling=false",
 	}
 	apiArgs = append(apiArgs, o.ExtraAPIServerArgs...)
-	apiserver, err := startProcess("kube-apiserver", bin("kube-apiserver"), apiArgs, logs)
+	c.apiServer.binary, c.apiServer.args, c.apiServer.logDir = bin("kube-apiserver"), apiArgs, logs
+	apiserver, err := startProcess("kube-apiserver", c.apiServer.binary, apiArgs, logs)
 	if err != nil {
 		return err
 	}
@@ -329,6 +337,32 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		}
 	}
 	return c.writePIDs()
+}
+
+// RestartAPIServer stops kube-apiserver (SIGTERM, then SIGKILL after ten
+// seconds, as a kubelet stops a static pod; with kube-controller-manager
+// connected it does not finish its graceful shutdown in thirty), starts it
+// again with the same flags and waits until it serves. etcd keeps running,
+// and with it every object: clients see connections refused, then watches
+// resumed or relisted, as when a real cluster's API server restarts.
+func (c *Cluster) RestartAPIServer(ctx context.Context) error {
+	i := slices.IndexFunc(c.procs, func(p *process) bool { return p.name == "kube-apiserver" })
+	if i < 0 {
+		return errors.New("devcluster: no kube-apiserver to restart")
+	}
+	c.procs[i].stop(10 * time.Second)
+	// The previous log is kept beside the new one: startProcess truncates.
+	old := c.procs[i].logPath
+	_ = os.Rename(old, old+".previous")
+	p, err := startProcess("kube-apiserver", c.apiServer.binary, c.apiServer.args, c.apiServer.logDir)
+	if err != nil {
+		return err
+	}
+	c.procs[i] = p
+	if err := c.writePIDs(); err != nil {
+		return err
+	}
+	return c.waitReady(ctx, p)
 }
 
 // KwokAnnotation marks the nodes kwok simulates.

@@ -7,6 +7,7 @@ package devcluster
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -113,5 +114,41 @@ func requireBinaries(t *testing.T) {
 	t.Helper()
 	if os.Getenv("BULKHEAD_K8S_BIN") == "" {
 		t.Skip("BULKHEAD_K8S_BIN not set; make test-e2e sets it")
+	}
+}
+
+func TestRestartAPIServerKeepsData(t *testing.T) {
+	requireBinaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	cs := kubernetes.NewForConfigOrDie(c.Config)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kept", Namespace: "default"}, Data: map[string]string{"k": "v"}}
+	if _, err := cs.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.procs[1].cmd.Process.Pid
+	started := time.Now()
+	if err := c.RestartAPIServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("API server restarted in %s", time.Since(started).Round(100*time.Millisecond))
+	if after := c.procs[1].cmd.Process.Pid; after == before {
+		t.Errorf("kube-apiserver still has pid %d: it was not restarted", before)
+	}
+	if err := syscall.Kill(before, 0); err == nil {
+		t.Errorf("the previous kube-apiserver (pid %d) still runs", before)
+	}
+	got, err := cs.CoreV1().ConfigMaps("default").Get(ctx, "kept", metav1.GetOptions{})
+	if err != nil || got.Data["k"] != "v" {
+		t.Fatalf("ConfigMap after the restart: %v %v, want it kept by etcd", got, err)
+	}
+	pids, err := os.ReadFile(c.Dir + "/" + pidFile)
+	if err != nil || !strings.Contains(string(pids), strconv.Itoa(c.procs[1].cmd.Process.Pid)) {
+		t.Errorf("pid file does not name the new kube-apiserver: %q %v", pids, err)
 	}
 }

@@ -74,6 +74,11 @@ type ManagerConfig struct {
 	// QuotaRecount is how often tenant-wide quota is recounted; the
 	// manager's default when zero.
 	QuotaRecount time.Duration
+	// LeaderElection runs the manager as one of several replicas, as
+	// config/default does: only the elected one reconciles, every one
+	// serves the webhook. Only StartManagerProcess honours it: replicas are
+	// processes, so that one can be killed.
+	LeaderElection bool
 }
 
 // complete fills in the defaults.
@@ -137,6 +142,9 @@ func (m *ManagerConfig) args(kubeconfig string, cluster *devcluster.Cluster) []s
 	if m.QuotaRecount != 0 {
 		args = append(args, "--quota-recount-interval", m.QuotaRecount.String())
 	}
+	if m.LeaderElection {
+		args = append(args, "--leader-elect")
+	}
 	return args
 }
 
@@ -178,6 +186,19 @@ type ProcessOptions struct {
 	Log string
 	// ExtraArgs are appended to the manager's flags.
 	ExtraArgs []string
+}
+
+// BuildManager builds bulkhead-manager from the repository's sources into
+// dir and returns its path, for suites that must run the code under test
+// as a process whatever bin/ holds.
+func BuildManager(dir string) (string, error) {
+	out := filepath.Join(dir, "bulkhead-manager")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/bulkhead-manager")
+	cmd.Dir = RepoRoot()
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building bulkhead-manager: %w: %s", err, msg)
+	}
+	return out, nil
 }
 
 // ManagerProcess is bin/bulkhead-manager running on a dev cluster, detached
@@ -240,6 +261,17 @@ func (p *ManagerProcess) Failed() error {
 	default:
 		return nil
 	}
+}
+
+// Exited is closed when the manager has exited.
+func (p *ManagerProcess) Exited() <-chan struct{} { return p.exited }
+
+// Kill kills the manager's process group with SIGKILL, as the kernel's OOM
+// killer or a lost node would: no deferred cleanup runs and the leader
+// election lease is not released. It returns once the manager is reaped.
+func (p *ManagerProcess) Kill() {
+	_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+	<-p.exited
 }
 
 // Stop stops the manager: SIGTERM to its process group, SIGKILL after ten

@@ -3,8 +3,9 @@
 // and RBAC, the sandbox RuntimeClass); the manager then runs as its service
 // account, either in this process through setup.NewManager, the same wiring
 // as production (Start, for the test suites and bench/admission), or as
-// bin/bulkhead-manager (StartManagerProcess, for make demo and
-// bench/convergence), both configured from one ManagerConfig. Its webhook is
+// bin/bulkhead-manager (StartManagerProcess, for make demo,
+// bench/convergence and the leader-elected replicas test/crash kills), both
+// configured from one ManagerConfig. Its webhook is
 // reached by URL and verifies that its caller is the API server.
 //
 // It also holds the helpers the integration and end-to-end suites share:
