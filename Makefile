@@ -74,7 +74,7 @@ test: test-unit test-integration test-e2e test-bench ## Run every tier: unit, in
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests: no control plane, no binaries.
-	BULKHEAD_K8S_BIN= go test -count=1 $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e)
+	BULKHEAD_K8S_BIN= go test -count=1 $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e -e /test/crash)
 
 .PHONY: test-integration
 test-integration: k8s generate manifests ## Run the integration suites on a kube-apiserver and etcd.
