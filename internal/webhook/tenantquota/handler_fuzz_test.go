@@ -1,0 +1,42 @@
+package tenantquota
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+)
+
+// FuzzHandle posts any bytes to the tenant-wide quota webhook: either as the whole
+// request body, or as the object and old object of a request for one of
+// the kinds it serves (the bits of op pick the kind, the operation, the
+// namespace and dry run). Whatever arrives, the answer is a well-formed
+// AdmissionReview response (testutil.ServeReview) and the handler never
+// panics. The client is a fake holding one tenant: the handler's decisions
+// are tested elsewhere; here it only has to reach them.
+func FuzzHandle(f *testing.F) {
+	kinds := []metav1.GroupVersionKind{{Version: "v1", Kind: "Pod"}, {Version: "v1", Kind: "PersistentVolumeClaim"}}
+	f.Add(false, uint8(0), []byte(`{"metadata":{"name":"web"},"spec":{"containers":[{"name":"app","image":"app:1","resources":{"requests":{"cpu":"250m"}}}]}}`), []byte(nil))
+	f.Add(false, uint8(5), []byte(`{"metadata":{"name":"data"},"spec":{"resources":{"requests":{"storage":"8Gi"}}}}`), []byte(`{"metadata":{"name":"data"},"spec":{"resources":{"requests":{"storage":"1Gi"}}}}`))
+	f.Add(false, uint8(0), []byte(`{"metadata":{"name":"neg"},"spec":{"overhead":{"cpu":"-1"},"containers":[{"name":"app","image":"app:1"}]}}`), []byte(nil))
+	f.Add(true, uint8(0), []byte(`{"request":{"uid":"u","object":{"metadata":{"name":1}}}}`), []byte(nil))
+	f.Add(true, uint8(0), []byte(`{`), []byte(nil))
+	scheme := testutil.FuzzScheme(f)
+	f.Fuzz(func(t *testing.T, whole bool, op uint8, object, oldObject []byte) {
+		c := fake.NewClientBuilder().WithScheme(scheme).WithRuntimeObjects(testutil.FuzzWorld()...).
+			WithStatusSubresource(&tenancyv1alpha1.TenantQuotaLedger{}).Build()
+		h := &Handler{Client: c, APIReader: c}
+		body := object
+		if !whole {
+			namespace := "acme-a"
+			if op&0x40 != 0 {
+				namespace = "plain"
+			}
+			body = testutil.ReviewBody(kinds[int(op>>2)%len(kinds)], namespace, op, object, oldObject)
+		}
+		testutil.ServeReview(t, h, body)
+	})
+}
