@@ -3,12 +3,13 @@ package ingress
 import (
 	"testing"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
-	networkingv1 "k8s.io/api/networking/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // FuzzHandle posts any bytes to the ingress hostname webhook: either as the whole
@@ -28,7 +29,7 @@ func FuzzHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, whole bool, op uint8, object, oldObject []byte) {
 		c := fake.NewClientBuilder().WithScheme(scheme).WithRuntimeObjects(testutil.FuzzWorld()...).
 			WithIndex(&networkingv1.Ingress{}, HostIndex, func(o client.Object) []string { return IndexKeys(o.(*networkingv1.Ingress)) }).Build()
-		h := &Handler{Client: c}
+		h := &Handler{Client: c, Claims: &claims.Hostnames{Client: c, Reader: c}}
 		body := object
 		if !whole {
 			namespace := "acme-a"

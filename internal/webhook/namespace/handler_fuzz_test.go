@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
@@ -27,7 +28,7 @@ func FuzzHandle(f *testing.F) {
 	scheme := testutil.FuzzScheme(f)
 	f.Fuzz(func(t *testing.T, whole bool, op uint8, object, oldObject []byte) {
 		c := fake.NewClientBuilder().WithScheme(scheme).WithRuntimeObjects(testutil.FuzzWorld()...).Build()
-		h := &Handler{Reader: c, Settings: render.DefaultSettings()}
+		h := &Handler{Reader: c, Ledgers: &claims.NamespaceLedgers{Client: c, Reader: c}, Settings: render.DefaultSettings()}
 		body := object
 		if !whole {
 			namespace := "acme-a"

@@ -66,6 +66,11 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
 	for {
+		// Each pass loses only to another write; stop once the API server
+		// has given up on this request.
+		if err := ctx.Err(); err != nil {
+			return admission.Errored(http.StatusServiceUnavailable, fmt.Errorf("tenant %s: charging tenant-wide quota: %w", tenant, err))
+		}
 		t := &tenancyv1alpha1.Tenant{}
 		if err := h.APIReader.Get(ctx, client.ObjectKey{Name: tenant}, t); err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
