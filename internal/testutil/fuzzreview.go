@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -143,4 +145,29 @@ func FuzzWorld() []runtime.Object {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "acme-a", Labels: map[string]string{tenancyv1alpha1.TenantLabel: "acme"}}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "plain"}},
 	}
+}
+
+// FuzzHandler is the fuzz loop every webhook target shares: each input is
+// either a whole request body (whole) or an object and old object posted in
+// a review of one of kinds, with the operation, the kind and the namespace
+// (a tenant's, or one outside any tenant) picked by op. newHandler builds
+// the handler on a fake client holding FuzzWorld; extend, when set, adds to
+// that client (an index, a status subresource) what the handler needs.
+func FuzzHandler(f *testing.F, kinds []metav1.GroupVersionKind, extend func(*fake.ClientBuilder) *fake.ClientBuilder, newHandler func(client.Client) admission.Handler) {
+	scheme := FuzzScheme(f)
+	f.Fuzz(func(t *testing.T, whole bool, op uint8, object, oldObject []byte) {
+		b := fake.NewClientBuilder().WithScheme(scheme).WithRuntimeObjects(FuzzWorld()...)
+		if extend != nil {
+			b = extend(b)
+		}
+		body := object
+		if !whole {
+			namespace := "acme-a"
+			if op&0x40 != 0 {
+				namespace = "plain"
+			}
+			body = ReviewBody(kinds[int(op>>2)%len(kinds)], namespace, op, object, oldObject)
+		}
+		ServeReview(t, newHandler(b.Build()), body)
+	})
 }

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
@@ -25,19 +26,9 @@ func FuzzHandle(f *testing.F) {
 	f.Add(false, uint8(1), []byte(`{"spec":{"rules":[{"host":"SHOP.example.com."}]}}`), []byte(`{"spec":{"rules":[{"host":"a.example.com"}]}}`))
 	f.Add(true, uint8(0), []byte(`{"request":{"uid":"u","object":{"metadata":{"name":1}}}}`), []byte(nil))
 	f.Add(true, uint8(0), []byte(`{`), []byte(nil))
-	scheme := testutil.FuzzScheme(f)
-	f.Fuzz(func(t *testing.T, whole bool, op uint8, object, oldObject []byte) {
-		c := fake.NewClientBuilder().WithScheme(scheme).WithRuntimeObjects(testutil.FuzzWorld()...).
-			WithIndex(&networkingv1.Ingress{}, HostIndex, func(o client.Object) []string { return IndexKeys(o.(*networkingv1.Ingress)) }).Build()
-		h := &Handler{Client: c, Claims: &claims.Hostnames{Client: c, Reader: c}}
-		body := object
-		if !whole {
-			namespace := "acme-a"
-			if op&0x40 != 0 {
-				namespace = "plain"
-			}
-			body = testutil.ReviewBody(kinds[int(op>>2)%len(kinds)], namespace, op, object, oldObject)
-		}
-		testutil.ServeReview(t, h, body)
+	testutil.FuzzHandler(f, kinds, func(b *fake.ClientBuilder) *fake.ClientBuilder {
+		return b.WithIndex(&networkingv1.Ingress{}, HostIndex, func(o client.Object) []string { return IndexKeys(o.(*networkingv1.Ingress)) })
+	}, func(c client.Client) admission.Handler {
+		return &Handler{Client: c, Claims: &claims.Hostnames{Client: c, Reader: c}}
 	})
 }

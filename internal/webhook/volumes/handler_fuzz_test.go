@@ -4,7 +4,8 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
@@ -21,18 +22,7 @@ func FuzzHandle(f *testing.F) {
 	f.Add(false, uint8(0), []byte(`{"metadata":{"name":"data"},"spec":{"volumeName":"pv-1"}}`), []byte(nil))
 	f.Add(true, uint8(0), []byte(`{"request":{"uid":"u","object":{"metadata":{"name":1}}}}`), []byte(nil))
 	f.Add(true, uint8(0), []byte(`{`), []byte(nil))
-	scheme := testutil.FuzzScheme(f)
-	f.Fuzz(func(t *testing.T, whole bool, op uint8, object, oldObject []byte) {
-		c := fake.NewClientBuilder().WithScheme(scheme).WithRuntimeObjects(testutil.FuzzWorld()...).Build()
-		h := &Handler{Client: c, APIReader: c}
-		body := object
-		if !whole {
-			namespace := "acme-a"
-			if op&0x40 != 0 {
-				namespace = "plain"
-			}
-			body = testutil.ReviewBody(kinds[int(op>>2)%len(kinds)], namespace, op, object, oldObject)
-		}
-		testutil.ServeReview(t, h, body)
+	testutil.FuzzHandler(f, kinds, nil, func(c client.Client) admission.Handler {
+		return &Handler{Client: c, APIReader: c}
 	})
 }
