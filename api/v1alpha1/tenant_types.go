@@ -64,6 +64,15 @@ const (
 	DeletionDelete DeletionPolicy = "Delete"
 )
 
+// LabelValue is the value of a Kubernetes label: empty, or at most 63
+// characters that begin and end with a letter or digit, with '-', '_' and
+// '.' between. The schema checks it, so that a Tenant whose labels no
+// namespace could carry is refused at its own field, not at every
+// namespace stamped from it.
+// +kubebuilder:validation:MaxLength=63
+// +kubebuilder:validation:Pattern=`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`
+type LabelValue string
+
 // NamespacesSpec governs the namespaces a tenant owns.
 type NamespacesSpec struct {
 	// max is how many namespaces the tenant may have.
@@ -83,7 +92,7 @@ type NamespacesSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !((k).lowerAscii().matches('^([^/]*[.])?(bulkhead[.]dev)/') || (k).lowerAscii().startsWith('pod-security.kubernetes.io/')))",message="keys in bulkhead.dev and the Pod Security labels are set by Bulkhead only (pods.securityLevel sets the Pod Security level)"
-	Labels map[string]string `json:"labels,omitempty"`
+	Labels map[string]LabelValue `json:"labels,omitempty"`
 	// annotations are stamped on every tenant namespace and locked against tenant edits.
 	// Keys in Bulkhead's own domain (bulkhead.dev and subdomains) are refused.
 	// +optional

@@ -31,7 +31,7 @@ func Namespace(sc *Scope) NamespaceMetadata {
 	labels := map[string]string{}
 	for k, v := range spec.Namespaces.Labels {
 		if !reserved.IsSetByBulkhead(k) {
-			labels[k] = v
+			labels[k] = string(v)
 		}
 	}
 	level := string(spec.Pods.SecurityLevel)

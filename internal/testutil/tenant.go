@@ -107,7 +107,13 @@ func (w *TenantWrapper) RequirePrefix(require bool) *TenantWrapper {
 
 // Labels sets namespaces.labels, the labels stamped on every tenant namespace.
 func (w *TenantWrapper) Labels(labels map[string]string) *TenantWrapper {
-	w.tenant.Spec.Namespaces.Labels = copyMap(labels)
+	w.tenant.Spec.Namespaces.Labels = nil
+	for k, v := range labels {
+		if w.tenant.Spec.Namespaces.Labels == nil {
+			w.tenant.Spec.Namespaces.Labels = map[string]tenancyv1alpha1.LabelValue{}
+		}
+		w.tenant.Spec.Namespaces.Labels[k] = tenancyv1alpha1.LabelValue(v)
+	}
 	return w
 }
 

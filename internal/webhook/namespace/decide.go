@@ -225,7 +225,7 @@ func checkNewMetadata(tenant string, ns *corev1.Namespace, stamped render.Namesp
 			continue
 		}
 		if reserved.IsKey(k) {
-			return deny(tenant, RuleLabels, fmt.Sprintf("label %s on %s %s", k, describe(ns), whoSets(k, nil)),
+			return deny(tenant, RuleLabels, fmt.Sprintf("label %s on %s %s", k, describe(ns), whoSets[string](k, nil)),
 				"Remove the label; if the namespace needs it, ask a cluster admin")
 		}
 	}
@@ -239,7 +239,7 @@ func checkNewMetadata(tenant string, ns *corev1.Namespace, stamped render.Namesp
 			continue
 		}
 		if reserved.IsAnnotationKey(k) {
-			return deny(tenant, RuleAnnotations, fmt.Sprintf("annotation %s on %s %s", k, describe(ns), whoSets(k, nil)),
+			return deny(tenant, RuleAnnotations, fmt.Sprintf("annotation %s on %s %s", k, describe(ns), whoSets[string](k, nil)),
 				"Remove the annotation; if the namespace needs it, ask a cluster admin")
 		}
 	}
@@ -247,7 +247,7 @@ func checkNewMetadata(tenant string, ns *corev1.Namespace, stamped render.Namesp
 }
 
 // whoSets says, for a message, who decides key on a tenant namespace.
-func whoSets(key string, locked map[string]string) string {
+func whoSets[V any](key string, locked map[string]V) string {
 	switch {
 	case key == tenancyv1alpha1.TenantLabel:
 		return "is managed by Bulkhead: it names the namespace's tenant"
@@ -309,7 +309,8 @@ func DecideUpdate(old, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant, s
 			t = &tenants[i]
 		}
 	}
-	var locked, lockedAnn map[string]string
+	var locked map[string]tenancyv1alpha1.LabelValue
+	var lockedAnn map[string]string
 	if t != nil {
 		spec := render.Effective(t, s)
 		locked, lockedAnn = spec.Namespaces.Labels, spec.Namespaces.Annotations
@@ -329,14 +330,14 @@ func DecideUpdate(old, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant, s
 			return deny(oldTenant, RuleAnnotations, fmt.Sprintf("annotation %s on namespace %q is locked by the tenant's namespaces.annotations", k, ns.Name),
 				"Undo your change to it; only a cluster admin can change it")
 		case reserved.IsAnnotationKey(k):
-			return deny(oldTenant, RuleAnnotations, fmt.Sprintf("annotation %s on namespace %q %s", k, ns.Name, whoSets(k, nil)),
+			return deny(oldTenant, RuleAnnotations, fmt.Sprintf("annotation %s on namespace %q %s", k, ns.Name, whoSets[string](k, nil)),
 				"Undo your change to it; only a cluster admin can change it")
 		}
 	}
 	return Decision{Allowed: true}
 }
 
-func hasKey(m map[string]string, k string) bool {
+func hasKey[V any](m map[string]V, k string) bool {
 	_, ok := m[k]
 	return ok
 }
