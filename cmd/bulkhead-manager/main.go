@@ -126,6 +126,7 @@ Flags:
 	fs.StringVar(&schedulers, "schedulers", strings.Join(s.Schedulers, ","), "schedulerNames tenant pods may use. List only schedulers that honour taints: another could place a tenant's pods on another tenant's node pool.")
 	fs.StringVar(&clusterCIDRs, "cluster-cidrs", "", "The cluster's pod and Service CIDRs, such as 10.244.0.0/16,10.96.0.0/12. Tenants' own NetworkPolicies may then admit ipBlock sources outside them (a load balancer's clients); empty refuses ipBlock sources where network isolation is on, since many network plugins match pod addresses against ipBlocks.")
 	fs.Int64Var(&s.TenantTokenMaxSeconds, "tenant-token-max-seconds", s.TenantTokenMaxSeconds, "Longest ServiceAccount token tenant identities may ask for (TokenRequest); token Secrets, which never expire, are refused. It bounds how long a token minted by a removed owner still acts.")
+	fs.IntVar(&s.RenderVersion, "render-version", render.CurrentRenderVersion, "Render tenant objects and admission policies as the release that introduced this render version did (see render.CurrentRenderVersion; 1 is the previous release). Set it to roll back to the previous rendering, or to test an upgrade from it; objects the other version names differently are replaced, never left behind.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -143,6 +144,9 @@ Flags:
 		return fmt.Errorf("--tenant-token-max-seconds is %d; it must be at least 600 (the API server's minimum) and below 3607, which the API server extends to a year", s.TenantTokenMaxSeconds)
 	}
 	s.ClusterCIDRs = splitList(clusterCIDRs)
+	if s.RenderVersion < render.RenderVersion1 || s.RenderVersion > render.CurrentRenderVersion {
+		return fmt.Errorf("--render-version is %d; this release renders versions %d to %d", s.RenderVersion, render.RenderVersion1, render.CurrentRenderVersion)
+	}
 	o.Settings = s
 	switch {
 	case clientCAFile != "" && o.InsecureWebhookAnyClient:

@@ -17,7 +17,19 @@ import (
 const (
 	IngressPolicy = "bulkhead-ingress"
 	EgressPolicy  = "bulkhead-egress"
+	// LegacyIngressPolicy is the ingress NetworkPolicy's name at render
+	// version 1.
+	LegacyIngressPolicy = "bulkhead-isolation"
 )
+
+// ingressPolicyName is the ingress NetworkPolicy's name at the settings'
+// render version.
+func ingressPolicyName(s Settings) string {
+	if s.Version() == RenderVersion1 {
+		return LegacyIngressPolicy
+	}
+	return IngressPolicy
+}
 
 // Network renders the NetworkPolicies of every namespace of t.
 //
@@ -36,7 +48,7 @@ func Network(sc *Scope, allowedBy []string) []client.Object {
 	var out []client.Object
 	for _, ns := range sortedCopy(sc.Namespaces) {
 		if net.Isolation != tenancyv1alpha1.NetworkOff {
-			out = append(out, ingressPolicy(t, ns, net))
+			out = append(out, ingressPolicy(t, ns, net, ingressPolicyName(s)))
 		}
 		if egressRestricted(net.Egress) {
 			out = append(out, egressPolicy(t, ns, net, allowedBy, s))
@@ -84,7 +96,7 @@ func tenantSelector(names ...string) *metav1.LabelSelector {
 	}}}
 }
 
-func ingressPolicy(t *tenancyv1alpha1.Tenant, ns string, net tenancyv1alpha1.NetworkSpec) *networkingv1.NetworkPolicy {
+func ingressPolicy(t *tenancyv1alpha1.Tenant, ns string, net tenancyv1alpha1.NetworkSpec, name string) *networkingv1.NetworkPolicy {
 	var peers []networkingv1.NetworkPolicyPeer
 	if p := scopePeer(t.Name, net.Isolation); p != nil {
 		peers = append(peers, *p)
@@ -103,7 +115,7 @@ func ingressPolicy(t *tenancyv1alpha1.Tenant, ns string, net tenancyv1alpha1.Net
 		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: tenantSelector(fromTenants...)})
 	}
 	return &networkingv1.NetworkPolicy{
-		ObjectMeta: objectMeta(t, ConcernNetwork, ns, IngressPolicy),
+		ObjectMeta: objectMeta(t, ConcernNetwork, ns, name),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},

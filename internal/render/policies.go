@@ -47,14 +47,20 @@ func ValidatingPolicies(s Settings) []client.Object {
 		})
 	}
 	out = append(out, RetainedPolicies(s)...)
-	out = append(out, TokensPolicies(s)...)
+	if s.Version() > RenderVersion1 {
+		out = append(out, TokensPolicies(s)...)
+	}
 	managed := managedValidation(s)
+	managedActions := []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}
+	if s.Version() == RenderVersion1 {
+		managedActions = append(managedActions, admissionregistrationv1.Audit)
+	}
 	return append(out, managed, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 		ObjectMeta: policyMeta(managed.Name),
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
 			PolicyName:        managed.Name,
 			MatchResources:    tenantNamespaces(),
-			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+			ValidationActions: managedActions,
 		},
 	})
 }

@@ -42,6 +42,33 @@ type Settings struct {
 	// identity may ask for: how long a token minted by an owner acts after
 	// the owner is removed.
 	TenantTokenMaxSeconds int64
+	// RenderVersion selects the rendering of an earlier release, so that a
+	// rollback renders what that release did and an upgrade can be tested
+	// from it; 0 is CurrentRenderVersion. RenderVersions lists what differs.
+	RenderVersion int
+}
+
+// Render versions. Each release that changes what Bulkhead renders in a way
+// that must be replaced on the cluster (a renamed object, a new policy, a
+// changed binding) gets a new version, and the previous rendering is kept
+// behind the older number:
+//
+//   - 1: the ingress NetworkPolicy was named LegacyIngressPolicy; the
+//     tokens policy (TokensPolicy) did not exist; the managed-objects
+//     binding also audited its denials (validationActions Deny, Audit).
+//   - 2: today's rendering.
+const (
+	RenderVersion1       = 1
+	CurrentRenderVersion = 2
+)
+
+// Version is the render version the settings select: CurrentRenderVersion
+// unless RenderVersion names an earlier one.
+func (s Settings) Version() int {
+	if s.RenderVersion == 0 {
+		return CurrentRenderVersion
+	}
+	return s.RenderVersion
 }
 
 // DefaultSettings are the settings of a stock cluster.

@@ -221,3 +221,13 @@ func (e *Env) As(user string, groups ...string) client.Client {
 
 // Config is the admin rest config.
 func (e *Env) Config() *rest.Config { return e.Cluster.Config }
+
+// RestartManagerWith stops the in-process manager and starts it again with
+// settings s, as a rollout of a release with other settings would (the
+// render version, say); the webhook keeps its address. Later restarts keep
+// s: a test that changes the settings restores them when it ends.
+func (e *Env) RestartManagerWith(s render.Settings) error {
+	e.StopManager()
+	e.Settings = s
+	return e.StartManager()
+}

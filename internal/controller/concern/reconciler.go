@@ -80,8 +80,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			errs = append(errs, err)
 		}
 	}
-	if err := r.cleanup(ctx, t.Name, keep); err != nil {
-		errs = append(errs, err)
+	// Prune only once everything rendered is in place: an object renamed
+	// by an upgrade (the ingress NetworkPolicy) must not lose its old copy
+	// while the new one failed to apply, or the namespace would be open
+	// in between. The error brings the Tenant back to prune then.
+	if len(errs) == 0 {
+		if err := r.cleanup(ctx, t.Name, keep); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if r.Concern.Sweep != nil {
 		if err := r.Concern.Sweep(ctx, sc); err != nil {
