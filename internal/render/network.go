@@ -31,6 +31,19 @@ func ingressPolicyName(s Settings) string {
 	return IngressPolicy
 }
 
+// NetworkPolicyNames lists the names the NetworkPolicy rendered as name
+// has at any render version, name first. While an upgrade or a rollback
+// renames one, either copy isolates the namespace.
+func NetworkPolicyNames(name string) []string {
+	switch name {
+	case IngressPolicy:
+		return []string{IngressPolicy, LegacyIngressPolicy}
+	case LegacyIngressPolicy:
+		return []string{LegacyIngressPolicy, IngressPolicy}
+	}
+	return []string{name}
+}
+
 // Network renders the NetworkPolicies of every namespace of t.
 //
 // Ingress: with isolation Tenant, pods of the tenant's namespaces may connect;

@@ -44,4 +44,12 @@ func TestRenderVersion1(t *testing.T) {
 	if got := ingressPolicyName(DefaultSettings()); got != IngressPolicy {
 		t.Errorf("current ingress NetworkPolicy %q, want %q", got, IngressPolicy)
 	}
+	for _, name := range []string{IngressPolicy, LegacyIngressPolicy} {
+		if got := NetworkPolicyNames(name); len(got) != 2 || got[0] != name {
+			t.Errorf("NetworkPolicyNames(%q) = %v; want it first and its other name", name, got)
+		}
+	}
+	if got := NetworkPolicyNames(EgressPolicy); len(got) != 1 {
+		t.Errorf("NetworkPolicyNames(%q) = %v; it was never renamed", EgressPolicy, got)
+	}
 }

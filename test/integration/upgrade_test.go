@@ -32,9 +32,10 @@ import (
 // pods in the tenant's namespaces (dry runs) and lists their
 // NetworkPolicies: every pod must be refused by the rule that forbids it,
 // and every namespace must always have a Bulkhead NetworkPolicy that
-// isolates all its pods' ingress. Afterwards the renamed NetworkPolicy has
+// isolates all its pods' ingress; an allowed pod must be admitted
+// throughout. Afterwards the renamed NetworkPolicy has
 // replaced the old one, the new policy is enforced, the changed binding is
-// changed, and the Tenant is Ready.
+// changed, and the Tenant is Ready. Rolling back is probed the same way.
 func TestUpgradeWithoutAGap(t *testing.T) {
 	const tenant, image = "upg", "registry.example.com/upg/app:1"
 	namespaces := []string{"upg-a", "upg-b"}
@@ -57,38 +58,57 @@ func TestUpgradeWithoutAGap(t *testing.T) {
 	for _, ns := range namespaces {
 		// Without a controller-manager nobody creates the namespace's
 		// default ServiceAccount, which the API server looks pods' up in.
-		if err := env.Client.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}}); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatal(err)
-		}
+		// The namespace's TenantPolicy may not be written yet, and until
+		// it is, the ServiceAccount defaults policy refuses it.
+		testenv.Eventually(t, "the default ServiceAccount of "+ns, func() error {
+			err := env.Client.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}})
+			if apierrors.IsAlreadyExists(err) {
+				return nil
+			}
+			return err
+		})
 	}
 	testenv.Eventually(t, "the previous rendering", func() error { return rendered(tenant, namespaces, previous) })
 
-	p := &prober{owner: owner, tenant: tenant, image: image, namespaces: namespaces}
-	stop := p.start()
-	// Let a few rounds pass on the previous rendering first: a probe that
-	// fails there is a broken probe, not a gap.
-	time.Sleep(300 * time.Millisecond)
-	if err := env.RestartManagerWith(current); err != nil {
-		stop()
-		t.Fatalf("restarting the manager at render version %d: %v", current.Version(), err)
-	}
-	testenv.Eventually(t, "the current rendering", func() error { return rendered(tenant, namespaces, current) })
-	// Probes for a moment past convergence: a late prune would show here.
-	time.Sleep(time.Second)
-	rounds, failures := stop()
-
-	t.Logf("%d probe rounds over %d namespaces, each 2 forbidden pods and a NetworkPolicy list", rounds, len(namespaces))
-	if rounds < 10 {
-		t.Errorf("only %d probe rounds ran; want the restart well covered", rounds)
-	}
-	for i, f := range failures {
-		if i == 20 {
-			t.Errorf("and %d more failed probes", len(failures)-i)
-			break
+	// restart moves the manager to settings s while the prober runs, and
+	// reports every probe that failed.
+	restart := func(what string, s render.Settings) {
+		t.Helper()
+		p := &prober{owner: owner, tenant: tenant, image: image, namespaces: namespaces}
+		stop := p.start()
+		// Let a few rounds pass on the running rendering first: a probe
+		// that fails there is a broken probe, not a gap.
+		time.Sleep(300 * time.Millisecond)
+		if err := env.RestartManagerWith(s); err != nil {
+			stop()
+			t.Fatalf("%s: restarting the manager at render version %d: %v", what, s.Version(), err)
 		}
-		t.Error(f)
+		testenv.Eventually(t, what, func() error { return rendered(tenant, namespaces, s) })
+		// Probes for a moment past convergence: a late prune would show.
+		time.Sleep(time.Second)
+		rounds, failures := stop()
+		t.Logf("%s: %d probe rounds over %d namespaces, each 2 forbidden pods, an allowed one and a NetworkPolicy list", what, rounds, len(namespaces))
+		if rounds < 10 {
+			t.Errorf("%s: only %d probe rounds ran; want the restart well covered", what, rounds)
+		}
+		for i, f := range failures {
+			if i == 20 {
+				t.Errorf("%s: and %d more failed probes", what, len(failures)-i)
+				break
+			}
+			t.Errorf("%s: %s", what, f)
+		}
 	}
+
+	restart("upgrade", current)
 	env.WaitReady(t, tenant)
+	// The policy the new release brings is enforced.
+	for _, ns := range namespaces {
+		testenv.Rejected(t, owner.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "forever", Annotations: map[string]string{corev1.ServiceAccountNameKey: "default"}},
+			Type:       corev1.SecretTypeServiceAccountToken,
+		}, client.DryRunAll), tenant, "rbac.tokens")
+	}
 	// Every tenant, not only this one, lost the old name.
 	testenv.Eventually(t, "no NetworkPolicy of the previous name left", func() error {
 		list := &networkingv1.NetworkPolicyList{}
@@ -102,6 +122,10 @@ func TestUpgradeWithoutAGap(t *testing.T) {
 		}
 		return nil
 	})
+
+	// And back, as a rollback of the release would: the renamed policy
+	// gets its old name again and the new policy goes, with no gap either.
+	restart("rollback", previous)
 }
 
 // rendered says how the world differs from the rendering of settings s for
@@ -154,7 +178,10 @@ func rendered(tenant string, namespaces []string, s render.Settings) error {
 }
 
 // prober asks, every 50ms, for forbidden pods in the tenant's namespaces
-// and checks that each namespace's ingress is isolated.
+// and for one it allows, and checks that each namespace's ingress is
+// isolated. The allowed pod shows the upgrade is no outage either: a
+// namespace that counted as unprotected while its NetworkPolicy was being
+// renamed would refuse it.
 type prober struct {
 	owner      client.Client
 	tenant     string
@@ -222,6 +249,9 @@ func (p *prober) round(ctx context.Context, ns string) {
 		if err := refusedFor(err, tc.want...); err != nil {
 			p.fail("%s: pod with %s: %v", ns, tc.what, err)
 		}
+	}
+	if err := p.owner.Create(ctx, testutil.Pod(ns, "probe", p.image), client.DryRunAll); err != nil && ctx.Err() == nil {
+		p.fail("%s: an allowed pod was refused: %v", ns, err)
 	}
 	list := &networkingv1.NetworkPolicyList{}
 	if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {

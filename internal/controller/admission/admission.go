@@ -108,7 +108,9 @@ func renderPolicies(ctx context.Context, r client.Reader, sc *render.Scope) ([]c
 }
 
 // networkInPlace reports, for each namespace of the scope, whether every
-// NetworkPolicy the network concern renders for it exists. The policies are
+// NetworkPolicy the network concern renders for it exists, under the name
+// of this render version or another (render.NetworkPolicyNames), so that an
+// upgrade renaming one never counts a namespace as open. The policies are
 // rendered once for all namespaces; a namespace is not read further once
 // one of its policies is found missing.
 func networkInPlace(ctx context.Context, r client.Reader, sc *render.Scope) (map[string]bool, error) {
@@ -121,14 +123,19 @@ func networkInPlace(ctx context.Context, r client.Reader, sc *render.Scope) (map
 		if !inPlace[ns] {
 			continue
 		}
-		err := r.Get(ctx, client.ObjectKeyFromObject(want), &networkingv1.NetworkPolicy{})
-		if apierrors.IsNotFound(err) {
-			inPlace[ns] = false
-			continue
+		found := false
+		for _, name := range render.NetworkPolicyNames(want.GetName()) {
+			err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &networkingv1.NetworkPolicy{})
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading NetworkPolicy %s/%s: %w", ns, name, err)
+			}
+			found = true
+			break
 		}
-		if err != nil {
-			return nil, fmt.Errorf("reading NetworkPolicy %s/%s: %w", ns, want.GetName(), err)
-		}
+		inPlace[ns] = found
 	}
 	return inPlace, nil
 }

@@ -123,14 +123,20 @@ func (k *Keeper) keep(ctx context.Context, now time.Time) (time.Time, []failure)
 		in.CABundle = caBundle(data, now)
 	}
 	desired := Desired(in)
+	applied := true
 	for _, obj := range desired {
 		if f := k.apply(ctx, obj); f != nil {
 			failures = append(failures, *f)
+			applied = false
 		}
 	}
-	// Unknown, the mutating kinds are not pruned: served=false lists the
-	// validating ones only.
-	failures = append(failures, k.prune(ctx, desired, served && discoveryErr == nil)...)
+	// Retired policies go only once every rendered one is in place: a
+	// policy renamed by an upgrade must not lose its old copy while the
+	// new one failed to apply. Unknown, the mutating kinds are not pruned:
+	// served=false lists the validating ones only.
+	if applied {
+		failures = append(failures, k.prune(ctx, desired, served && discoveryErr == nil)...)
+	}
 	if discoveryErr != nil {
 		// Returned, so that the round is retried until discovery answers.
 		failures = append(failures, failure{kind: "MutatingAdmissionPolicy", name: "discovery", err: discoveryErr})
