@@ -69,7 +69,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	desired, err := r.Concern.Render(ctx, r.Client, sc)
 	var pending *PendingError
 	if err != nil && !errors.As(err, &pending) {
-		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)
+		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, tenantstatus.FailureMessage(err), err)
 	}
 	keep := map[string]bool{}
 	var errs []error
@@ -95,7 +95,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, err.Error(), err)
+		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, tenantstatus.FailureMessage(err), err)
 	}
 	if pending != nil {
 		// A watch brings the Tenant back when what it waits for appears.

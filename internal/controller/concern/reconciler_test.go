@@ -200,7 +200,7 @@ func TestReconcileCondition(t *testing.T) {
 					return nil, errors.New("PriorityClass gold does not exist")
 				}
 			},
-			wantStatus: metav1.ConditionFalse, wantReason: tenancyv1alpha1.ReasonApplyFailed, wantMsg: "PriorityClass gold does not exist", wantErr: true,
+			wantStatus: metav1.ConditionFalse, wantReason: tenancyv1alpha1.ReasonApplyFailed, wantMsg: "PriorityClass gold does not exist. Bulkhead retries with backoff; if this stays, the manager's logs (bulkhead-system) say more", wantErr: true,
 		},
 		{
 			name: "a failed sweep is retried",
@@ -209,7 +209,7 @@ func TestReconcileCondition(t *testing.T) {
 					return errors.New("deleting RoleBinding acme-a/x: refused")
 				}
 			},
-			wantStatus: metav1.ConditionFalse, wantReason: tenancyv1alpha1.ReasonApplyFailed, wantMsg: "deleting RoleBinding acme-a/x: refused", wantErr: true,
+			wantStatus: metav1.ConditionFalse, wantReason: tenancyv1alpha1.ReasonApplyFailed, wantMsg: "deleting RoleBinding acme-a/x: refused. Bulkhead retries with backoff; if this stays, the manager's logs (bulkhead-system) say more", wantErr: true,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

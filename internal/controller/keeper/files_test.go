@@ -3,12 +3,15 @@ package keeper
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -93,13 +96,14 @@ func TestCondition(t *testing.T) {
 	}
 	var many []failure
 	for _, name := range []string{"bulkhead-pods", "bulkhead-services", "bulkhead-storage", "bulkhead-rbac", "bulkhead-managed"} {
-		many = append(many, failure{kind: "ValidatingAdmissionPolicy", name: name, err: os.ErrPermission})
+		many = append(many, failure{kind: "ValidatingAdmissionPolicy", name: name, err: apierrors.NewForbidden(
+			schema.GroupResource{Group: "admissionregistration.k8s.io", Resource: "validatingadmissionpolicies"}, name, errors.New("permission denied"))})
 	}
 	failed := condition(many)
 	if failed.Status != metav1.ConditionFalse || failed.Reason != "ApplyFailed" {
 		t.Errorf("failures: %s %s, want False ApplyFailed", failed.Status, failed.Reason)
 	}
-	for _, want := range []string{"could not keep 5", "ValidatingAdmissionPolicy bulkhead-pods: permission denied", "and 2 more", "config/rbac"} {
+	for _, want := range []string{"could not keep 5", "ValidatingAdmissionPolicy bulkhead-pods: validatingadmissionpolicies.admissionregistration.k8s.io \"bulkhead-pods\" is forbidden: permission denied", "and 2 more", "config/rbac", "Warning Events"} {
 		if !bytes.Contains([]byte(failed.Message), []byte(want)) {
 			t.Errorf("message %q lacks %q", failed.Message, want)
 		}

@@ -224,7 +224,7 @@ func (k *Keeper) apply(ctx context.Context, obj client.Object) *failure {
 	if changed {
 		writes.WithLabelValues(kind).Inc()
 		k.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonApplied, "Apply",
-			"%s %s was missing or differed from what Bulkhead renders; applied it", kind, obj.GetName())
+			"%s %s was missing or differed from what Bulkhead renders; applied it. If this repeats, another writer keeps changing it: its metadata.managedFields names the writer", kind, obj.GetName())
 	}
 	return nil
 }
@@ -235,7 +235,7 @@ func (k *Keeper) failed(obj client.Object, err error) failure {
 	kind := k.kindOf(obj)
 	applyErrors.WithLabelValues(kind).Inc()
 	k.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonApplyFailed, "Apply",
-		"Bulkhead could not keep %s %s: %v", kind, obj.GetName(), err)
+		"Bulkhead could not keep %s %s: %s", kind, obj.GetName(), tenantstatus.FailureMessage(err))
 	return failure{kind: kind, name: obj.GetName(), err: err}
 }
 
@@ -338,7 +338,11 @@ func condition(failures []failure) metav1.Condition {
 	if len(failures) > shown {
 		msg += fmt.Sprintf("; and %d more", len(failures)-shown)
 	}
-	msg += ". Check the manager's RBAC (config/rbac) and the Warning Events on those objects"
+	errs := make([]error, 0, len(failures))
+	for _, f := range failures {
+		errs = append(errs, f.err)
+	}
+	msg += ". " + tenantstatus.NextStep(errors.Join(errs...)) + ". The Warning Events on those objects say more"
 	return metav1.Condition{Type: tenancyv1alpha1.ConditionClusterObjectsReady, Status: metav1.ConditionFalse,
 		Reason: tenancyv1alpha1.ReasonApplyFailed, Message: msg}
 }

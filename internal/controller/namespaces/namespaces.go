@@ -78,7 +78,7 @@ func Condition(t *tenancyv1alpha1.Tenant, spec tenancyv1alpha1.TenantSpec, count
 	max := int(*spec.Namespaces.Max)
 	switch {
 	case applyErr != nil:
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, applyErr.Error()
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, tenantstatus.FailureMessage(applyErr)
 	case count > max:
 		c.Status, c.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonOverLimit
 		c.Message = fmt.Sprintf("the tenant has %d namespaces but namespaces.max is %d: raise the limit or release namespaces", count, max)

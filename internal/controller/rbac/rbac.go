@@ -60,7 +60,7 @@ func (sw *sweeper) Sweep(ctx context.Context, sc *render.Scope) error {
 		revoked, err := RevokeForeignBindings(ctx, sw.Live, sw.Client, ns, ids, sc.Settings)
 		for _, r := range revoked {
 			sw.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonBindingRevoked, "Delete",
-				"deleted RoleBinding %s/%s: it names %s, who is not an owner, member or viewer of the tenant nor a service account of its namespaces",
+				"deleted RoleBinding %s/%s: it names %s, who is not an owner, member or viewer of the tenant nor a service account of its namespaces. To give them access, add them to the Tenant's owners, members or viewers",
 				ns, r.Name, strings.Join(r.Foreign, ", "))
 		}
 		if err != nil {

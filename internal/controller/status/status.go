@@ -51,7 +51,7 @@ func Ready(generation int64, conds []metav1.Condition) metav1.Condition {
 		// Pending concerns are not listed: the message would change, and
 		// cost a status write, as each one catches up. Their own conditions
 		// say where each stands.
-		out.Message = fmt.Sprintf("waiting for %d of %d concerns to observe generation %d", len(pending), len(Concerns), generation)
+		out.Message = fmt.Sprintf("waiting for %d of %d concerns to observe generation %d; nothing to do yet: this clears within seconds, and if it stays, the manager is not running (kubectl -n bulkhead-system get pods)", len(pending), len(Concerns), generation)
 	default:
 		out.Status, out.Reason, out.Message = metav1.ConditionTrue, tenancyv1alpha1.ReasonAllReady, "every concern is applied"
 	}
