@@ -67,6 +67,11 @@
 // dropped by the next write: the hostname's last Ingress was deleted, or
 // the Ingress was never stored. So a freed hostname is claimable again at
 // once if it had been held longer than HoldGrace, and an orphan hold
-// expires after HoldGrace. Claims themselves stay, one per group ever used,
-// each a few lines.
+// expires after HoldGrace. The webhook only drops holds in its way, so the
+// leader also sweeps every claim (Sweep, from a controller that watches
+// claims and Ingresses): it drops the holds that neither are fresh nor
+// have an Ingress, and deletes a claim left with none. Claims and holds are
+// thus bounded by the Ingresses that exist, and a tenant cycling Ingresses
+// through new names cannot grow a claim until the API server refuses to
+// store it, which would refuse every tenant's names in its group.
 package claims

@@ -212,7 +212,9 @@ func (c *Hostnames) claimGroup(ctx context.Context, group string, hosts []string
 		switch {
 		case err == nil:
 			return nil, nil
-		case apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err):
+		case apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err):
+			// Another write came first, or a sweep deleted the claim
+			// (Sweep): read again.
 			continue
 		default:
 			return nil, fmt.Errorf("writing HostnameClaim %s: %w", name, err)

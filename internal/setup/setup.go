@@ -33,6 +33,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/admission"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/hostclaims"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/namespaces"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/network"
@@ -158,6 +159,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		func() error { return admission.Setup(mgr, s) },
 		func() error { return status.Setup(mgr, s) },
 		func() error { return tenantquotactl.Setup(mgr, o.QuotaRecount) },
+		func() error { return hostclaims.Setup(mgr) },
 	} {
 		if err := add(); err != nil {
 			return nil, err

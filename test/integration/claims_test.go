@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -344,4 +346,98 @@ func TestClaimsAreOutOfTenantsReach(t *testing.T) {
 	testenv.ExpectDenied(t, err, "is managed by Bulkhead [rule managed-objects]")
 	err = op.Delete(ctx, ledger.DeepCopy())
 	testenv.ExpectDenied(t, err, "tenant cr:", "is managed by Bulkhead [rule managed-objects]")
+}
+
+// TestHostnameClaimsAreSwept: a tenant that cycles Ingresses through ever
+// new names leaves a hold for each in its group's claim; unswept, the claim
+// would grow until the API server refused to store it, and with it every
+// tenant's names in that group. The leader drops the holds that no longer
+// stand and deletes a claim left with none, and a claim deleted under the
+// webhook's feet is created again.
+func TestHostnameClaimsAreSwept(t *testing.T) {
+	ctx := context.Background()
+	a := env.TenantWithNamespace(t, testutil.Tenant("hsw").Owner("hsw-owner").Obj(), "hsw-web")
+	const cycled = 12
+	for i := range cycled {
+		ing := hostIngress("hsw-web", fmt.Sprintf("n%d", i), fmt.Sprintf("n%d.grow.test", i))
+		if err := a.Create(ctx, ing); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Delete(ctx, ing); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One Ingress stays: its hold must survive every sweep.
+	if err := a.Create(ctx, hostIngress("hsw-web", "kept", "kept.grow.test")); err != nil {
+		t.Fatal(err)
+	}
+	name := claims.ClaimName(claims.GroupOf("kept.grow.test"))
+	claim := &tenancyv1alpha1.HostnameClaim{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, claim); err != nil {
+		t.Fatal(err)
+	}
+	if len(claim.Spec.Holds) != cycled+1 {
+		t.Fatalf("claim %s has %d holds while they are fresh, want %d", name, len(claim.Spec.Holds), cycled+1)
+	}
+	// Past the grace, only the served name is left.
+	swept := func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, claim); err != nil {
+			return err
+		}
+		if len(claim.Spec.Holds) != 1 || claim.Spec.Holds[0].Host != "kept.grow.test" {
+			return fmt.Errorf("holds %+v", claim.Spec.Holds)
+		}
+		return nil
+	}
+	ageAll(t, name, claims.HoldGrace)
+	testenv.Eventually(t, "claim "+name+" swept down to the served name", swept)
+	// Aged too, the served hold stays: its Ingress stands for it.
+	ageAll(t, name, time.Hour)
+	for range 10 {
+		time.Sleep(200 * time.Millisecond)
+		if err := swept(); err != nil {
+			t.Fatalf("the served hold after ageing: %v", err)
+		}
+	}
+	// The last Ingress goes: so does the claim.
+	if err := a.Delete(ctx, hostIngress("hsw-web", "kept", "kept.grow.test")); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "claim "+name+" deleted with its last Ingress", func() error {
+		err := env.Client.Get(ctx, client.ObjectKey{Name: name}, &tenancyv1alpha1.HostnameClaim{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return errors.New("the claim is still there")
+	})
+	// And the group is claimable again, the claim created anew.
+	if err := a.Create(ctx, hostIngress("hsw-web", "again", "again.grow.test")); err != nil {
+		t.Fatalf("claiming a name of the swept group again: %v", err)
+	}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, claim); err != nil {
+		t.Fatalf("the claim created anew: %v", err)
+	}
+}
+
+// ageAll moves every hold of the claim back by d, retrying when a sweep
+// wrote the claim in between.
+func ageAll(t *testing.T, name string, d time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		claim := &tenancyv1alpha1.HostnameClaim{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, claim); err != nil {
+			return err
+		}
+		for i, h := range claim.Spec.Holds {
+			claim.Spec.Holds[i].ClaimTime = metav1.NewTime(h.ClaimTime.Add(-d))
+		}
+		return env.Client.Update(ctx, claim)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -173,7 +173,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		}
 	}
 	dryRun := req.DryRun != nil && *req.DryRun
-	blocked, err := h.Claims.Claim(ctx, tenant, hosts, dryRun, h.serves)
+	blocked, err := h.Claims.Claim(ctx, tenant, hosts, dryRun, Serves(h.Client))
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
@@ -223,23 +223,26 @@ func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string) (str
 	return "", "", nil
 }
 
-// serves reports whether an Ingress of tenant in the cache serves host
-// exactly: whether tenant's hold on host still stands.
-func (h *Handler) serves(ctx context.Context, host, tenant string) (bool, error) {
-	list := &networkingv1.IngressList{}
-	if err := h.Client.List(ctx, list, client.MatchingFields{HostIndex: "host:" + host}); err != nil {
-		return false, err
-	}
-	for _, ing := range list.Items {
-		owner, err := tenantof.Namespace(ctx, h.Client, ing.Namespace)
-		if err != nil {
+// Serves is the claims.LiveFunc over c, a cache with HostIndex: whether an
+// Ingress of tenant serves host exactly, so that tenant's hold on host
+// still stands.
+func Serves(c client.Reader) claims.LiveFunc {
+	return func(ctx context.Context, host, tenant string) (bool, error) {
+		list := &networkingv1.IngressList{}
+		if err := c.List(ctx, list, client.MatchingFields{HostIndex: "host:" + host}); err != nil {
 			return false, err
 		}
-		if owner == tenant {
-			return true, nil
+		for _, ing := range list.Items {
+			owner, err := tenantof.Namespace(ctx, c, ing.Namespace)
+			if err != nil {
+				return false, err
+			}
+			if owner == tenant {
+				return true, nil
+			}
 		}
+		return false, nil
 	}
-	return false, nil
 }
 
 // matchesPattern reports whether host falls under pattern: equal, or under
