@@ -1,11 +1,15 @@
 // Command admission measures what Bulkhead's admission rules cost a pod
 // create: latency at 1, 16 and 64 concurrent clients in a Hard tenant's
 // namespace and, in the same run on the same cluster, in a plain namespace
-// that no rule applies to. It does the same on a second cluster whose API
-// server lacks MutatingAdmissionPolicy, where the defaults come from
-// Bulkhead's webhook. Then it adds tenants and measures again, to show that
-// the cost does not grow with them. It prints figures; it never passes or
-// fails on time.
+// that no rule applies to (the floor) and in a native one holding what
+// Kubernetes gives without Bulkhead (Pod Security restricted, a
+// ResourceQuota and a LimitRange: the baseline). It does the same on a
+// second cluster whose API server lacks MutatingAdmissionPolicy, where the
+// defaults come from Bulkhead's webhook. Then it adds tenants and measures
+// again, to show that the cost does not grow with them. Beside each
+// latency it prints the CPU time per create, so that a figure bounded by
+// the machine shows as such. It prints figures and writes them as JSON; it
+// never passes or fails on time.
 package main
 
 import (
@@ -13,10 +17,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/bench/internal/report"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
@@ -49,7 +56,8 @@ func main() {
 		}
 		levels = append(levels, n)
 	}
-	if err := run(levels, *pods, *tenants, *fallback); err != nil {
+	rep := report.New("admission", map[string]any{"clients": *clients, "pods": *pods, "tenants": *tenants, "runs": runs, "fallback": *fallback})
+	if err := run(rep, levels, *pods, *tenants, *fallback); err != nil {
 		fmt.Fprintln(os.Stderr, "admission:", err)
 		os.Exit(1)
 	}
@@ -58,29 +66,39 @@ func main() {
 // runs is how many times each cell is measured.
 var runs = 3
 
-// stats are the latencies of one measurement.
-type stats struct{ p50, p99 time.Duration }
+// stats are the latencies of one measurement, and the CPU time the
+// machine's processes (etcd, the API server, the controller-manager, and
+// this one, which runs the manager and the clients) spent per create.
+type stats struct {
+	p50, p99     time.Duration
+	cpuPerCreate time.Duration
+	// cores is CPU time over wall time: near the machine's core count, the
+	// figure is bounded by the machine rather than by what it measures.
+	cores float64
+}
 
 func (s stats) String() string {
-	return fmt.Sprintf("%7.1fms %7.1fms", ms(s.p50), ms(s.p99))
+	return fmt.Sprintf("%7.1fms %7.1fms %5.1fms %4.1f", ms(s.p50), ms(s.p99), ms(s.cpuPerCreate), s.cores)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func run(levels []int, pods, tenants int, fallback bool) error {
+func run(rep *report.Report, levels []int, pods, tenants int, fallback bool) error {
 	fmt.Printf("Admission overhead: latency of %d pod creates per cell (after 8 to warm up), compliant pods, unthrottled clients;\n", pods)
 	fmt.Printf("each cell the median over %d runs.\n", runs)
-	fmt.Println("plain: a namespace no Bulkhead rule applies to (no Pod Security level, no policies, no webhook).")
-	fmt.Println("quota: a plain namespace with the Hard tenant's ResourceQuota and LimitRange: Kubernetes' own per-create cost.")
+	fmt.Println("plain: a namespace no rule applies to (no Pod Security level, no policies, no webhook): the floor.")
+	fmt.Println("native: what Kubernetes gives without Bulkhead: Pod Security restricted, and the Hard tenant's ResourceQuota and LimitRange.")
 	fmt.Println("hard: a Hard tenant's namespace: Pod Security restricted, every validating and mutating policy, LimitRange and quota.")
 	fmt.Println("webhook: the same Hard namespace on an API server without MutatingAdmissionPolicy; defaults come from Bulkhead's webhook.")
+	fmt.Println("Each cell: p50, p99, CPU per create (etcd, API server, controller-manager, manager and clients), and cores busy")
+	fmt.Printf("(CPU over wall time; near %d, the machine's cores, the cell is bounded by the machine).\n", runtime.NumCPU())
 	fmt.Println()
 
-	native, err := newSetup(nil)
+	base, err := newSetup(nil)
 	if err != nil {
 		return err
 	}
-	defer native.env.Stop()
+	defer base.env.Stop()
 	var hook *benchSetup
 	if fallback {
 		if hook, err = newSetup([]string{
@@ -93,56 +111,75 @@ func run(levels []int, pods, tenants int, fallback bool) error {
 		defer hook.env.Stop()
 	}
 
-	fmt.Println("x: ratio of p50 to the quota namespace's, the baseline that isolates what Bulkhead adds.")
+	fmt.Println("x: p99 over the native namespace's p99, what Bulkhead adds to what Kubernetes alone costs.")
 	fmt.Println()
-	const row = "%7s | %-17s | %-17s | %-17s | %-5s | %-17s | %-5s\n"
-	fmt.Printf(row, "clients", "plain p50 p99", "quota p50 p99", "hard p50 p99", "x", "webhook p50 p99", "x")
+	const row = "%7s | %-29s | %-29s | %-29s | %-5s | %-29s | %-5s\n"
+	const cols = "p50 p99 cpu/create cores"
+	fmt.Printf(row, "clients", "plain "+cols, "native "+cols, "hard "+cols, "x", "webhook "+cols, "x")
 	for _, c := range levels {
-		plain, err := native.measure("plain", c, pods)
+		plain, err := base.measure("plain", c, pods)
 		if err != nil {
 			return err
 		}
-		quota, err := native.measure("quota", c, pods)
+		native, err := base.measure("native", c, pods)
 		if err != nil {
 			return err
 		}
-		hard, err := native.measure("bench-app", c, pods)
+		hard, err := base.measure("bench-app", c, pods)
 		if err != nil {
 			return err
 		}
 		hookCell, hookRatio := "-", "-"
+		var h stats
 		if hook != nil {
-			h, err := hook.measure("bench-app", c, pods)
-			if err != nil {
+			if h, err = hook.measure("bench-app", c, pods); err != nil {
 				return err
 			}
-			hookCell, hookRatio = h.String(), ratio(h.p50, quota.p50)
+			hookCell, hookRatio = h.String(), ratio(h.p99, native.p99)
 		}
-		fmt.Printf(row, strconv.Itoa(c), plain.String(), quota.String(), hard.String(), ratio(hard.p50, quota.p50), hookCell, hookRatio)
+		fmt.Printf(row, strconv.Itoa(c), plain.String(), native.String(), hard.String(), ratio(hard.p99, native.p99), hookCell, hookRatio)
+		for _, cell := range []struct {
+			name string
+			s    stats
+		}{{"plain", plain}, {"native", native}, {"hard", hard}, {"webhook", h}} {
+			if cell.name == "webhook" && hook == nil {
+				continue
+			}
+			rep.Row("clients", c, "column", cell.name, "p50Ms", ms(cell.s.p50), "p99Ms", ms(cell.s.p99),
+				"cpuPerCreateMs", ms(cell.s.cpuPerCreate), "coresBusy", cell.s.cores, "p99OverNative", float64(cell.s.p99)/float64(native.p99))
+		}
 	}
 
 	if tenants > 0 {
 		fmt.Println()
 		c := levels[len(levels)-1]
-		before, err := native.measure("bench-app", c, pods)
+		before, err := base.measure("bench-app", c, pods)
 		if err != nil {
 			return err
 		}
 		start := time.Now()
-		if err := native.addTenants(tenants); err != nil {
+		if err := base.addTenants(tenants); err != nil {
 			return err
 		}
 		fmt.Printf("Scale: %d more Hard tenants with a namespace each (ready in %s); the bindings stay one per rule family.\n", tenants, time.Since(start).Round(time.Second))
 		// Let the manager finish with the new tenants before measuring.
 		time.Sleep(10 * time.Second)
-		after, err := native.measure("bench-app", c, pods)
+		after, err := base.measure("bench-app", c, pods)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%-28s | %-18s\n", fmt.Sprintf("hard, %d clients", c), "p50 p99")
+		fmt.Printf("%-28s | %-29s\n", fmt.Sprintf("hard, %d clients", c), cols)
 		fmt.Printf("%-28s | %s\n", "with 1 tenant", before)
-		fmt.Printf("%-28s | %s   (p50 x%s)\n", fmt.Sprintf("with %d tenants", tenants+1), after, ratio(after.p50, before.p50))
+		fmt.Printf("%-28s | %s   (p99 x%s)\n", fmt.Sprintf("with %d tenants", tenants+1), after, ratio(after.p99, before.p99))
+		rep.Summary = append(rep.Summary, fmt.Sprintf("hard at %d clients with 1 tenant: p50 %.1fms p99 %.1fms; with %d tenants: p50 %.1fms p99 %.1fms (p99 x%s)",
+			c, ms(before.p50), ms(before.p99), tenants+1, ms(after.p50), ms(after.p99), ratio(after.p99, before.p99)))
 	}
+	path, err := rep.Write()
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	fmt.Println("Figures written to", path)
 	return nil
 }
 
@@ -183,7 +220,7 @@ func newSetup(apiserverArgs []string) (*benchSetup, error) {
 		env.Stop()
 		return nil, err
 	}
-	if err := b.quotaNamespace(ctx, "bench-app", "quota"); err != nil {
+	if err := b.nativeNamespace(ctx, "bench-app", "native"); err != nil {
 		env.Stop()
 		return nil, err
 	}
@@ -229,10 +266,15 @@ func (b *benchSetup) waitForPods(ctx context.Context, ns string) error {
 	}
 }
 
-// quotaNamespace creates namespace to with copies of from's ResourceQuota
+// nativeNamespace creates namespace to with what Kubernetes alone gives:
+// Pod Security restricted, enforced, and copies of from's ResourceQuota
 // and LimitRange.
-func (b *benchSetup) quotaNamespace(ctx context.Context, from, to string) error {
-	if err := b.env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: to}}); err != nil {
+func (b *benchSetup) nativeNamespace(ctx context.Context, from, to string) error {
+	if err := b.env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: to, Labels: map[string]string{
+		"pod-security.kubernetes.io/enforce": "restricted",
+		"pod-security.kubernetes.io/warn":    "restricted",
+		"pod-security.kubernetes.io/audit":   "restricted",
+	}}}); err != nil {
 		return err
 	}
 	key := client.ObjectKey{Namespace: from, Name: render.QuotaName}
@@ -277,15 +319,17 @@ func benchPod(ns, name string) *corev1.Pod {
 
 // measure runs measureOnce runs times and returns the median percentiles.
 func (b *benchSetup) measure(ns string, c, pods int) (stats, error) {
-	var p50s, p99s []time.Duration
+	var p50s, p99s, cpus []time.Duration
+	var cores []float64
 	for i := 0; i < runs; i++ {
 		s, err := b.measureOnce(ns, c, pods)
 		if err != nil {
 			return stats{}, err
 		}
-		p50s, p99s = append(p50s, s.p50), append(p99s, s.p99)
+		p50s, p99s, cpus, cores = append(p50s, s.p50), append(p99s, s.p99), append(cpus, s.cpuPerCreate), append(cores, s.cores)
 	}
-	return stats{p50: median(p50s), p99: median(p99s)}, nil
+	sort.Float64s(cores)
+	return stats{p50: median(p50s), p99: median(p99s), cpuPerCreate: median(cpus), cores: cores[len(cores)/2]}, nil
 }
 
 func median(d []time.Duration) time.Duration {
@@ -293,16 +337,24 @@ func median(d []time.Duration) time.Duration {
 	return d[len(d)/2]
 }
 
+// cellBound is how long one measurement may take before it stops with
+// what it got stuck on: minutes, where a healthy one takes seconds.
+const cellBound = 5 * time.Minute
+
 // measureOnce creates pods in ns from c concurrent clients and returns the
 // latency percentiles, after a short warm-up; it deletes the pods after.
 func (b *benchSetup) measureOnce(ns string, c, pods int) (stats, error) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), cellBound)
+	defer cancel()
 	for i := 0; i < 8; i++ {
 		if err := b.writer.Create(ctx, benchPod(ns, fmt.Sprintf("warm-%d", i))); err != nil {
 			return stats{}, fmt.Errorf("warm-up in %s: %w", ns, err)
 		}
 	}
+	meter := report.CPUMeter(append(b.env.Cluster.PIDs(), os.Getpid()))
+	cpuBefore, wallBefore := meter.Total(), time.Now()
 	lat := make([]time.Duration, pods)
+	var done atomic.Int64
 	next := make(chan int)
 	errs := make(chan error, c)
 	var wg sync.WaitGroup
@@ -314,21 +366,32 @@ func (b *benchSetup) measureOnce(ns string, c, pods int) (stats, error) {
 				start := time.Now()
 				if err := b.writer.Create(ctx, benchPod(ns, fmt.Sprintf("p-%d", i))); err != nil {
 					errs <- fmt.Errorf("creating a pod in %s: %w", ns, err)
+					cancel()
 					return
 				}
 				lat[i] = time.Since(start)
+				done.Add(1)
 			}
 		}()
 	}
+feed:
 	for i := 0; i < pods; i++ {
-		next <- i
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return stats{}, err
+		return stats{}, fmt.Errorf("%w (%d of %d creates done)", err, done.Load(), pods)
 	}
+	if ctx.Err() != nil {
+		return stats{}, fmt.Errorf("%d of %d pod creates in %s done within %s: %w", done.Load(), pods, ns, cellBound, ctx.Err())
+	}
+	wall, cpu := time.Since(wallBefore), meter.Total()-cpuBefore
 	if err := b.writer.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)); err != nil {
 		return stats{}, err
 	}
@@ -336,7 +399,7 @@ func (b *benchSetup) measureOnce(ns string, c, pods int) (stats, error) {
 		return stats{}, err
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return stats{p50: lat[len(lat)/2], p99: lat[(len(lat)*99)/100]}, nil
+	return stats{p50: lat[len(lat)/2], p99: lat[(len(lat)*99)/100], cpuPerCreate: cpu / time.Duration(pods), cores: cpu.Seconds() / wall.Seconds()}, nil
 }
 
 func (b *benchSetup) waitEmpty(ctx context.Context, ns string) error {

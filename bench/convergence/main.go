@@ -6,9 +6,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -27,8 +25,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/bench/internal/report"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/testenv"
@@ -40,14 +40,24 @@ const namespacesPerTenant = 2
 // managerArgs are extra flags for bulkhead-manager.
 var managerArgs string
 
+// bound is how long a run may take to converge before it stops with a
+// diagnosis; 0 is defaultBound.
+var bound time.Duration
+
+// defaultBound gives n tenants a minute plus a second each: several times
+// what they take on two cores, so that only a run that is stuck hits it.
+func defaultBound(n int) time.Duration { return time.Minute + time.Duration(n)*time.Second }
+
 func main() {
 	sizes := flag.String("n", "100,500", "Comma-separated tenant counts.")
 	runs := flag.Int("runs", 3, "Runs per size; medians are printed.")
 	workers := flag.Int("workers", 16, "Concurrent writers, for both the setup of Bulkhead's run and the plain client.")
 	flag.StringVar(&managerArgs, "manager-args", "", "Extra bulkhead-manager flags, space-separated (such as --kube-api-qps=500).")
+	flag.DurationVar(&bound, "bound", 0, "How long a run may take to converge before it stops and says which Tenants, conditions and objects are missing (default a minute plus a second per tenant).")
 	flag.Parse()
 	ctrl.SetLogger(logr.Discard())
-	if err := run(context.Background(), *sizes, *runs, *workers); err != nil {
+	rep := report.New("convergence", map[string]any{"n": *sizes, "runs": *runs, "workers": *workers, "managerArgs": managerArgs, "bound": bound.String()})
+	if err := run(context.Background(), rep, *sizes, *runs, *workers); err != nil {
 		fmt.Fprintln(os.Stderr, "convergence:", err)
 		os.Exit(1)
 	}
@@ -60,7 +70,7 @@ type result struct {
 	cpu                time.Duration
 }
 
-func run(ctx context.Context, sizes string, runs, workers int) error {
+func run(ctx context.Context, rep *report.Report, sizes string, runs, workers int) error {
 	fmt.Printf("Convergence: N Hard tenants, %d namespaces each; %d runs per size, %d concurrent writers.\n", namespacesPerTenant, runs, workers)
 	fmt.Println("bulkhead: time from the first write until every Tenant is Ready and every object Bulkhead renders exists.")
 	fmt.Println("baseline: a plain client creating the same Tenants, namespaces and objects itself, on a fresh cluster.")
@@ -86,6 +96,8 @@ func run(ctx context.Context, sizes string, runs, workers int) error {
 			}
 			res := result{bulkhead: bh, baseline: base, objects: objects, peakRSS: rss, cpu: cpu}
 			results = append(results, res)
+			rep.Row("n", n, "run", r, "objects", objects, "bulkheadSeconds", bh.Seconds(), "baselineSeconds", base.Seconds(),
+				"ratio", bh.Seconds()/base.Seconds(), "managerPeakRSSBytes", rss, "managerCPUSeconds", cpu.Seconds())
 			fmt.Printf(row, strconv.Itoa(n), strconv.Itoa(r), strconv.Itoa(objects),
 				round(bh), round(base), fmt.Sprintf("%.2f", bh.Seconds()/base.Seconds()),
 				fmt.Sprintf("%.0f", float64(objects)/bh.Seconds()), fmt.Sprintf("%.0f", float64(objects)/base.Seconds()),
@@ -95,13 +107,19 @@ func run(ctx context.Context, sizes string, runs, workers int) error {
 		base := median(results, func(r result) float64 { return r.baseline.Seconds() })
 		rss := median(results, func(r result) float64 { return float64(r.peakRSS >> 20) })
 		cpu := median(results, func(r result) float64 { return r.cpu.Seconds() })
-		summary = append(summary, fmt.Sprintf("N=%d: median bulkhead %.1fs, baseline %.1fs, ratio %.2f, %.0f obj/s vs %.0f obj/s, manager peak RSS %.0f MiB, manager CPU %.1fs",
-			n, bh, base, bh/base, float64(results[0].objects)/bh, float64(results[0].objects)/base, rss, cpu))
+		summary = append(summary, fmt.Sprintf("N=%d: median bulkhead %.1fs, baseline %.1fs, ratio %.2f, %.0f obj/s vs %.0f obj/s, manager peak RSS %.0f MiB (%.0f KiB per tenant), manager CPU %.1fs",
+			n, bh, base, bh/base, float64(results[0].objects)/bh, float64(results[0].objects)/base, rss, rss*1024/float64(n), cpu))
 	}
 	fmt.Println()
 	for _, s := range summary {
 		fmt.Println(s)
 	}
+	rep.Summary = summary
+	path, err := rep.Write()
+	if err != nil {
+		return err
+	}
+	fmt.Println("Figures written to", path)
 	return nil
 }
 
@@ -163,8 +181,7 @@ func measureBaseline(ctx context.Context, n, workers int) (time.Duration, int, e
 				return err
 			}
 		}
-		objs := append(render.RBAC(t, names), render.Quota(render.NewScope(t, names, s))...)
-		objs = append(objs, render.Network(render.NewScope(t, names, s), nil)...)
+		objs := expectedObjects(t, s)
 		for _, o := range objs {
 			if err := c.Create(ctx, o); err != nil {
 				return fmt.Errorf("creating %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
@@ -180,6 +197,14 @@ func measureBaseline(ctx context.Context, n, workers int) (time.Duration, int, e
 	total := 0
 	rendered.Range(func(_, v any) bool { total += v.(int); return true })
 	return elapsed, total, nil
+}
+
+// expectedObjects are the objects Bulkhead renders in t's namespaces, which
+// the baseline creates itself and Bulkhead's run must reach.
+func expectedObjects(t *tenancyv1alpha1.Tenant, s render.Settings) []client.Object {
+	names := namespaceNames(t)
+	objs := append(render.RBAC(t, names), render.Quota(render.NewScope(t, names, s))...)
+	return append(objs, render.Network(render.NewScope(t, names, s), nil)...)
 }
 
 // measureBulkhead runs bulkhead-manager as its own process, creates the
@@ -216,7 +241,11 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("creating tenants: %w", err)
 	}
-	deadline := time.Now().Add(15 * time.Minute)
+	limit := bound
+	if limit == 0 {
+		limit = defaultBound(n)
+	}
+	deadline := time.Now().Add(limit)
 	for {
 		ready, objects, err := progress(ctx, c, n)
 		if err != nil {
@@ -226,7 +255,8 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 			break
 		}
 		if time.Now().After(deadline) {
-			return 0, 0, 0, fmt.Errorf("not converged after 15 minutes: %d/%d Ready, %d/%d objects; see %s", ready, n, objects, wantObjects, mgr.Log)
+			return 0, 0, 0, fmt.Errorf("not converged within %s (-bound): %d/%d Tenants Ready, %d/%d objects; the manager's log is %s\n%s",
+				limit, ready, n, objects, wantObjects, mgr.Log, diagnose(ctx, c, tenants))
 		}
 		if err := mgr.Failed(); err != nil {
 			return 0, 0, 0, err
@@ -234,11 +264,11 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 		time.Sleep(250 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	rss, err := peakRSS(mgr.Cmd.Process.Pid)
+	rss, err := report.PeakRSS(mgr.Cmd.Process.Pid)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	cpu, err := cpuTime(mgr.Cmd.Process.Pid)
+	cpu, err := report.CPUTime(mgr.Cmd.Process.Pid)
 	return elapsed, rss, cpu, err
 }
 
@@ -270,43 +300,6 @@ func progress(ctx context.Context, c client.Client, n int) (int, int, error) {
 		objects += meta.LenList(list)
 	}
 	return ready, objects, nil
-}
-
-// peakRSS reads the high-water resident set size of process pid from /proc.
-func peakRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM in /proc status")
-}
-
-// cpuTime reads the user and system CPU time of process pid from /proc.
-func cpuTime(pid int) (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
-	if len(fields) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
 }
 
 // parallel runs f(0..n-1) on workers goroutines and returns the first error.
@@ -358,4 +351,64 @@ func median(rs []result, f func(result) float64) float64 {
 
 func round(d time.Duration) string {
 	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+// diagnose says why a run has not converged: the Tenants not Ready with
+// each condition that is not True, then the rendered objects missing, at
+// most ten of each.
+func diagnose(ctx context.Context, c client.Client, tenants []*tenancyv1alpha1.Tenant) string {
+	const most = 10
+	var b strings.Builder
+	list := &tenancyv1alpha1.TenantList{}
+	if err := c.List(ctx, list); err != nil {
+		return "listing Tenants: " + err.Error()
+	}
+	notReady := 0
+	for _, t := range list.Items {
+		ready := meta.FindStatusCondition(t.Status.Conditions, tenancyv1alpha1.ConditionReady)
+		if ready != nil && ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == t.Generation && len(t.Status.Namespaces) == namespacesPerTenant {
+			continue
+		}
+		notReady++
+		if notReady > most {
+			continue
+		}
+		fmt.Fprintf(&b, "  Tenant %s (generation %d, %d of %d namespaces in status):", t.Name, t.Generation, len(t.Status.Namespaces), namespacesPerTenant)
+		if len(t.Status.Conditions) == 0 {
+			b.WriteString(" no conditions yet")
+		}
+		for _, cond := range t.Status.Conditions {
+			if cond.Status != metav1.ConditionTrue || cond.ObservedGeneration != t.Generation {
+				fmt.Fprintf(&b, " %s=%s (%s, generation %d): %s;", cond.Type, cond.Status, cond.Reason, cond.ObservedGeneration, cond.Message)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if notReady > most {
+		fmt.Fprintf(&b, "  and %d more Tenants not Ready\n", notReady-most)
+	}
+	missing := 0
+	s := render.DefaultSettings()
+	for _, t := range tenants {
+		for _, want := range expectedObjects(t, s) {
+			got := want.DeepCopyObject().(client.Object)
+			err := c.Get(ctx, client.ObjectKeyFromObject(want), got)
+			if err == nil {
+				continue
+			}
+			missing++
+			if missing <= most {
+				gvk, _ := apiutil.GVKForObject(want, c.Scheme())
+				key := client.ObjectKeyFromObject(want).String()
+				fmt.Fprintf(&b, "  missing %s %s of tenant %s: %v\n", gvk.Kind, strings.TrimPrefix(key, "/"), t.Name, err)
+			}
+		}
+	}
+	if missing > most {
+		fmt.Fprintf(&b, "  and %d more objects missing\n", missing-most)
+	}
+	if b.Len() == 0 {
+		return "  every Tenant is Ready and every object exists: it converged just as the bound passed"
+	}
+	return b.String()
 }

@@ -441,6 +441,17 @@ func (c *Cluster) Stop() {
 	}
 }
 
+// PIDs are the process IDs of the cluster's processes (etcd, the API
+// server and whatever else it runs), for a benchmark that measures what
+// they cost.
+func (c *Cluster) PIDs() []int {
+	out := make([]int, 0, len(c.procs))
+	for _, p := range c.procs {
+		out = append(out, p.cmd.Process.Pid)
+	}
+	return out
+}
+
 const pidFile = "pids"
 
 func (c *Cluster) writePIDs() error {
