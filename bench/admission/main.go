@@ -14,10 +14,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +40,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
 	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 )
 
 func main() {
@@ -46,7 +49,22 @@ func main() {
 	tenants := flag.Int("tenants", 200, "Tenants present for the last measurement (0 skips it).")
 	flag.IntVar(&runs, "runs", 3, "Runs per cell; the median p50 and p99 are printed.")
 	fallback := flag.Bool("fallback", true, "Also measure on a cluster without MutatingAdmissionPolicy.")
+	cpuprofile := flag.String("cpuprofile", "", "Write a CPU profile of this process (the manager and the clients) to this file; go tool pprof reads it.")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "admission:", err)
+			os.Exit(1)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
 	var levels []int
 	for _, f := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -59,7 +77,8 @@ func main() {
 	rep := report.New("admission", map[string]any{"clients": *clients, "pods": *pods, "tenants": *tenants, "runs": runs, "fallback": *fallback})
 	if err := run(rep, levels, *pods, *tenants, *fallback); err != nil {
 		fmt.Fprintln(os.Stderr, "admission:", err)
-		os.Exit(1)
+		pprof.StopCPUProfile()
+		os.Exit(1) //nolint:gocritic // the profile is stopped by hand just above
 	}
 }
 
@@ -145,9 +164,13 @@ func run(rep *report.Report, levels []int, pods, tenants int, fallback bool) err
 			if cell.name == "webhook" && hook == nil {
 				continue
 			}
-			rep.Row("clients", c, "column", cell.name, "p50Ms", ms(cell.s.p50), "p99Ms", ms(cell.s.p99),
+			rep.Row("table", "pods", "clients", c, "column", cell.name, "p50Ms", ms(cell.s.p50), "p99Ms", ms(cell.s.p99),
 				"cpuPerCreateMs", ms(cell.s.cpuPerCreate), "coresBusy", cell.s.cores, "p99OverNative", float64(cell.s.p99)/float64(native.p99))
 		}
+	}
+
+	if err := namespaceTable(rep, base, levels, pods); err != nil {
+		return err
 	}
 
 	if tenants > 0 {
@@ -180,6 +203,50 @@ func run(rep *report.Report, levels []int, pods, tenants int, fallback bool) err
 	}
 	fmt.Println()
 	fmt.Println("Figures written to", path)
+	return nil
+}
+
+// namespaceTable measures namespace creates at up to 16 clients: by a
+// cluster admin, whom no webhook sees, and by a tenant owner, whose creates
+// Bulkhead's namespace webhook admits and records in the tenant's
+// NamespaceLedger. Both clients impersonate, so that both pay for it.
+func namespaceTable(rep *report.Report, b *benchSetup, levels []int, n int) error {
+	fmt.Println()
+	fmt.Printf("Namespace creates: %d per cell, median over %d runs.\n", n, runs)
+	fmt.Println("plain: a cluster admin (impersonated, in system:masters), whom no webhook sees.")
+	fmt.Println("bulkhead: the tenant's owner (impersonated), through the namespace webhook and its ledger.")
+	const row = "%7s | %-29s | %-29s | %-5s\n"
+	const cols = "p50 p99 cpu/create cores"
+	fmt.Printf(row, "clients", "plain "+cols, "bulkhead "+cols, "x p50")
+	admin := b.env.As("bench-admin", "system:masters")
+	owner := b.env.As("bench-owner")
+	for _, c := range levels {
+		if c > 16 {
+			continue
+		}
+		plain, plainBD, err := b.measureNamespaces(admin, "plain-", c, n)
+		if err != nil {
+			return err
+		}
+		hook, bd, err := b.measureNamespaces(owner, "bench-", c, n)
+		if err != nil {
+			return err
+		}
+		fmt.Printf(row, strconv.Itoa(c), plain.String(), hook.String(), ratio(hook.p50, plain.p50))
+		fmt.Printf("%7s   bulkhead: %s\n", "", bd)
+		fmt.Printf("%7s   writes per create by resource: %s\n", "", bd.writesByResource)
+		for _, cell := range []struct {
+			name string
+			s    stats
+			bd   breakdown
+		}{{"plain", plain, plainBD}, {"bulkhead", hook, bd}} {
+			rep.Row("table", "namespaces", "clients", c, "column", cell.name, "p50Ms", ms(cell.s.p50), "p99Ms", ms(cell.s.p99),
+				"webhookCallMs", ms(cell.bd.webhookCall), "handlerMs", ms(cell.bd.handler), "apiWritesPerCreate", cell.bd.writesPerCreate,
+				"ledgerConflicts", cell.bd.ledgerConflicts,
+				"cpuPerCreateMs", ms(cell.s.cpuPerCreate), "coresBusy", cell.s.cores, "p50OverPlain", float64(cell.s.p50)/float64(plain.p50),
+				"p99OverPlain", float64(cell.s.p99)/float64(plain.p99))
+		}
+	}
 	return nil
 }
 
@@ -230,7 +297,7 @@ func newSetup(apiserverArgs []string) (*benchSetup, error) {
 // tenant creates a Hard tenant whose namespace quota does not limit the
 // measurement, and its namespace <name>-app, and waits until it takes pods.
 func (b *benchSetup) tenant(ctx context.Context, name string) error {
-	tn := testutil.Tenant(name).Owner(name + "-owner").Hard().
+	tn := testutil.Tenant(name).Owner(name + "-owner").Hard().Max(10000).
 		NamespaceQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("100000")}).Obj()
 	if err := b.env.Client.Create(ctx, tn); err != nil {
 		return err
@@ -351,9 +418,29 @@ func (b *benchSetup) measureOnce(ns string, c, pods int) (stats, error) {
 			return stats{}, fmt.Errorf("warm-up in %s: %w", ns, err)
 		}
 	}
+	s, err := b.timed(ctx, c, pods, func(ctx context.Context, i int) error {
+		if err := b.writer.Create(ctx, benchPod(ns, fmt.Sprintf("p-%d", i))); err != nil {
+			return fmt.Errorf("creating a pod in %s: %w", ns, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return stats{}, err
+	}
+	if err := b.writer.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)); err != nil {
+		return stats{}, err
+	}
+	return s, b.waitEmpty(ctx, ns)
+}
+
+// timed runs op(0..n-1) from c concurrent clients within ctx and returns the
+// latency percentiles and the CPU time the machine spent per op.
+func (b *benchSetup) timed(ctx context.Context, c, n int, op func(context.Context, int) error) (stats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	meter := report.CPUMeter(append(b.env.Cluster.PIDs(), os.Getpid()))
 	cpuBefore, wallBefore := meter.Total(), time.Now()
-	lat := make([]time.Duration, pods)
+	lat := make([]time.Duration, n)
 	var done atomic.Int64
 	next := make(chan int)
 	errs := make(chan error, c)
@@ -364,8 +451,8 @@ func (b *benchSetup) measureOnce(ns string, c, pods int) (stats, error) {
 			defer wg.Done()
 			for i := range next {
 				start := time.Now()
-				if err := b.writer.Create(ctx, benchPod(ns, fmt.Sprintf("p-%d", i))); err != nil {
-					errs <- fmt.Errorf("creating a pod in %s: %w", ns, err)
+				if err := op(ctx, i); err != nil {
+					errs <- err
 					cancel()
 					return
 				}
@@ -375,7 +462,7 @@ func (b *benchSetup) measureOnce(ns string, c, pods int) (stats, error) {
 		}()
 	}
 feed:
-	for i := 0; i < pods; i++ {
+	for i := 0; i < n; i++ {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -386,20 +473,154 @@ feed:
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return stats{}, fmt.Errorf("%w (%d of %d creates done)", err, done.Load(), pods)
+		return stats{}, fmt.Errorf("%w (%d of %d done)", err, done.Load(), n)
 	}
 	if ctx.Err() != nil {
-		return stats{}, fmt.Errorf("%d of %d pod creates in %s done within %s: %w", done.Load(), pods, ns, cellBound, ctx.Err())
+		return stats{}, fmt.Errorf("%d of %d done within %s: %w", done.Load(), n, cellBound, ctx.Err())
 	}
 	wall, cpu := time.Since(wallBefore), meter.Total()-cpuBefore
-	if err := b.writer.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)); err != nil {
-		return stats{}, err
-	}
-	if err := b.waitEmpty(ctx, ns); err != nil {
-		return stats{}, err
-	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return stats{p50: lat[len(lat)/2], p99: lat[(len(lat)*99)/100], cpuPerCreate: cpu / time.Duration(pods), cores: cpu.Seconds() / wall.Seconds()}, nil
+	return stats{p50: lat[len(lat)/2], p99: lat[(len(lat)*99)/100], cpuPerCreate: cpu / time.Duration(n), cores: cpu.Seconds() / wall.Seconds()}, nil
+}
+
+// nsCell counts namespace measurements, so that every one creates new
+// names.
+var nsCell atomic.Int64
+
+// measureNamespaces creates n namespaces from c concurrent clients acting
+// as who (an impersonating client), named prefix plus a number, and
+// deletes them after; the median over runs.
+func (b *benchSetup) measureNamespaces(who client.Client, prefix string, c, n int) (stats, breakdown, error) {
+	var p50s, p99s, cpus []time.Duration
+	var cores []float64
+	var bd breakdown
+	for range runs {
+		ctx, cancel := context.WithTimeout(context.Background(), cellBound)
+		apiBefore, errA := report.ScrapeAPIServer(ctx, b.env.Config())
+		selfBefore, errS := report.ScrapeSelf()
+		if err := errors.Join(errA, errS); err != nil {
+			cancel()
+			return stats{}, bd, err
+		}
+		cell := nsCell.Add(1)
+		name := func(i int) string { return fmt.Sprintf("%sc%d-%d", prefix, cell, i) }
+		s, err := b.timed(ctx, c, n, func(ctx context.Context, i int) error {
+			if err := who.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name(i)}}); err != nil {
+				return fmt.Errorf("creating namespace %s: %w", name(i), err)
+			}
+			return nil
+		})
+		if err == nil {
+			bd, err = b.breakdown(ctx, apiBefore, selfBefore, n)
+		}
+		// Deleted by the admin: the time namespaces take to go is not
+		// measured, and the next cell's names are new.
+		for i := range n {
+			_ = b.env.Client.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name(i)}})
+		}
+		cancel()
+		if err != nil {
+			return stats{}, bd, err
+		}
+		p50s, p99s, cpus, cores = append(p50s, s.p50), append(p99s, s.p99), append(cpus, s.cpuPerCreate), append(cores, s.cores)
+	}
+	sort.Float64s(cores)
+	return stats{p50: median(p50s), p99: median(p99s), cpuPerCreate: median(cpus), cores: cores[len(cores)/2]}, bd, nil
+}
+
+// breakdown is where a namespace cell's time went, from the metrics of its
+// last run.
+type breakdown struct {
+	// webhookCall is the API server's mean time calling the namespace
+	// webhook (TLS, network and handler), and handler the handler's own.
+	webhookCall, handler time.Duration
+	// writesPerCreate are the API server's write requests (create, update,
+	// patch, delete), by anyone, per namespace created, and
+	// ledgerConflicts the ledger writes refused with a conflict.
+	writesPerCreate, ledgerConflicts float64
+	// writesByResource names the resources written most, with writes per
+	// create.
+	writesByResource string
+}
+
+// writesByResource lists the resources with the most write requests
+// between before and after, per op of n.
+func writesByResource(before, after report.Metrics, n int) string {
+	type entry struct {
+		key   string
+		count float64
+	}
+	counts := map[string]float64{}
+	for _, m := range []report.Metrics{after, before} {
+		f := m["apiserver_request_total"]
+		if f == nil {
+			continue
+		}
+		sign := 1.0
+		if len(counts) > 0 && m["apiserver_request_total"] == before["apiserver_request_total"] {
+			sign = -1
+		}
+		for _, series := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range series.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			switch labels["verb"] {
+			case "POST", "PUT", "PATCH", "DELETE", "APPLY":
+			default:
+				continue
+			}
+			key := labels["resource"]
+			if labels["subresource"] != "" {
+				key += "/" + labels["subresource"]
+			}
+			counts[key+" "+labels["verb"]] += sign * series.GetCounter().GetValue()
+		}
+	}
+	var entries []entry
+	for k, v := range counts {
+		if v > 0 {
+			entries = append(entries, entry{k, v})
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].count > entries[j].count })
+	var parts []string
+	for i, e := range entries {
+		if i == 12 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2f", e.key, e.count/float64(n)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (bd breakdown) String() string {
+	return fmt.Sprintf("webhook call %.1fms (handler %.1fms), %.1f API writes per create, %.0f ledger conflicts",
+		ms(bd.webhookCall), ms(bd.handler), bd.writesPerCreate, bd.ledgerConflicts)
+}
+
+func (b *benchSetup) breakdown(ctx context.Context, apiBefore, selfBefore report.Metrics, n int) (breakdown, error) {
+	apiAfter, errA := report.ScrapeAPIServer(ctx, b.env.Config())
+	selfAfter, errS := report.ScrapeSelf()
+	if err := errors.Join(errA, errS); err != nil {
+		return breakdown{}, err
+	}
+	var bd breakdown
+	call, _ := report.MeanDelta(apiBefore, apiAfter, "apiserver_admission_webhook_admission_duration_seconds",
+		map[string]string{"name": "namespaces.tenancy.bulkhead.dev", "operation": "CREATE"})
+	handler, _ := report.MeanDelta(selfBefore, selfAfter, "controller_runtime_webhook_latency_seconds",
+		map[string]string{"webhook": namespace.MutatePath})
+	bd.webhookCall, bd.handler = time.Duration(call*float64(time.Second)), time.Duration(handler*float64(time.Second))
+	var writes float64
+	for _, verb := range []string{"POST", "PUT", "PATCH", "DELETE", "APPLY", "CREATE", "UPDATE"} {
+		writes += apiAfter.Counter("apiserver_request_total", map[string]string{"verb": verb}) -
+			apiBefore.Counter("apiserver_request_total", map[string]string{"verb": verb})
+	}
+	bd.writesPerCreate = writes / float64(n)
+	bd.writesByResource = writesByResource(apiBefore, apiAfter, n)
+	conflict := map[string]string{"resource": "namespaceledgers", "code": "409"}
+	bd.ledgerConflicts = apiAfter.Counter("apiserver_request_total", conflict) - apiBefore.Counter("apiserver_request_total", conflict)
+	return bd, nil
 }
 
 func (b *benchSetup) waitEmpty(ctx context.Context, ns string) error {

@@ -1,0 +1,102 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Metrics are metric families by name, as scraped at one moment.
+type Metrics map[string]*dto.MetricFamily
+
+// ScrapeAPIServer reads the API server's /metrics with cfg.
+func ScrapeAPIServer(ctx context.Context, cfg *rest.Config) (Metrics, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scraping the API server's metrics: %w", err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(string(raw)))
+	if err != nil {
+		return nil, fmt.Errorf("parsing the API server's metrics: %w", err)
+	}
+	return families, nil
+}
+
+// ScrapeSelf reads this process's controller-runtime registry: the metrics
+// of a manager running in it.
+func ScrapeSelf() (Metrics, error) {
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		return nil, err
+	}
+	out := make(Metrics, len(families))
+	for _, f := range families {
+		out[f.GetName()] = f
+	}
+	return out, nil
+}
+
+// Histogram sums the count and sum of histogram name over the series whose
+// labels include every pair of match.
+func (m Metrics) Histogram(name string, match map[string]string) (count uint64, sum float64) {
+	f := m[name]
+	if f == nil {
+		return 0, 0
+	}
+	for _, series := range f.GetMetric() {
+		if h := series.GetHistogram(); h != nil && matches(series, match) {
+			count += h.GetSampleCount()
+			sum += h.GetSampleSum()
+		}
+	}
+	return count, sum
+}
+
+// Counter sums counter name over the series whose labels include every
+// pair of match.
+func (m Metrics) Counter(name string, match map[string]string) float64 {
+	f := m[name]
+	if f == nil {
+		return 0
+	}
+	var total float64
+	for _, series := range f.GetMetric() {
+		if c := series.GetCounter(); c != nil && matches(series, match) {
+			total += c.GetValue()
+		}
+	}
+	return total
+}
+
+func matches(series *dto.Metric, match map[string]string) bool {
+	found := 0
+	for _, l := range series.GetLabel() {
+		if want, ok := match[l.GetName()]; ok && want == l.GetValue() {
+			found++
+		}
+	}
+	return found == len(match)
+}
+
+// MeanDelta is the mean of histogram name over the observations made
+// between before and after, in seconds, and how many there were.
+func MeanDelta(before, after Metrics, name string, match map[string]string) (mean float64, n uint64) {
+	c0, s0 := before.Histogram(name, match)
+	c1, s1 := after.Histogram(name, match)
+	if c1 <= c0 {
+		return 0, 0
+	}
+	return (s1 - s0) / float64(c1-c0), c1 - c0
+}
