@@ -68,8 +68,19 @@ func ClaimName(group string) string {
 	}
 }
 
+// MaxHoldsPerTenant bounds one tenant's holds in one claim. Holds are
+// written before the Ingress is stored, so a tenant re-sending an Ingress
+// the API server then refuses (say, under a name that exists) leaves holds
+// that no Ingress serves, each fresh for HoldGrace; unbounded, a few such
+// requests would fill the claim to its MaxItems, and no tenant could take
+// a name in its group. A claim holds 20 tenants at this bound.
+const MaxHoldsPerTenant = 500
+
 // Blocked names a hold that keeps a hostname from a tenant.
 type Blocked struct {
+	// TooMany says the tenant already holds MaxHoldsPerTenant names in the
+	// group; Host is then one of the tenant's names and Holder the tenant.
+	TooMany bool
 	// Host is the tenant's hostname that is refused.
 	Host string
 	// Holder is the tenant holding a conflicting name.
@@ -131,6 +142,15 @@ func Hold(ctx context.Context, holds []tenancyv1alpha1.HostnameHold, hosts []str
 	}
 	if recent < len(hosts) {
 		write = true
+	}
+	held := len(hosts)
+	for _, hold := range out {
+		if hold.Tenant == tenant {
+			held++
+		}
+	}
+	if held > MaxHoldsPerTenant {
+		return nil, &Blocked{Host: hosts[0], Holder: tenant, TooMany: true}, false, nil
 	}
 	for _, h := range hosts {
 		out = append(out, tenancyv1alpha1.HostnameHold{Host: h, Tenant: tenant, ClaimTime: metav1.NewTime(now)})

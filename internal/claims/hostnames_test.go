@@ -2,6 +2,7 @@ package claims
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -112,5 +113,34 @@ func TestHold(t *testing.T) {
 				t.Errorf("write = %v, want %v", write, tc.wantWrite)
 			}
 		})
+	}
+}
+
+func TestHoldBoundsATenantsHoldsInAGroup(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	never := func(context.Context, string, string) (bool, error) { return false, nil }
+	var holds []tenancyv1alpha1.HostnameHold
+	for i := range MaxHoldsPerTenant - 1 {
+		holds = append(holds, tenancyv1alpha1.HostnameHold{Host: fmt.Sprintf("n%d.x", i), Tenant: "acme", ClaimTime: metav1.NewTime(now)})
+	}
+	holds = append(holds, tenancyv1alpha1.HostnameHold{Host: "shop.x", Tenant: "umbrella", ClaimTime: metav1.NewTime(now)})
+
+	// The last one the bound allows.
+	out, blocked, _, err := Hold(context.Background(), holds, []string{"last.x"}, "acme", now, never)
+	if err != nil || blocked != nil {
+		t.Fatalf("hold %d: blocked %+v, err %v", MaxHoldsPerTenant, blocked, err)
+	}
+	// One more is refused, and says so.
+	_, blocked, _, err = Hold(context.Background(), out, []string{"more.x"}, "acme", now, never)
+	if err != nil || blocked == nil || !blocked.TooMany || blocked.Holder != "acme" {
+		t.Fatalf("hold %d: blocked %+v, err %v; want TooMany for acme", MaxHoldsPerTenant+1, blocked, err)
+	}
+	// Holding again a name it holds adds nothing, so it is allowed...
+	if _, blocked, _, _ = Hold(context.Background(), out, []string{"n7.x"}, "acme", now, never); blocked != nil {
+		t.Errorf("re-holding n7.x: blocked %+v", blocked)
+	}
+	// ...and another tenant is not held back by acme's bound.
+	if _, blocked, _, _ = Hold(context.Background(), out, []string{"other.x"}, "umbrella", now, never); blocked != nil {
+		t.Errorf("umbrella holding other.x: blocked %+v", blocked)
 	}
 }

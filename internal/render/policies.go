@@ -47,9 +47,7 @@ func ValidatingPolicies(s Settings) []client.Object {
 		})
 	}
 	out = append(out, RetainedPolicies(s)...)
-	if s.Version() > RenderVersion1 {
-		out = append(out, TokensPolicies(s)...)
-	}
+	out = append(out, TokensPolicies(s)...)
 	managed := managedValidation(s)
 	managedActions := []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}
 	if s.Version() == RenderVersion1 {

@@ -48,14 +48,17 @@ type Settings struct {
 	RenderVersion int
 }
 
-// Render versions. Each release that changes what Bulkhead renders in a way
-// that must be replaced on the cluster (a renamed object, a new policy, a
-// changed binding) gets a new version, and the previous rendering is kept
-// behind the older number:
+// Render versions. Each release that changes what Bulkhead writes in a way
+// that must be replaced on the cluster (a renamed object, a policy split or
+// renamed, a changed binding) gets a new version, and the previous
+// rendering stays behind the older number, so that an upgrade and a
+// rollback are tested on a real API server. No version may protect less
+// than another: versions differ in names and shape, never in what they
+// refuse.
 //
-//   - 1: the ingress NetworkPolicy was named LegacyIngressPolicy; the
-//     tokens policy (TokensPolicy) did not exist; the managed-objects
-//     binding also audited its denials (validationActions Deny, Audit).
+//   - 1: the ingress NetworkPolicy was named LegacyIngressPolicy and the
+//     tokens policy LegacyTokensPolicy; the managed-objects binding also
+//     audited its denials (validationActions Deny, Audit).
 //   - 2: today's rendering.
 const (
 	RenderVersion1       = 1

@@ -12,6 +12,18 @@ import (
 // TokensPolicy bounds the ServiceAccount tokens tenants mint themselves.
 const TokensPolicy = "bulkhead-tokens"
 
+// LegacyTokensPolicy is TokensPolicy's name at render version 1.
+const LegacyTokensPolicy = "bulkhead-serviceaccount-tokens"
+
+// tokensPolicyName is the tokens policy's name at the settings' render
+// version.
+func tokensPolicyName(s Settings) string {
+	if s.Version() == RenderVersion1 {
+		return LegacyTokensPolicy
+	}
+	return TokensPolicy
+}
+
 // TokensPolicies are the policy that bounds the tokens tenant identities
 // mint for their ServiceAccounts, and its one binding. A token outlives the
 // person who minted it: when an owner is removed from the Tenant, Bulkhead
@@ -25,8 +37,9 @@ const TokensPolicy = "bulkhead-tokens"
 func TokensPolicies(s Settings) []client.Object {
 	max := strconv.FormatInt(s.TenantTokenMaxSeconds, 10)
 	tenant := namespaceTenantCEL
+	name := tokensPolicyName(s)
 	p := &admissionregistrationv1.ValidatingAdmissionPolicy{
-		ObjectMeta: policyMeta(TokensPolicy),
+		ObjectMeta: policyMeta(name),
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
 			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
 			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
@@ -52,9 +65,9 @@ func TokensPolicies(s Settings) []client.Object {
 		},
 	}
 	b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
-		ObjectMeta: policyMeta(TokensPolicy),
+		ObjectMeta: policyMeta(name),
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
-			PolicyName:        TokensPolicy,
+			PolicyName:        name,
 			MatchResources:    tenantNamespaces(),
 			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},

@@ -6,24 +6,25 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 )
 
-// TestRenderVersion1 pins what the previous release rendered: the upgrade
-// test replaces exactly these objects.
+// TestRenderVersion1 pins what render version 1 renders differently: the
+// upgrade test replaces exactly these objects. Every version refuses the
+// same: TestVersionsRefuseTheSame.
 func TestRenderVersion1(t *testing.T) {
 	v1 := DefaultSettings()
 	v1.RenderVersion = RenderVersion1
 	for _, tc := range []struct {
 		s          Settings
-		wantTokens bool
+		wantTokens string
 		wantAudit  bool
 	}{
-		{s: DefaultSettings(), wantTokens: true},
-		{s: v1, wantAudit: true},
+		{s: DefaultSettings(), wantTokens: TokensPolicy},
+		{s: v1, wantTokens: LegacyTokensPolicy, wantAudit: true},
 	} {
 		objs := ValidatingPolicies(tc.s)
-		var tokens bool
+		var tokens string
 		for _, o := range objs {
-			if o.GetName() == TokensPolicy {
-				tokens = true
+			if o.GetName() == TokensPolicy || o.GetName() == LegacyTokensPolicy {
+				tokens = o.GetName()
 			}
 			b, ok := o.(*admissionregistrationv1.ValidatingAdmissionPolicyBinding)
 			if !ok || b.Name != ManagedPolicy {
@@ -35,7 +36,7 @@ func TestRenderVersion1(t *testing.T) {
 			}
 		}
 		if tokens != tc.wantTokens {
-			t.Errorf("version %d: tokens policy rendered %v, want %v", tc.s.Version(), tokens, tc.wantTokens)
+			t.Errorf("version %d: tokens policy rendered as %q, want %q", tc.s.Version(), tokens, tc.wantTokens)
 		}
 	}
 	if got := ingressPolicyName(v1); got != LegacyIngressPolicy {
@@ -51,5 +52,35 @@ func TestRenderVersion1(t *testing.T) {
 	}
 	if got := NetworkPolicyNames(EgressPolicy); len(got) != 1 {
 		t.Errorf("NetworkPolicyNames(%q) = %v; it was never renamed", EgressPolicy, got)
+	}
+}
+
+// TestVersionsRefuseTheSame: render versions differ in names and shape,
+// never in what they refuse, so that rolling back to an older one opens
+// nothing. Every validation of one version is in the other.
+func TestVersionsRefuseTheSame(t *testing.T) {
+	v1 := DefaultSettings()
+	v1.RenderVersion = RenderVersion1
+	expressions := func(s Settings) map[string]bool {
+		out := map[string]bool{}
+		for _, o := range Policies(s) {
+			if p, ok := o.(*admissionregistrationv1.ValidatingAdmissionPolicy); ok {
+				for _, v := range p.Spec.Validations {
+					out[v.Expression] = true
+				}
+			}
+		}
+		return out
+	}
+	old, current := expressions(v1), expressions(DefaultSettings())
+	for e := range current {
+		if !old[e] {
+			t.Errorf("render version 1 lacks the validation %q", e)
+		}
+	}
+	for e := range old {
+		if !current[e] {
+			t.Errorf("the current render version lacks version 1's validation %q", e)
+		}
 	}
 }

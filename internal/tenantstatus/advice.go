@@ -2,6 +2,7 @@ package tenantstatus
 
 import (
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
@@ -25,8 +26,14 @@ func NextStep(err error) string {
 		is     func(error) bool
 		advice string
 	}{
-		{apierrors.IsForbidden, "The API server refused the manager: if the message names an admission policy or webhook, that policy is refusing Bulkhead's own writes and must exempt it; otherwise the manager's RBAC (config/rbac) lacks the verb it names"},
+		{says("exceeded quota"), "A ResourceQuota in the namespace refuses the object: raise the quota the message names (it limits what Bulkhead writes too) or remove it"},
+		{says("because it is being terminated"), "The namespace is being deleted; this clears once it is gone"},
+		{func(err error) bool {
+			return says("admission webhook")(err) || says("ValidatingAdmissionPolicy")(err) || says("admission policy")(err)
+		}, "An admission webhook or policy the message names refused Bulkhead's own write: it must exempt the manager's service account"},
+		{apierrors.IsForbidden, "The manager's RBAC (config/rbac) lacks the verb the message names: reinstall config/rbac of this release"},
 		{apierrors.IsInvalid, "The API server refused an object Bulkhead rendered from this Tenant: change the Tenant field the message points at, and report it as a Bulkhead bug, since the Tenant's validation should have refused it first"},
+		{func(err error) bool { return apierrors.IsNotFound(err) && says("namespaces")(err) }, "The namespace went away meanwhile; this clears by itself"},
 		{apierrors.IsNotFound, "An object or kind Bulkhead needs is missing: check that the CRDs in config/crd are installed and the cluster serves the API the message names"},
 		{func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }, "Another writer changed the object at the same moment; Bulkhead retries by itself, and this clears within seconds"},
 		{func(err error) bool {
@@ -57,4 +64,9 @@ func leaves(err error) []error {
 		}
 	}
 	return []error{err}
+}
+
+// says matches an error whose message holds text.
+func says(text string) func(error) bool {
+	return func(err error) bool { return strings.Contains(err.Error(), text) }
 }

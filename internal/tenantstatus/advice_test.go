@@ -29,6 +29,12 @@ func TestFailureMessageSaysWhatToDo(t *testing.T) {
 		{"conflict", conflict, "retries by itself"},
 		{"timeout", apierrors.NewTimeoutError("slow", 1), "API server did not answer"},
 		{"unknown", errors.New("boom"), "manager's logs"},
+		{"quota", apierrors.NewForbidden(np, "bulkhead-ingress", errors.New("exceeded quota: np-count, requested: count/networkpolicies.networking.k8s.io=1")), "raise the quota"},
+		{"terminating", apierrors.NewForbidden(np, "bulkhead-ingress", errors.New("unable to create new content in namespace acme-a because it is being terminated")), "being deleted"},
+		{"third-party policy", apierrors.NewInvalid(schema.GroupKind{Group: "networking.k8s.io", Kind: "NetworkPolicy"}, "x",
+			field.ErrorList{field.Forbidden(field.NewPath(""), "ValidatingAdmissionPolicy 'corp' with binding 'corp' denied request: no")}), "exempt the manager"},
+		{"webhook", apierrors.NewForbidden(np, "x", errors.New(`admission webhook "corp.example.com" denied the request: no`)), "exempt the manager"},
+		{"namespace gone", apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, "acme-a"), "went away"},
 		// A conflict joined with a refusal: the refusal needs a person.
 		{"joined", errors.Join(conflict, forbidden), "config/rbac"},
 	} {

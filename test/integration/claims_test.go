@@ -441,3 +441,50 @@ func ageAll(t *testing.T, name string, d time.Duration) {
 		t.Fatal(err)
 	}
 }
+
+// TestHostnameClaimFloodIsBounded: holds are written before the Ingress is
+// stored, so an Ingress the API server refuses after admission (here, sent
+// again under a name that exists) leaves holds no Ingress serves. A tenant
+// doing that with ever new names could fill its group's claim until no
+// tenant could take a name in it; one tenant's holds in a group are
+// bounded instead, and the others still take theirs.
+func TestHostnameClaimFloodIsBounded(t *testing.T) {
+	ctx := context.Background()
+	a := env.TenantWithNamespace(t, testutil.Tenant("fla").Owner("fla-owner").Obj(), "fla-web")
+	b := env.TenantWithNamespace(t, testutil.Tenant("flb").Owner("flb-owner").Obj(), "flb-web")
+	if err := a.Create(ctx, hostIngress("fla-web", "taken", "taken.flood.test")); err != nil {
+		t.Fatal(err)
+	}
+	flood := func(round int) error {
+		ing := hostIngress("fla-web", "taken", "taken.flood.test")
+		for i := range 200 {
+			rule := ing.Spec.Rules[0].DeepCopy()
+			rule.Host = fmt.Sprintf("r%d-%d.flood.test", round, i)
+			ing.Spec.Rules = append(ing.Spec.Rules, *rule)
+		}
+		return a.Create(ctx, ing)
+	}
+	// Each send passes admission, writing 200 holds, and is then refused
+	// by the API server: the name exists.
+	for round := range 2 {
+		if err := flood(round); !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("round %d: want AlreadyExists after admission, got %v", round, err)
+		}
+	}
+	// The third would take the tenant past the bound: refused at admission.
+	err := flood(2)
+	testenv.Rejected(t, err, "fla", "ingress.hostnames")
+	testenv.ExpectDenied(t, err, fmt.Sprintf("more than %d hostnames of the group of *.flood.test", claims.MaxHoldsPerTenant))
+	claim := &tenancyv1alpha1.HostnameClaim{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: claims.ClaimName("*.flood.test")}, claim); err != nil {
+		t.Fatal(err)
+	}
+	if len(claim.Spec.Holds) > claims.MaxHoldsPerTenant {
+		t.Errorf("claim holds %d names, more than one tenant's bound %d", len(claim.Spec.Holds), claims.MaxHoldsPerTenant)
+	}
+	// Another tenant still takes a free name of the group.
+	if err := b.Create(ctx, hostIngress("flb-web", "shop", "shop.flood.test")); err != nil {
+		t.Fatalf("tenant flb claiming a free name of the flooded group: %v", err)
+	}
+	t.Logf("after 3 floods of 200 names: %d holds in the claim, bound %d per tenant", len(claim.Spec.Holds), claims.MaxHoldsPerTenant)
+}

@@ -15,7 +15,9 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -32,10 +34,11 @@ import (
 // pods in the tenant's namespaces (dry runs) and lists their
 // NetworkPolicies: every pod must be refused by the rule that forbids it,
 // and every namespace must always have a Bulkhead NetworkPolicy that
-// isolates all its pods' ingress; an allowed pod must be admitted
-// throughout. Afterwards the renamed NetworkPolicy has
-// replaced the old one, the new policy is enforced, the changed binding is
-// changed, and the Tenant is Ready. Rolling back is probed the same way.
+// isolates all its pods' ingress; a token Secret must be refused by the
+// renamed tokens policy, and an allowed pod admitted, throughout.
+// Afterwards the renamed NetworkPolicy and admission policy have replaced
+// the old ones, the changed binding is changed, and the Tenant is Ready.
+// Rolling back is probed the same way.
 func TestUpgradeWithoutAGap(t *testing.T) {
 	const tenant, image = "upg", "registry.example.com/upg/app:1"
 	namespaces := []string{"upg-a", "upg-b"}
@@ -87,7 +90,7 @@ func TestUpgradeWithoutAGap(t *testing.T) {
 		// Probes for a moment past convergence: a late prune would show.
 		time.Sleep(time.Second)
 		rounds, failures := stop()
-		t.Logf("%s: %d probe rounds over %d namespaces, each 2 forbidden pods, an allowed one and a NetworkPolicy list", what, rounds, len(namespaces))
+		t.Logf("%s: %d probe rounds over %d namespaces, each 2 forbidden pods, a token Secret, an allowed pod and a NetworkPolicy list", what, rounds, len(namespaces))
 		if rounds < 10 {
 			t.Errorf("%s: only %d probe rounds ran; want the restart well covered", what, rounds)
 		}
@@ -102,13 +105,6 @@ func TestUpgradeWithoutAGap(t *testing.T) {
 
 	restart("upgrade", current)
 	env.WaitReady(t, tenant)
-	// The policy the new release brings is enforced.
-	for _, ns := range namespaces {
-		testenv.Rejected(t, owner.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "forever", Annotations: map[string]string{corev1.ServiceAccountNameKey: "default"}},
-			Type:       corev1.SecretTypeServiceAccountToken,
-		}, client.DryRunAll), tenant, "rbac.tokens")
-	}
 	// Every tenant, not only this one, lost the old name.
 	testenv.Eventually(t, "no NetworkPolicy of the previous name left", func() error {
 		list := &networkingv1.NetworkPolicyList{}
@@ -157,13 +153,18 @@ func rendered(tenant string, namespaces []string, s render.Settings) error {
 	if !slices.Equal(binding.Spec.ValidationActions, wantActions) {
 		return fmt.Errorf("binding %s has validationActions %v, want %v", binding.Name, binding.Spec.ValidationActions, wantActions)
 	}
+	tokens, staleTokens := render.TokensPolicy, render.LegacyTokensPolicy
+	if s.Version() == render.RenderVersion1 {
+		tokens, staleTokens = staleTokens, tokens
+	}
 	for _, obj := range []client.Object{&admissionregistrationv1.ValidatingAdmissionPolicy{}, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}} {
-		err := env.Client.Get(ctx, client.ObjectKey{Name: render.TokensPolicy}, obj)
-		switch {
-		case s.Version() == render.RenderVersion1 && err == nil:
-			return fmt.Errorf("%T %s exists at render version 1", obj, render.TokensPolicy)
-		case s.Version() == render.RenderVersion1 && apierrors.IsNotFound(err):
-		case err != nil:
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: tokens}, obj); err != nil {
+			return fmt.Errorf("%T %s: %w", obj, tokens, err)
+		}
+		switch err := env.Client.Get(ctx, client.ObjectKey{Name: staleTokens}, obj); {
+		case err == nil:
+			return fmt.Errorf("%T %s of the other render version is still there", obj, staleTokens)
+		case !apierrors.IsNotFound(err):
 			return err
 		}
 	}
@@ -250,6 +251,18 @@ func (p *prober) round(ctx context.Context, ns string) {
 			p.fail("%s: pod with %s: %v", ns, tc.what, err)
 		}
 	}
+	// The tokens policy is renamed too: a token Secret is refused
+	// throughout.
+	err := p.owner.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "forever", Annotations: map[string]string{corev1.ServiceAccountNameKey: "default"}},
+		Type:       corev1.SecretTypeServiceAccountToken,
+	}, client.DryRunAll)
+	if ctx.Err() != nil {
+		return
+	}
+	if err := refusedFor(err, "tenant "+p.tenant+":", "[rule rbac.tokens]"); err != nil {
+		p.fail("%s: token Secret: %v", ns, err)
+	}
 	if err := p.owner.Create(ctx, testutil.Pod(ns, "probe", p.image), client.DryRunAll); err != nil && ctx.Err() == nil {
 		p.fail("%s: an allowed pod was refused: %v", ns, err)
 	}
@@ -303,4 +316,92 @@ func isolatesIngress(np networkingv1.NetworkPolicy) bool {
 		}
 	}
 	return true
+}
+
+// TestUpgradeBlockedKeepsTheOldPolicyCurrent: an upgrade that cannot create
+// the renamed NetworkPolicy (here a quota on NetworkPolicies is full)
+// leaves the old one in place, and that old one keeps following the
+// Tenant: a peer the Tenant stops allowing loses its access even before
+// the new name exists. Once the quota is raised, the rename completes.
+func TestUpgradeBlockedKeepsTheOldPolicyCurrent(t *testing.T) {
+	const tenant, ns = "frz", "frz-a"
+	current := env.Settings
+	previous := current
+	previous.RenderVersion = render.RenderVersion1
+	t.Cleanup(func() {
+		if env.Settings.Version() != current.Version() {
+			if err := env.RestartManagerWith(current); err != nil {
+				t.Errorf("restarting the manager at the current render version: %v", err)
+			}
+		}
+	})
+	if err := env.RestartManagerWith(previous); err != nil {
+		t.Fatal(err)
+	}
+	env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner("frz-owner").Hard().AllowFromTenant("frzpeer").Obj(), ns)
+	testenv.Eventually(t, "the previous rendering", func() error { return rendered(tenant, []string{ns}, previous) })
+
+	// An admin's quota holds the namespace at the NetworkPolicies it has.
+	full := &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "np-count"},
+		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"count/networkpolicies.networking.k8s.io": resource.MustParse("2")}},
+	}
+	if err := env.Client.Create(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, full) })
+	// No controller-manager counts it in this tier: its usage is written
+	// as the quota controller would.
+	full.Status = corev1.ResourceQuotaStatus{Hard: full.Spec.Hard, Used: full.Spec.Hard}
+	if err := env.Client.Status().Update(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.RestartManagerWith(current); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "NetworkReady to report the quota", func() error {
+		tn := &tenancyv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: tenant}, tn); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(tn.Status.Conditions, tenancyv1alpha1.ConditionNetworkReady)
+		if c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "exceeded quota") {
+			return fmt.Errorf("NetworkReady is %+v", c)
+		}
+		if !strings.Contains(c.Message, "ResourceQuota") {
+			t.Errorf("NetworkReady does not say a ResourceQuota is in the way: %s", c.Message)
+		}
+		return nil
+	})
+
+	// The Tenant stops allowing frzpeer: the old-named policy follows.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		live := &tenancyv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: tenant}, live); err != nil {
+			return err
+		}
+		live.Spec.Network.AllowFrom = nil
+		return env.Client.Update(ctx, live)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the old-named policy to stop admitting frzpeer", func() error {
+		np := &networkingv1.NetworkPolicy{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.LegacyIngressPolicy}, np); err != nil {
+			return err
+		}
+		if !isolatesIngress(*np) {
+			return fmt.Errorf("%s no longer isolates ingress: %+v", np.Name, np.Spec)
+		}
+		if strings.Contains(fmt.Sprint(np.Spec.Ingress), "frzpeer") {
+			return fmt.Errorf("%s still admits frzpeer: %+v", np.Name, np.Spec.Ingress)
+		}
+		return nil
+	})
+
+	// The quota goes: the rename completes.
+	if err := env.Client.Delete(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the current rendering", func() error { return rendered(tenant, []string{ns}, current) })
 }

@@ -177,6 +177,11 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
+	if blocked != nil && blocked.TooMany {
+		return admission.Denied(fmt.Sprintf("tenant %s: the tenant would hold more than %d hostnames of the group of %s [rule ingress.hostnames]. "+
+			"Delete the Ingresses of names you no longer serve; names of Ingresses that were refused are released after %s",
+			tenant, claims.MaxHoldsPerTenant, claims.GroupOf(blocked.Host), claims.HoldGrace))
+	}
 	if blocked != nil {
 		where := "by another tenant"
 		if blocked.Fresh {
