@@ -31,6 +31,13 @@
 // namespace within ReservationTTL, which an informer does in well under a
 // second.
 //
+// Two things keep this cheap without touching correctness. The webhook
+// decides one tenant's creates that arrive together on a replica as a
+// batch, in order, recorded with one write (package namespace); other
+// replicas batch on their own, and the compare-and-swap orders the
+// batches. And it reads the ledger from its cache first: a stale read only
+// makes the write lose the race, and the retry reads the API server.
+//
 // A request the API server makes again for the same namespace (it calls a
 // mutating webhook again when a later one changed the object) does not
 // count its own name's reservation against itself: two creates of one name

@@ -16,7 +16,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
 
-// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=namespaceledgers,verbs=get;create;update
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=namespaceledgers,verbs=get;list;watch;create;update
 
 // ReservationTTL is how long an admitted namespace is counted through its
 // reservation: longer than the cache takes to show it, by far.
@@ -103,17 +103,26 @@ func Live(reservations []tenancyv1alpha1.NamespaceReservation, now time.Time) []
 
 // NamespaceLedgers reads and writes tenants' NamespaceLedgers.
 type NamespaceLedgers struct {
-	// Client writes ledgers.
+	// Client writes ledgers, and reads them from its cache when asked for
+	// a cached read.
 	Client client.Client
-	// Reader reads ledgers from the API server: a cache would only make the
-	// compare-and-swap fail until it caught up.
+	// Reader reads ledgers from the API server.
 	Reader client.Reader
 }
 
-// Get returns tenant's ledger, or an empty one not yet created.
-func (l *NamespaceLedgers) Get(ctx context.Context, tenant string) (*tenancyv1alpha1.NamespaceLedger, error) {
+// Get returns tenant's ledger, or an empty one not yet created. A cached
+// read spares a request to the API server, and is what the ledger's last
+// write left unless another write came a moment ago: a write at a stale
+// read's resourceVersion then fails as a lost race, and the caller reads
+// again, from the API server. So a cached read may cost a retry, never a
+// wrong count.
+func (l *NamespaceLedgers) Get(ctx context.Context, tenant string, cached bool) (*tenancyv1alpha1.NamespaceLedger, error) {
 	ledger := &tenancyv1alpha1.NamespaceLedger{}
-	err := l.Reader.Get(ctx, client.ObjectKey{Name: tenant}, ledger)
+	r := l.Reader
+	if cached {
+		r = l.Client
+	}
+	err := r.Get(ctx, client.ObjectKey{Name: tenant}, ledger)
 	switch {
 	case apierrors.IsNotFound(err):
 		return &tenancyv1alpha1.NamespaceLedger{ObjectMeta: metav1.ObjectMeta{Name: tenant}}, nil
@@ -123,14 +132,14 @@ func (l *NamespaceLedgers) Get(ctx context.Context, tenant string) (*tenancyv1al
 	return ledger, nil
 }
 
-// Reserve adds r to ledger, as read by Get, dropping expired reservations,
-// and writes it with the resourceVersion it was read at (or creates it).
-// The ledger is made the Tenant's and labelled as Bulkhead's. A conflict or
-// AlreadyExists error (IsLostRace) means another admission wrote first:
-// read again and decide again.
-func (l *NamespaceLedgers) Reserve(ctx context.Context, ledger *tenancyv1alpha1.NamespaceLedger, t *tenancyv1alpha1.Tenant, r tenancyv1alpha1.NamespaceReservation, now time.Time) error {
+// Reserve adds rs to ledger, as read by Get, dropping expired
+// reservations, and writes it with the resourceVersion it was read at (or
+// creates it). The ledger is made the Tenant's and labelled as Bulkhead's.
+// A conflict or AlreadyExists error (IsLostRace) means another admission
+// wrote first: read again and decide again.
+func (l *NamespaceLedgers) Reserve(ctx context.Context, ledger *tenancyv1alpha1.NamespaceLedger, t *tenancyv1alpha1.Tenant, now time.Time, rs ...tenancyv1alpha1.NamespaceReservation) error {
 	ledger = ledger.DeepCopy()
-	ledger.Spec.Reservations = append(Live(ledger.Spec.Reservations, now), r)
+	ledger.Spec.Reservations = append(Live(ledger.Spec.Reservations, now), rs...)
 	if ledger.Labels == nil {
 		ledger.Labels = map[string]string{}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -33,6 +34,7 @@ type Handler struct {
 	// that concurrent creates, on any replica, cannot all squeeze under
 	// namespaces.max (see package claims).
 	Ledgers  *claims.NamespaceLedgers
+	batches  batches
 	Settings render.Settings
 }
 
@@ -60,69 +62,169 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 }
 
-// maxAttempts bounds how often one admission decides again after another
-// wrote the tenant's ledger first. Each loss means another admission was
-// recorded, so the loop ends; the bound only guards against a fault that
-// repeats.
+// maxAttempts bounds how often one batch of admissions decides again after
+// another replica wrote the tenant's ledger first. Each loss means another
+// admission was recorded, so the loop ends; the bound only guards against
+// a fault that repeats.
 const maxAttempts = 50
+
+// batchTimeout bounds one batch's reads and write; the API server gives up
+// on the webhook sooner (its timeoutSeconds).
+const batchTimeout = 10 * time.Second
 
 func (h *Handler) create(ctx context.Context, req admission.Request, ns *corev1.Namespace, tenants []tenancyv1alpha1.Tenant) admission.Response {
 	caller := Caller{User: req.UserInfo.Username, Groups: req.UserInfo.Groups}
 	dryRun := req.DryRun != nil && *req.DryRun
-	for range maxAttempts {
-		d, err := h.decideCreate(ctx, ns, caller, tenants, dryRun)
+	// A first decision, with nothing counted, finds the tenant and every
+	// refusal that does not depend on the count.
+	d := DecideCreate(ns, caller, tenants, nil, h.Settings)
+	if d.Allowed {
+		a := &ask{ns: ns, caller: caller, tenants: tenants, dryRun: dryRun}
+		var err error
+		if d, err = h.admit(ctx, d.Labels[tenancyv1alpha1.TenantLabel], a); err != nil {
+			return admission.Errored(http.StatusInternalServerError, err)
+		}
+	}
+	if !d.Allowed {
+		ctrl.LoggerFrom(ctx).V(1).Info("Refused namespace", "namespace", ns.Name, "generateName", ns.GenerateName, "user", caller.User, "reason", d.Message)
+		return respond(d)
+	}
+	return stamp(req, ns, d)
+}
+
+// ask is one create waiting to be decided with the tenant's count.
+type ask struct {
+	ns      *corev1.Namespace
+	caller  Caller
+	tenants []tenancyv1alpha1.Tenant
+	dryRun  bool
+	done    chan outcome
+}
+
+type outcome struct {
+	d   Decision
+	err error
+}
+
+// batches groups the creates of each tenant that arrive while an earlier
+// group is being decided and written: one read of the ledger and one write
+// decide them all, in the order they came. Without it, concurrent creates
+// of one tenant each read the ledger, and all but one lose the
+// compare-and-swap and start again; at 16 at once on a busy API server,
+// the last ones ran past the API server's webhook timeout. The batch only
+// spares writes: correctness is the ledger's compare-and-swap, as for a
+// single create, since other replicas batch on their own.
+type batches struct {
+	mu      sync.Mutex
+	pending map[string][]*ask
+}
+
+// admit decides a against its tenant's count, batched with the tenant's
+// other creates in flight on this replica.
+func (h *Handler) admit(ctx context.Context, tenant string, a *ask) (Decision, error) {
+	a.done = make(chan outcome, 1)
+	h.batches.mu.Lock()
+	if h.batches.pending == nil {
+		h.batches.pending = map[string][]*ask{}
+	}
+	waiting, busy := h.batches.pending[tenant]
+	h.batches.pending[tenant] = append(waiting, a)
+	h.batches.mu.Unlock()
+	if !busy {
+		// The first in starts the tenant's loop; the others join the
+		// batch it takes next.
+		go h.drain(tenant)
+	}
+	select {
+	case o := <-a.done:
+		return o.d, o.err
+	case <-ctx.Done():
+		// Decided or not, the reservation it may get expires on its own.
+		return Decision{}, ctx.Err()
+	}
+}
+
+// drain decides the tenant's waiting creates, batch after batch, until none
+// is left.
+func (h *Handler) drain(tenant string) {
+	for {
+		h.batches.mu.Lock()
+		batch := h.batches.pending[tenant]
+		if len(batch) == 0 {
+			delete(h.batches.pending, tenant)
+			h.batches.mu.Unlock()
+			return
+		}
+		h.batches.pending[tenant] = batch[:0:0]
+		h.batches.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		outcomes := h.decideBatch(ctx, tenant, batch)
+		cancel()
+		for i, a := range batch {
+			a.done <- outcomes[i]
+		}
+	}
+}
+
+// decideBatch decides batch, in order, with the tenant's cached namespaces
+// and its ledger's reservations counted, each admission counting against
+// the ones after it, and records the admissions in the ledger with one
+// write (none for dry runs).
+func (h *Handler) decideBatch(ctx context.Context, tenant string, batch []*ask) []outcome {
+	out := make([]outcome, len(batch))
+	fail := func(err error) []outcome {
+		for i := range out {
+			out[i] = outcome{err: err}
+		}
+		return out
+	}
+	for attempt := range maxAttempts {
+		list := &corev1.NamespaceList{}
+		if err := h.Reader.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant}); err != nil {
+			return fail(err)
+		}
+		// The first read is the cache's; after a lost race, the API
+		// server's (claims.NamespaceLedgers.Get).
+		ledger, err := h.Ledgers.Get(ctx, tenant, attempt == 0)
+		if err != nil {
+			return fail(err)
+		}
+		now := time.Now()
+		reservations := claims.Live(ledger.Spec.Reservations, now)
+		var admitted []tenancyv1alpha1.NamespaceReservation
+		var owner *tenancyv1alpha1.Tenant
+		for i, a := range batch {
+			inUse := map[string]int{tenant: claims.InUse(tenant, list.Items, reservations, a.ns.Name, now)}
+			d := DecideCreate(a.ns, a.caller, a.tenants, inUse, h.Settings)
+			out[i] = outcome{d: d}
+			if !d.Allowed || a.dryRun {
+				continue
+			}
+			r := tenancyv1alpha1.NamespaceReservation{Name: a.ns.Name, AdmissionTime: metav1.NewTime(now)}
+			if IsGenerated(a.ns) {
+				r.GenerateName = GeneratedBase(a.ns.GenerateName)
+			}
+			reservations = append(reservations, r)
+			admitted = append(admitted, r)
+			for j := range a.tenants {
+				if a.tenants[j].Name == tenant {
+					owner = &a.tenants[j]
+				}
+			}
+		}
+		if len(admitted) == 0 {
+			return out
+		}
+		err = h.Ledgers.Reserve(ctx, ledger, owner, now, admitted...)
 		switch {
 		case claims.IsLostRace(err):
 			continue
 		case err != nil:
-			return admission.Errored(http.StatusInternalServerError, err)
-		case !d.Allowed:
-			ctrl.LoggerFrom(ctx).V(1).Info("Refused namespace", "namespace", ns.Name, "generateName", ns.GenerateName, "user", caller.User, "reason", d.Message)
-			return respond(d)
+			return fail(err)
 		}
-		return stamp(req, ns, d)
+		return out
 	}
-	return admission.Errored(http.StatusConflict, errors.New("too many concurrent namespace creates for the tenant; try again"))
-}
-
-// decideCreate decides with the tenant's namespaces and its ledger's
-// reservations counted, and records an admission in the ledger (except on
-// a dry run). A first decision, with nothing counted, finds the tenant and
-// every refusal that does not depend on the count.
-func (h *Handler) decideCreate(ctx context.Context, ns *corev1.Namespace, caller Caller, tenants []tenancyv1alpha1.Tenant, dryRun bool) (Decision, error) {
-	d := DecideCreate(ns, caller, tenants, nil, h.Settings)
-	if !d.Allowed {
-		return d, nil
-	}
-	list := &corev1.NamespaceList{}
-	if err := h.Reader.List(ctx, list, client.HasLabels{tenancyv1alpha1.TenantLabel}); err != nil {
-		return Decision{}, err
-	}
-	tenant := d.Labels[tenancyv1alpha1.TenantLabel]
-	ledger, err := h.Ledgers.Get(ctx, tenant)
-	if err != nil {
-		return Decision{}, err
-	}
-	now := time.Now()
-	inUse := map[string]int{tenant: claims.InUse(tenant, list.Items, ledger.Spec.Reservations, ns.Name, now)}
-	d = DecideCreate(ns, caller, tenants, inUse, h.Settings)
-	if !d.Allowed || dryRun {
-		return d, nil
-	}
-	var t *tenancyv1alpha1.Tenant
-	for i := range tenants {
-		if tenants[i].Name == tenant {
-			t = &tenants[i]
-		}
-	}
-	r := tenancyv1alpha1.NamespaceReservation{Name: ns.Name, AdmissionTime: metav1.NewTime(now)}
-	if IsGenerated(ns) {
-		r.GenerateName = GeneratedBase(ns.GenerateName)
-	}
-	if err := h.Ledgers.Reserve(ctx, ledger, t, r, now); err != nil {
-		return Decision{}, err
-	}
-	return d, nil
+	return fail(errors.New("too many concurrent namespace creates for the tenant; try again"))
 }
 
 // stamp sets the decision's labels and annotations on the new namespace.

@@ -3,7 +3,10 @@ package namespace
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/uuid"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -151,4 +156,66 @@ func TestTheSameNameReservedTwiceCountsOnce(t *testing.T) {
 		}
 	}
 	refusedForMax(t, h.Handle(ctx, createRequest(t, "acme-c", "alice", false)), "2 in use")
+}
+
+// TestConcurrentCreatesShareLedgerWrites: creates of one tenant arriving
+// together are decided in batches, one ledger write each, in the order
+// they came; exactly max are admitted however they are batched.
+func TestConcurrentCreatesShareLedgerWrites(t *testing.T) {
+	var writes atomic.Int64
+	countLedger := func(obj client.Object) {
+		if _, ok := obj.(*tenancyv1alpha1.NamespaceLedger); ok {
+			writes.Add(1)
+		}
+	}
+	// Each ledger write takes a while, as on a busy API server, so that
+	// creates pile up behind it.
+	slow := interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			countLedger(obj)
+			time.Sleep(20 * time.Millisecond)
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			countLedger(obj)
+			time.Sleep(20 * time.Millisecond)
+			return c.Update(ctx, obj, opts...)
+		},
+	}
+	c := fake.NewClientBuilder().WithScheme(newScheme(t)).WithInterceptorFuncs(slow).
+		WithObjects(testutil.Tenant("acme").Owner("alice").Max(5).Obj()).Build()
+	h := &Handler{Reader: c, Ledgers: &claims.NamespaceLedgers{Client: c, Reader: c}, Settings: render.DefaultSettings()}
+
+	const tries = 20
+	var wg sync.WaitGroup
+	var admitted atomic.Int64
+	for i := range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := h.Handle(context.Background(), createRequest(t, fmt.Sprintf("acme-n%d", i), "alice", false))
+			switch {
+			case resp.Allowed:
+				admitted.Add(1)
+			case !strings.Contains(resp.Result.Message, "[rule namespaces.max]"):
+				t.Errorf("acme-n%d refused for another reason: %s", i, resp.Result.Message)
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted.Load() != 5 {
+		t.Errorf("%d of %d concurrent creates admitted against max 5, want 5", admitted.Load(), tries)
+	}
+	if w := writes.Load(); w >= 5 {
+		t.Errorf("%d ledger writes for 5 admissions; want them batched into fewer", w)
+	} else {
+		t.Logf("%d creates, 5 admitted, %d ledger writes", tries, w)
+	}
+	ledger := &tenancyv1alpha1.NamespaceLedger{}
+	if err := c.Get(context.Background(), client.ObjectKey{Name: "acme"}, ledger); err != nil {
+		t.Fatal(err)
+	}
+	if len(ledger.Spec.Reservations) != 5 {
+		t.Errorf("ledger holds %d reservations, want the 5 admitted", len(ledger.Spec.Reservations))
+	}
 }
