@@ -49,6 +49,8 @@ func main() {
 	tenants := flag.Int("tenants", 200, "Tenants present for the last measurement (0 skips it).")
 	flag.IntVar(&runs, "runs", 3, "Runs per cell; the median p50 and p99 are printed.")
 	fallback := flag.Bool("fallback", true, "Also measure on a cluster without MutatingAdmissionPolicy.")
+	flag.BoolVar(&podsTable, "pods-table", true, "Measure pod creates.")
+	flag.BoolVar(&namespacesTable, "namespaces-table", true, "Measure namespace creates.")
 	cpuprofile := flag.String("cpuprofile", "", "Write a CPU profile of this process (the manager and the clients) to this file; go tool pprof reads it.")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -84,6 +86,9 @@ func main() {
 
 // runs is how many times each cell is measured.
 var runs = 3
+
+// podsTable and namespacesTable select the tables measured.
+var podsTable, namespacesTable = true, true
 
 // stats are the latencies of one measurement, and the CPU time the
 // machine's processes (etcd, the API server, the controller-manager, and
@@ -134,8 +139,13 @@ func run(rep *report.Report, levels []int, pods, tenants int, fallback bool) err
 	fmt.Println()
 	const row = "%7s | %-29s | %-29s | %-29s | %-5s | %-29s | %-5s\n"
 	const cols = "p50 p99 cpu/create cores"
-	fmt.Printf(row, "clients", "plain "+cols, "native "+cols, "hard "+cols, "x", "webhook "+cols, "x")
+	if podsTable {
+		fmt.Printf(row, "clients", "plain "+cols, "native "+cols, "hard "+cols, "x", "webhook "+cols, "x")
+	}
 	for _, c := range levels {
+		if !podsTable {
+			break
+		}
 		plain, err := base.measure("plain", c, pods)
 		if err != nil {
 			return err
@@ -169,8 +179,10 @@ func run(rep *report.Report, levels []int, pods, tenants int, fallback bool) err
 		}
 	}
 
-	if err := namespaceTable(rep, base, levels, pods); err != nil {
-		return err
+	if namespacesTable {
+		if err := namespaceTable(rep, base, levels, pods); err != nil {
+			return err
+		}
 	}
 
 	if tenants > 0 {
@@ -513,10 +525,14 @@ func (b *benchSetup) measureNamespaces(who client.Client, prefix string, c, n in
 		if err == nil {
 			bd, err = b.breakdown(ctx, apiBefore, selfBefore, n)
 		}
-		// Deleted by the admin: the time namespaces take to go is not
-		// measured, and the next cell's names are new.
+		// Deleted by the admin, and waited for: the time namespaces take
+		// to go is not measured, but their deletion must not weigh on the
+		// next cell.
 		for i := range n {
 			_ = b.env.Client.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name(i)}})
+		}
+		if err == nil {
+			err = b.waitGone(ctx, prefix+fmt.Sprintf("c%d-", cell))
 		}
 		cancel()
 		if err != nil {
@@ -621,6 +637,30 @@ func (b *benchSetup) breakdown(ctx context.Context, apiBefore, selfBefore report
 	conflict := map[string]string{"resource": "namespaceledgers", "code": "409"}
 	bd.ledgerConflicts = apiAfter.Counter("apiserver_request_total", conflict) - apiBefore.Counter("apiserver_request_total", conflict)
 	return bd, nil
+}
+
+// waitGone waits until no namespace named with prefix is left.
+func (b *benchSetup) waitGone(ctx context.Context, prefix string) error {
+	for {
+		list := &corev1.NamespaceList{}
+		if err := b.env.Client.List(ctx, list); err != nil {
+			return err
+		}
+		left := 0
+		for _, ns := range list.Items {
+			if strings.HasPrefix(ns.Name, prefix) {
+				left++
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d namespaces named %s* still there: %w", left, prefix, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func (b *benchSetup) waitEmpty(ctx context.Context, ns string) error {

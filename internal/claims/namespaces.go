@@ -134,10 +134,11 @@ func (l *NamespaceLedgers) Get(ctx context.Context, tenant string, cached bool) 
 
 // Reserve adds rs to ledger, as read by Get, dropping expired
 // reservations, and writes it with the resourceVersion it was read at (or
-// creates it). The ledger is made the Tenant's and labelled as Bulkhead's.
-// A conflict or AlreadyExists error (IsLostRace) means another admission
-// wrote first: read again and decide again.
-func (l *NamespaceLedgers) Reserve(ctx context.Context, ledger *tenancyv1alpha1.NamespaceLedger, t *tenancyv1alpha1.Tenant, now time.Time, rs ...tenancyv1alpha1.NamespaceReservation) error {
+// creates it), returning the ledger as written. The ledger is made the
+// Tenant's and labelled as Bulkhead's. A conflict or AlreadyExists error
+// (IsLostRace) means another admission wrote first: read again and decide
+// again.
+func (l *NamespaceLedgers) Reserve(ctx context.Context, ledger *tenancyv1alpha1.NamespaceLedger, t *tenancyv1alpha1.Tenant, now time.Time, rs ...tenancyv1alpha1.NamespaceReservation) (*tenancyv1alpha1.NamespaceLedger, error) {
 	ledger = ledger.DeepCopy()
 	ledger.Spec.Reservations = append(Live(ledger.Spec.Reservations, now), rs...)
 	if ledger.Labels == nil {
@@ -148,7 +149,7 @@ func (l *NamespaceLedgers) Reserve(ctx context.Context, ledger *tenancyv1alpha1.
 	// Tenant of the same name holds only reservations about to expire.
 	ledger.OwnerReferences = nil
 	if err := controllerutil.SetControllerReference(t, ledger, l.Client.Scheme()); err != nil {
-		return err
+		return nil, err
 	}
 	var err error
 	if ledger.ResourceVersion == "" {
@@ -157,12 +158,13 @@ func (l *NamespaceLedgers) Reserve(ctx context.Context, ledger *tenancyv1alpha1.
 		err = l.Client.Update(ctx, ledger)
 	}
 	if err != nil {
-		return fmt.Errorf("writing NamespaceLedger %s: %w", ledger.Name, err)
+		return nil, fmt.Errorf("writing NamespaceLedger %s: %w", ledger.Name, err)
 	}
-	return nil
+	return ledger, nil
 }
 
-// IsLostRace reports whether err means another admission wrote first.
+// IsLostRace reports whether err means the ledger changed since it was
+// read: another admission wrote first, or it was deleted with its Tenant.
 func IsLostRace(err error) bool {
-	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err)
 }

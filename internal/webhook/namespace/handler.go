@@ -147,6 +147,9 @@ func (h *Handler) admit(ctx context.Context, tenant string, a *ask) (Decision, e
 // drain decides the tenant's waiting creates, batch after batch, until none
 // is left.
 func (h *Handler) drain(tenant string) {
+	// The ledger as the previous batch wrote it: fresher than the cache,
+	// which may not show that write yet.
+	var last *tenancyv1alpha1.NamespaceLedger
 	for {
 		h.batches.mu.Lock()
 		batch := h.batches.pending[tenant]
@@ -158,7 +161,8 @@ func (h *Handler) drain(tenant string) {
 		h.batches.pending[tenant] = batch[:0:0]
 		h.batches.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-		outcomes := h.decideBatch(ctx, tenant, batch)
+		var outcomes []outcome
+		outcomes, last = h.decideBatch(ctx, tenant, batch, last)
 		cancel()
 		for i, a := range batch {
 			a.done <- outcomes[i]
@@ -169,23 +173,29 @@ func (h *Handler) drain(tenant string) {
 // decideBatch decides batch, in order, with the tenant's cached namespaces
 // and its ledger's reservations counted, each admission counting against
 // the ones after it, and records the admissions in the ledger with one
-// write (none for dry runs).
-func (h *Handler) decideBatch(ctx context.Context, tenant string, batch []*ask) []outcome {
+// write (none for dry runs). last is the ledger as this replica last wrote
+// it, or nil; it returns the ledger as written now, or nil.
+func (h *Handler) decideBatch(ctx context.Context, tenant string, batch []*ask, last *tenancyv1alpha1.NamespaceLedger) ([]outcome, *tenancyv1alpha1.NamespaceLedger) {
 	out := make([]outcome, len(batch))
-	fail := func(err error) []outcome {
+	fail := func(err error) ([]outcome, *tenancyv1alpha1.NamespaceLedger) {
 		for i := range out {
 			out[i] = outcome{err: err}
 		}
-		return out
+		return out, nil
 	}
 	for attempt := range maxAttempts {
 		list := &corev1.NamespaceList{}
 		if err := h.Reader.List(ctx, list, client.MatchingLabels{tenancyv1alpha1.TenantLabel: tenant}); err != nil {
 			return fail(err)
 		}
-		// The first read is the cache's; after a lost race, the API
-		// server's (claims.NamespaceLedgers.Get).
-		ledger, err := h.Ledgers.Get(ctx, tenant, attempt == 0)
+		// The first read is the ledger this replica last wrote, else the
+		// cache's; after a lost race, the API server's. A stale first read
+		// only loses the race (claims.NamespaceLedgers.Get).
+		ledger := last
+		var err error
+		if attempt > 0 || ledger == nil {
+			ledger, err = h.Ledgers.Get(ctx, tenant, attempt == 0)
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -213,16 +223,16 @@ func (h *Handler) decideBatch(ctx context.Context, tenant string, batch []*ask) 
 			}
 		}
 		if len(admitted) == 0 {
-			return out
+			return out, ledger
 		}
-		err = h.Ledgers.Reserve(ctx, ledger, owner, now, admitted...)
+		written, err := h.Ledgers.Reserve(ctx, ledger, owner, now, admitted...)
 		switch {
 		case claims.IsLostRace(err):
 			continue
 		case err != nil:
 			return fail(err)
 		}
-		return out
+		return out, written
 	}
 	return fail(errors.New("too many concurrent namespace creates for the tenant; try again"))
 }
