@@ -100,3 +100,48 @@ func MeanDelta(before, after Metrics, name string, match map[string]string) (mea
 	}
 	return (s1 - s0) / float64(c1-c0), c1 - c0
 }
+
+// HistogramBy sums histogram name by the value of label: count and sum of
+// each.
+func (m Metrics) HistogramBy(name, label string) map[string]Observed {
+	out := map[string]Observed{}
+	f := m[name]
+	if f == nil {
+		return out
+	}
+	for _, series := range f.GetMetric() {
+		h := series.GetHistogram()
+		if h == nil {
+			continue
+		}
+		for _, l := range series.GetLabel() {
+			if l.GetName() == label {
+				o := out[l.GetValue()]
+				o.Count += h.GetSampleCount()
+				o.Sum += h.GetSampleSum()
+				out[l.GetValue()] = o
+			}
+		}
+	}
+	return out
+}
+
+// Observed is a histogram's count and sum (seconds).
+type Observed struct {
+	Count uint64
+	Sum   float64
+}
+
+// MeansBy is, for each value of label, the mean of histogram name over the
+// observations made between before and after, and how many there were.
+func MeansBy(before, after Metrics, name, label string) map[string]Observed {
+	b, a := before.HistogramBy(name, label), after.HistogramBy(name, label)
+	out := map[string]Observed{}
+	for k, o := range a {
+		d := Observed{Count: o.Count - b[k].Count, Sum: o.Sum - b[k].Sum}
+		if d.Count > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
