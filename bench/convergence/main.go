@@ -40,6 +40,10 @@ const namespacesPerTenant = 2
 // managerArgs are extra flags for bulkhead-manager.
 var managerArgs string
 
+// applies are the last Bulkhead run's server-side apply requests by
+// resource.
+var applies map[string]float64
+
 // bound is how long a run may take to converge before it stops with a
 // diagnosis; 0 is defaultBound.
 var bound time.Duration
@@ -86,22 +90,26 @@ func run(ctx context.Context, rep *report.Report, sizes string, runs, workers in
 		}
 		var results []result
 		for r := 1; r <= runs; r++ {
-			base, objects, err := measureBaseline(ctx, n, workers)
+			base, objects, baseRequests, err := measureBaseline(ctx, n, workers)
 			if err != nil {
 				return err
 			}
-			bh, rss, cpu, err := measureBulkhead(ctx, n, workers, objects)
+			bh, rss, cpu, requests, err := measureBulkhead(ctx, n, workers, objects)
 			if err != nil {
 				return err
 			}
 			res := result{bulkhead: bh, baseline: base, objects: objects, peakRSS: rss, cpu: cpu}
 			results = append(results, res)
 			rep.Row("n", n, "run", r, "objects", objects, "bulkheadSeconds", bh.Seconds(), "baselineSeconds", base.Seconds(),
-				"ratio", bh.Seconds()/base.Seconds(), "managerPeakRSSBytes", rss, "managerCPUSeconds", cpu.Seconds())
+				"ratio", bh.Seconds()/base.Seconds(), "managerPeakRSSBytes", rss, "managerCPUSeconds", cpu.Seconds(),
+				"requestsByVerb", requests, "baselineRequestsByVerb", baseRequests)
 			fmt.Printf(row, strconv.Itoa(n), strconv.Itoa(r), strconv.Itoa(objects),
 				round(bh), round(base), fmt.Sprintf("%.2f", bh.Seconds()/base.Seconds()),
 				fmt.Sprintf("%.0f", float64(objects)/bh.Seconds()), fmt.Sprintf("%.0f", float64(objects)/base.Seconds()),
 				fmt.Sprintf("%d MiB", rss>>20), round(cpu))
+			fmt.Printf("      API requests by verb, bulkhead: %s\n", verbs(requests))
+			fmt.Printf("      API requests by verb, baseline: %s\n", verbs(baseRequests))
+			fmt.Printf("      bulkhead's APPLY requests by resource: %s\n", verbs(applies))
 		}
 		bh := median(results, func(r result) float64 { return r.bulkhead.Seconds() })
 		base := median(results, func(r result) float64 { return r.baseline.Seconds() })
@@ -158,10 +166,14 @@ func startCluster(ctx context.Context) (*devcluster.Cluster, client.Client, erro
 // measureBaseline creates, as a plain client, everything Bulkhead would
 // create for n tenants, and returns the time and how many objects Bulkhead
 // itself renders (the figure its own run must reach).
-func measureBaseline(ctx context.Context, n, workers int) (time.Duration, int, error) {
+func measureBaseline(ctx context.Context, n, workers int) (time.Duration, int, map[string]float64, error) {
 	cluster, c, err := startCluster(ctx)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
+	}
+	before, err := report.ScrapeAPIServer(ctx, cluster.Config)
+	if err != nil {
+		return 0, 0, nil, err
 	}
 	defer cluster.Stop()
 	s := render.DefaultSettings()
@@ -192,11 +204,15 @@ func measureBaseline(ctx context.Context, n, workers int) (time.Duration, int, e
 	})
 	elapsed := time.Since(start)
 	if err != nil {
-		return 0, 0, fmt.Errorf("baseline: %w", err)
+		return 0, 0, nil, fmt.Errorf("baseline: %w", err)
+	}
+	after, err := report.ScrapeAPIServer(ctx, cluster.Config)
+	if err != nil {
+		return 0, 0, nil, err
 	}
 	total := 0
 	rendered.Range(func(_, v any) bool { total += v.(int); return true })
-	return elapsed, total, nil
+	return elapsed, total, report.RequestsByVerb(before, after), nil
 }
 
 // expectedObjects are the objects Bulkhead renders in t's namespaces, which
@@ -209,19 +225,23 @@ func expectedObjects(t *tenancyv1alpha1.Tenant, s render.Settings) []client.Obje
 
 // measureBulkhead runs bulkhead-manager as its own process, creates the
 // Tenants and labelled namespaces, and waits for convergence.
-func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Duration, int64, time.Duration, error) {
+func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Duration, int64, time.Duration, map[string]float64, error) {
 	cluster, c, err := startCluster(ctx)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, nil, err
 	}
 	defer cluster.Stop()
 	mgr, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{ExtraArgs: strings.Fields(managerArgs)})
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, nil, err
 	}
 	defer mgr.Stop()
 
 	tenants := tenantsFor(n)
+	before, err := report.ScrapeAPIServer(ctx, cluster.Config)
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
 	start := time.Now()
 	err = parallel(n, workers, func(i int) error {
 		t := tenants[i].DeepCopy()
@@ -239,7 +259,7 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 		return nil
 	})
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("creating tenants: %w", err)
+		return 0, 0, 0, nil, fmt.Errorf("creating tenants: %w", err)
 	}
 	limit := bound
 	if limit == 0 {
@@ -249,27 +269,35 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 	for {
 		ready, objects, err := progress(ctx, c, n)
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, nil, err
 		}
 		if ready == n && objects >= wantObjects {
 			break
 		}
 		if time.Now().After(deadline) {
-			return 0, 0, 0, fmt.Errorf("not converged within %s (-bound): %d/%d Tenants Ready, %d/%d objects; the manager's log is %s\n%s",
+			return 0, 0, 0, nil, fmt.Errorf("not converged within %s (-bound): %d/%d Tenants Ready, %d/%d objects; the manager's log is %s\n%s",
 				limit, ready, n, objects, wantObjects, mgr.Log, diagnose(ctx, c, tenants))
 		}
 		if err := mgr.Failed(); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, nil, err
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
 	rss, err := report.PeakRSS(mgr.Cmd.Process.Pid)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, nil, err
 	}
 	cpu, err := report.CPUTime(mgr.Cmd.Process.Pid)
-	return elapsed, rss, cpu, err
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	after, err := report.ScrapeAPIServer(ctx, cluster.Config)
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	applies = report.RequestsByResource(before, after, "APPLY")
+	return elapsed, rss, cpu, report.RequestsByVerb(before, after), nil
 }
 
 // progress counts Ready tenants (at their current generation, with every
@@ -411,4 +439,20 @@ func diagnose(ctx context.Context, c client.Client, tenants []*tenancyv1alpha1.T
 		return "  every Tenant is Ready and every object exists: it converged just as the bound passed"
 	}
 	return b.String()
+}
+
+// verbs prints requests by verb, most first.
+func verbs(requests map[string]float64) string {
+	keys := make([]string, 0, len(requests))
+	total := 0.0
+	for k, v := range requests {
+		keys = append(keys, k)
+		total += v
+	}
+	sort.Slice(keys, func(i, j int) bool { return requests[keys[i]] > requests[keys[j]] })
+	parts := []string{fmt.Sprintf("%.0f in all", total)}
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.0f", k, requests[k]))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -145,3 +145,72 @@ func MeansBy(before, after Metrics, name, label string) map[string]Observed {
 	}
 	return out
 }
+
+// CounterBy sums counter name by the value of label.
+func (m Metrics) CounterBy(name, label string) map[string]float64 {
+	out := map[string]float64{}
+	f := m[name]
+	if f == nil {
+		return out
+	}
+	for _, series := range f.GetMetric() {
+		c := series.GetCounter()
+		if c == nil {
+			continue
+		}
+		for _, l := range series.GetLabel() {
+			if l.GetName() == label {
+				out[l.GetValue()] += c.GetValue()
+			}
+		}
+	}
+	return out
+}
+
+// RequestsByVerb are the API server's requests between before and after,
+// by verb.
+func RequestsByVerb(before, after Metrics) map[string]float64 {
+	b, a := before.CounterBy("apiserver_request_total", "verb"), after.CounterBy("apiserver_request_total", "verb")
+	out := map[string]float64{}
+	for verb, n := range a {
+		if d := n - b[verb]; d > 0 {
+			out[verb] = d
+		}
+	}
+	return out
+}
+
+// RequestsByResource are the API server's requests with verb between
+// before and after, by resource (and subresource).
+func RequestsByResource(before, after Metrics, verb string) map[string]float64 {
+	count := func(m Metrics) map[string]float64 {
+		out := map[string]float64{}
+		f := m["apiserver_request_total"]
+		if f == nil {
+			return out
+		}
+		for _, series := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range series.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["verb"] != verb {
+				continue
+			}
+			key := labels["resource"]
+			if labels["subresource"] != "" {
+				key += "/" + labels["subresource"]
+			}
+			out[key] += series.GetCounter().GetValue()
+		}
+		return out
+	}
+	b, a := count(before), count(after)
+	out := map[string]float64{}
+	for k, n := range a {
+		if d := n - b[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
