@@ -608,43 +608,18 @@ type breakdown struct {
 }
 
 // writesByResource lists the resources with the most write requests
-// between before and after, per op of n.
-func writesByResource(before, after report.Metrics, n int) string {
+// between before and after, per op of n, and the writes per op in all.
+func writesByResource(before, after report.Metrics, n int) (string, float64) {
 	type entry struct {
 		key   string
 		count float64
 	}
-	counts := map[string]float64{}
-	for _, m := range []report.Metrics{after, before} {
-		f := m["apiserver_request_total"]
-		if f == nil {
-			continue
-		}
-		sign := 1.0
-		if len(counts) > 0 && m["apiserver_request_total"] == before["apiserver_request_total"] {
-			sign = -1
-		}
-		for _, series := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range series.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			switch labels["verb"] {
-			case "POST", "PUT", "PATCH", "DELETE", "APPLY":
-			default:
-				continue
-			}
-			key := labels["resource"]
-			if labels["subresource"] != "" {
-				key += "/" + labels["subresource"]
-			}
-			counts[key+" "+labels["verb"]] += sign * series.GetCounter().GetValue()
-		}
-	}
 	var entries []entry
-	for k, v := range counts {
-		if v > 0 {
-			entries = append(entries, entry{k, v})
+	total := 0.0
+	for _, verb := range []string{"POST", "PUT", "PATCH", "DELETE", "APPLY"} {
+		for resource, count := range report.RequestsByResource(before, after, verb) {
+			entries = append(entries, entry{resource + " " + verb, count})
+			total += count
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].count > entries[j].count })
@@ -655,7 +630,7 @@ func writesByResource(before, after report.Metrics, n int) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s %.2f", e.key, e.count/float64(n)))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", "), total / float64(n)
 }
 
 func (bd breakdown) String() string {
@@ -675,13 +650,7 @@ func (b *benchSetup) breakdown(ctx context.Context, apiBefore, selfBefore report
 	handler, _ := report.MeanDelta(selfBefore, selfAfter, "controller_runtime_webhook_latency_seconds",
 		map[string]string{"webhook": namespace.MutatePath})
 	bd.webhookCall, bd.handler = time.Duration(call*float64(time.Second)), time.Duration(handler*float64(time.Second))
-	var writes float64
-	for _, verb := range []string{"POST", "PUT", "PATCH", "DELETE", "APPLY", "CREATE", "UPDATE"} {
-		writes += apiAfter.Counter("apiserver_request_total", map[string]string{"verb": verb}) -
-			apiBefore.Counter("apiserver_request_total", map[string]string{"verb": verb})
-	}
-	bd.writesPerCreate = writes / float64(n)
-	bd.writesByResource = writesByResource(apiBefore, apiAfter, n)
+	bd.writesByResource, bd.writesPerCreate = writesByResource(apiBefore, apiAfter, n)
 	conflict := map[string]string{"resource": "namespaceledgers", "code": "409"}
 	bd.ledgerConflicts = apiAfter.Counter("apiserver_request_total", conflict) - apiBefore.Counter("apiserver_request_total", conflict)
 	return bd, nil

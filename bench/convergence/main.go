@@ -141,11 +141,7 @@ func tenantsFor(n int) []*tenancyv1alpha1.Tenant {
 }
 
 func namespaceNames(t *tenancyv1alpha1.Tenant) []string {
-	out := make([]string, namespacesPerTenant)
-	for j := range out {
-		out[j] = fmt.Sprintf("%s-ns%d", t.Name, j)
-	}
-	return out
+	return testutil.NamespaceNames(t.Name, namespacesPerTenant)
 }
 
 func startCluster(ctx context.Context) (*devcluster.Cluster, client.Client, error) {

@@ -11,9 +11,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
 )
 
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=namespaceledgers,verbs=get;list;watch;create;update
@@ -147,10 +147,7 @@ func (l *NamespaceLedgers) Reserve(ctx context.Context, ledger *tenancyv1alpha1.
 	ledger.Labels[tenancyv1alpha1.ManagedByLabel] = tenancyv1alpha1.ManagedByValue
 	// Owned by the Tenant, so that it goes with it. One left by an earlier
 	// Tenant of the same name holds only reservations about to expire.
-	ledger.OwnerReferences = nil
-	if err := controllerutil.SetControllerReference(t, ledger, l.Client.Scheme()); err != nil {
-		return nil, err
-	}
+	ledger.OwnerReferences = []metav1.OwnerReference{render.OwnerRef(t)}
 	var err error
 	if ledger.ResourceVersion == "" {
 		err = l.Client.Create(ctx, ledger)

@@ -283,22 +283,7 @@ func compileValidating(p *admissionregistrationv1.ValidatingAdmissionPolicy, mod
 	if err != nil {
 		return nil, []error{err}
 	}
-	var errs []error
-	for _, v := range p.Spec.Variables {
-		if r := compiler.CompileAndStoreVariable(&validating.Variable{Name: v.Name, Expression: v.Expression}, opts, mode); r.Error != nil {
-			errs = append(errs, fmt.Errorf("variable %s: %w", v.Name, r.Error))
-		}
-	}
-	var matcher matchconditions.Matcher
-	if len(p.Spec.MatchConditions) > 0 {
-		accessors := make([]plugincel.ExpressionAccessor, len(p.Spec.MatchConditions))
-		for i := range p.Spec.MatchConditions {
-			accessors[i] = (*matchconditions.MatchCondition)(&p.Spec.MatchConditions[i])
-		}
-		conds := compiler.CompileCondition(accessors, opts, mode)
-		errs = append(errs, conds.CompilationErrors()...)
-		matcher = matchconditions.NewMatcher(conds, p.Spec.FailurePolicy, "policy", "validate", p.Name)
-	}
+	matcher, errs := compileShared(compiler, p.Spec.Variables, p.Spec.MatchConditions, p.Spec.FailurePolicy, p.Name, opts, mode)
 	validations := make([]plugincel.ExpressionAccessor, len(p.Spec.Validations))
 	messages := make([]plugincel.ExpressionAccessor, len(p.Spec.Validations))
 	for i, v := range p.Spec.Validations {
@@ -320,6 +305,29 @@ func compileValidating(p *admissionregistrationv1.ValidatingAdmissionPolicy, mod
 	return validating.NewValidator(validationFilter, matcher, auditFilter, messageFilter, p.Spec.FailurePolicy, nil), errs
 }
 
+// compileShared compiles what both plugins compile alike: a policy's
+// variables, stored in compiler for the expressions after them, and its
+// matchConditions.
+func compileShared(compiler *plugincel.CompositedCompiler, variables []admissionregistrationv1.Variable, matchConditions []admissionregistrationv1.MatchCondition,
+	failurePolicy *admissionregistrationv1.FailurePolicyType, name string, opts plugincel.OptionalVariableDeclarations, mode environment.Type) (matchconditions.Matcher, []error) {
+	var errs []error
+	for _, v := range variables {
+		if r := compiler.CompileAndStoreVariable(&validating.Variable{Name: v.Name, Expression: v.Expression}, opts, mode); r.Error != nil {
+			errs = append(errs, fmt.Errorf("variable %s: %w", v.Name, r.Error))
+		}
+	}
+	if len(matchConditions) == 0 {
+		return nil, errs
+	}
+	accessors := make([]plugincel.ExpressionAccessor, len(matchConditions))
+	for i := range matchConditions {
+		accessors[i] = (*matchconditions.MatchCondition)(&matchConditions[i])
+	}
+	conds := compiler.CompileCondition(accessors, opts, mode)
+	errs = append(errs, conds.CompilationErrors()...)
+	return matchconditions.NewMatcher(conds, failurePolicy, "policy", "validate", name), errs
+}
+
 // compileMutating is the MutatingAdmissionPolicy plugin's compilePolicy,
 // step for step, through its exported parts.
 func compileMutating(p *admissionregistrationv1.MutatingAdmissionPolicy, mode environment.Type) (mutating.PolicyEvaluator, []error) {
@@ -328,22 +336,7 @@ func compileMutating(p *admissionregistrationv1.MutatingAdmissionPolicy, mode en
 	if err != nil {
 		return mutating.PolicyEvaluator{}, []error{err}
 	}
-	var errs []error
-	for _, v := range p.Spec.Variables {
-		if r := compiler.CompileAndStoreVariable(&validating.Variable{Name: v.Name, Expression: v.Expression}, opts, mode); r.Error != nil {
-			errs = append(errs, fmt.Errorf("variable %s: %w", v.Name, r.Error))
-		}
-	}
-	var matcher matchconditions.Matcher
-	if len(p.Spec.MatchConditions) > 0 {
-		accessors := make([]plugincel.ExpressionAccessor, len(p.Spec.MatchConditions))
-		for i := range p.Spec.MatchConditions {
-			accessors[i] = (*matchconditions.MatchCondition)(&p.Spec.MatchConditions[i])
-		}
-		conds := compiler.CompileCondition(accessors, opts, mode)
-		errs = append(errs, conds.CompilationErrors()...)
-		matcher = matchconditions.NewMatcher(conds, p.Spec.FailurePolicy, "policy", "validate", p.Name)
-	}
+	matcher, errs := compileShared(compiler, p.Spec.Variables, p.Spec.MatchConditions, p.Spec.FailurePolicy, p.Name, opts, mode)
 	patchOpts := opts
 	patchOpts.HasPatchTypes = true
 	var patchers []patch.Patcher

@@ -44,6 +44,16 @@ func NetworkPolicyNames(name string) []string {
 	return []string{name}
 }
 
+// OtherNames are the names obj, as rendered, has at the other render
+// versions: the names an upgrade or a rollback replaces it under. Only
+// NetworkPolicies have been renamed so far.
+func OtherNames(obj client.Object) []string {
+	if _, ok := obj.(*networkingv1.NetworkPolicy); !ok {
+		return nil
+	}
+	return NetworkPolicyNames(obj.GetName())[1:]
+}
+
 // Network renders the NetworkPolicies of every namespace of t.
 //
 // Ingress: with isolation Tenant, pods of the tenant's namespaces may connect;

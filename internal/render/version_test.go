@@ -1,9 +1,14 @@
 package render
 
 import (
+	"slices"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // TestRenderVersion1 pins what render version 1 renders differently: the
@@ -22,6 +27,7 @@ func TestRenderVersion1(t *testing.T) {
 	} {
 		objs := ValidatingPolicies(tc.s)
 		var tokens string
+		managedBinding := false
 		for _, o := range objs {
 			if o.GetName() == TokensPolicy || o.GetName() == LegacyTokensPolicy {
 				tokens = o.GetName()
@@ -30,10 +36,14 @@ func TestRenderVersion1(t *testing.T) {
 			if !ok || b.Name != ManagedPolicy {
 				continue
 			}
+			managedBinding = true
 			audit := len(b.Spec.ValidationActions) == 2 && b.Spec.ValidationActions[1] == admissionregistrationv1.Audit
 			if audit != tc.wantAudit {
 				t.Errorf("version %d: managed binding actions %v, want audit %v", tc.s.Version(), b.Spec.ValidationActions, tc.wantAudit)
 			}
+		}
+		if !managedBinding {
+			t.Errorf("version %d: no binding of %s rendered", tc.s.Version(), ManagedPolicy)
 		}
 		if tokens != tc.wantTokens {
 			t.Errorf("version %d: tokens policy rendered as %q, want %q", tc.s.Version(), tokens, tc.wantTokens)
@@ -73,6 +83,9 @@ func TestVersionsRefuseTheSame(t *testing.T) {
 		return out
 	}
 	old, current := expressions(v1), expressions(DefaultSettings())
+	if len(current) == 0 {
+		t.Fatal("no validations rendered")
+	}
 	for e := range current {
 		if !old[e] {
 			t.Errorf("render version 1 lacks the validation %q", e)
@@ -81,6 +94,27 @@ func TestVersionsRefuseTheSame(t *testing.T) {
 	for e := range old {
 		if !current[e] {
 			t.Errorf("the current render version lacks version 1's validation %q", e)
+		}
+	}
+}
+
+// TestOtherNames: a renamed object knows its other version's name, and
+// nothing else is renamed.
+func TestOtherNames(t *testing.T) {
+	np := func(name string) client.Object {
+		return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	}
+	for _, tc := range []struct {
+		obj  client.Object
+		want []string
+	}{
+		{np(IngressPolicy), []string{LegacyIngressPolicy}},
+		{np(LegacyIngressPolicy), []string{IngressPolicy}},
+		{np(EgressPolicy), nil},
+		{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: IngressPolicy}}, nil},
+	} {
+		if got := OtherNames(tc.obj); !slices.Equal(got, tc.want) {
+			t.Errorf("OtherNames(%T %s) = %v, want %v", tc.obj, tc.obj.GetName(), got, tc.want)
 		}
 	}
 }

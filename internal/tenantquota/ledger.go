@@ -2,9 +2,9 @@ package tenantquota
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
 )
 
 // LedgerConcern is the value of the concern label on ledgers.
@@ -18,16 +18,9 @@ func NewLedger(t *tenancyv1alpha1.Tenant) *tenancyv1alpha1.TenantQuotaLedger {
 	return &tenancyv1alpha1.TenantQuotaLedger{
 		TypeMeta: metav1.TypeMeta{APIVersion: tenancyv1alpha1.GroupVersion.String(), Kind: "TenantQuotaLedger"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:   t.Name,
-			Labels: ledgerLabels(t),
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion:         tenancyv1alpha1.GroupVersion.String(),
-				Kind:               "Tenant",
-				Name:               t.Name,
-				UID:                t.UID,
-				Controller:         ptr.To(true),
-				BlockOwnerDeletion: ptr.To(true),
-			}},
+			Name:            t.Name,
+			Labels:          ledgerLabels(t),
+			OwnerReferences: []metav1.OwnerReference{render.OwnerRef(t)},
 		},
 	}
 }

@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -276,4 +278,14 @@ func (w *TenantWrapper) NamespaceQuota(hard corev1.ResourceList) *TenantWrapper 
 func (w *TenantWrapper) ContainerLimits(l tenancyv1alpha1.LimitsSpec) *TenantWrapper {
 	w.tenant.Spec.Limits = &l
 	return w
+}
+
+// NamespaceNames are n namespace names of tenant, <tenant>-ns0 and on, as
+// the benchmarks and the crash suite give their tenants.
+func NamespaceNames(tenant string, n int) []string {
+	out := make([]string, n)
+	for j := range out {
+		out[j] = fmt.Sprintf("%s-ns%d", tenant, j)
+	}
+	return out
 }

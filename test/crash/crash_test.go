@@ -71,9 +71,18 @@ func TestCrashSafeConvergence(t *testing.T) {
 		}
 	}
 	var takeovers []time.Duration
-	kill := func(phase string) {
+	// kill kills the leader while work is left: some Tenant not Ready, or
+	// one of those being deleted still there. A kill after the work is
+	// done would test an idle take-over, not a crash mid-way.
+	kill := func(phase string, deleting bool) {
 		t.Helper()
 		ready := countReady(ctx, tenants)
+		switch left := countPresent(ctx, deleted); {
+		case !deleting && ready == len(tenants):
+			t.Errorf("the kill %s came after every Tenant was Ready", phase)
+		case deleting && left == 0:
+			t.Errorf("the kill %s came after every deleted Tenant was gone", phase)
+		}
 		name, took, err := rs.killLeader(ctx)
 		if err != nil {
 			t.Fatalf("killing the leader %s: %v", phase, err)
@@ -91,7 +100,7 @@ func TestCrashSafeConvergence(t *testing.T) {
 	created := make(chan error, 1)
 	go func() { created <- createTenants(ctx, tenants) }()
 	sleepRandom(rng, 500*time.Millisecond, spread(len(tenants)))
-	kill("while Tenants converge")
+	kill("while Tenants converge", false)
 	sleepRandom(rng, 0, 3*time.Second)
 	restarted := time.Now()
 	if err := cluster.RestartAPIServer(ctx); err != nil {
@@ -117,9 +126,9 @@ func TestCrashSafeConvergence(t *testing.T) {
 		t.Fatalf("deleting Tenants: %v", err)
 	}
 	sleepRandom(rng, 0, 2*time.Second)
-	kill("while Tenants are deleted")
+	kill("while Tenants are deleted", true)
 	sleepRandom(rng, 0, 2*time.Second)
-	kill("while Tenants are deleted, again")
+	kill("while Tenants are deleted, again", true)
 	if err := waitConverged(ctx, kept, deleted); err != nil {
 		t.Fatalf("after the deletions and two more kills: %v", err)
 	}
@@ -155,11 +164,7 @@ func tenantsFor(n int) []*tenancyv1alpha1.Tenant {
 }
 
 func namespaceNames(t *tenancyv1alpha1.Tenant) []string {
-	out := make([]string, namespacesPerTenant)
-	for j := range out {
-		out[j] = fmt.Sprintf("%s-ns%d", t.Name, j)
-	}
-	return out
+	return testutil.NamespaceNames(t.Name, namespacesPerTenant)
 }
 
 // spread is the window the first kill falls in: most of the time the
@@ -269,6 +274,17 @@ func countReady(ctx context.Context, tenants []*tenancyv1alpha1.Tenant) int {
 	n := 0
 	for i := range list.Items {
 		if want[list.Items[i].Name] && ready(&list.Items[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// countPresent counts the Tenants of tenants that still exist.
+func countPresent(ctx context.Context, tenants []*tenancyv1alpha1.Tenant) int {
+	n := 0
+	for _, tn := range tenants {
+		if err := admin.Get(ctx, client.ObjectKeyFromObject(tn), &tenancyv1alpha1.Tenant{}); err == nil {
 			n++
 		}
 	}

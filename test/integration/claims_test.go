@@ -182,6 +182,12 @@ func TestHostnameOwnershipHoldsAcrossReplicas(t *testing.T) {
 		if len(admitted) != 1 || len(stored) != 1 {
 			t.Errorf("round %d: host %s admitted for %v and stored for %v; want exactly one tenant", round, host, admitted, stored)
 		}
+		// The winner's own creates are never refused for the other tenant.
+		for winner, n := range admitted {
+			if n != tries/2 || stored[winner] != n {
+				t.Errorf("round %d: tenant %s had %d of its %d creates admitted and %d stored; want all of them", round, winner, n, tries/2, stored[winner])
+			}
+		}
 	}
 	if served := replicas.Served(); served[0] == 0 || served[1] == 0 {
 		t.Errorf("requests per replica %v: both replicas must serve", served)

@@ -42,19 +42,7 @@ import (
 func TestUpgradeWithoutAGap(t *testing.T) {
 	const tenant, image = "upg", "registry.example.com/upg/app:1"
 	namespaces := []string{"upg-a", "upg-b"}
-	current := env.Settings
-	previous := current
-	previous.RenderVersion = render.RenderVersion1
-	t.Cleanup(func() {
-		if env.Settings.Version() != current.Version() {
-			if err := env.RestartManagerWith(current); err != nil {
-				t.Errorf("restarting the manager at the current render version: %v", err)
-			}
-		}
-	})
-	if err := env.RestartManagerWith(previous); err != nil {
-		t.Fatalf("starting the manager at render version %d: %v", render.RenderVersion1, err)
-	}
+	current, previous := atRenderVersion1(t)
 
 	owner := env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner("upg-owner").Hard().Registries("registry.example.com/upg/").Obj(), namespaces[0])
 	testenv.OwnerCreatesNamespace(t, owner, namespaces[1])
@@ -122,6 +110,27 @@ func TestUpgradeWithoutAGap(t *testing.T) {
 	// And back, as a rollback of the release would: the renamed policy
 	// gets its old name again and the new policy goes, with no gap either.
 	restart("rollback", previous)
+}
+
+// atRenderVersion1 restarts the manager at render version 1 and returns the
+// current settings and version 1's; the manager is back at the current
+// version when the test ends.
+func atRenderVersion1(t *testing.T) (current, previous render.Settings) {
+	t.Helper()
+	current = env.Settings
+	previous = current
+	previous.RenderVersion = render.RenderVersion1
+	t.Cleanup(func() {
+		if env.Settings.Version() != current.Version() {
+			if err := env.RestartManagerWith(current); err != nil {
+				t.Errorf("restarting the manager at the current render version: %v", err)
+			}
+		}
+	})
+	if err := env.RestartManagerWith(previous); err != nil {
+		t.Fatalf("starting the manager at render version %d: %v", render.RenderVersion1, err)
+	}
+	return current, previous
 }
 
 // rendered says how the world differs from the rendering of settings s for
@@ -298,8 +307,9 @@ func refusedFor(err error, want ...string) error {
 }
 
 // isolatesIngress: a NetworkPolicy Bulkhead wrote that selects every pod
-// of its namespace for ingress and admits only named peers, so that
-// anything else is denied.
+// of its namespace for ingress and admits only named peers (no rule open
+// to all, no peer of every namespace or every address), so that anything
+// else is denied.
 func isolatesIngress(np networkingv1.NetworkPolicy) bool {
 	if np.Labels[tenancyv1alpha1.ManagedByLabel] != tenancyv1alpha1.ManagedByValue {
 		return false
@@ -314,6 +324,15 @@ func isolatesIngress(np networkingv1.NetworkPolicy) bool {
 		if len(rule.From) == 0 {
 			return false
 		}
+		for _, peer := range rule.From {
+			// Every namespace, or every address, is no isolation either.
+			if sel := peer.NamespaceSelector; sel != nil && len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+				return false
+			}
+			if peer.IPBlock != nil && (peer.IPBlock.CIDR == "0.0.0.0/0" || peer.IPBlock.CIDR == "::/0") {
+				return false
+			}
+		}
 	}
 	return true
 }
@@ -325,19 +344,7 @@ func isolatesIngress(np networkingv1.NetworkPolicy) bool {
 // the new name exists. Once the quota is raised, the rename completes.
 func TestUpgradeBlockedKeepsTheOldPolicyCurrent(t *testing.T) {
 	const tenant, ns = "frz", "frz-a"
-	current := env.Settings
-	previous := current
-	previous.RenderVersion = render.RenderVersion1
-	t.Cleanup(func() {
-		if env.Settings.Version() != current.Version() {
-			if err := env.RestartManagerWith(current); err != nil {
-				t.Errorf("restarting the manager at the current render version: %v", err)
-			}
-		}
-	})
-	if err := env.RestartManagerWith(previous); err != nil {
-		t.Fatal(err)
-	}
+	current, previous := atRenderVersion1(t)
 	env.TenantWithNamespace(t, testutil.Tenant(tenant).Owner("frz-owner").Hard().AllowFromTenant("frzpeer").Obj(), ns)
 	testenv.Eventually(t, "the previous rendering", func() error { return rendered(tenant, []string{ns}, previous) })
 
@@ -374,6 +381,14 @@ func TestUpgradeBlockedKeepsTheOldPolicyCurrent(t *testing.T) {
 		return nil
 	})
 
+	// The old-named policy admits frzpeer now: what follows is a change.
+	legacy := &networkingv1.NetworkPolicy{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.LegacyIngressPolicy}, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(fmt.Sprint(legacy.Spec.Ingress), "frzpeer") {
+		t.Fatalf("%s does not admit frzpeer before the change: %+v", legacy.Name, legacy.Spec.Ingress)
+	}
 	// The Tenant stops allowing frzpeer: the old-named policy follows.
 	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		live := &tenancyv1alpha1.Tenant{}

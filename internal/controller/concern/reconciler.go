@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -71,6 +72,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil && !errors.As(err, &pending) {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, tenantstatus.FailureMessage(err), err)
 	}
+	if desired, err = alsoUnderOtherNames(ctx, r.Client, desired); err != nil {
+		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, tenantstatus.FailureMessage(err), err)
+	}
 	keep := map[string]bool{}
 	var errs []error
 	for _, obj := range desired {
@@ -110,6 +114,52 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// with every namespace the tenant gains. status.namespaces has them.
 	msg := fmt.Sprintf("every %s object of the tenant's namespaces matches the Tenant", r.Concern.Name)
 	return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionTrue, tenancyv1alpha1.ReasonApplied, msg, nil)
+}
+
+// alsoUnderOtherNames adds, for each rendered object that an upgrade or a
+// rollback renames (render.OtherNames) and that does not exist yet under
+// its new name, a copy under each old name that exists. Old copies are
+// pruned only once every rendered object applied, so until the new one can
+// be created (a quota on NetworkPolicies may refuse it) the old one is
+// what protects the namespace, and it must follow the Tenant rather than
+// keep the spec of the release that wrote it.
+func alsoUnderOtherNames(ctx context.Context, r client.Reader, objs []client.Object) ([]client.Object, error) {
+	out := objs
+	for _, obj := range objs {
+		others := render.OtherNames(obj)
+		if len(others) == 0 {
+			continue
+		}
+		found, err := exists(ctx, r, obj, obj.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			continue
+		}
+		for _, name := range others {
+			found, err := exists(ctx, r, obj, name)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				copied := obj.DeepCopyObject().(client.Object)
+				copied.SetName(name)
+				out = append(out, copied)
+			}
+		}
+	}
+	return out, nil
+}
+
+// exists reports whether an object of obj's kind named name exists in
+// obj's namespace.
+func exists(ctx context.Context, r client.Reader, obj client.Object, name string) (bool, error) {
+	err := r.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}, obj.DeepCopyObject().(client.Object))
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // cleanup deletes the concern's objects of tenant that are not in keep (all

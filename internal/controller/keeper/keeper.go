@@ -11,6 +11,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -274,12 +275,13 @@ func (k *Keeper) prune(ctx context.Context, desired []client.Object, served bool
 			failures = append(failures, failure{kind: fmt.Sprintf("%T", list), name: "list", err: err})
 			continue
 		}
-		objs, err := metaItems(list)
+		items, err := meta.ExtractList(list)
 		if err != nil {
 			failures = append(failures, failure{kind: fmt.Sprintf("%T", list), name: "list", err: err})
 			continue
 		}
-		for _, obj := range objs {
+		for _, item := range items {
+			obj := item.(client.Object)
 			if keep[k.kindOf(obj)+"/"+obj.GetName()] || obj.GetLabels()[tenancyv1alpha1.TenantLabel] != "" {
 				continue
 			}
@@ -294,32 +296,6 @@ func (k *Keeper) prune(ctx context.Context, desired []client.Object, served bool
 		}
 	}
 	return failures
-}
-
-// metaItems returns the items of list as objects.
-func metaItems(list client.ObjectList) ([]client.Object, error) {
-	var out []client.Object
-	switch l := list.(type) {
-	case *admissionregistrationv1.ValidatingAdmissionPolicyList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *admissionregistrationv1.ValidatingAdmissionPolicyBindingList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *admissionregistrationv1.MutatingAdmissionPolicyList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *admissionregistrationv1.MutatingAdmissionPolicyBindingList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	default:
-		return nil, fmt.Errorf("cannot prune %T", list)
-	}
-	return out, nil
 }
 
 // condition summarises a round for the Tenants: True when every kept

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -45,50 +44,7 @@ func renderPolicies(ctx context.Context, r client.Reader, sc *render.Scope) ([]c
 	if err != nil {
 		return nil, err
 	}
-	return alsoUnderOldNames(ctx, r, render.Network(sc, allowedBy))
-}
-
-// alsoUnderOldNames adds, for each policy renamed by a render version that
-// does not exist yet under its new name, a copy under the old name when
-// that exists. The old copy is pruned only once every rendered object has
-// applied; until the new one can be created (a quota on NetworkPolicies
-// may refuse it), the old one is what isolates the namespace, and it must
-// follow the Tenant, not keep the spec of the release that wrote it.
-func alsoUnderOldNames(ctx context.Context, r client.Reader, objs []client.Object) ([]client.Object, error) {
-	out := objs
-	for _, obj := range objs {
-		names := render.NetworkPolicyNames(obj.GetName())
-		if len(names) < 2 {
-			continue
-		}
-		found, err := exists(ctx, r, obj.GetNamespace(), obj.GetName())
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			continue
-		}
-		for _, old := range names[1:] {
-			found, err := exists(ctx, r, obj.GetNamespace(), old)
-			if err != nil {
-				return nil, err
-			}
-			if found {
-				copied := obj.DeepCopyObject().(client.Object)
-				copied.SetName(old)
-				out = append(out, copied)
-			}
-		}
-	}
-	return out, nil
-}
-
-func exists(ctx context.Context, r client.Reader, namespace, name string) (bool, error) {
-	err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &networkingv1.NetworkPolicy{})
-	if apierrors.IsNotFound(err) {
-		return false, nil
-	}
-	return err == nil, err
+	return render.Network(sc, allowedBy), nil
 }
 
 // allowFromIndex indexes cached Tenants by the tenants their allowFrom names.

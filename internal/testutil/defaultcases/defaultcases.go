@@ -83,7 +83,8 @@ func Cases() []Case {
 			p.Spec.Tolerations = []corev1.Toleration{{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}}
 		}, func(t testing.TB, p *corev1.Pod, _ string) {
 			t.Helper()
-			if len(p.Spec.Tolerations) < 2 || !hasToleration(p.Spec.Tolerations, PoolToleration) {
+			own := corev1.Toleration{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}
+			if !hasToleration(p.Spec.Tolerations, own) || !hasToleration(p.Spec.Tolerations, PoolToleration) {
 				t.Errorf("tolerations = %v, want the pod's and the pool's", p.Spec.Tolerations)
 			}
 		}},

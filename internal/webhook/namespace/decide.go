@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/claims"
@@ -376,4 +378,44 @@ func ownedHint(owned []*tenancyv1alpha1.Tenant) string {
 		names = append(names, t.Name)
 	}
 	return " (" + strings.Join(names, ", ") + ")"
+}
+
+// Create is one namespace create of a batch.
+type Create struct {
+	Namespace *corev1.Namespace
+	Caller    Caller
+	// Tenants are the Tenants as the create's request saw them.
+	Tenants []tenancyv1alpha1.Tenant
+	DryRun  bool
+}
+
+// DecideBatch decides creates of tenant's namespaces in order, against the
+// tenant's cached namespaces and the ledger's reservations still live at
+// now, each admission counting against the creates after it. It returns
+// each create's decision, the reservations to record (none for dry runs),
+// and the Tenant that owns the ledger (nil when nothing is admitted).
+func DecideBatch(tenant string, cached []corev1.Namespace, reservations []tenancyv1alpha1.NamespaceReservation, creates []Create, now time.Time, s render.Settings) ([]Decision, []tenancyv1alpha1.NamespaceReservation, *tenancyv1alpha1.Tenant) {
+	decisions := make([]Decision, len(creates))
+	live := claims.Live(reservations, now)
+	var admitted []tenancyv1alpha1.NamespaceReservation
+	var owner *tenancyv1alpha1.Tenant
+	for i, c := range creates {
+		inUse := map[string]int{tenant: claims.InUse(tenant, cached, live, c.Namespace.Name, now)}
+		decisions[i] = DecideCreate(c.Namespace, c.Caller, c.Tenants, inUse, s)
+		if !decisions[i].Allowed || c.DryRun {
+			continue
+		}
+		r := tenancyv1alpha1.NamespaceReservation{Name: c.Namespace.Name, AdmissionTime: metav1.NewTime(now)}
+		if IsGenerated(c.Namespace) {
+			r.GenerateName = GeneratedBase(c.Namespace.GenerateName)
+		}
+		live = append(live, r)
+		admitted = append(admitted, r)
+		for j := range c.Tenants {
+			if c.Tenants[j].Name == tenant {
+				owner = &c.Tenants[j]
+			}
+		}
+	}
+	return decisions, admitted, owner
 }

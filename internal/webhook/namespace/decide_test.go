@@ -3,6 +3,7 @@ package namespace
 import (
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -275,5 +276,39 @@ func TestDecideUpdate(t *testing.T) {
 				t.Fatalf("denied: %s", d.Message)
 			}
 		})
+	}
+}
+
+// TestDecideBatchCountsInOrder: a batch is decided as if its creates came
+// one after another; dry runs are decided but reserve nothing.
+func TestDecideBatchCountsInOrder(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tenants := []tenancyv1alpha1.Tenant{*testutil.Tenant("acme").Owner("alice").Max(3).Obj()}
+	cached := []corev1.Namespace{*tenantNamespace("acme-old", "acme", now.Add(-time.Hour))}
+	reservations := []tenancyv1alpha1.NamespaceReservation{
+		{Name: "acme-moment", AdmissionTime: metav1.NewTime(now.Add(-time.Second))},      // live: counts
+		{Name: "acme-expired", AdmissionTime: metav1.NewTime(now.Add(-2 * time.Minute))}, // expired: does not
+	}
+	create := func(name string, dryRun bool) Create {
+		return Create{Namespace: nsObj(name, nil), Caller: Caller{User: "alice"}, Tenants: tenants, DryRun: dryRun}
+	}
+	decisions, admitted, owner := DecideBatch("acme", cached, reservations, []Create{
+		create("acme-a", true),  // 2 in use: admitted, reserves nothing
+		create("acme-b", false), // 2 in use: admitted
+		create("acme-c", false), // 3 in use: refused
+	}, now, render.DefaultSettings())
+	for i, want := range []bool{true, true, false} {
+		if decisions[i].Allowed != want {
+			t.Errorf("create %d: allowed %v (%s), want %v", i, decisions[i].Allowed, decisions[i].Message, want)
+		}
+	}
+	if !strings.Contains(decisions[2].Message, "[rule namespaces.max]") {
+		t.Errorf("the third create is refused for another reason: %s", decisions[2].Message)
+	}
+	if len(admitted) != 1 || admitted[0].Name != "acme-b" {
+		t.Errorf("reservations to record %+v, want acme-b alone", admitted)
+	}
+	if owner == nil || owner.Name != "acme" {
+		t.Errorf("owner %v, want Tenant acme", owner)
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -79,7 +78,7 @@ func (h *Handler) create(ctx context.Context, req admission.Request, ns *corev1.
 	// refusal that does not depend on the count.
 	d := DecideCreate(ns, caller, tenants, nil, h.Settings)
 	if d.Allowed {
-		a := &ask{ns: ns, caller: caller, tenants: tenants, dryRun: dryRun}
+		a := &ask{Create: Create{Namespace: ns, Caller: caller, Tenants: tenants, DryRun: dryRun}}
 		var err error
 		if d, err = h.admit(ctx, d.Labels[tenancyv1alpha1.TenantLabel], a); err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
@@ -94,11 +93,8 @@ func (h *Handler) create(ctx context.Context, req admission.Request, ns *corev1.
 
 // ask is one create waiting to be decided with the tenant's count.
 type ask struct {
-	ns      *corev1.Namespace
-	caller  Caller
-	tenants []tenancyv1alpha1.Tenant
-	dryRun  bool
-	done    chan outcome
+	Create
+	done chan outcome
 }
 
 type outcome struct {
@@ -200,27 +196,13 @@ func (h *Handler) decideBatch(ctx context.Context, tenant string, batch []*ask, 
 			return fail(err)
 		}
 		now := time.Now()
-		reservations := claims.Live(ledger.Spec.Reservations, now)
-		var admitted []tenancyv1alpha1.NamespaceReservation
-		var owner *tenancyv1alpha1.Tenant
+		creates := make([]Create, len(batch))
 		for i, a := range batch {
-			inUse := map[string]int{tenant: claims.InUse(tenant, list.Items, reservations, a.ns.Name, now)}
-			d := DecideCreate(a.ns, a.caller, a.tenants, inUse, h.Settings)
+			creates[i] = a.Create
+		}
+		decisions, admitted, owner := DecideBatch(tenant, list.Items, ledger.Spec.Reservations, creates, now, h.Settings)
+		for i, d := range decisions {
 			out[i] = outcome{d: d}
-			if !d.Allowed || a.dryRun {
-				continue
-			}
-			r := tenancyv1alpha1.NamespaceReservation{Name: a.ns.Name, AdmissionTime: metav1.NewTime(now)}
-			if IsGenerated(a.ns) {
-				r.GenerateName = GeneratedBase(a.ns.GenerateName)
-			}
-			reservations = append(reservations, r)
-			admitted = append(admitted, r)
-			for j := range a.tenants {
-				if a.tenants[j].Name == tenant {
-					owner = &a.tenants[j]
-				}
-			}
 		}
 		if len(admitted) == 0 {
 			return out, ledger
