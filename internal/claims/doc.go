@@ -22,7 +22,10 @@
 // the cache plus the reservations that no namespace in the cache stands for
 // (InUse): a named reservation is matched by its name, a generated one by a
 // namespace of its tenant named from its generateName and created since it
-// was admitted, each namespace standing for one reservation at most. A
+// was admitted, each namespace standing for one reservation at most: one
+// reserved by its own name, or being deleted, stands for no generated one
+// (else namespaces a tenant names or deletes could absorb the reservations
+// of generated ones still on their way). A
 // reservation is never removed because its namespace appeared, only when it
 // expires: removing it would let that namespace stand for a second one
 // later. An expired reservation whose namespace never got stored (a later

@@ -46,12 +46,25 @@ func InUse(tenant string, cached []corev1.Namespace, reservations []tenancyv1alp
 	}
 	live := Live(reservations, now)
 	pendingNames := map[string]bool{}
+	// A namespace stands for one reservation at most: one reserved by its
+	// name stands for that, and for no generated one. Nor does one being
+	// deleted, which is not counted. Else a tenant could let namespaces it
+	// named, or deletes, absorb the reservations of generated ones still
+	// on their way, each passing the count.
+	used := map[string]bool{}
+	for name, ns := range byName {
+		if !ns.DeletionTimestamp.IsZero() {
+			used[name] = true
+		}
+	}
 	var generated []tenancyv1alpha1.NamespaceReservation
 	for _, r := range live {
 		switch {
 		case r.Name == "":
 			generated = append(generated, r)
-		case r.Name == self || byName[r.Name] != nil:
+		case r.Name == self:
+		case byName[r.Name] != nil:
+			used[r.Name] = true
 		default:
 			pendingNames[r.Name] = true
 		}
@@ -60,7 +73,6 @@ func InUse(tenant string, cached []corev1.Namespace, reservations []tenancyv1alp
 	// Oldest first, so that each namespace stands for the reservation most
 	// likely its own; any choice among equals gives the same count.
 	sort.SliceStable(generated, func(i, j int) bool { return generated[i].AdmissionTime.Before(&generated[j].AdmissionTime) })
-	used := map[string]bool{}
 	for _, r := range generated {
 		if name := standsFor(r, byName, used); name != "" {
 			used[name] = true

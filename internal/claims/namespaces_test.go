@@ -46,6 +46,16 @@ func TestInUse(t *testing.T) {
 		{name: "an older namespace stands for no generated reservation",
 			cached: []corev1.Namespace{ns("acme-ci-bcdfg", "acme", old, false)},
 			res:    []tenancyv1alpha1.NamespaceReservation{gen("acme-ci-", time.Second)}, want: 2},
+		// A namespace the tenant named, with the generated length, stands
+		// for its own reservation and no generated one.
+		{name: "a named namespace stands for no generated reservation",
+			cached: []corev1.Namespace{ns("acme-ci-aaaaa", "acme", now, false), ns("acme-ci-bbbbb", "acme", now, false)},
+			res: []tenancyv1alpha1.NamespaceReservation{named("acme-ci-aaaaa", 2*time.Second), named("acme-ci-bbbbb", 2*time.Second),
+				gen("acme-ci-", time.Second), gen("acme-ci-", time.Second)}, want: 4},
+		// Nor does one being deleted, which is not counted itself.
+		{name: "a namespace being deleted stands for no generated reservation",
+			cached: []corev1.Namespace{ns("acme-ci-aaaaa", "acme", now, true)},
+			res:    []tenancyv1alpha1.NamespaceReservation{gen("acme-ci-", time.Second)}, want: 1},
 		{name: "another base stands for nothing",
 			cached: []corev1.Namespace{ns("acme-web-bcdfg", "acme", now, false)},
 			res:    []tenancyv1alpha1.NamespaceReservation{gen("acme-ci-", time.Second)}, want: 2},

@@ -24,6 +24,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/ingress"
 )
 
 // claimRounds is how often each race across replicas is run:
@@ -461,24 +462,28 @@ func TestHostnameClaimFloodIsBounded(t *testing.T) {
 	if err := a.Create(ctx, hostIngress("fla-web", "taken", "taken.flood.test")); err != nil {
 		t.Fatal(err)
 	}
+	// As many names as one Ingress may carry, beside the one it serves;
+	// enough sends to come within one of the tenant's bound.
+	perFlood := ingress.MaxHostsPerIngress - 1
+	passing := (claims.MaxHoldsPerTenant - 1) / perFlood
 	flood := func(round int) error {
 		ing := hostIngress("fla-web", "taken", "taken.flood.test")
-		for i := range 200 {
+		for i := range perFlood {
 			rule := ing.Spec.Rules[0].DeepCopy()
 			rule.Host = fmt.Sprintf("r%d-%d.flood.test", round, i)
 			ing.Spec.Rules = append(ing.Spec.Rules, *rule)
 		}
 		return a.Create(ctx, ing)
 	}
-	// Each send passes admission, writing 200 holds, and is then refused
+	// Each send passes admission, writing 99 holds, and is then refused
 	// by the API server: the name exists.
-	for round := range 2 {
+	for round := range passing {
 		if err := flood(round); !apierrors.IsAlreadyExists(err) {
 			t.Fatalf("round %d: want AlreadyExists after admission, got %v", round, err)
 		}
 	}
-	// The third would take the tenant past the bound: refused at admission.
-	err := flood(2)
+	// The next would take the tenant past the bound: refused at admission.
+	err := flood(passing)
 	testenv.Rejected(t, err, "fla", "ingress.hostnames")
 	testenv.ExpectDenied(t, err, fmt.Sprintf("more than %d hostnames of the group of *.flood.test", claims.MaxHoldsPerTenant))
 	claim := &tenancyv1alpha1.HostnameClaim{}
@@ -492,5 +497,35 @@ func TestHostnameClaimFloodIsBounded(t *testing.T) {
 	if err := b.Create(ctx, hostIngress("flb-web", "shop", "shop.flood.test")); err != nil {
 		t.Fatalf("tenant flb claiming a free name of the flooded group: %v", err)
 	}
-	t.Logf("after 3 floods of 200 names: %d holds in the claim, bound %d per tenant", len(claim.Spec.Holds), claims.MaxHoldsPerTenant)
+	t.Logf("after %d floods of %d names: %d holds in the claim, bound %d per tenant", passing+1, perFlood, len(claim.Spec.Holds), claims.MaxHoldsPerTenant)
+}
+
+// TestIngressHostnamesAreBounded: each hostname group an Ingress names
+// costs a claim write before the Ingress is stored, so one Ingress of
+// thousands of names in as many groups would be thousands of writes. An
+// Ingress names at most MaxHostsPerIngress hostnames, and one refused for
+// it writes no claim.
+func TestIngressHostnamesAreBounded(t *testing.T) {
+	ctx := context.Background()
+	a := env.TenantWithNamespace(t, testutil.Tenant("amp").Owner("amp-owner").Obj(), "amp-web")
+	many := func(n int) *networkingv1.Ingress {
+		ing := hostIngress("amp-web", fmt.Sprintf("many-%d", n), "h0.g0.amp.test")
+		for i := 1; i < n; i++ {
+			rule := ing.Spec.Rules[0].DeepCopy()
+			rule.Host = fmt.Sprintf("h%d.g%d.amp.test", i, i)
+			ing.Spec.Rules = append(ing.Spec.Rules, *rule)
+		}
+		return ing
+	}
+	err := a.Create(ctx, many(ingress.MaxHostsPerIngress+1))
+	testenv.Rejected(t, err, "amp", "ingress.hostnames")
+	testenv.ExpectDenied(t, err, fmt.Sprintf("more than the %d one Ingress may", ingress.MaxHostsPerIngress))
+	for _, group := range []string{"*.g0.amp.test", fmt.Sprintf("*.g%d.amp.test", ingress.MaxHostsPerIngress)} {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: claims.ClaimName(group)}, &tenancyv1alpha1.HostnameClaim{}); !apierrors.IsNotFound(err) {
+			t.Errorf("the refused Ingress left HostnameClaim %s (%v)", claims.ClaimName(group), err)
+		}
+	}
+	if err := a.Create(ctx, many(ingress.MaxHostsPerIngress)); err != nil {
+		t.Fatalf("an Ingress of %d hostnames: %v", ingress.MaxHostsPerIngress, err)
+	}
 }

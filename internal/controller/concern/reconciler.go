@@ -152,14 +152,19 @@ func alsoUnderOtherNames(ctx context.Context, r client.Reader, objs []client.Obj
 	return out, nil
 }
 
-// exists reports whether an object of obj's kind named name exists in
-// obj's namespace.
+// exists reports whether Bulkhead's object of obj's kind named name exists
+// in obj's namespace. One of that name a tenant wrote itself is not
+// Bulkhead's to keep under an old name, nor to prune.
 func exists(ctx context.Context, r client.Reader, obj client.Object, name string) (bool, error) {
-	err := r.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}, obj.DeepCopyObject().(client.Object))
+	got := obj.DeepCopyObject().(client.Object)
+	err := r.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}, got)
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	return got.GetLabels()[tenancyv1alpha1.ManagedByLabel] == tenancyv1alpha1.ManagedByValue, nil
 }
 
 // cleanup deletes the concern's objects of tenant that are not in keep (all

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
@@ -25,6 +26,10 @@ func TestRenamedObjectFollowsTheTenantUntilReplaced(t *testing.T) {
 	sc := render.NewScope(tn, []string{"acme-a"}, s)
 	objs := render.Network(sc, nil)
 	policy := func(name string) *networkingv1.NetworkPolicy {
+		return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "acme-a", Name: name,
+			Labels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}}}
+	}
+	tenants := func(name string) *networkingv1.NetworkPolicy {
 		return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "acme-a", Name: name}}
 	}
 	scheme := runtime.NewScheme()
@@ -39,6 +44,8 @@ func TestRenamedObjectFollowsTheTenantUntilReplaced(t *testing.T) {
 		{"only the old name exists", []client.Object{policy(render.LegacyIngressPolicy)}, true},
 		{"both exist", []client.Object{policy(render.LegacyIngressPolicy), policy(render.IngressPolicy)}, false},
 		{"neither exists", nil, false},
+		// A tenant's own policy of the old name is not Bulkhead's to keep.
+		{"the tenant's own policy has the old name", []client.Object{tenants(render.LegacyIngressPolicy)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tc.existing...).Build()

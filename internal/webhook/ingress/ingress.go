@@ -122,6 +122,13 @@ func Index(ctx context.Context, indexer client.FieldIndexer) error {
 	})
 }
 
+// MaxHostsPerIngress bounds the hostnames of one tenant Ingress. Each
+// hostname group it names costs the webhook a claim read and write before
+// the API server stores the Ingress, so an Ingress of thousands of names
+// would turn one request into thousands of cluster-scoped writes (and the
+// sweeper's deletes after), whether or not it is ever stored.
+const MaxHostsPerIngress = 100
+
 // Handler refuses hostnames that another tenant, or the platform, serves.
 type Handler struct {
 	// Client reads Ingresses, namespaces and Tenants, from the cache.
@@ -157,6 +164,10 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		}
 	}
 	hosts := Hosts(ing)
+	if len(hosts) > MaxHostsPerIngress {
+		return admission.Denied(fmt.Sprintf("tenant %s: the Ingress names %d hostnames, more than the %d one Ingress may [rule ingress.hostnames]. "+
+			"Split it into several Ingresses", tenant, len(hosts), MaxHostsPerIngress))
+	}
 	for _, host := range hosts {
 		if PatternOfAnother(host, tenant, patterns) {
 			return admission.Denied(fmt.Sprintf("tenant %s: host %s falls under a hostname pattern another tenant's Tenant declares [rule ingress.hostnames]. "+
