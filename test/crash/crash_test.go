@@ -72,16 +72,16 @@ func TestCrashSafeConvergence(t *testing.T) {
 	}
 	var takeovers []time.Duration
 	// kill kills the leader while work is left: some Tenant not Ready, or
-	// one of those being deleted still there. A kill after the work is
-	// done would test an idle take-over, not a crash mid-way.
-	kill := func(phase string, deleting bool) {
+	// one of deleting still there. A kill after the work is done would
+	// test an idle take-over, not a crash mid-way.
+	kill := func(phase string, deleting []*tenancyv1alpha1.Tenant) {
 		t.Helper()
 		ready := countReady(ctx, tenants)
-		switch left := countPresent(ctx, deleted); {
-		case !deleting && ready == len(tenants):
+		switch {
+		case deleting == nil && ready == len(tenants):
 			t.Errorf("the kill %s came after every Tenant was Ready", phase)
-		case deleting && left == 0:
-			t.Errorf("the kill %s came after every deleted Tenant was gone", phase)
+		case deleting != nil && countPresent(ctx, deleting) == 0:
+			t.Errorf("the kill %s came after every Tenant being deleted was gone", phase)
 		}
 		name, took, err := rs.killLeader(ctx)
 		if err != nil {
@@ -100,7 +100,7 @@ func TestCrashSafeConvergence(t *testing.T) {
 	created := make(chan error, 1)
 	go func() { created <- createTenants(ctx, tenants) }()
 	sleepRandom(rng, 500*time.Millisecond, spread(len(tenants)))
-	kill("while Tenants converge", false)
+	kill("while Tenants converge", nil)
 	sleepRandom(rng, 0, 3*time.Second)
 	restarted := time.Now()
 	if err := cluster.RestartAPIServer(ctx); err != nil {
@@ -120,15 +120,24 @@ func TestCrashSafeConvergence(t *testing.T) {
 		t.Logf("manager %s leads after the API server's restart", leader.name)
 	}
 
-	// Deleting: a third of the Tenants go while the leader is killed twice.
+	// Deleting: a third of the Tenants go, in two halves, the leader
+	// killed while each half is being deleted. The second half is deleted
+	// only then: the standby that took over after the first kill may have
+	// finished the first half before the second kill.
 	deletedAt := time.Now()
-	if err := deleteTenants(ctx, deleted); err != nil {
+	first, second := deleted[:len(deleted)/2], deleted[len(deleted)/2:]
+	if err := deleteTenants(ctx, first); err != nil {
 		t.Fatalf("deleting Tenants: %v", err)
 	}
-	sleepRandom(rng, 0, 2*time.Second)
-	kill("while Tenants are deleted", true)
-	sleepRandom(rng, 0, 2*time.Second)
-	kill("while Tenants are deleted, again", true)
+	// Within half a second: a live leader deletes a few Tenants in about
+	// a second.
+	sleepRandom(rng, 0, 500*time.Millisecond)
+	kill("while Tenants are deleted", first)
+	if err := deleteTenants(ctx, second); err != nil {
+		t.Fatalf("deleting Tenants: %v", err)
+	}
+	sleepRandom(rng, 0, 500*time.Millisecond)
+	kill("while Tenants are deleted, again", second)
 	if err := waitConverged(ctx, kept, deleted); err != nil {
 		t.Fatalf("after the deletions and two more kills: %v", err)
 	}
