@@ -72,3 +72,15 @@ const (
 	FinalizerNamespaces = "tenancy.bulkhead.dev/namespaces"
 	FinalizerPrefix     = "tenancy.bulkhead.dev/"
 )
+
+// Finalizers are all of them, the namespaces controller's and each
+// concern's (FinalizerPrefix and the concern's name). The first controller
+// to see a new Tenant adds them all in one write, rather than one write per
+// controller, each of which would wake every controller watching Tenants.
+var Finalizers = []string{
+	FinalizerNamespaces,
+	FinalizerPrefix + "rbac",
+	FinalizerPrefix + "quota",
+	FinalizerPrefix + "network",
+	FinalizerPrefix + "admission",
+}

@@ -95,6 +95,10 @@ type Options struct {
 	// QuotaRecount is how often tenant-wide quota usage is recounted from
 	// the tenant's pods and claims; 0 means 15 seconds.
 	QuotaRecount time.Duration
+	// SyncPeriod is how often every cached object is handed to the
+	// controllers again, changed or not; 0 is controller-runtime's default
+	// (about ten hours).
+	SyncPeriod time.Duration
 }
 
 // Scheme is the scheme Bulkhead's clients use.
@@ -126,9 +130,13 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &networkingv1.NetworkPolicy{}, &tenancyv1alpha1.TenantPolicy{}} {
 		byObject[obj] = cache.ByObject{Label: managed}
 	}
+	cacheOptions := cache.Options{ByObject: byObject}
+	if o.SyncPeriod > 0 {
+		cacheOptions.SyncPeriod = &o.SyncPeriod
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: Scheme(),
-		Cache:  cache.Options{ByObject: byObject},
+		Cache:  cacheOptions,
 		// The cache holds only the webhook's Secret (see keeper.CacheByObject):
 		// read any other live rather than find it missing from the cache.
 		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},

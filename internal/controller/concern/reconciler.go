@@ -59,7 +59,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		log.V(1).Info("Removed tenant objects", "concern", r.Concern.Name)
 		return ctrl.Result{}, tenantstatus.RemoveFinalizer(ctx, r.Client, t, r.Finalizer())
 	}
-	if err := tenantstatus.AddFinalizer(ctx, r.Client, t, r.Finalizer()); err != nil {
+	if err := tenantstatus.AddFinalizers(ctx, r.Client, t, r.Finalizer()); err != nil {
 		return ctrl.Result{}, err
 	}
 

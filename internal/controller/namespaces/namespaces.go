@@ -49,7 +49,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !t.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, sc)
 	}
-	if err := tenantstatus.AddFinalizer(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
+	if err := tenantstatus.AddFinalizers(ctx, r.Client, t, tenancyv1alpha1.FinalizerNamespaces); err != nil {
 		return ctrl.Result{}, err
 	}
 

@@ -4,13 +4,18 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
@@ -29,15 +34,22 @@ var Concerns = []string{
 }
 
 // Ready is True when every concern condition is True for the current
-// generation; otherwise it names what is missing, failing or behind.
+// generation; otherwise it names what is failing, or says that the
+// concerns are still catching up.
 func Ready(generation int64, conds []metav1.Condition) metav1.Condition {
-	var failing, pending []string
+	var failing []string
+	pending := false
 	for _, typ := range Concerns {
 		c := meta.FindStatusCondition(conds, typ)
 		switch {
 		case c == nil || c.ObservedGeneration < generation:
-			pending = append(pending, typ)
-		case c.Status != metav1.ConditionTrue:
+			pending = true
+		case c.Status == metav1.ConditionTrue:
+		case c.Reason == tenancyv1alpha1.ReasonWaiting:
+			// Waiting for another concern's objects is progress, not
+			// failure: it clears when they appear.
+			pending = true
+		default:
 			failing = append(failing, fmt.Sprintf("%s (%s: %s)", typ, c.Reason, c.Message))
 		}
 	}
@@ -46,12 +58,12 @@ func Ready(generation int64, conds []metav1.Condition) metav1.Condition {
 	case len(failing) > 0:
 		out.Status, out.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonNotReady
 		out.Message = "not ready: " + strings.Join(failing, "; ")
-	case len(pending) > 0:
+	case pending:
 		out.Status, out.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing
-		// Pending concerns are not listed: the message would change, and
-		// cost a status write, as each one catches up. Their own conditions
-		// say where each stands.
-		out.Message = fmt.Sprintf("waiting for %d of %d concerns to observe generation %d; nothing to do yet: this clears within seconds, and if it stays, the manager is not running (kubectl -n bulkhead-system get pods)", len(pending), len(Concerns), generation)
+		// Neither the pending concerns nor their number are in the
+		// message: it would change, and cost a status write, as each one
+		// catches up. Their own conditions say where each stands.
+		out.Message = fmt.Sprintf("the concerns are catching up with generation %d; each one's condition says where it stands. Nothing to do yet: this clears within seconds, and if it stays, the manager is not running (kubectl -n bulkhead-system get pods)", generation)
 	default:
 		out.Status, out.Reason, out.Message = metav1.ConditionTrue, tenancyv1alpha1.ReasonAllReady, "every concern is applied"
 	}
@@ -85,11 +97,40 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{}, tenantstatus.ApplySummary(ctx, r.Client, t, tenantstatus.Manager("status"), summary)
 }
 
+// settle is how long a Tenant's changes gather before the status
+// controller summarises them. A new Tenant's concerns report one after the
+// other within moments, and its namespaces arrive one by one; summarising
+// each would write the status each time, and every write wakes every
+// controller watching Tenants. Queued requests for the same Tenant merge.
+const settle = 500 * time.Millisecond
+
 // Setup registers the status controller with mgr.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
+	self := func(_ context.Context, obj client.Object) []ctrl.Request {
+		return []ctrl.Request{{NamespacedName: types.NamespacedName{Name: obj.GetName()}}}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant-status").
-		For(&tenancyv1alpha1.Tenant{}).
-		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(concern.NamespaceToTenant)).
+		Watches(&tenancyv1alpha1.Tenant{}, afterSettling(self)).
+		Watches(&corev1.Namespace{}, afterSettling(concern.NamespaceToTenant)).
 		Complete(&Reconciler{Client: mgr.GetClient(), Settings: s})
+}
+
+// afterSettling enqueues the requests toRequests maps an object to, for
+// the object as it was and as it is, each after settle.
+func afterSettling(toRequests handler.MapFunc) handler.EventHandler {
+	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+	add := func(ctx context.Context, q queue, objs ...client.Object) {
+		for _, obj := range objs {
+			for _, req := range toRequests(ctx, obj) {
+				q.AddAfter(req, settle)
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc:  func(ctx context.Context, e event.CreateEvent, q queue) { add(ctx, q, e.Object) },
+		UpdateFunc:  func(ctx context.Context, e event.UpdateEvent, q queue) { add(ctx, q, e.ObjectOld, e.ObjectNew) },
+		DeleteFunc:  func(ctx context.Context, e event.DeleteEvent, q queue) { add(ctx, q, e.Object) },
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q queue) { add(ctx, q, e.Object) },
+	}
 }

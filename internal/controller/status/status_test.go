@@ -1,7 +1,6 @@
 package status
 
 import (
-	"fmt"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +23,8 @@ func allTrue(gen int64) []metav1.Condition {
 func TestReady(t *testing.T) {
 	failing := allTrue(3)
 	failing[2] = cond(tenancyv1alpha1.ConditionQuotaReady, metav1.ConditionFalse, 3, "ApplyFailed", "quota refused")
+	waiting := allTrue(3)
+	waiting[4] = cond(tenancyv1alpha1.ConditionAdmissionReady, metav1.ConditionFalse, 3, tenancyv1alpha1.ReasonWaiting, "waiting for the NetworkPolicies")
 	for _, tc := range []struct {
 		name       string
 		gen        int64
@@ -34,8 +35,9 @@ func TestReady(t *testing.T) {
 	}{
 		{"every concern applied", 3, allTrue(3), metav1.ConditionTrue, tenancyv1alpha1.ReasonAllReady, "every concern is applied"},
 		{"nothing observed yet", 1, nil, metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing,
-			fmt.Sprintf("waiting for %d of %[1]d concerns to observe generation 1", len(Concerns))},
-		{"a concern behind the generation", 4, allTrue(3), metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing, fmt.Sprintf("waiting for %d of %[1]d concerns to observe generation 4", len(Concerns))},
+			"the concerns are catching up with generation 1;"},
+		{"a concern behind the generation", 4, allTrue(3), metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing, "the concerns are catching up with generation 4;"},
+		{"a concern waiting for another's objects is progress", 3, waiting, metav1.ConditionFalse, tenancyv1alpha1.ReasonProgressing, "the concerns are catching up with generation 3;"},
 		{"a concern failing is named with its reason", 3, failing, metav1.ConditionFalse, tenancyv1alpha1.ReasonNotReady,
 			"not ready: QuotaReady (ApplyFailed: quota refused)"},
 	} {
@@ -48,5 +50,16 @@ func TestReady(t *testing.T) {
 				t.Errorf("message %q does not start with %q", got.Message, tc.wantMsg)
 			}
 		})
+	}
+}
+
+// TestProgressingHoldsStillAsConcernsCatchUp: each concern catching up
+// would cost a status write if the summary changed with it.
+func TestProgressingHoldsStillAsConcernsCatchUp(t *testing.T) {
+	first := Ready(2, nil)
+	almost := allTrue(2)
+	almost[0].ObservedGeneration = 1
+	if got := Ready(2, almost); got != first {
+		t.Errorf("Ready changed as concerns caught up:\n%+v\n%+v", first, got)
 	}
 }
