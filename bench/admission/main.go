@@ -51,6 +51,7 @@ func main() {
 	fallback := flag.Bool("fallback", true, "Also measure on a cluster without MutatingAdmissionPolicy.")
 	flag.BoolVar(&podsTable, "pods-table", true, "Measure pod creates.")
 	flag.BoolVar(&namespacesTable, "namespaces-table", true, "Measure namespace creates.")
+	flag.DurationVar(&namespacePace, "namespace-pace", 500*time.Millisecond, "Also measure namespace creates by one client starting one every this long (0: not at all).")
 	cpuprofile := flag.String("cpuprofile", "", "Write a CPU profile of this process (the manager and the clients) to this file; go tool pprof reads it.")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -89,6 +90,9 @@ var runs = 3
 
 // podsTable and namespacesTable select the tables measured.
 var podsTable, namespacesTable = true, true
+
+// namespacePace spaces the creates of the paced namespace cell.
+var namespacePace time.Duration
 
 // stats are the latencies of one measurement, and the CPU time the
 // machine's processes (etcd, the API server, the controller-manager, and
@@ -275,36 +279,54 @@ func namespaceTable(rep *report.Report, b *benchSetup, levels []int, n int) erro
 	fmt.Printf("Namespace creates: %d per cell, median over %d runs.\n", n, runs)
 	fmt.Println("plain: a cluster admin (impersonated, in system:masters), whom no webhook sees.")
 	fmt.Println("bulkhead: the tenant's owner (impersonated), through the namespace webhook and its ledger.")
+	if namespacePace > 0 {
+		fmt.Printf("1 paced: one client starting a create every %s, as a person would: each namespace's furnishing (Bulkhead's bindings, quotas, policies; the controller-manager's service account) is done before the next create, so the figure is the create's own cost. Back to back, the creates also wait for the furnishing of the ones before.\n", namespacePace)
+	}
 	const row = "%7s | %-29s | %-29s | %-5s\n"
 	const cols = "p50 p99 cpu/create cores"
 	fmt.Printf(row, "clients", "plain "+cols, "bulkhead "+cols, "x p50")
 	admin := b.env.As("bench-admin", "system:masters")
 	owner := b.env.As("bench-owner")
+	type cell struct {
+		clients, creates int
+		pace             time.Duration
+	}
+	var cells []cell
+	if namespacePace > 0 {
+		// Fewer creates: each takes a pace.
+		cells = append(cells, cell{1, min(n, 40), namespacePace})
+	}
 	for _, c := range levels {
-		if c > 16 {
-			continue
+		if c <= 16 {
+			cells = append(cells, cell{c, n, 0})
 		}
-		plain, plainBD, err := b.measureNamespaces(admin, "plain-", c, n)
+	}
+	for _, c := range cells {
+		label := strconv.Itoa(c.clients)
+		if c.pace > 0 {
+			label = "1 paced"
+		}
+		plain, plainBD, err := b.measureNamespaces(admin, "plain-", c.clients, c.creates, c.pace)
 		if err != nil {
 			return err
 		}
-		hook, bd, err := b.measureNamespaces(owner, "bench-", c, n)
+		hook, bd, err := b.measureNamespaces(owner, "bench-", c.clients, c.creates, c.pace)
 		if err != nil {
 			return err
 		}
-		fmt.Printf(row, strconv.Itoa(c), plain.String(), hook.String(), ratio(hook.p50, plain.p50))
+		fmt.Printf(row, label, plain.String(), hook.String(), ratio(hook.p50, plain.p50))
 		fmt.Printf("%7s   bulkhead: %s\n", "", bd)
 		fmt.Printf("%7s   writes per create by resource: %s\n", "", bd.writesByResource)
-		for _, cell := range []struct {
+		for _, col := range []struct {
 			name string
 			s    stats
 			bd   breakdown
 		}{{"plain", plain, plainBD}, {"bulkhead", hook, bd}} {
-			rep.Row("table", "namespaces", "clients", c, "column", cell.name, "p50Ms", ms(cell.s.p50), "p99Ms", ms(cell.s.p99),
-				"webhookCallMs", ms(cell.bd.webhookCall), "handlerMs", ms(cell.bd.handler), "apiWritesPerCreate", cell.bd.writesPerCreate,
-				"ledgerConflicts", cell.bd.ledgerConflicts,
-				"cpuPerCreateMs", ms(cell.s.cpuPerCreate), "coresBusy", cell.s.cores, "p50OverPlain", float64(cell.s.p50)/float64(plain.p50),
-				"p99OverPlain", float64(cell.s.p99)/float64(plain.p99))
+			rep.Row("table", "namespaces", "clients", c.clients, "paceMs", ms(c.pace), "column", col.name, "p50Ms", ms(col.s.p50), "p99Ms", ms(col.s.p99),
+				"webhookCallMs", ms(col.bd.webhookCall), "handlerMs", ms(col.bd.handler), "apiWritesPerCreate", col.bd.writesPerCreate,
+				"ledgerConflicts", col.bd.ledgerConflicts,
+				"cpuPerCreateMs", ms(col.s.cpuPerCreate), "coresBusy", col.s.cores, "p50OverPlain", float64(col.s.p50)/float64(plain.p50),
+				"p99OverPlain", float64(col.s.p99)/float64(plain.p99))
 		}
 	}
 	return nil
@@ -478,7 +500,7 @@ func (b *benchSetup) measureOnce(ns string, c, pods int) (stats, error) {
 			return stats{}, fmt.Errorf("warm-up in %s: %w", ns, err)
 		}
 	}
-	s, err := b.timed(ctx, c, pods, func(ctx context.Context, i int) error {
+	s, err := b.timed(ctx, c, pods, 0, func(ctx context.Context, i int) error {
 		if err := b.writer.Create(ctx, benchPod(ns, fmt.Sprintf("p-%d", i))); err != nil {
 			return fmt.Errorf("creating a pod in %s: %w", ns, err)
 		}
@@ -495,7 +517,7 @@ func (b *benchSetup) measureOnce(ns string, c, pods int) (stats, error) {
 
 // timed runs op(0..n-1) from c concurrent clients within ctx and returns the
 // latency percentiles and the CPU time the machine spent per op.
-func (b *benchSetup) timed(ctx context.Context, c, n int, op func(context.Context, int) error) (stats, error) {
+func (b *benchSetup) timed(ctx context.Context, c, n int, pace time.Duration, op func(context.Context, int) error) (stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	meter := report.CPUMeter(append(b.env.Cluster.PIDs(), os.Getpid()))
@@ -523,6 +545,9 @@ func (b *benchSetup) timed(ctx context.Context, c, n int, op func(context.Contex
 	}
 feed:
 	for i := 0; i < n; i++ {
+		if pace > 0 && i > 0 {
+			time.Sleep(pace)
+		}
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -549,8 +574,9 @@ var nsCell atomic.Int64
 
 // measureNamespaces creates n namespaces from c concurrent clients acting
 // as who (an impersonating client), named prefix plus a number, and
-// deletes them after; the median over runs.
-func (b *benchSetup) measureNamespaces(who client.Client, prefix string, c, n int) (stats, breakdown, error) {
+// deletes them after; the median over runs. With pace, a client starts a
+// create no sooner than pace after starting the one before.
+func (b *benchSetup) measureNamespaces(who client.Client, prefix string, c, n int, pace time.Duration) (stats, breakdown, error) {
 	var p50s, p99s, cpus []time.Duration
 	var cores []float64
 	var bd breakdown
@@ -564,7 +590,7 @@ func (b *benchSetup) measureNamespaces(who client.Client, prefix string, c, n in
 		}
 		cell := nsCell.Add(1)
 		name := func(i int) string { return fmt.Sprintf("%sc%d-%d", prefix, cell, i) }
-		s, err := b.timed(ctx, c, n, func(ctx context.Context, i int) error {
+		s, err := b.timed(ctx, c, n, pace, func(ctx context.Context, i int) error {
 			if err := who.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name(i)}}); err != nil {
 				return fmt.Errorf("creating namespace %s: %w", name(i), err)
 			}

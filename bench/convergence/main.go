@@ -10,6 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -44,6 +47,25 @@ var managerArgs string
 // resource.
 var applies map[string]float64
 
+// idleWrites are the last Bulkhead run's writes during -idle, by resource,
+// verb and field manager; idleRSS the manager's peak RSS at its end.
+var (
+	idleWrites map[string]int
+	idleRSS    int64
+)
+
+// requestsOf are the last Bulkhead run's requests by resource, verb and
+// field manager, from the API server's audit log.
+var requestsOf map[string]int
+
+// idle is how long to watch the manager after convergence, counting what
+// it still writes; 0 for not at all.
+var idle time.Duration
+
+// profile is how long to record the API server's CPU profile from the
+// first write of each run, 0 for not at all.
+var profile time.Duration
+
 // bound is how long a run may take to converge before it stops with a
 // diagnosis; 0 is defaultBound.
 var bound time.Duration
@@ -57,6 +79,8 @@ func main() {
 	runs := flag.Int("runs", 3, "Runs per size; medians are printed.")
 	workers := flag.Int("workers", 16, "Concurrent writers, for both the setup of Bulkhead's run and the plain client.")
 	flag.StringVar(&managerArgs, "manager-args", "", "Extra bulkhead-manager flags, space-separated (such as --kube-api-qps=500).")
+	flag.DurationVar(&idle, "idle", 0, "After convergence, leave Bulkhead idle this long and count its writes per minute, which should be near zero; the manager resyncs every object twice meanwhile (--sync-period of a third of it), so a resync that rewrote unchanged objects would show.")
+	flag.DurationVar(&profile, "apiserver-profile", 0, "Record the API server's CPU profile for this long from the first write of each run, into bench/results/apiserver-<side>-<N>.pprof (go tool pprof -top reads it): where the control plane's CPU goes.")
 	flag.DurationVar(&bound, "bound", 0, "How long a run may take to converge before it stops and says which Tenants, conditions and objects are missing (default a minute plus a second per tenant).")
 	flag.Parse()
 	ctrl.SetLogger(logr.Discard())
@@ -72,6 +96,26 @@ type result struct {
 	objects            int
 	peakRSS            int64 // bytes
 	cpu                time.Duration
+}
+
+// measurement is what one side of a run measured.
+type measurement struct {
+	elapsed time.Duration
+	// objects is, for the baseline, how many objects Bulkhead renders.
+	objects int
+	// peakRSS and cpu are the manager's; zero for the baseline.
+	peakRSS int64
+	cpu     time.Duration
+	// controlPlaneCPU is what etcd, the API server and the controller
+	// manager used meanwhile.
+	controlPlaneCPU time.Duration
+	requests        map[string]float64
+}
+
+// coresBusy is how many of the machine's cores the side kept busy, on
+// average: near the core count, the machine bounds the figure.
+func (m measurement) coresBusy() float64 {
+	return (m.controlPlaneCPU + m.cpu).Seconds() / m.elapsed.Seconds()
 }
 
 func run(ctx context.Context, rep *report.Report, sizes string, runs, workers int) error {
@@ -90,26 +134,43 @@ func run(ctx context.Context, rep *report.Report, sizes string, runs, workers in
 		}
 		var results []result
 		for r := 1; r <= runs; r++ {
-			base, objects, baseRequests, err := measureBaseline(ctx, n, workers)
+			baseM, err := measureBaseline(ctx, n, workers)
 			if err != nil {
 				return err
 			}
-			bh, rss, cpu, requests, err := measureBulkhead(ctx, n, workers, objects)
+			bhM, err := measureBulkhead(ctx, n, workers, baseM.objects)
 			if err != nil {
 				return err
 			}
+			base, bh, objects, rss, cpu := baseM.elapsed, bhM.elapsed, baseM.objects, bhM.peakRSS, bhM.cpu
+			requests, baseRequests := bhM.requests, baseM.requests
 			res := result{bulkhead: bh, baseline: base, objects: objects, peakRSS: rss, cpu: cpu}
 			results = append(results, res)
 			rep.Row("n", n, "run", r, "objects", objects, "bulkheadSeconds", bh.Seconds(), "baselineSeconds", base.Seconds(),
 				"ratio", bh.Seconds()/base.Seconds(), "managerPeakRSSBytes", rss, "managerCPUSeconds", cpu.Seconds(),
-				"requestsByVerb", requests, "baselineRequestsByVerb", baseRequests)
+				"controlPlaneCPUSeconds", bhM.controlPlaneCPU.Seconds(), "baselineControlPlaneCPUSeconds", baseM.controlPlaneCPU.Seconds(),
+				"coresBusy", bhM.coresBusy(), "baselineCoresBusy", baseM.coresBusy(),
+				"requestsByVerb", requests, "baselineRequestsByVerb", baseRequests, "bulkheadRequests", requestsOf)
 			fmt.Printf(row, strconv.Itoa(n), strconv.Itoa(r), strconv.Itoa(objects),
 				round(bh), round(base), fmt.Sprintf("%.2f", bh.Seconds()/base.Seconds()),
 				fmt.Sprintf("%.0f", float64(objects)/bh.Seconds()), fmt.Sprintf("%.0f", float64(objects)/base.Seconds()),
 				fmt.Sprintf("%d MiB", rss>>20), round(cpu))
+			fmt.Printf("      control plane CPU: bulkhead %s, baseline %s; cores busy on average (control plane and manager): bulkhead %.2f, baseline %.2f of %d\n",
+				round(bhM.controlPlaneCPU), round(baseM.controlPlaneCPU), bhM.coresBusy(), baseM.coresBusy(), runtime.NumCPU())
 			fmt.Printf("      API requests by verb, bulkhead: %s\n", verbs(requests))
 			fmt.Printf("      API requests by verb, baseline: %s\n", verbs(baseRequests))
 			fmt.Printf("      bulkhead's APPLY requests by resource: %s\n", verbs(applies))
+			fmt.Printf("      bulkhead's requests by resource, verb and field manager: %s\n", report.Top(requestsOf, 16))
+			if idle > 0 {
+				total := 0
+				for _, v := range idleWrites {
+					total += v
+				}
+				perMinute := float64(total) / idle.Minutes()
+				fmt.Printf("      idle %s after convergence, resyncing every %s: %d writes (%.1f per minute)%s; manager peak RSS %d MiB\n",
+					idle, idle/3, total, perMinute, listed(report.Top(idleWrites, 8)), idleRSS>>20)
+				rep.Row("n", n, "run", r, "idleSeconds", idle.Seconds(), "idleWrites", total, "idleWritesPerMinute", perMinute, "idleWritesBy", idleWrites, "idlePeakRSSBytes", idleRSS)
+			}
 		}
 		bh := median(results, func(r result) float64 { return r.bulkhead.Seconds() })
 		base := median(results, func(r result) float64 { return r.baseline.Seconds() })
@@ -131,6 +192,19 @@ func run(ctx context.Context, rep *report.Report, sizes string, runs, workers in
 	return nil
 }
 
+// startProfile records the API server's CPU profile for -apiserver-profile
+// in the background, if asked; the returned function waits for it to be
+// written.
+func startProfile(ctx context.Context, cluster *devcluster.Cluster, side string, n int) func() error {
+	if profile == 0 {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	path := filepath.Join(report.Dir, fmt.Sprintf("apiserver-%s-%d.pprof", side, n))
+	go func() { done <- report.ProfileAPIServer(ctx, cluster.Config, profile, path) }()
+	return func() error { return <-done }
+}
+
 // tenantsFor builds the N Hard tenants of a run.
 func tenantsFor(n int) []*tenancyv1alpha1.Tenant {
 	out := make([]*tenancyv1alpha1.Tenant, n)
@@ -147,7 +221,12 @@ func namespaceNames(t *tenancyv1alpha1.Tenant) []string {
 func startCluster(ctx context.Context) (*devcluster.Cluster, client.Client, error) {
 	// controller-manager runs as in a real cluster: it creates a service
 	// account and token per namespace, load Bulkhead competes with.
-	cluster, err := devcluster.Start(ctx, devcluster.Options{ControllerManager: true})
+	o := devcluster.Options{ControllerManager: true}
+	if profile > 0 {
+		// The dev cluster turns profiling off, as a hardened one would.
+		o.ExtraAPIServerArgs = []string{"--profiling=true"}
+	}
+	cluster, err := devcluster.Start(ctx, o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,19 +241,22 @@ func startCluster(ctx context.Context) (*devcluster.Cluster, client.Client, erro
 // measureBaseline creates, as a plain client, everything Bulkhead would
 // create for n tenants, and returns the time and how many objects Bulkhead
 // itself renders (the figure its own run must reach).
-func measureBaseline(ctx context.Context, n, workers int) (time.Duration, int, map[string]float64, error) {
+func measureBaseline(ctx context.Context, n, workers int) (measurement, error) {
 	cluster, c, err := startCluster(ctx)
 	if err != nil {
-		return 0, 0, nil, err
+		return measurement{}, err
 	}
 	before, err := report.ScrapeAPIServer(ctx, cluster.Config)
 	if err != nil {
-		return 0, 0, nil, err
+		return measurement{}, err
 	}
+	controlPlane := report.CPUMeter(cluster.PIDs())
+	cpuBefore := controlPlane.Total()
 	defer cluster.Stop()
 	s := render.DefaultSettings()
 	tenants := tenantsFor(n)
 	var rendered sync.Map // tenant index -> object count
+	profiled := startProfile(ctx, cluster, "baseline", n)
 	start := time.Now()
 	err = parallel(n, workers, func(i int) error {
 		t := tenants[i].DeepCopy()
@@ -199,45 +281,68 @@ func measureBaseline(ctx context.Context, n, workers int) (time.Duration, int, m
 		return nil
 	})
 	elapsed := time.Since(start)
+	cpu := controlPlane.Total() - cpuBefore
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("baseline: %w", err)
+		return measurement{}, fmt.Errorf("baseline: %w", err)
 	}
 	after, err := report.ScrapeAPIServer(ctx, cluster.Config)
 	if err != nil {
-		return 0, 0, nil, err
+		return measurement{}, err
+	}
+	if err := profiled(); err != nil {
+		return measurement{}, err
 	}
 	total := 0
 	rendered.Range(func(_, v any) bool { total += v.(int); return true })
-	return elapsed, total, report.RequestsByVerb(before, after), nil
+	return measurement{elapsed: elapsed, objects: total, controlPlaneCPU: cpu, requests: report.RequestsByVerb(before, after)}, nil
 }
 
 // expectedObjects are the objects Bulkhead renders in t's namespaces, which
-// the baseline creates itself and Bulkhead's run must reach.
+// the baseline creates itself and Bulkhead's run must reach: bindings,
+// quotas, limit ranges, NetworkPolicies, and each namespace's TenantPolicy
+// as it stands once the namespace is protected.
 func expectedObjects(t *tenancyv1alpha1.Tenant, s render.Settings) []client.Object {
 	names := namespaceNames(t)
-	objs := append(render.RBAC(t, names), render.Quota(render.NewScope(t, names, s))...)
-	return append(objs, render.Network(render.NewScope(t, names, s), nil)...)
+	sc := render.NewScope(t, names, s)
+	objs := append(render.RBAC(t, names), render.Quota(sc)...)
+	objs = append(objs, render.Network(sc, nil)...)
+	in := render.PolicyInputs{
+		// As testenv.Prepare creates it.
+		RuntimeClasses: map[string]*nodev1.RuntimeClass{s.SandboxRuntimeClass: {ObjectMeta: metav1.ObjectMeta{Name: s.SandboxRuntimeClass}, Handler: "runsc"}},
+		Protected:      map[string]bool{},
+	}
+	for _, ns := range names {
+		in.Protected[ns] = true
+	}
+	return append(objs, render.TenantPolicies(sc, in)...)
 }
 
 // measureBulkhead runs bulkhead-manager as its own process, creates the
 // Tenants and labelled namespaces, and waits for convergence.
-func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Duration, int64, time.Duration, map[string]float64, error) {
+func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (measurement, error) {
 	cluster, c, err := startCluster(ctx)
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return measurement{}, err
 	}
 	defer cluster.Stop()
-	mgr, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{ExtraArgs: strings.Fields(managerArgs)})
+	args := strings.Fields(managerArgs)
+	if idle > 0 {
+		args = append(args, "--sync-period="+(idle/3).String())
+	}
+	mgr, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{ExtraArgs: args})
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return measurement{}, err
 	}
 	defer mgr.Stop()
 
 	tenants := tenantsFor(n)
 	before, err := report.ScrapeAPIServer(ctx, cluster.Config)
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return measurement{}, err
 	}
+	controlPlane := report.CPUMeter(cluster.PIDs())
+	cpuBefore := controlPlane.Total()
+	profiled := startProfile(ctx, cluster, "bulkhead", n)
 	start := time.Now()
 	err = parallel(n, workers, func(i int) error {
 		t := tenants[i].DeepCopy()
@@ -255,7 +360,7 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 		return nil
 	})
 	if err != nil {
-		return 0, 0, 0, nil, fmt.Errorf("creating tenants: %w", err)
+		return measurement{}, fmt.Errorf("creating tenants: %w", err)
 	}
 	limit := bound
 	if limit == 0 {
@@ -265,35 +370,67 @@ func measureBulkhead(ctx context.Context, n, workers, wantObjects int) (time.Dur
 	for {
 		ready, objects, err := progress(ctx, c, n)
 		if err != nil {
-			return 0, 0, 0, nil, err
+			return measurement{}, err
 		}
 		if ready == n && objects >= wantObjects {
 			break
 		}
 		if time.Now().After(deadline) {
-			return 0, 0, 0, nil, fmt.Errorf("not converged within %s (-bound): %d/%d Tenants Ready, %d/%d objects; the manager's log is %s\n%s",
+			return measurement{}, fmt.Errorf("not converged within %s (-bound): %d/%d Tenants Ready, %d/%d objects; the manager's log is %s\n%s",
 				limit, ready, n, objects, wantObjects, mgr.Log, diagnose(ctx, c, tenants))
 		}
 		if err := mgr.Failed(); err != nil {
-			return 0, 0, 0, nil, err
+			return measurement{}, err
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	controlPlaneCPU := controlPlane.Total() - cpuBefore
 	rss, err := report.PeakRSS(mgr.Cmd.Process.Pid)
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return measurement{}, err
 	}
 	cpu, err := report.CPUTime(mgr.Cmd.Process.Pid)
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return measurement{}, err
 	}
 	after, err := report.ScrapeAPIServer(ctx, cluster.Config)
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return measurement{}, err
 	}
 	applies = report.RequestsByResource(before, after, "APPLY")
-	return elapsed, rss, cpu, report.RequestsByVerb(before, after), nil
+	if err := profiled(); err != nil {
+		return measurement{}, err
+	}
+	user := render.DefaultSettings().ManagerUser()
+	if requestsOf, err = report.RequestsOf(filepath.Join(cluster.Dir, "logs"), user, start, time.Now()); err != nil {
+		return measurement{}, err
+	}
+	if idle > 0 {
+		if err := measureIdle(cluster, mgr, user); err != nil {
+			return measurement{}, err
+		}
+	}
+	return measurement{elapsed: elapsed, peakRSS: rss, cpu: cpu, controlPlaneCPU: controlPlaneCPU, requests: report.RequestsByVerb(before, after)}, nil
+}
+
+// measureIdle leaves the converged manager idle for -idle and records what
+// it wrote meanwhile (reads aside) and its peak RSS at the end.
+func measureIdle(cluster *devcluster.Cluster, mgr *testenv.ManagerProcess, user string) error {
+	from := time.Now()
+	time.Sleep(idle)
+	all, err := report.RequestsOf(filepath.Join(cluster.Dir, "logs"), user, from, time.Now())
+	if err != nil {
+		return err
+	}
+	idleWrites = map[string]int{}
+	for k, v := range all {
+		if !strings.Contains(k, " get ") && !strings.Contains(k, " list ") {
+			idleWrites[k] = v
+		}
+	}
+	idleRSS, err = report.PeakRSS(mgr.Cmd.Process.Pid)
+	return err
 }
 
 // progress counts Ready tenants (at their current generation, with every
@@ -317,7 +454,7 @@ func progress(ctx context.Context, c client.Client, n int) (int, int, error) {
 	}
 	managed := client.MatchingLabels{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}
 	objects := 0
-	for _, list := range []client.ObjectList{&rbacv1.RoleBindingList{}, &rbacv1.ClusterRoleBindingList{}, &corev1.ResourceQuotaList{}, &corev1.LimitRangeList{}, &networkingv1.NetworkPolicyList{}} {
+	for _, list := range []client.ObjectList{&rbacv1.RoleBindingList{}, &rbacv1.ClusterRoleBindingList{}, &corev1.ResourceQuotaList{}, &corev1.LimitRangeList{}, &networkingv1.NetworkPolicyList{}, &tenancyv1alpha1.TenantPolicyList{}} {
 		if err := c.List(ctx, list, managed, client.HasLabels{tenancyv1alpha1.TenantLabel}); err != nil {
 			return 0, 0, err
 		}
@@ -435,6 +572,14 @@ func diagnose(ctx context.Context, c client.Client, tenants []*tenancyv1alpha1.T
 		return "  every Tenant is Ready and every object exists: it converged just as the bound passed"
 	}
 	return b.String()
+}
+
+// listed is ": " and s, or nothing when s is empty.
+func listed(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
 }
 
 // verbs prints requests by verb, most first.

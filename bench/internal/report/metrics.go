@@ -3,7 +3,10 @@ package report
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -213,4 +216,20 @@ func RequestsByResource(before, after Metrics, verb string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// ProfileAPIServer records the API server's CPU profile for d with cfg
+// and writes it to path, for `go tool pprof`: where the API server's time
+// goes while a benchmark runs.
+func ProfileAPIServer(ctx context.Context, cfg *rest.Config, d time.Duration, path string) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	seconds := strconv.Itoa(int(d.Seconds()))
+	raw, err := cs.RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", seconds).Timeout(d + time.Minute).DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("profiling the API server: %w", err)
+	}
+	return os.WriteFile(path, raw, 0o644)
 }
