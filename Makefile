@@ -156,4 +156,4 @@ bench-admission: k8s ## Print pod-create latency and CPU per create at 1, 16 and
 
 .PHONY: bench-convergence
 bench-convergence: k8s build ## Print convergence figures: N=100 and 500 Hard tenants, Bulkhead vs a plain client.
-	go run ./bench/convergence -n $${BENCH_N:-100,500} -runs $${BENCH_RUNS:-3}
+	go run ./bench/convergence -n $${BENCH_N:-100,500} -runs $${BENCH_RUNS:-3} -idle $${BENCH_IDLE:-0}

@@ -2,6 +2,13 @@ package concern
 
 import (
 	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,6 +51,44 @@ type Concern struct {
 // PendingError is returned by Render, with the objects that can be applied
 // already, when others must wait for something another concern makes. The
 // condition then says what is awaited; it is not a failure.
-type PendingError struct{ Message string }
+type PendingError struct {
+	Message string
+	// Hold are namespaces whose rendered objects are neither applied nor
+	// pruned yet: writing them would only be refused (their TenantPolicy
+	// is missing), and the copies they hold must stay.
+	Hold []string
+}
 
 func (e *PendingError) Error() string { return e.Message }
+
+// HoldUntilPolicies returns objs, with a *PendingError holding the
+// namespaces of the scope whose TenantPolicy does not exist yet (read
+// through r, the cache). Bulkhead's shared policies refuse every write of
+// the kinds they govern in a namespace without one, so applying there
+// would only be refused and retried with backoff; the concern's watch on
+// TenantPolicies brings the Tenant back when it appears.
+func HoldUntilPolicies(ctx context.Context, r client.Reader, sc *render.Scope, objs []client.Object) ([]client.Object, error) {
+	var missing []string
+	for _, ns := range sc.Namespaces {
+		err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, &tenancyv1alpha1.TenantPolicy{})
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, ns)
+		case err != nil:
+			return nil, fmt.Errorf("reading the TenantPolicy of %s: %w", ns, err)
+		}
+	}
+	if len(missing) == 0 {
+		return objs, nil
+	}
+	return objs, &PendingError{
+		Message: fmt.Sprintf("namespaces %s wait for their TenantPolicy, which Bulkhead's policies need before they admit this concern's objects (see AdmissionReady)", strings.Join(missing, ", ")),
+		Hold:    missing,
+	}
+}
+
+// WatchPolicies brings a Tenant back when a TenantPolicy of its namespaces
+// changes: for concerns that HoldUntilPolicies.
+func WatchPolicies(b *builder.Builder) *builder.Builder {
+	return b.Watches(&tenancyv1alpha1.TenantPolicy{}, handler.EnqueueRequestsFromMapFunc(NamespaceToTenant))
+}

@@ -53,7 +53,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if controllerutil.ContainsFinalizer(t, tenancyv1alpha1.FinalizerNamespaces) {
 			return ctrl.Result{}, nil
 		}
-		if err := r.cleanup(ctx, t.Name, nil); err != nil {
+		if err := r.cleanup(ctx, t.Name, nil, nil); err != nil {
 			return ctrl.Result{}, err
 		}
 		log.V(1).Info("Removed tenant objects", "concern", r.Concern.Name)
@@ -75,21 +75,31 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if desired, err = alsoUnderOtherNames(ctx, r.Client, desired); err != nil {
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, tenantstatus.FailureMessage(err), err)
 	}
+	held := map[string]bool{}
+	if pending != nil {
+		for _, ns := range pending.Hold {
+			held[ns] = true
+		}
+	}
 	keep := map[string]bool{}
 	var errs []error
 	for _, obj := range desired {
+		if held[obj.GetNamespace()] {
+			continue
+		}
 		key, _, err := ssa.Apply(ctx, r.Client, obj)
 		keep[key] = true
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	// Prune only once everything rendered is in place: an object renamed
+	// Prune only once everything rendered is in place (held namespaces
+	// aside, which keep all they hold until they are furnished): an object renamed
 	// by an upgrade (the ingress NetworkPolicy) must not lose its old copy
 	// while the new one failed to apply, or the namespace would be open
 	// in between. The error brings the Tenant back to prune then.
 	if len(errs) == 0 {
-		if err := r.cleanup(ctx, t.Name, keep); err != nil {
+		if err := r.cleanup(ctx, t.Name, keep, held); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -168,8 +178,8 @@ func exists(ctx context.Context, r client.Reader, obj client.Object, name string
 }
 
 // cleanup deletes the concern's objects of tenant that are not in keep (all
-// of them when keep is nil).
-func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string]bool) error {
+// of them when keep is nil), except in held namespaces.
+func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep, held map[string]bool) error {
 	sel := client.MatchingLabels(render.ManagedLabels(tenant, r.Concern.Name))
 	var errs []error
 	for _, kind := range r.Concern.Kinds {
@@ -197,7 +207,7 @@ func (r *Reconciler) cleanup(ctx context.Context, tenant string, keep map[string
 		}
 		for _, o := range items {
 			item := o.(client.Object)
-			if keep[ssa.Key(gvk, item.GetNamespace(), item.GetName())] {
+			if keep[ssa.Key(gvk, item.GetNamespace(), item.GetName())] || held[item.GetNamespace()] {
 				continue
 			}
 			if err := r.Client.Delete(ctx, item); client.IgnoreNotFound(err) != nil {

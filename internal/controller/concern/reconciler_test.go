@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -272,4 +273,37 @@ func TestReconcileDeletion(t *testing.T) {
 			t.Errorf("finalizers (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// TestHeldNamespacesAreNeitherWrittenNorPruned: a namespace without its
+// TenantPolicy keeps what it holds (pruning it would open the namespace)
+// and gets nothing new (the write would only be refused), while the
+// namespaces that have one are furnished as usual.
+func TestHeldNamespacesAreNeitherWrittenNorPruned(t *testing.T) {
+	tn := testutil.Tenant("acme").UID("u-acme").Obj()
+	policy := &tenancyv1alpha1.TenantPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "acme-a", Name: tenancyv1alpha1.TenantPolicyName}}
+	c := newClient(t, tn, tenantNamespace("acme-a", "acme"), tenantNamespace("acme-b", "acme"), policy,
+		// acme-b lost its TenantPolicy but still holds what was rendered.
+		configMap("acme", "acme-b", "rendered"),
+		// Stale in acme-b: pruned only once acme-b is no longer held.
+		configMap("acme", "acme-b", "stale"),
+	)
+	var seen *render.Scope
+	con := describe(&seen)
+	rendered := con.Render
+	con.Render = func(ctx context.Context, r client.Reader, sc *render.Scope) ([]client.Object, error) {
+		objs, _ := rendered(ctx, r, sc)
+		objs = append(objs, configMap("acme", "acme-b", "new"))
+		return HoldUntilPolicies(ctx, r, sc, objs)
+	}
+	if err := reconcileTenant(t, c, con, "acme"); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	if diff := cmp.Diff([]string{"acme-a/rendered", "acme-b/rendered", "acme-b/stale"}, configMapNames(t, c)); diff != "" {
+		t.Errorf("ConfigMaps (-want +got):\n%s", diff)
+	}
+	cond := meta.FindStatusCondition(getTenant(t, c, "acme").Status.Conditions, testCondition)
+	if cond == nil || cond.Reason != tenancyv1alpha1.ReasonWaiting || !strings.Contains(cond.Message, "namespaces acme-b wait for their TenantPolicy") {
+		t.Errorf("condition = %+v, want Waiting for acme-b's TenantPolicy", cond)
+	}
 }

@@ -33,18 +33,19 @@ var policies = concern.Concern{
 		return ""
 	},
 	Watch: func(b *builder.Builder) *builder.Builder {
-		return b.Watches(&tenancyv1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(allowFromTargets))
+		return concern.WatchPolicies(b.Watches(&tenancyv1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(allowFromTargets)))
 	},
 }
 
 // renderPolicies renders the scope's NetworkPolicies, letting its egress
-// reach the tenants whose allowFrom names it.
+// reach the tenants whose allowFrom names it, holding those of namespaces
+// whose TenantPolicy is not there yet.
 func renderPolicies(ctx context.Context, r client.Reader, sc *render.Scope) ([]client.Object, error) {
 	allowedBy, err := AllowedBy(ctx, r, sc.Tenant.Name)
 	if err != nil {
 		return nil, err
 	}
-	return render.Network(sc, allowedBy), nil
+	return concern.HoldUntilPolicies(ctx, r, sc, render.Network(sc, allowedBy))
 }
 
 // allowFromIndex indexes cached Tenants by the tenants their allowFrom names.

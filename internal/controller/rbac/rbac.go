@@ -23,16 +23,18 @@ import (
 
 // bindings describes the RBAC concern: the tenant's RoleBindings in every
 // tenant namespace and its namespace-creator ClusterRoleBinding, with sw
-// sweeping the bindings tenants made themselves.
+// sweeping the bindings tenants made themselves. A namespace's bindings
+// wait for its TenantPolicy, without which they would be refused.
 func bindings(sw *sweeper) concern.Concern {
 	return concern.Concern{
 		Name:      render.ConcernRBAC,
 		Condition: tenancyv1alpha1.ConditionRBACReady,
 		Kinds:     []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}},
-		Render: func(_ context.Context, _ client.Reader, sc *render.Scope) ([]client.Object, error) {
-			return render.RBAC(sc.Tenant, sc.Namespaces), nil
+		Render: func(ctx context.Context, r client.Reader, sc *render.Scope) ([]client.Object, error) {
+			return concern.HoldUntilPolicies(ctx, r, sc, render.RBAC(sc.Tenant, sc.Namespaces))
 		},
 		Sweep: sw.Sweep,
+		Watch: concern.WatchPolicies,
 	}
 }
 
