@@ -91,7 +91,7 @@ BENCHMARKS := admission convergence
 .PHONY: bench-smoke
 bench-smoke: k8s build ## Run every benchmark once at a tiny size and check each wrote its figures, so that none rots (figures meaningless).
 	@since=$$(date +%s); \
-	go run ./bench/admission -clients 1,4 -pods 8 -tenants 3 -runs 1 && \
+	go run ./bench/admission -clients 1,4 -pods 8 -namespaces 8 -namespace-pace 50ms -tenants 3 -runs 1 && \
 	go run ./bench/convergence -n 3 -runs 1 -idle 6s -apiserver-profile 2s && \
 	go run ./bench/smokecheck -since $$since $(BENCHMARKS)
 

@@ -51,6 +51,7 @@ func main() {
 	fallback := flag.Bool("fallback", true, "Also measure on a cluster without MutatingAdmissionPolicy.")
 	flag.BoolVar(&podsTable, "pods-table", true, "Measure pod creates.")
 	flag.BoolVar(&namespacesTable, "namespaces-table", true, "Measure namespace creates.")
+	flag.IntVar(&namespaceCreates, "namespaces", 64, "Namespace creates per cell, all in one tenant: each new namespace of a tenant rewrites every TenantPolicy of the tenant (they list its namespaces), so a large count measures that more than the create.")
 	flag.DurationVar(&namespacePace, "namespace-pace", 500*time.Millisecond, "Also measure namespace creates by one client starting one every this long (0: not at all).")
 	cpuprofile := flag.String("cpuprofile", "", "Write a CPU profile of this process (the manager and the clients) to this file; go tool pprof reads it.")
 	flag.Parse()
@@ -91,8 +92,12 @@ var runs = 3
 // podsTable and namespacesTable select the tables measured.
 var podsTable, namespacesTable = true, true
 
-// namespacePace spaces the creates of the paced namespace cell.
-var namespacePace time.Duration
+// namespacePace spaces the creates of the paced namespace cell;
+// namespaceCreates is how many creates a cell makes.
+var (
+	namespacePace    time.Duration
+	namespaceCreates int
+)
 
 // stats are the latencies of one measurement, and the CPU time the
 // machine's processes (etcd, the API server, the controller-manager, and
@@ -195,7 +200,7 @@ func run(rep *report.Report, levels []int, pods, tenants int, fallback bool) err
 	}
 
 	if namespacesTable {
-		if err := namespaceTable(rep, base, levels, pods); err != nil {
+		if err := namespaceTable(rep, base, levels, namespaceCreates); err != nil {
 			return err
 		}
 	}

@@ -70,6 +70,26 @@ func Cases() []Case {
 				t.Errorf("image volume pullPolicy = %s, want Always", got)
 			}
 		}},
+		{"an image volume after another volume and a second container", func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{
+				{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+				{Name: "data", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: Image, PullPolicy: corev1.PullNever}}},
+			}
+			second := *p.Spec.Containers[0].DeepCopy()
+			second.Name, second.ImagePullPolicy = "sidecar", corev1.PullNever
+			p.Spec.Containers = append(p.Spec.Containers, second)
+		}, func(t testing.TB, p *corev1.Pod, _ string) {
+			t.Helper()
+			if p.Spec.Volumes[0].EmptyDir == nil || p.Spec.Volumes[0].Image != nil {
+				t.Errorf("the emptyDir volume was changed: %+v", p.Spec.Volumes[0])
+			}
+			if got := p.Spec.Volumes[1].Image.PullPolicy; got != corev1.PullAlways {
+				t.Errorf("image volume pullPolicy = %s, want Always", got)
+			}
+			if got := p.Spec.Containers[1].ImagePullPolicy; got != corev1.PullAlways {
+				t.Errorf("second container imagePullPolicy = %s, want Always", got)
+			}
+		}},
 		{"an init container", func(p *corev1.Pod) {
 			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: Image, ImagePullPolicy: corev1.PullNever,
 				SecurityContext: p.Spec.Containers[0].SecurityContext}}
