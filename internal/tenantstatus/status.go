@@ -3,6 +3,7 @@ package tenantstatus
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -112,4 +113,29 @@ func apply(ctx context.Context, c client.Client, name, manager string, status ma
 		return fmt.Errorf("writing status of tenant %s: %w", name, err)
 	}
 	return nil
+}
+
+// Newborn is how long after its creation a Tenant's first conditions may
+// wait to be written until they are settled. A new Tenant's concerns wait
+// on each other for a moment (a namespace's bindings wait for its
+// TenantPolicy, which waits for its NetworkPolicies); writing each wait,
+// then its end, would cost a status write apiece, and every status write
+// wakes every controller watching Tenants.
+const Newborn = 10 * time.Second
+
+// HoldFirstWrite reports how long to wait before writing cond, a condition
+// that only says something is under way (a wait, progress), on t: while t
+// is Newborn and holds no condition of that type for its generation yet,
+// the time left; otherwise 0, write now. An absent condition already says
+// "not yet", and a condition once written is never left stale: only the
+// first is held.
+func HoldFirstWrite(t *tenancyv1alpha1.Tenant, condType string, now time.Time) time.Duration {
+	if c := meta.FindStatusCondition(t.Status.Conditions, condType); c != nil && c.ObservedGeneration == t.Generation {
+		return 0
+	}
+	left := t.CreationTimestamp.Add(Newborn).Sub(now)
+	if left <= 0 {
+		return 0
+	}
+	return left
 }

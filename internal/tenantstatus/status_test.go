@@ -134,3 +134,33 @@ func TestSummaryPatch(t *testing.T) {
 		}
 	})
 }
+
+func TestHoldFirstWrite(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tenant := func(age time.Duration, conds ...metav1.Condition) *tenancyv1alpha1.Tenant {
+		tn := testutil.Tenant("acme").Obj()
+		tn.Generation = 2
+		tn.CreationTimestamp = metav1.NewTime(now.Add(-age))
+		tn.Status.Conditions = conds
+		return tn
+	}
+	waiting := func(gen int64) metav1.Condition {
+		return metav1.Condition{Type: tenancyv1alpha1.ConditionNetworkReady, Status: metav1.ConditionFalse, Reason: tenancyv1alpha1.ReasonWaiting, ObservedGeneration: gen}
+	}
+	for _, tc := range []struct {
+		name string
+		t    *tenancyv1alpha1.Tenant
+		want time.Duration
+	}{
+		{"a new Tenant's first condition waits out the rest of Newborn", tenant(3 * time.Second), Newborn - 3*time.Second},
+		{"a condition already written for the generation is never left stale", tenant(3*time.Second, waiting(2)), 0},
+		{"one written for an older generation is not current: held", tenant(3*time.Second, waiting(1)), Newborn - 3*time.Second},
+		{"past Newborn, written at once", tenant(Newborn), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := HoldFirstWrite(tc.t, tenancyv1alpha1.ConditionNetworkReady, now); got != tc.want {
+				t.Errorf("HoldFirstWrite = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

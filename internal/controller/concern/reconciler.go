@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -112,7 +113,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonApplyFailed, tenantstatus.FailureMessage(err), err)
 	}
 	if pending != nil {
-		// A watch brings the Tenant back when what it waits for appears.
+		// A watch brings the Tenant back when what it waits for appears;
+		// a new Tenant's first wait is likely over before it is written.
+		if wait := tenantstatus.HoldFirstWrite(t, r.Concern.Condition, time.Now()); wait > 0 {
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
 		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonWaiting, pending.Message, nil)
 	}
 	if r.Concern.Disabled != nil {

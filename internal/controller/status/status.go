@@ -94,6 +94,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		NamespaceMax: *sc.Spec.Namespaces.Max,
 		Ready:        Ready(t.Generation, t.Status.Conditions),
 	}
+	if summary.Ready.Reason == tenancyv1alpha1.ReasonProgressing {
+		// A new Tenant's concerns are likely done before "progressing"
+		// would be written; until then, no Ready condition says "not yet".
+		if wait := tenantstatus.HoldFirstWrite(t, tenancyv1alpha1.ConditionReady, time.Now()); wait > 0 {
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
+	}
 	return ctrl.Result{}, tenantstatus.ApplySummary(ctx, r.Client, t, tenantstatus.Manager("status"), summary)
 }
 
