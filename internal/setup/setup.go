@@ -179,7 +179,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(volumes.Path, &webhook.Admission{Handler: &volumes.Handler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}})
 	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient(), Claims: &claims.Hostnames{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}}})
-	mgr.GetWebhookServer().Register(tenants.Path, &webhook.Admission{Handler: &tenants.Handler{Reader: mgr.GetAPIReader(), Settings: s}})
+	mgr.GetWebhookServer().Register(tenants.Path, &webhook.Admission{Handler: &tenants.Handler{Cache: mgr.GetClient(), Live: mgr.GetAPIReader(), Settings: s}})
 	mgr.GetWebhookServer().Register(defaults.Path, &webhook.Admission{Handler: &defaults.Handler{Reader: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +56,10 @@ const fieldManager = "bulkhead-keeper"
 // object is reason enough to look at the whole set.
 var clusterRequest = ctrl.Request{NamespacedName: types.NamespacedName{Name: "cluster"}}
 
+// tenantRequests marks a request for one Tenant's condition (Tenants are
+// cluster-scoped: their requests have no namespace of their own).
+const tenantRequests = "tenant"
+
 // Keeper reconciles the set of cluster-wide objects. It runs on the leader
 // only.
 type Keeper struct {
@@ -71,6 +74,10 @@ type Keeper struct {
 	Secret client.ObjectKey
 	// Hosts are the DNS names or IPs the certificate must cover.
 	Hosts []string
+	// last is the condition the latest round wrote on every Tenant, which
+	// a new Tenant gets without a round of its own; nil before the first.
+	// Reconciles run one at a time.
+	last *metav1.Condition
 }
 
 // failure is one object the round could not write.
@@ -84,7 +91,10 @@ func (f failure) Error() string { return fmt.Sprintf("%s %s: %v", f.kind, f.name
 // Reconcile applies every kept object that differs from its rendering,
 // prunes policies no longer rendered, and says how it went. It comes back
 // when a kept object changes, and when the certificate is due for renewal.
-func (k *Keeper) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
+func (k *Keeper) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if req.Namespace == tenantRequests {
+		return k.reportOnTenant(ctx, req.Name)
+	}
 	now := time.Now()
 	renewAt, failures := k.keep(ctx, now)
 	if len(failures) == 0 {
@@ -93,6 +103,7 @@ func (k *Keeper) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, er
 		objectsReady.WithLabelValues().Set(0)
 	}
 	cond := condition(failures)
+	k.last = &cond
 	if err := k.reportOnTenants(ctx, cond); err != nil {
 		failures = append(failures, failure{kind: "Tenant", name: "status", err: err})
 	}
@@ -323,26 +334,46 @@ func condition(failures []failure) metav1.Condition {
 		Reason: tenancyv1alpha1.ReasonApplyFailed, Message: msg}
 }
 
-// reportOnTenants writes cond on every Tenant where it differs.
+// reportOnTenants writes cond on every Tenant where it differs. The list
+// is the cache's own objects, read only: a copy of every Tenant per round
+// made the manager's CPU grow with the square of the Tenants as they were
+// created.
 func (k *Keeper) reportOnTenants(ctx context.Context, cond metav1.Condition) error {
 	list := &tenancyv1alpha1.TenantList{}
-	if err := k.Client.List(ctx, list); err != nil {
+	if err := k.Client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing tenants: %w", err)
 	}
-	slices.SortFunc(list.Items, func(a, b tenancyv1alpha1.Tenant) int { return strings.Compare(a.Name, b.Name) })
 	var errs []error
 	for i := range list.Items {
-		t := &list.Items[i]
-		if !t.DeletionTimestamp.IsZero() {
-			// Going away: a write would only race the finalizers' removal.
-			continue
-		}
-		c := cond
-		c.ObservedGeneration = t.Generation
-		// A Tenant deleted since the list needs no condition.
-		if err := tenantstatus.ApplyCondition(ctx, k.Client, t, fieldManager, c); client.IgnoreNotFound(err) != nil {
+		if err := k.report(ctx, &list.Items[i], cond); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// reportOnTenant writes the latest round's condition on the Tenant name, new
+// or changed: a round of its own would apply every kept object again for
+// nothing.
+func (k *Keeper) reportOnTenant(ctx context.Context, name string) (ctrl.Result, error) {
+	if k.last == nil {
+		// The first round runs at start and reports on every Tenant.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	t := &tenancyv1alpha1.Tenant{}
+	if err := k.Client.Get(ctx, client.ObjectKey{Name: name}, t); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return ctrl.Result{}, k.report(ctx, t, *k.last)
+}
+
+// report writes cond, at t's generation, on t where it differs.
+func (k *Keeper) report(ctx context.Context, t *tenancyv1alpha1.Tenant, cond metav1.Condition) error {
+	if !t.DeletionTimestamp.IsZero() {
+		// Going away: a write would only race the finalizers' removal.
+		return nil
+	}
+	cond.ObservedGeneration = t.Generation
+	// A Tenant deleted since it was read needs no condition.
+	return client.IgnoreNotFound(tenantstatus.ApplyCondition(ctx, k.Client, t, fieldManager, cond))
 }

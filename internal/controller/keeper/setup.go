@@ -8,6 +8,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -104,8 +105,10 @@ func Setup(mgr ctrl.Manager, o Options, files *CertFiles) error {
 		})).
 		Watches(&corev1.Secret{}, toCluster, isSecret).
 		// A new Tenant needs the condition, and one whose spec changed its
-		// observedGeneration.
-		Watches(&tenancyv1alpha1.Tenant{}, toCluster, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+		// observedGeneration: the last round's, not a round of its own.
+		Watches(&tenancyv1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []ctrl.Request {
+			return []ctrl.Request{{NamespacedName: types.NamespacedName{Namespace: tenantRequests, Name: obj.GetName()}}}
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 	for _, obj := range kept {
 		b = b.Watches(obj, toCluster, managed)
 	}

@@ -25,6 +25,6 @@ func FuzzHandle(f *testing.F) {
 	f.Add(true, uint8(0), []byte(`{"request":{"uid":"u","object":{"metadata":{"name":1}}}}`), []byte(nil))
 	f.Add(true, uint8(0), []byte(`{`), []byte(nil))
 	testutil.FuzzHandler(f, kinds, nil, func(c client.Client) admission.Handler {
-		return &Handler{Reader: c, Settings: render.DefaultSettings()}
+		return &Handler{Cache: c, Live: c, Settings: render.DefaultSettings()}
 	})
 }
