@@ -111,6 +111,7 @@ Flags:
 	fs.BoolVar(&o.InsecureWebhookAnyClient, "insecure-webhook-any-client", false, "Serve the webhook to any caller that reaches its port, without client certificates, where the API server's admission configuration cannot be set. Logged at start and exported as bulkhead_webhook_client_verification 0; only the NetworkPolicy then keeps forged admission reviews out.")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 turns it off.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz; 0 turns them off.")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "Address serving Go's CPU and memory profiles at /debug/pprof/ (go tool pprof reads them), such as 127.0.0.1:6060; 0 turns it off. Profiles show internals: bind it where only operators reach.")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
 	fs.StringVar(&s.ManagerNamespace, "namespace", s.ManagerNamespace, "Namespace Bulkhead runs in (its Secret, lease and Service).")
 	fs.StringVar(&systemNamespaces, "system-namespaces", strings.Join(s.SystemNamespaces, ","), "Namespaces never assigned to a tenant nor sent to the webhook.")

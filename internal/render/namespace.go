@@ -72,7 +72,9 @@ func NamespacePrefix(tenant string) string {
 func NamespaceOwner(name string, tenants []string) string {
 	owner := ""
 	for _, t := range tenants {
-		if strings.HasPrefix(name, NamespacePrefix(t)) && len(t) > len(owner) {
+		// name starts with NamespacePrefix(t), without building it: this
+		// runs for every namespace against every tenant.
+		if len(t) > len(owner) && len(name) > len(t) && name[len(t)] == '-' && strings.HasPrefix(name, t) {
 			owner = t
 		}
 	}

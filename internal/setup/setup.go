@@ -83,6 +83,8 @@ type Options struct {
 	// MetricsAddr and ProbeAddr; "0" turns them off.
 	MetricsAddr string
 	ProbeAddr   string
+	// PprofAddr serves Go's profiles (/debug/pprof/); "" or "0" turns it off.
+	PprofAddr string
 	// LeaderElection makes only one replica reconcile at a time.
 	LeaderElection bool
 	// ConcurrentReconciles is how many Tenants each controller reconciles at
@@ -142,6 +144,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: defaultAddr(o.MetricsAddr)},
 		HealthProbeBindAddress:  defaultAddr(o.ProbeAddr),
+		PprofBindAddress:        defaultAddr(o.PprofAddr),
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "bulkhead-manager.tenancy.bulkhead.dev",
 		Controller:              config.Controller{MaxConcurrentReconciles: concurrency(o.ConcurrentReconciles), SkipNameValidation: ptr.To(o.Restartable)},

@@ -59,7 +59,9 @@ func DecideCreate(t *tenancyv1alpha1.Tenant, tenants []tenancyv1alpha1.Tenant, n
 	var inOther, inNone []string
 	for i := range namespaces {
 		ns := &namespaces[i]
-		if !ns.DeletionTimestamp.IsZero() || render.NamespaceOwner(ns.Name, names) != t.Name {
+		// Only a name under the prefix can be t's; the longest match among
+		// every tenant decides the few that are.
+		if !ns.DeletionTimestamp.IsZero() || !strings.HasPrefix(ns.Name, prefix) || render.NamespaceOwner(ns.Name, names) != t.Name {
 			continue
 		}
 		switch label := ns.Labels[tenancyv1alpha1.TenantLabel]; label {
