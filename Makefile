@@ -157,3 +157,25 @@ bench-admission: k8s ## Print pod-create latency and CPU per create at 1, 16 and
 .PHONY: bench-convergence
 bench-convergence: k8s build ## Print convergence figures: N=100 and 500 Hard tenants, Bulkhead vs a plain client.
 	go run ./bench/convergence -n $${BENCH_N:-100,500} -runs $${BENCH_RUNS:-3} -idle $${BENCH_IDLE:-0}
+
+# Capsule, the peer bench/peers runs beside Bulkhead, at the version
+# bench/peers/capsule/go.mod pins: a module of its own, so that Capsule's
+# dependencies never enter Bulkhead's go.mod. Its manager and the command
+# that renders its Helm chart are built once per version into bin/peers/.
+CAPSULE_VERSION := $(shell awk '$$1=="github.com/projectcapsule/capsule"{print $$2}' bench/peers/capsule/go.mod)
+CAPSULE_BIN     := $(CURDIR)/bin/peers/capsule-$(CAPSULE_VERSION)
+CAPSULE_CHART   := $(CURDIR)/bin/peers/capsule-chart-$(CAPSULE_VERSION)
+
+$(CAPSULE_BIN):
+	@mkdir -p $(@D)
+	cd bench/peers/capsule && go build -trimpath -ldflags "-X github.com/projectcapsule/capsule/internal/version.GitTag=$(CAPSULE_VERSION)" -o $@.tmp github.com/projectcapsule/capsule/cmd/controller
+	mv $@.tmp $@
+
+$(CAPSULE_CHART):
+	@mkdir -p $(@D)
+	cd bench/peers/capsule && go build -trimpath -o $@.tmp ./chart
+	mv $@.tmp $@
+
+.PHONY: bench-peers
+bench-peers: k8s build $(CAPSULE_BIN) $(CAPSULE_CHART) ## Print Bulkhead beside Capsule v0.14.0: convergence time, peak RSS, CPU, namespace-create latency (N=100 and 300, 3 runs: hours; not part of bench or test).
+	go run ./bench/peers -n $${BENCH_N:-100,300} -runs $${BENCH_RUNS:-3}

@@ -526,17 +526,7 @@ feed:
 	return first
 }
 
-func median(rs []result, f func(result) float64) float64 {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = f(r)
-	}
-	sort.Float64s(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
-}
+func median(rs []result, f func(result) float64) float64 { return report.MedianOf(rs, f) }
 
 func round(d time.Duration) string {
 	return fmt.Sprintf("%.1fs", d.Seconds())

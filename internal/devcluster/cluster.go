@@ -492,7 +492,7 @@ func StopDir(dir string) ([]string, error) {
 		if _, err := fmt.Sscanf(lines[i], "%s %d", &name, &pid); err != nil {
 			continue
 		}
-		killGroup(pid, 10*time.Second, nil)
+		StopGroup(pid, 10*time.Second, nil)
 		stopped = append(stopped, name)
 	}
 	return stopped, os.Remove(filepath.Join(dir, pidFile))

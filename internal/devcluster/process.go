@@ -65,12 +65,12 @@ func (p *process) stop(timeout time.Duration) {
 		return
 	default:
 	}
-	killGroup(p.cmd.Process.Pid, timeout, p.exited)
+	StopGroup(p.cmd.Process.Pid, timeout, p.exited)
 }
 
-// killGroup sends SIGTERM to a process group, then SIGKILL after timeout.
+// StopGroup sends SIGTERM to process group pid, then SIGKILL after timeout.
 // done, when not nil, is closed when the leader has been reaped.
-func killGroup(pid int, timeout time.Duration, done <-chan struct{}) {
+func StopGroup(pid int, timeout time.Duration, done <-chan struct{}) {
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {

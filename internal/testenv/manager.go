@@ -156,12 +156,19 @@ func waitForWebhook(cluster *devcluster.Cluster, port int, timeout time.Duration
 	if err != nil {
 		return err
 	}
+	// A full handshake, as the API server makes: a bare TCP probe, or one
+	// without the certificate, makes the server log a failed one.
+	return WaitForTLS(port, timeout, []tls.Certificate{apiServer}, failed)
+}
+
+// WaitForTLS waits until a server on 127.0.0.1:port completes a TLS
+// handshake, presenting certs as the client's, or failed reports that the
+// server's process stopped.
+func WaitForTLS(port int, timeout time.Duration, certs []tls.Certificate, failed func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		// A full handshake, as the API server makes: a bare TCP probe, or
-		// one without the certificate, makes the server log a failed one.
 		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(port),
-			&tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{apiServer}}) //nolint:gosec // a liveness probe of our own server; nothing is sent
+			&tls.Config{InsecureSkipVerify: true, Certificates: certs}) //nolint:gosec // a liveness probe of a server the caller started; nothing is sent
 		if err == nil {
 			_ = conn.Close()
 			return nil
@@ -170,7 +177,7 @@ func waitForWebhook(cluster *devcluster.Cluster, port int, timeout time.Duration
 			return ferr
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("webhook server did not start: %w", err)
+			return fmt.Errorf("no TLS handshake on port %d after %s: %w", port, timeout, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -277,12 +284,5 @@ func (p *ManagerProcess) Kill() {
 // Stop stops the manager: SIGTERM to its process group, SIGKILL after ten
 // seconds.
 func (p *ManagerProcess) Stop() {
-	pid := p.Cmd.Process.Pid
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-p.exited
-	}
+	devcluster.StopGroup(p.Cmd.Process.Pid, 10*time.Second, p.exited)
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -189,4 +190,20 @@ func (m CPUMeter) Total() time.Duration {
 		}
 	}
 	return sum
+}
+
+// MedianOf is the median of f over items; 0 for none.
+func MedianOf[T any](items []T, f func(T) float64) float64 {
+	if len(items) == 0 {
+		return 0
+	}
+	v := make([]float64, len(items))
+	for i, item := range items {
+		v[i] = f(item)
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
