@@ -132,7 +132,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &networkingv1.NetworkPolicy{}, &tenancyv1alpha1.TenantPolicy{}} {
 		byObject[obj] = cache.ByObject{Label: managed}
 	}
-	cacheOptions := cache.Options{ByObject: byObject}
+	// Nothing Bulkhead does reads managedFields, and on a Tenant, which
+	// a field manager per controller writes, they are much of the object.
+	cacheOptions := cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 	if o.SyncPeriod > 0 {
 		cacheOptions.SyncPeriod = &o.SyncPeriod
 	}
