@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,18 +158,18 @@ func run(ctx context.Context, rep *report.Report, sizes string, runs, workers in
 				fmt.Sprintf("%d MiB", rss>>20), round(cpu))
 			fmt.Printf("      control plane CPU: bulkhead %s, baseline %s; cores busy on average (control plane and manager): bulkhead %.2f, baseline %.2f of %d\n",
 				round(bhM.controlPlaneCPU), round(baseM.controlPlaneCPU), bhM.coresBusy(), baseM.coresBusy(), runtime.NumCPU())
-			fmt.Printf("      API requests by verb, bulkhead: %s\n", verbs(requests))
-			fmt.Printf("      API requests by verb, baseline: %s\n", verbs(baseRequests))
-			fmt.Printf("      bulkhead's APPLY requests by resource: %s\n", verbs(applies))
-			fmt.Printf("      bulkhead's requests by resource, verb and field manager: %s\n", report.Top(requestsOf, 16))
+			fmt.Printf("      API requests by verb, bulkhead: %s\n", report.ByCount(requests, 0))
+			fmt.Printf("      API requests by verb, baseline: %s\n", report.ByCount(baseRequests, 0))
+			fmt.Printf("      bulkhead's APPLY requests by resource: %s\n", report.ByCount(applies, 0))
+			fmt.Printf("      bulkhead's requests by resource, verb and field manager: %s\n", report.ByCount(requestsOf, 16))
 			if idle > 0 {
 				total := 0
 				for _, v := range idleWrites {
 					total += v
 				}
 				perMinute := float64(total) / idle.Minutes()
-				fmt.Printf("      idle %s after convergence, resyncing every %s: %d writes (%.1f per minute)%s; manager peak RSS %d MiB\n",
-					idle, idle/3, total, perMinute, listed(report.Top(idleWrites, 8)), idleRSS>>20)
+				fmt.Printf("      idle %s after convergence, resyncing every %s: %.1f writes per minute (%s); manager peak RSS %d MiB\n",
+					idle, idle/3, perMinute, report.ByCount(idleWrites, 8), idleRSS>>20)
 				rep.Row("n", n, "run", r, "idleSeconds", idle.Seconds(), "idleWrites", total, "idleWritesPerMinute", perMinute, "idleWritesBy", idleWrites, "idlePeakRSSBytes", idleRSS)
 			}
 		}
@@ -590,28 +589,4 @@ func diagnose(ctx context.Context, c client.Client, tenants []*tenancyv1alpha1.T
 		return "  every Tenant is Ready and every object exists: it converged just as the bound passed"
 	}
 	return b.String()
-}
-
-// listed is ": " and s, or nothing when s is empty.
-func listed(s string) string {
-	if s == "" {
-		return ""
-	}
-	return ": " + s
-}
-
-// verbs prints requests by verb, most first.
-func verbs(requests map[string]float64) string {
-	keys := make([]string, 0, len(requests))
-	total := 0.0
-	for k, v := range requests {
-		keys = append(keys, k)
-		total += v
-	}
-	sort.Slice(keys, func(i, j int) bool { return requests[keys[i]] > requests[keys[j]] })
-	parts := []string{fmt.Sprintf("%.0f in all", total)}
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %.0f", k, requests[k]))
-	}
-	return strings.Join(parts, ", ")
 }

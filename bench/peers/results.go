@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -82,9 +81,9 @@ func (b *bench) printRow(r result) {
 		cells = append(cells, fmt.Sprintf("%.1f/%.1f", ms(s.p50), ms(s.p99)))
 	}
 	fmt.Fprintf(b.out, b.rowFormat(), cells...)
-	fmt.Fprintf(b.out, "      API requests by verb: %s\n", byCount(r.requests, 0))
-	fmt.Fprintf(b.out, "      writes by resource: %s\n", byCount(r.writes, 8))
-	fmt.Fprintf(b.out, "      GETs by resource: %s\n", byCount(r.gets, 5))
+	fmt.Fprintf(b.out, "      API requests by verb: %s\n", report.ByCount(r.requests, 0))
+	fmt.Fprintf(b.out, "      writes by resource: %s\n", report.ByCount(r.writes, 8))
+	fmt.Fprintf(b.out, "      GETs by resource: %s\n", report.ByCount(r.gets, 5))
 	if r.refused > 0 {
 		fmt.Fprintf(b.out, "      refused: %s\n", topReasons(r.reasons, 3))
 	}
@@ -198,28 +197,3 @@ func median(rs []result, f func(result) float64) float64 { return report.MedianO
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// byCount prints counts, most first, the total first; most > 0 keeps only
-// that many.
-func byCount(counts map[string]float64, most int) string {
-	keys := make([]string, 0, len(counts))
-	total := 0.0
-	for k, v := range counts {
-		keys = append(keys, k)
-		total += v
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if counts[keys[i]] != counts[keys[j]] {
-			return counts[keys[i]] > counts[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	if most > 0 && len(keys) > most {
-		keys = keys[:most]
-	}
-	parts := []string{fmt.Sprintf("%.0f in all", total)}
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %.0f", k, counts[k]))
-	}
-	return strings.Join(parts, ", ")
-}

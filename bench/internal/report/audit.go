@@ -88,25 +88,27 @@ func countWrites(path, user string, from, to time.Time, out map[string]int) erro
 	return sc.Err()
 }
 
-// Top prints the largest counts of m, most first, at most n of them, as
-// "key count" pairs joined by commas.
-func Top(m map[string]int, n int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
+// ByCount prints counts as "T in all, k1 n1, k2 n2, ...": the total, then
+// each key, most first (ties by key); most > 0 keeps only that many keys.
+func ByCount[V int | float64](counts map[string]V, most int) string {
+	keys := make([]string, 0, len(counts))
+	var total V
+	for k, v := range counts {
 		keys = append(keys, k)
+		total += v
 	}
 	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
 		}
 		return keys[i] < keys[j]
 	})
-	if len(keys) > n {
-		keys = keys[:n]
+	if most > 0 && len(keys) > most {
+		keys = keys[:most]
 	}
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	parts := []string{fmt.Sprintf("%.0f in all", float64(total))}
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.0f", k, float64(counts[k])))
 	}
 	return strings.Join(parts, ", ")
 }

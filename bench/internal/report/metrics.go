@@ -108,25 +108,27 @@ func MeanDelta(before, after Metrics, name string, match map[string]string) (mea
 // each.
 func (m Metrics) HistogramBy(name, label string) map[string]Observed {
 	out := map[string]Observed{}
-	f := m[name]
-	if f == nil {
-		return out
-	}
-	for _, series := range f.GetMetric() {
-		h := series.GetHistogram()
-		if h == nil {
-			continue
+	m.eachBy(name, label, func(value string, series *dto.Metric) {
+		if h := series.GetHistogram(); h != nil {
+			o := out[value]
+			o.Count += h.GetSampleCount()
+			o.Sum += h.GetSampleSum()
+			out[value] = o
 		}
+	})
+	return out
+}
+
+// eachBy calls f with each series of metric name that carries label, and
+// the label's value.
+func (m Metrics) eachBy(name, label string, f func(value string, series *dto.Metric)) {
+	for _, series := range m[name].GetMetric() {
 		for _, l := range series.GetLabel() {
 			if l.GetName() == label {
-				o := out[l.GetValue()]
-				o.Count += h.GetSampleCount()
-				o.Sum += h.GetSampleSum()
-				out[l.GetValue()] = o
+				f(l.GetValue(), series)
 			}
 		}
 	}
-	return out
 }
 
 // Observed is a histogram's count and sum (seconds).
@@ -152,21 +154,11 @@ func MeansBy(before, after Metrics, name, label string) map[string]Observed {
 // CounterBy sums counter name by the value of label.
 func (m Metrics) CounterBy(name, label string) map[string]float64 {
 	out := map[string]float64{}
-	f := m[name]
-	if f == nil {
-		return out
-	}
-	for _, series := range f.GetMetric() {
-		c := series.GetCounter()
-		if c == nil {
-			continue
+	m.eachBy(name, label, func(value string, series *dto.Metric) {
+		if c := series.GetCounter(); c != nil {
+			out[value] += c.GetValue()
 		}
-		for _, l := range series.GetLabel() {
-			if l.GetName() == label {
-				out[l.GetValue()] += c.GetValue()
-			}
-		}
-	}
+	})
 	return out
 }
 
