@@ -86,13 +86,14 @@ test-e2e: k8s generate manifests ## Run the end-to-end suites on a dev cluster: 
 
 # Every benchmark, at a size that takes seconds; smokecheck then checks
 # that each completed and wrote its figures (it never judges them).
-BENCHMARKS := admission convergence
+BENCHMARKS := admission convergence fairness
 
 .PHONY: bench-smoke
 bench-smoke: k8s build ## Run every benchmark once at a tiny size and check each wrote its figures, so that none rots (figures meaningless).
 	@since=$$(date +%s); \
 	go run ./bench/admission -clients 1,4 -pods 8 -namespaces 8 -namespace-pace 50ms -tenants 3 -runs 1 && \
 	go run ./bench/convergence -n 3 -runs 1 -idle 6s -apiserver-profile 2s && \
+	go run ./bench/fairness -configmaps 40 -flooders 2 -gets 10 -runs 1 -flowschemas 10 -warmup 200ms && \
 	go run ./bench/smokecheck -since $$since $(BENCHMARKS)
 
 # Each fuzz target runs alone for FUZZTIME (go test -fuzz takes one target
@@ -148,7 +149,7 @@ demo-down: ## Stop the dev cluster started by make demo.
 	go run ./hack/demo down
 
 .PHONY: bench
-bench: bench-admission bench-convergence ## Print every benchmark's figures.
+bench: bench-admission bench-convergence bench-fairness ## Print every benchmark's figures.
 
 .PHONY: bench-admission
 bench-admission: k8s ## Print pod-create latency and CPU per create at 1, 16 and 64 clients: plain, native (Kubernetes alone), Hard tenant, webhook fallback.
@@ -157,6 +158,10 @@ bench-admission: k8s ## Print pod-create latency and CPU per create at 1, 16 and
 .PHONY: bench-convergence
 bench-convergence: k8s build ## Print convergence figures: N=100 and 500 Hard tenants, Bulkhead vs a plain client.
 	go run ./bench/convergence -n $${BENCH_N:-100,500} -runs $${BENCH_RUNS:-3} -idle $${BENCH_IDLE:-0}
+
+.PHONY: bench-fairness
+bench-fairness: k8s ## Print a quiet tenant's GET latency while another floods with LISTs, fairness on and off, and what 1,000 tenant FlowSchemas cost others.
+	go run ./bench/fairness -runs $${BENCH_RUNS:-3}
 
 # Capsule, the peer bench/peers runs beside Bulkhead, at the version
 # bench/peers/capsule/go.mod pins: a module of its own, so that Capsule's

@@ -435,16 +435,26 @@ type StorageSpec struct {
 	Classes []string `json:"classes,omitempty"`
 }
 
-// APIFairnessSpec gives the tenant its own flow in API Priority and Fairness.
-// Not enforced yet: Bulkhead renders no FlowSchema or PriorityLevelConfiguration
-// from it, so setting it changes nothing today.
+// APIFairnessSpec places the tenant in API Priority and Fairness: every
+// request of its owners, members, viewers and the service accounts of its
+// namespaces is one flow, so that one tenant flooding the API server waits
+// in its own queues while the others are served.
 type APIFairnessSpec struct {
-	// shares of the tenants' priority level; 0 turns per-tenant fairness
-	// off. Not enforced yet. Unset in both profiles: once enforced, every
-	// tenant shares one priority level unless given shares here.
+	// shares chooses the tenant's priority level. Unset (the default of
+	// both profiles): the tenant is one flow of the shared bulkhead-tenants
+	// level, whose capacity fair queuing splits evenly among the tenants
+	// using it. A positive value: a priority level of the tenant's own
+	// with that many nominal shares, capacity guaranteed to it and never
+	// lent; each such level takes its shares from every other level of
+	// the cluster (an API server's concurrency is divided in proportion
+	// to all levels' shares), so the manager caps how many exist
+	// (--max-dedicated-priority-levels), and tenants past the cap, by age,
+	// stay in the shared level. 0: off; the tenant's requests are
+	// classified by the API server's own FlowSchemas, as if Bulkhead were
+	// not there.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=1000
+	// +kubebuilder:validation:Maximum=100
 	Shares *int32 `json:"shares,omitempty"`
 }
 
@@ -498,8 +508,7 @@ type TenantSpec struct {
 	// storage governs the tenant's storage.
 	// +optional
 	Storage StorageSpec `json:"storage,omitempty"`
-	// apiFairness will give the tenant its own flow in API Priority and
-	// Fairness. Not enforced yet: a later version implements it.
+	// apiFairness gives the tenant its own flow in API Priority and Fairness.
 	// +optional
 	APIFairness APIFairnessSpec `json:"apiFairness,omitempty"`
 }

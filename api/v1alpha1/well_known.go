@@ -32,6 +32,7 @@ const (
 	ConditionQuotaReady      = "QuotaReady"
 	ConditionNetworkReady    = "NetworkReady"
 	ConditionAdmissionReady  = "AdmissionReady"
+	ConditionFairnessReady   = "FairnessReady"
 )
 
 // ConditionClusterObjectsReady says, on every Tenant, whether the
@@ -60,6 +61,10 @@ const (
 	// ReasonWaiting: the concern waits for another's objects (a namespace's
 	// TenantPolicy waits for its NetworkPolicies); the message says which.
 	ReasonWaiting = "WaitingForProtections"
+	// ReasonLevelCapReached: the tenant asks for a priority level of its
+	// own (apiFairness.shares) but the cluster's cap of dedicated levels is
+	// taken by older tenants; it is a flow of the shared level meanwhile.
+	ReasonLevelCapReached = "PriorityLevelCapReached"
 	// ReasonDisabled: the concern is turned off by the Tenant (such as network.isolation: Off).
 	ReasonDisabled = "Disabled"
 )
@@ -83,4 +88,5 @@ var Finalizers = []string{
 	FinalizerPrefix + "quota",
 	FinalizerPrefix + "network",
 	FinalizerPrefix + "admission",
+	FinalizerPrefix + "fairness",
 }

@@ -33,6 +33,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/bench/internal/report"
+	"github.com/bulkhead-dev/bulkhead/bench/internal/workers"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/testenv"
@@ -490,39 +491,15 @@ func progress(ctx context.Context, tenantsFrom client.Reader, c client.Client, n
 	return ready, objects, nil
 }
 
-// parallel runs f(0..n-1) on workers goroutines and returns the first error.
-func parallel(n, workers int, f func(int) error) error {
-	jobs := make(chan int)
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if err := f(i); err != nil && !apierrors.IsAlreadyExists(err) {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	var first error
-feed:
-	for i := 0; i < n; i++ {
-		select {
-		case jobs <- i:
-		case first = <-errs:
-			break feed
+// parallel runs f(0..n-1) on workers goroutines and returns the first
+// error; objects that exist already (a retried run) are no error.
+func parallel(n, k int, f func(int) error) error {
+	return workers.Run(n, k, func(i int) error {
+		if err := f(i); !apierrors.IsAlreadyExists(err) {
+			return err
 		}
-	}
-	close(jobs)
-	wg.Wait()
-	close(errs)
-	if first == nil {
-		first = <-errs
-	}
-	return first
+		return nil
+	})
 }
 
 func median(rs []result, f func(result) float64) float64 { return report.MedianOf(rs, f) }

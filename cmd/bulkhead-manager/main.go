@@ -128,6 +128,9 @@ Flags:
 	fs.StringVar(&schedulers, "schedulers", strings.Join(s.Schedulers, ","), "schedulerNames tenant pods may use. List only schedulers that honour taints: another could place a tenant's pods on another tenant's node pool.")
 	fs.StringVar(&clusterCIDRs, "cluster-cidrs", "", "The cluster's pod and Service CIDRs, such as 10.244.0.0/16,10.96.0.0/12. Tenants' own NetworkPolicies may then admit ipBlock sources outside them (a load balancer's clients); empty refuses ipBlock sources where network isolation is on, since many network plugins match pod addresses against ipBlocks.")
 	fs.Int64Var(&s.TenantTokenMaxSeconds, "tenant-token-max-seconds", s.TenantTokenMaxSeconds, "Longest ServiceAccount token tenant identities may ask for (TokenRequest); token Secrets, which never expire, are refused. It bounds how long a token minted by a removed owner still acts.")
+	var tenantShares int
+	fs.IntVar(&tenantShares, "tenant-priority-shares", int(s.TenantPriorityShares), "Nominal concurrency shares of bulkhead-tenants, the API Priority and Fairness level every tenant is one flow of. The API server divides its concurrency among all levels in proportion to their shares (its built-in levels hold 245), so this is the tenants' part together; fair queuing splits it evenly among the tenants sending requests.")
+	fs.IntVar(&s.MaxDedicatedPriorityLevels, "max-dedicated-priority-levels", s.MaxDedicatedPriorityLevels, "How many tenants may have a priority level of their own (apiFairness.shares > 0); the oldest get them, the rest stay in the shared level. Each level's shares dilute every other level's, the control plane's included.")
 	fs.IntVar(&s.RenderVersion, "render-version", render.CurrentRenderVersion, "Render tenant objects and admission policies as the given render version does: 2 is this release's; 1 names the ingress NetworkPolicy and the tokens policy differently and audits managed-object denials too. Versions never differ in what they refuse. Objects the versions name differently are replaced, new ones first, so no namespace is left unprotected in between; it exists so that upgrades and rollbacks are tested.")
 	fs.BoolVar(&development, "development", false, "Human-readable logs.")
 	if err := fs.Parse(args); err != nil {
@@ -146,6 +149,15 @@ Flags:
 		return fmt.Errorf("--tenant-token-max-seconds is %d; it must be at least 600 (the API server's minimum) and below 3607, which the API server extends to a year", s.TenantTokenMaxSeconds)
 	}
 	s.ClusterCIDRs = splitList(clusterCIDRs)
+	// The API server refuses a level of more shares than this, and one of
+	// none would hold every tenant's request forever.
+	if tenantShares < 1 || tenantShares > 1000 {
+		return fmt.Errorf("--tenant-priority-shares is %d; it must be between 1 and 1000", tenantShares)
+	}
+	s.TenantPriorityShares = int32(tenantShares)
+	if s.MaxDedicatedPriorityLevels < 0 {
+		return fmt.Errorf("--max-dedicated-priority-levels is %d; it must be 0 (no tenant gets a level of its own) or more", s.MaxDedicatedPriorityLevels)
+	}
 	if s.RenderVersion < render.RenderVersion1 || s.RenderVersion > render.CurrentRenderVersion {
 		return fmt.Errorf("--render-version is %d; this release renders versions %d to %d", s.RenderVersion, render.RenderVersion1, render.CurrentRenderVersion)
 	}

@@ -15,11 +15,13 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -238,11 +240,41 @@ func up(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.who, r.what, r.result(), r.why())
 	}
 	_ = w.Flush()
+	if err := showFairness(ctx, out, cluster, admin); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nThe dev cluster is running (ready in %s). Try:\n", time.Since(start).Round(time.Second))
 	fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PATH\n", cluster.Kubeconfig, os.Getenv("BULKHEAD_K8S_BIN"))
 	fmt.Fprintln(out, "  kubectl get tenants")
 	fmt.Fprintln(out, "  kubectl --as alice create namespace acme-web")
 	fmt.Fprintln(out, "Logs are in .dev/logs. Stop everything with: make demo-down")
+	return nil
+}
+
+// showFairness prints how the API server's Priority and Fairness
+// classifies each owner's requests: each tenant one flow of its own.
+func showFairness(ctx context.Context, out io.Writer, cluster *devcluster.Cluster, admin client.Client) error {
+	fmt.Fprintln(out, "\nAPI Priority and Fairness, as the API server classified each owner's requests:")
+	for _, o := range []struct{ user, tenant string }{{"alice", "acme"}, {"carol", "globex"}} {
+		cfg := cluster.Impersonate(o.user)
+		hc, err := rest.HTTPClientFor(cfg)
+		if err != nil {
+			return err
+		}
+		want := render.FairnessFlowSchemaName(o.tenant)
+		var got string
+		// The API server follows FlowSchemas through a watch.
+		for deadline := time.Now().Add(time.Minute); got != want && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if got, err = testenv.ClassifiedBy(ctx, hc, strings.TrimSuffix(cfg.Host, "/"), "/version", admin); err != nil {
+				return err
+			}
+		}
+		fs := &flowcontrolv1.FlowSchema{}
+		if err := admin.Get(ctx, client.ObjectKey{Name: got}, fs); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  %-6s -> FlowSchema %s -> priority level %s\n", o.user, got, fs.Spec.PriorityLevelConfiguration.Name)
+	}
 	return nil
 }
 

@@ -103,9 +103,8 @@ func Effective(t *tenancyv1alpha1.Tenant, s Settings) tenancyv1alpha1.TenantSpec
 			spec.Services.AllowedTypes = []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP}
 		}
 	}
-	// apiFairness gets no default in either profile: it is not enforced
-	// yet, and once it is, every tenant shares one priority level unless
-	// an admin gives it shares explicitly.
+	// apiFairness gets no default in either profile: every tenant shares
+	// one priority level unless an admin gives it shares explicitly.
 	return spec
 }
 

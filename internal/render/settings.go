@@ -42,6 +42,16 @@ type Settings struct {
 	// identity may ask for: how long a token minted by an owner acts after
 	// the owner is removed.
 	TenantTokenMaxSeconds int64
+	// TenantPriorityShares are the nominal concurrency shares of the
+	// priority level tenants share (TenantsPriorityLevel): the tenants'
+	// part, together, of the API server's concurrency, which the API
+	// server divides among all levels in proportion to their shares.
+	TenantPriorityShares int32
+	// MaxDedicatedPriorityLevels caps how many tenants get a priority
+	// level of their own (apiFairness.shares > 0). Every level takes its
+	// shares from all the others, so the cap bounds how thin the
+	// control plane's own levels can be spread.
+	MaxDedicatedPriorityLevels int
 	// RenderVersion selects the rendering of an earlier release, so that a
 	// rollback renders what that release did and an upgrade can be tested
 	// from it; 0 is CurrentRenderVersion. RenderVersions lists what differs.
@@ -88,6 +98,12 @@ func DefaultSettings() Settings {
 		Schedulers:          []string{"default-scheduler"},
 		// kubectl create token's default.
 		TenantTokenMaxSeconds: 3600,
+		// The API server's built-in levels hold 245 shares (global-default
+		// 20, workload-low 100, workload-high 40, ...): 40 more gives the
+		// tenants together 14% of its concurrency, and every other level
+		// keeps 86% of what it had.
+		TenantPriorityShares:       40,
+		MaxDedicatedPriorityLevels: 8,
 	}
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/admission"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/fairness"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/hostclaims"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/namespaces"
@@ -170,6 +171,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		func() error { return quota.Setup(mgr, s) },
 		func() error { return network.Setup(mgr, s) },
 		func() error { return admission.Setup(mgr, s) },
+		func() error { return fairness.Setup(mgr, s) },
 		func() error { return status.Setup(mgr, s) },
 		func() error { return tenantquotactl.Setup(mgr, o.QuotaRecount) },
 		func() error { return hostclaims.Setup(mgr) },

@@ -289,3 +289,9 @@ func NamespaceNames(tenant string, n int) []string {
 	}
 	return out
 }
+
+// Shares sets apiFairness.shares.
+func (w *TenantWrapper) Shares(n int32) *TenantWrapper {
+	w.tenant.Spec.APIFairness.Shares = &n
+	return w
+}

@@ -175,7 +175,7 @@ func TestMalformedTenantsAreRefusedWithFieldPaths(t *testing.T) {
 // the same moment on many new Tenants; none may drop another's, or that
 // controller's objects would outlive the Tenant.
 func TestEveryControllerKeepsItsFinalizer(t *testing.T) {
-	want := []string{"tenancy.bulkhead.dev/admission", "tenancy.bulkhead.dev/namespaces", "tenancy.bulkhead.dev/network", "tenancy.bulkhead.dev/quota", "tenancy.bulkhead.dev/rbac"}
+	want := []string{"tenancy.bulkhead.dev/admission", "tenancy.bulkhead.dev/fairness", "tenancy.bulkhead.dev/namespaces", "tenancy.bulkhead.dev/network", "tenancy.bulkhead.dev/quota", "tenancy.bulkhead.dev/rbac"}
 	var names []string
 	for i := 0; i < 10; i++ {
 		name := fmt.Sprintf("fin-%d", i)

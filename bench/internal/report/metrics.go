@@ -162,6 +162,17 @@ func (m Metrics) CounterBy(name, label string) map[string]float64 {
 	return out
 }
 
+// GaugeBy reads gauge name by the value of label.
+func (m Metrics) GaugeBy(name, label string) map[string]float64 {
+	out := map[string]float64{}
+	m.eachBy(name, label, func(value string, series *dto.Metric) {
+		if g := series.GetGauge(); g != nil {
+			out[value] += g.GetValue()
+		}
+	})
+	return out
+}
+
 // RequestsByVerb are the API server's requests between before and after,
 // by verb.
 func RequestsByVerb(before, after Metrics) map[string]float64 {

@@ -51,6 +51,8 @@ type Concern struct {
 // condition then says what is awaited; it is not a failure.
 type PendingError struct {
 	Message string
+	// Reason is the condition's reason; ReasonWaiting when empty.
+	Reason string
 	// Hold are namespaces whose rendered objects are neither applied nor
 	// pruned yet: writing them would only be refused (their TenantPolicy
 	// is missing), and the copies they hold must stay.

@@ -118,7 +118,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if wait := tenantstatus.HoldFirstWrite(t, r.Concern.Condition, time.Now()); wait > 0 {
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}
-		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, tenancyv1alpha1.ReasonWaiting, pending.Message, nil)
+		reason := pending.Reason
+		if reason == "" {
+			reason = tenancyv1alpha1.ReasonWaiting
+		}
+		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, reason, pending.Message, nil)
 	}
 	if r.Concern.Disabled != nil {
 		if why := r.Concern.Disabled(sc); why != "" {

@@ -32,7 +32,8 @@ type Inputs struct {
 // Desired lists the cluster-wide objects Bulkhead keeps, the serving
 // certificate Secret aside, in the order they are applied: the webhook
 // configurations first, so that a namespace made while the policies load is
-// already assigned to its tenant, then the ClusterRoles, then the policies.
+// already assigned to its tenant, then the ClusterRoles, the tenants'
+// priority level and the cluster-admins FlowSchema, then the policies.
 func Desired(in Inputs) []client.Object {
 	var out []client.Object
 	if len(in.CABundle) > 0 {
@@ -44,6 +45,13 @@ func Desired(in Inputs) []client.Object {
 	}
 	for _, role := range render.ClusterRoles(in.Settings) {
 		out = append(out, role)
+	}
+	// The tenants' shared priority level precedes the tenants' FlowSchemas
+	// that point at it only by the concern's own pace; a schema naming a
+	// missing level sends its requests to catch-all until it exists.
+	out = append(out, render.SharedPriorityLevel(in.Settings))
+	if fs := render.AdminsFlowSchemaFor(in.Settings); fs != nil {
+		out = append(out, fs)
 	}
 	out = append(out, render.ValidatingPolicies(in.Settings)...)
 	if in.MutatingPoliciesServed && !in.MutatingPoliciesUnknown {

@@ -23,6 +23,8 @@ func TestDesired(t *testing.T) {
 	scheme := clientgoscheme.Scheme
 	endpoint := bwebhook.Endpoint{URL: "https://localhost:9443"}
 	ca := []byte("ca")
+	admins := render.DefaultSettings()
+	admins.AdminGroups = append(admins.AdminGroups, "platform-admins")
 	for _, tc := range []struct {
 		name          string
 		in            Inputs
@@ -36,6 +38,7 @@ func TestDesired(t *testing.T) {
 			wantKinds: map[string]int{
 				"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,
 				"ClusterRole":                      len(render.ClusterRoles(s)),
+				"PriorityLevelConfiguration":       1,
 				"ValidatingAdmissionPolicy":        countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicy"),
 				"ValidatingAdmissionPolicyBinding": countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicyBinding"),
 				"MutatingAdmissionPolicy":          countKind(t, render.MutatingPolicies(s), "MutatingAdmissionPolicy"),
@@ -49,6 +52,7 @@ func TestDesired(t *testing.T) {
 			wantKinds: map[string]int{
 				"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,
 				"ClusterRole":                      len(render.ClusterRoles(s)),
+				"PriorityLevelConfiguration":       1,
 				"ValidatingAdmissionPolicy":        countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicy"),
 				"ValidatingAdmissionPolicyBinding": countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicyBinding"),
 			},
@@ -60,8 +64,24 @@ func TestDesired(t *testing.T) {
 			wantKinds: map[string]int{
 				"ValidatingWebhookConfiguration":   1,
 				"ClusterRole":                      len(render.ClusterRoles(s)),
+				"PriorityLevelConfiguration":       1,
 				"ValidatingAdmissionPolicy":        countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicy"),
 				"ValidatingAdmissionPolicyBinding": countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicyBinding"),
+			},
+			wantConfigsCA: true,
+		},
+		{
+			name: "an admin group besides system:masters: kept out of tenants' flows",
+			in:   Inputs{Settings: admins, MutatingPoliciesServed: true, Endpoint: endpoint, CABundle: ca},
+			wantKinds: map[string]int{
+				"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,
+				"ClusterRole":                      len(render.ClusterRoles(s)),
+				"PriorityLevelConfiguration":       1,
+				"FlowSchema":                       1,
+				"ValidatingAdmissionPolicy":        countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicy"),
+				"ValidatingAdmissionPolicyBinding": countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicyBinding"),
+				"MutatingAdmissionPolicy":          countKind(t, render.MutatingPolicies(s), "MutatingAdmissionPolicy"),
+				"MutatingAdmissionPolicyBinding":   countKind(t, render.MutatingPolicies(s), "MutatingAdmissionPolicyBinding"),
 			},
 			wantConfigsCA: true,
 		},
@@ -70,6 +90,7 @@ func TestDesired(t *testing.T) {
 			in:   Inputs{Settings: s, MutatingPoliciesServed: true, Endpoint: endpoint},
 			wantKinds: map[string]int{
 				"ClusterRole":                      len(render.ClusterRoles(s)),
+				"PriorityLevelConfiguration":       1,
 				"ValidatingAdmissionPolicy":        countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicy"),
 				"ValidatingAdmissionPolicyBinding": countKind(t, render.ValidatingPolicies(s), "ValidatingAdmissionPolicyBinding"),
 				"MutatingAdmissionPolicy":          countKind(t, render.MutatingPolicies(s), "MutatingAdmissionPolicy"),

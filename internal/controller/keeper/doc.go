@@ -1,7 +1,9 @@
 // Package keeper keeps Bulkhead's cluster-wide objects in the cluster as
 // rendered: the shared admission policies and their bindings
 // (render.ValidatingPolicies, render.MutatingPolicies where the API server
-// serves them), the tenant ClusterRoles (render.ClusterRoles), the webhook
+// serves them), the tenant ClusterRoles (render.ClusterRoles), the priority
+// level tenants share and the cluster-admins FlowSchema
+// (render.SharedPriorityLevel, render.AdminsFlowSchemaFor), the webhook
 // configurations (webhook.Configurations) and the webhook's serving
 // certificate Secret.
 //

@@ -5,6 +5,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -51,7 +52,9 @@ func CacheByObject(s render.Settings) map[client.Object]cache.ByObject {
 		&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}: managed,
 		&admissionregistrationv1.MutatingWebhookConfiguration{}:     managed,
 		&admissionregistrationv1.ValidatingWebhookConfiguration{}:   managed,
-		&rbacv1.ClusterRole{}: managed,
+		&rbacv1.ClusterRole{}:                       managed,
+		&flowcontrolv1.FlowSchema{}:                 managed,
+		&flowcontrolv1.PriorityLevelConfiguration{}: managed,
 		&corev1.Secret{}: {
 			Namespaces: map[string]cache.Config{s.ManagerNamespace: {}},
 			Field:      fields.OneTermEqualSelector("metadata.name", SecretName),
@@ -78,8 +81,10 @@ func Setup(mgr ctrl.Manager, o Options, files *CertFiles) error {
 	toCluster := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []ctrl.Request {
 		return []ctrl.Request{clusterRequest}
 	})
+	// A tenant's own objects of these kinds (its FlowSchema, say) are its
+	// concern's, not the keeper's: they must not each bring a round.
 	managed := builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool {
-		return obj.GetLabels()[tenancyv1alpha1.ManagedByLabel] == tenancyv1alpha1.ManagedByValue
+		return obj.GetLabels()[tenancyv1alpha1.ManagedByLabel] == tenancyv1alpha1.ManagedByValue && obj.GetLabels()[tenancyv1alpha1.TenantLabel] == ""
 	}))
 	isSecret := builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool {
 		return obj.GetNamespace() == secret.Namespace && obj.GetName() == secret.Name
@@ -87,7 +92,7 @@ func Setup(mgr ctrl.Manager, o Options, files *CertFiles) error {
 	kept := []client.Object{
 		&admissionregistrationv1.ValidatingAdmissionPolicy{}, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{},
 		&admissionregistrationv1.MutatingWebhookConfiguration{}, &admissionregistrationv1.ValidatingWebhookConfiguration{},
-		&rbacv1.ClusterRole{},
+		&rbacv1.ClusterRole{}, &flowcontrolv1.PriorityLevelConfiguration{}, &flowcontrolv1.FlowSchema{},
 	}
 	if served {
 		kept = append(kept, &admissionregistrationv1.MutatingAdmissionPolicy{}, &admissionregistrationv1.MutatingAdmissionPolicyBinding{})

@@ -30,6 +30,7 @@ var Concerns = []string{
 	tenancyv1alpha1.ConditionQuotaReady,
 	tenancyv1alpha1.ConditionNetworkReady,
 	tenancyv1alpha1.ConditionAdmissionReady,
+	tenancyv1alpha1.ConditionFairnessReady,
 	tenancyv1alpha1.ConditionClusterObjectsReady,
 }
 
