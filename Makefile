@@ -28,8 +28,9 @@ help: ## Show this help.
 ##@ Build
 
 .PHONY: build
-build: generate ## Build bulkhead-manager into bin/.
+build: generate ## Build bulkhead-manager and the kubectl plugin kubectl-bulkhead into bin/.
 	go build -o bin/bulkhead-manager ./cmd/bulkhead-manager
+	go build -o bin/kubectl-bulkhead ./cmd/kubectl-bulkhead
 
 .PHONY: k8s
 k8s: ## Build the pinned control plane (etcd, kube-*, kwok) into bin/k8s/<version>/ once.

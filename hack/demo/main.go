@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,11 +22,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/cli"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
@@ -243,11 +246,41 @@ func up(ctx context.Context, out io.Writer) error {
 	if err := showFairness(ctx, out, cluster, admin); err != nil {
 		return err
 	}
+	if err := showAudit(ctx, out, cluster); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nThe dev cluster is running (ready in %s). Try:\n", time.Since(start).Round(time.Second))
-	fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PATH\n", cluster.Kubeconfig, os.Getenv("BULKHEAD_K8S_BIN"))
+	// bin/ holds kubectl-bulkhead, which kubectl finds on PATH as a plugin.
+	fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PWD/bin:$PATH\n", cluster.Kubeconfig, os.Getenv("BULKHEAD_K8S_BIN"))
 	fmt.Fprintln(out, "  kubectl get tenants")
+	fmt.Fprintln(out, "  kubectl bulkhead describe globex")
 	fmt.Fprintln(out, "  kubectl --as alice create namespace acme-web")
 	fmt.Fprintln(out, "Logs are in .dev/logs. Stop everything with: make demo-down")
+	return nil
+}
+
+// showAudit runs kubectl bulkhead audit as each owner: carol's report in
+// full, alice's summary.
+func showAudit(ctx context.Context, out io.Writer, cluster *devcluster.Cluster) error {
+	for _, o := range []struct {
+		user string
+		full bool
+	}{{"carol", true}, {"alice", false}} {
+		fmt.Fprintf(out, "\n$ kubectl bulkhead audit --as %s\n", o.user)
+		var buf bytes.Buffer
+		cmd := cli.NewCommand(genericiooptions.IOStreams{Out: &buf, ErrOut: &buf})
+		cmd.SetArgs([]string{"--kubeconfig", cluster.Kubeconfig, "audit", "--as", o.user})
+		err := cmd.ExecuteContext(ctx)
+		report := buf.String()
+		if !o.full {
+			lines := strings.Split(strings.TrimSpace(report), "\n")
+			report = lines[0] + "\n  ...\n" + lines[len(lines)-1] + "\n"
+		}
+		fmt.Fprint(out, report)
+		if err != nil {
+			return fmt.Errorf("audit as %s: %w", o.user, err)
+		}
+	}
 	return nil
 }
 

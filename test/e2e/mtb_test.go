@@ -3,12 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -16,12 +13,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/audit"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 	"github.com/bulkhead-dev/bulkhead/internal/testutil"
@@ -49,28 +46,28 @@ func TestMTB(t *testing.T) {
 	mtbRequireRestricted(t, a.ns)
 
 	t.Run("PL1-CC-CPI-1 block access to cluster resources", func(t *testing.T) {
-		var list []mtbAccess
+		var list []audit.Access
 		for _, r := range mtbDiscover(t, false) {
-			if r.subresource != "" {
+			if r.Subresource != "" {
 				continue
 			}
-			for _, v := range r.verbs {
-				list = append(list, mtbAccess{verb: v, group: r.group, resource: r.resource})
+			for _, v := range r.Verbs {
+				list = append(list, audit.Access{Verb: v, Group: r.Group, Resource: r.Resource})
 			}
 		}
-		list = append(list, mtbSpecialClusterVerbs...)
+		list = append(list, audit.SpecialClusterVerbs...)
 		for _, who := range []struct {
 			name       string
 			c          client.Client
 			exceptions map[string]string
 		}{
-			{"owner", a.owner, mtbClusterExceptions(true)},
-			{"member", a.member, mtbClusterExceptions(false)},
+			{"owner", a.owner, audit.ClusterExceptions(audit.RoleOwner)},
+			{"member", a.member, audit.ClusterExceptions(audit.RoleMember)},
 		} {
 			allowed := mtbReviewAll(t, who.c, list)
 			var unexpected []string
 			for _, acc := range allowed {
-				if _, ok := who.exceptions[acc.key()]; !ok {
+				if _, ok := who.exceptions[acc.Key()]; !ok {
 					unexpected = append(unexpected, acc.String())
 				}
 			}
@@ -82,7 +79,7 @@ func TestMTB(t *testing.T) {
 			for key, why := range who.exceptions {
 				found := false
 				for _, acc := range allowed {
-					found = found || acc.key() == key
+					found = found || acc.Key() == key
 				}
 				if !found {
 					t.Errorf("the %s may not %s, though it is listed as an exception (%s)", who.name, key, why)
@@ -106,25 +103,25 @@ func TestMTB(t *testing.T) {
 		}
 		seen := map[string]int{}
 		for _, r := range mtbDiscover(t, true) {
-			if r.subresource != "" || !r.can("list") || !r.can("delete") {
+			if r.Subresource != "" || !r.Can("list") || !r.Can("delete") {
 				continue
 			}
 			list := &metav1.PartialObjectMetadataList{}
-			list.SetGroupVersionKind(r.gvk().GroupVersion().WithKind(r.kind + "List"))
+			list.SetGroupVersionKind(r.GVK().GroupVersion().WithKind(r.Kind + "List"))
 			if err := env.Client.List(ctx, list, client.InNamespace(a.ns),
 				client.MatchingLabels{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}); err != nil {
-				t.Fatalf("listing managed %s: %v", r.key(), err)
+				t.Fatalf("listing managed %s: %v", r.Key(), err)
 			}
 			for _, item := range list.Items {
-				seen[r.key()]++
+				seen[r.Key()]++
 				obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: item.Name}}
-				obj.SetGroupVersionKind(r.gvk())
-				what := fmt.Sprintf("%s %s/%s", r.key(), a.ns, item.Name)
+				obj.SetGroupVersionKind(r.GVK())
+				what := fmt.Sprintf("%s %s/%s", r.Key(), a.ns, item.Name)
 				err := a.owner.Delete(ctx, obj, client.DryRunAll)
-				switch want[r.key()] {
+				switch want[r.Key()] {
 				case mtbByRBAC:
-					if !mtbIsRBACDenial(err, "delete", r.resource) {
-						t.Errorf("owner deleting %s: %v; want RBAC's denial `cannot delete resource %q`", what, err, r.resource)
+					if !mtbIsRBACDenial(err, "delete", r.Resource) {
+						t.Errorf("owner deleting %s: %v; want RBAC's denial `cannot delete resource %q`", what, err, r.Resource)
 					}
 				case mtbByRule:
 					if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "tenant "+a.name+": ") ||
@@ -255,14 +252,14 @@ func TestMTB(t *testing.T) {
 	t.Run("PL1-CC-TI-2 block access to other tenant resources", func(t *testing.T) {
 		resources := mtbDiscover(t, true)
 		for _, dir := range []struct{ from, to mtbTenant }{{a, b}, {b, a}} {
-			var list []mtbAccess
+			var list []audit.Access
 			for _, r := range resources {
-				for _, v := range r.verbs {
-					list = append(list, mtbAccess{verb: v, group: r.group, resource: r.resource, subresource: r.subresource, namespace: dir.to.ns})
+				for _, v := range r.Verbs {
+					list = append(list, audit.Access{Verb: v, Group: r.Group, Resource: r.Resource, Subresource: r.Subresource, Namespace: dir.to.ns})
 				}
 			}
-			for _, s := range mtbSpecialNamespacedVerbs {
-				s.namespace = dir.to.ns
+			for _, s := range audit.SpecialNamespacedVerbs {
+				s.Namespace = dir.to.ns
 				list = append(list, s)
 			}
 			for _, who := range []struct {
@@ -381,12 +378,12 @@ func TestMTB(t *testing.T) {
 
 	t.Run("PL2-CC-TI-1 block role privilege escalation", func(t *testing.T) {
 		const rbacGroup = "rbac.authorization.k8s.io"
-		denied := []mtbAccess{
-			{verb: "escalate", group: rbacGroup, resource: "roles", namespace: a.ns},
-			{verb: "escalate", group: rbacGroup, resource: "clusterroles"},
-			{verb: "escalate", group: rbacGroup, resource: "clusterroles", namespace: a.ns},
-			{verb: "bind", group: rbacGroup, resource: "clusterroles", name: "cluster-admin"},
-			{verb: "bind", group: rbacGroup, resource: "clusterroles", name: "cluster-admin", namespace: a.ns},
+		denied := []audit.Access{
+			{Verb: "escalate", Group: rbacGroup, Resource: "roles", Namespace: a.ns},
+			{Verb: "escalate", Group: rbacGroup, Resource: "clusterroles"},
+			{Verb: "escalate", Group: rbacGroup, Resource: "clusterroles", Namespace: a.ns},
+			{Verb: "bind", Group: rbacGroup, Resource: "clusterroles", Name: "cluster-admin"},
+			{Verb: "bind", Group: rbacGroup, Resource: "clusterroles", Name: "cluster-admin", Namespace: a.ns},
 		}
 		if allowed := mtbReviewAll(t, a.owner, denied); len(allowed) > 0 {
 			t.Errorf("the owner may %v", allowed)
@@ -522,10 +519,10 @@ func mtbQuotaHard(t *testing.T, x mtbTenant) map[string]bool {
 // Group who is not named in the Tenant.
 func mtbAllAllowed(t *testing.T, x mtbTenant, group string, resources ...string) {
 	t.Helper()
-	var list []mtbAccess
+	var list []audit.Access
 	for _, r := range resources {
 		for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"} {
-			list = append(list, mtbAccess{verb: v, group: group, resource: r, namespace: x.ns})
+			list = append(list, audit.Access{Verb: v, Group: group, Resource: r, Namespace: x.ns})
 		}
 	}
 	for who, c := range map[string]client.Client{"owner": x.owner, "owners group": env.As(x.name+"-lead", x.name+"-owners")} {
@@ -567,170 +564,28 @@ func mtbEscalationDenied(t *testing.T, err error) {
 	}
 }
 
-// mtbAccess is one request attribute set for a SelfSubjectAccessReview.
-type mtbAccess struct {
-	verb, group, resource, subresource, namespace, name string
-}
-
-// key names verb and resource, without the namespace: "create core/namespaces".
-func (a mtbAccess) key() string {
-	k := a.verb + " " + mtbGroupResource(a.group, a.resource)
-	if a.subresource != "" {
-		k += "/" + a.subresource
-	}
-	return k
-}
-
-// mtbGroupResource is "group/resource", the core group spelled "core".
-func mtbGroupResource(group, resource string) string {
-	if group == "" {
-		group = "core"
-	}
-	return group + "/" + resource
-}
-
-func (a mtbAccess) String() string {
-	s := a.key()
-	if a.name != "" {
-		s += " " + a.name
-	}
-	if a.namespace != "" {
-		s += " in " + a.namespace
-	}
-	return s
-}
-
-// mtbClusterExceptions are the cluster-scoped accesses a tenant identity
-// has on purpose, with the reason for each.
-func mtbClusterExceptions(owner bool) map[string]string {
-	out := map[string]string{
-		// Kubernetes grants these to every authenticated user
-		// (system:basic-user): asking about oneself reveals nothing else.
-		"create authorization.k8s.io/selfsubjectaccessreviews": "anyone may ask what it may do",
-		"create authorization.k8s.io/selfsubjectrulesreviews":  "anyone may list its own rules in a namespace",
-		"create authentication.k8s.io/selfsubjectreviews":      "anyone may ask who it is",
-	}
-	if owner {
-		// Owners create their namespaces themselves; the namespace webhook
-		// assigns each to the tenant and enforces the prefix and the count.
-		out["create core/namespaces"] = "owners create namespaces, which the namespace webhook admits"
-	}
-	return out
-}
-
-// mtbSpecialClusterVerbs are verbs discovery does not list that grant power
-// over the cluster: impersonation, binding or escalating any role, and
-// approving or signing certificates.
-var mtbSpecialClusterVerbs = []mtbAccess{
-	{verb: "impersonate", resource: "users"},
-	{verb: "impersonate", resource: "groups"},
-	{verb: "impersonate", resource: "serviceaccounts"},
-	{verb: "impersonate", group: "authentication.k8s.io", resource: "userextras"},
-	{verb: "impersonate", group: "authentication.k8s.io", resource: "uids"},
-	{verb: "bind", group: "rbac.authorization.k8s.io", resource: "clusterroles"},
-	{verb: "escalate", group: "rbac.authorization.k8s.io", resource: "clusterroles"},
-	{verb: "approve", group: "certificates.k8s.io", resource: "signers"},
-	{verb: "sign", group: "certificates.k8s.io", resource: "signers"},
-}
-
-// mtbSpecialNamespacedVerbs are the same within a namespace.
-var mtbSpecialNamespacedVerbs = []mtbAccess{
-	{verb: "impersonate", resource: "serviceaccounts"},
-	{verb: "bind", group: "rbac.authorization.k8s.io", resource: "roles"},
-	{verb: "escalate", group: "rbac.authorization.k8s.io", resource: "roles"},
-	{verb: "bind", group: "rbac.authorization.k8s.io", resource: "clusterroles"},
-	{verb: "escalate", group: "rbac.authorization.k8s.io", resource: "clusterroles"},
-}
-
-// mtbReviewAll asks the API server, as c's identity, about every access in
-// list and returns the allowed ones in list order.
-func mtbReviewAll(t *testing.T, c client.Client, list []mtbAccess) []mtbAccess {
-	t.Helper()
-	allowed := make([]bool, len(list))
-	errs := make([]error, len(list))
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
-	for i, acc := range list {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-				ResourceAttributes: &authorizationv1.ResourceAttributes{
-					Verb: acc.verb, Group: acc.group, Resource: acc.resource, Subresource: acc.subresource,
-					Namespace: acc.namespace, Name: acc.name,
-				},
-			}}
-			errs[i] = c.Create(context.Background(), review)
-			allowed[i] = review.Status.Allowed
-		})
-	}
-	wg.Wait()
-	var out []mtbAccess
-	for i, acc := range list {
-		if errs[i] != nil {
-			t.Fatalf("reviewing %s: %v", acc, errs[i])
-		}
-		if allowed[i] {
-			out = append(out, acc)
-		}
-	}
-	return out
-}
-
-// mtbResource is one resource type served by the API server.
-type mtbResource struct {
-	group, version, resource, subresource, kind string
-	verbs                                       []string
-}
-
-func (r mtbResource) key() string {
-	return mtbGroupResource(r.group, r.resource)
-}
-
-func (r mtbResource) gvk() schema.GroupVersionKind {
-	return schema.GroupVersionKind{Group: r.group, Version: r.version, Kind: r.kind}
-}
-
-func (r mtbResource) can(verb string) bool {
-	for _, v := range r.verbs {
-		if v == verb {
-			return true
-		}
-	}
-	return false
-}
-
-// mtbDiscover lists the resource types (and subresources) the API server
-// serves, cluster-scoped or namespaced, at each group's preferred version.
-func mtbDiscover(t *testing.T, namespaced bool) []mtbResource {
+// mtbDiscover lists the resource types the API server serves, failing the
+// test if it cannot.
+func mtbDiscover(t *testing.T, namespaced bool) []audit.Resource {
 	t.Helper()
 	dc, err := discovery.NewDiscoveryClientForConfig(env.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	lists, err := dc.ServerPreferredResources()
+	out, err := audit.Discover(dc, namespaced)
 	if err != nil {
-		t.Fatalf("discovery: %v", err)
+		t.Fatal(err)
 	}
-	var out []mtbResource
-	for _, l := range lists {
-		gv, err := schema.ParseGroupVersion(l.GroupVersion)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range l.APIResources {
-			if r.Namespaced != namespaced {
-				continue
-			}
-			res, sub, _ := strings.Cut(r.Name, "/")
-			out = append(out, mtbResource{group: gv.Group, version: gv.Version, resource: res, subresource: sub, kind: r.Kind, verbs: r.Verbs})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].group+"/"+out[i].resource+"/"+out[i].subresource < out[j].group+"/"+out[j].resource+"/"+out[j].subresource
-	})
-	if len(out) == 0 {
-		t.Fatal("discovery found no resource types")
+	return out
+}
+
+// mtbReviewAll asks the API server, as c's identity, about every access in
+// list and returns the allowed ones, failing the test if it cannot.
+func mtbReviewAll(t *testing.T, c client.Client, list []audit.Access) []audit.Access {
+	t.Helper()
+	out, err := audit.Review(context.Background(), c, list)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
