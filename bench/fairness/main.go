@@ -27,7 +27,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -111,7 +110,7 @@ func run() error {
 	}
 	fmt.Printf("%-34s %10s %10s %10s %10s %16s %12s\n", "mode", "quiet p50", "quiet p99", "flood p50", "flood p99", "flood÷quiet p99", "A's LISTs/s")
 	for _, m := range modes {
-		var quiet, flood []latencies
+		var quiet, flood []report.Latencies
 		var rates []float64
 		for r := 0; r < runs; r++ {
 			if err := w.setMode(ctx, m); err != nil {
@@ -318,23 +317,14 @@ func (w *world) classified(ctx context.Context, hc *http.Client, path string) (s
 	return testenv.ClassifiedBy(ctx, hc, w.host, path, w.env.Client)
 }
 
-type latencies []time.Duration
-
-func (l latencies) quantile(q float64) float64 {
-	s := append(latencies(nil), l...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := int(q * float64(len(s)-1))
-	return float64(s[i].Microseconds()) / 1000
-}
-
-func medians(cells []latencies) (p50, p99 float64) {
-	return report.MedianOf(cells, func(l latencies) float64 { return l.quantile(0.50) }),
-		report.MedianOf(cells, func(l latencies) float64 { return l.quantile(0.99) })
+func medians(cells []report.Latencies) (p50, p99 float64) {
+	return report.MedianOf(cells, func(l report.Latencies) float64 { return l.Quantile(0.50) }),
+		report.MedianOf(cells, func(l report.Latencies) float64 { return l.Quantile(0.99) })
 }
 
 // measureB times B's GETs, one after another.
-func (w *world) measureB(context.Context) (latencies, error) {
-	out := make(latencies, 0, gets)
+func (w *world) measureB(context.Context) (report.Latencies, error) {
+	out := make(report.Latencies, 0, gets)
 	for i := 0; i < gets; i++ {
 		start := time.Now()
 		resp, err := w.clientB.Get(w.host + getPath)
@@ -352,7 +342,7 @@ func (w *world) measureB(context.Context) (latencies, error) {
 }
 
 // underFlood runs A's flood, lets it fill the seats, and measures B.
-func (w *world) underFlood(ctx context.Context) (latencies, error) {
+func (w *world) underFlood(ctx context.Context) (report.Latencies, error) {
 	ctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -415,8 +405,8 @@ func schemaCost(ctx context.Context, env *testenv.Env, rep *report.Report) error
 		return err
 	}
 	host := strings.TrimSuffix(cfg.Host, "/")
-	measure := func() (latencies, error) {
-		out := make(latencies, 0, gets)
+	measure := func() (report.Latencies, error) {
+		out := make(report.Latencies, 0, gets)
 		for i := 0; i < gets; i++ {
 			start := time.Now()
 			resp, err := hc.Get(host + "/api/v1/namespaces/default")
@@ -433,7 +423,7 @@ func schemaCost(ctx context.Context, env *testenv.Env, rep *report.Report) error
 		}
 		return out, nil
 	}
-	var base, loaded []latencies
+	var base, loaded []report.Latencies
 	for r := 0; r < runs; r++ {
 		l, err := measure()
 		if err != nil {

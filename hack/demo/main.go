@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -73,7 +76,9 @@ func up(ctx context.Context, out io.Writer) error {
 	}
 	start := time.Now()
 	fmt.Fprintln(out, "Starting the dev cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok with 3 nodes)...")
-	cluster, err := devcluster.Start(ctx, devcluster.Full(dir, 3))
+	o := devcluster.Full(dir, 3)
+	o.TenantView = true
+	cluster, err := devcluster.Start(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -249,14 +254,65 @@ func up(ctx context.Context, out io.Writer) error {
 	if err := showAudit(ctx, out, cluster); err != nil {
 		return err
 	}
+	if err := showProxy(ctx, out, cluster); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nThe dev cluster is running (ready in %s). Try:\n", time.Since(start).Round(time.Second))
 	// bin/ holds kubectl-bulkhead, which kubectl finds on PATH as a plugin.
 	fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PWD/bin:$PATH\n", cluster.Kubeconfig, os.Getenv("BULKHEAD_K8S_BIN"))
 	fmt.Fprintln(out, "  kubectl get tenants")
 	fmt.Fprintln(out, "  kubectl bulkhead describe globex")
+	fmt.Fprintf(out, "  KUBECONFIG=%s/kubeconfig-alice kubectl get ns,nodes,tenants    # as alice, through bulkhead-proxy\n", dir)
 	fmt.Fprintln(out, "  kubectl --as alice create namespace acme-web")
 	fmt.Fprintln(out, "Logs are in .dev/logs. Stop everything with: make demo-down")
 	return nil
+}
+
+// showProxy starts bulkhead-proxy, writes a kubeconfig per demo user that
+// points at it, and shows kubectl get namespaces for both owners side by
+// side: each sees only its own.
+func showProxy(ctx context.Context, out io.Writer, cluster *devcluster.Cluster) error {
+	port, err := devcluster.FreePort()
+	if err != nil {
+		return err
+	}
+	cmd, err := testenv.StartProxyProcess(ctx, cluster, port)
+	if err != nil {
+		return err
+	}
+	if err := devcluster.AddPID(dir, "bulkhead-proxy", cmd.Process.Pid); err != nil {
+		return err
+	}
+	server := "https://127.0.0.1:" + strconv.Itoa(port)
+	kubectl := filepath.Join(os.Getenv("BULKHEAD_K8S_BIN"), "kubectl")
+	var columns [][]string
+	for _, user := range []string{"alice", "bob", "carol"} {
+		path := filepath.Join(dir, "kubeconfig-"+user)
+		if err := cluster.WriteUserKubeconfig(path, server, user); err != nil {
+			return err
+		}
+		if user == "bob" {
+			continue
+		}
+		got, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", path, "get", "namespaces").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("kubectl get namespaces as %s through bulkhead-proxy: %w: %s", user, err, got)
+		}
+		lines := append([]string{"$ KUBECONFIG=" + path + " kubectl get ns"}, strings.Split(strings.TrimSpace(string(got)), "\n")...)
+		columns = append(columns, lines)
+	}
+	fmt.Fprintf(out, "\nbulkhead-proxy at %s; a kubeconfig per demo user (client certificates of the cluster's CA):\n", server)
+	w := tabwriter.NewWriter(out, 0, 0, 4, ' ', 0)
+	for i := 0; i < len(columns[0]) || i < len(columns[1]); i++ {
+		cell := func(c []string) string {
+			if i < len(c) {
+				return c[i]
+			}
+			return ""
+		}
+		fmt.Fprintf(w, "  %s\t%s\n", cell(columns[0]), cell(columns[1]))
+	}
+	return w.Flush()
 }
 
 // showAudit runs kubectl bulkhead audit as each owner: carol's report in

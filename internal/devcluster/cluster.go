@@ -47,6 +47,10 @@ type Options struct {
 	ControllerManager bool
 	Scheduler         bool
 	Nodes             []Node
+	// TenantView configures the API server's authorization chain with
+	// bulkhead-proxy's authorization webhook (see TenantView), which whoever
+	// runs the proxy serves.
+	TenantView bool
 	// ExtraAPIServerArgs are appended to kube-apiserver's flags (for example
 	// --runtime-config to turn an API off).
 	ExtraAPIServerArgs []string
@@ -67,11 +71,15 @@ type Cluster struct {
 	// WebhookClientCAFile holds WebhookClientCA, for a webhook server run as
 	// a process of its own.
 	WebhookClientCAFile string
+	// TenantView is set when Options.TenantView is.
+	TenantView *TenantView
 	// WebhookClientCert and WebhookClientKey are that certificate and key
 	// (PEM), for tests that must call a webhook exactly as the API server
 	// does. Its common name is WebhookClientName.
 	WebhookClientCert, WebhookClientKey []byte
 
+	// ca signs the cluster's certificates (IssueUser).
+	ca      *pki.CA
 	procs   []*process
 	tempDir bool
 	// apiServer is how kube-apiserver was started, so that RestartAPIServer
@@ -202,6 +210,13 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		return err
 	}
 	c.WebhookClientCA, c.WebhookClientCAFile = ca.CertPEM, p("ca.crt")
+	c.ca = ca
+	authorization := "--authorization-mode=Node,RBAC"
+	if o.TenantView {
+		if authorization, err = c.tenantView(ca, pkiDir, webhookClientCert, webhookClientKey, now); err != nil {
+			return err
+		}
+	}
 	c.WebhookClientCert, c.WebhookClientKey = webhookClientCert, webhookClientKey
 
 	etcdPort, err := FreePort()
@@ -243,7 +258,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		"--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file=" + saPub, "--service-account-signing-key-file=" + saKey,
 		"--service-cluster-ip-range=10.96.0.0/16",
-		"--authorization-mode=Node,RBAC",
+		authorization,
 		"--enable-admission-plugins=NodeRestriction",
 		"--admission-control-config-file=" + p("admission.yaml"),
 		"--enable-priority-and-fairness=true",

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,4 +207,17 @@ func MedianOf[T any](items []T, f func(T) float64) float64 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// Latencies are the durations of one cell's requests.
+type Latencies []time.Duration
+
+// Quantile is the q-quantile (0.5: the median) in milliseconds.
+func (l Latencies) Quantile(q float64) float64 {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return float64(s[int(q*float64(len(s)-1))].Microseconds()) / 1000
 }
