@@ -1,11 +1,14 @@
 package proxy
 
 import (
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -234,4 +237,76 @@ func TestClusterRoleManifest(t *testing.T) {
 // certificate of user.
 func tlsState(user string) *tls.ConnectionState {
 	return &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{{Subject: pkix.Name{CommonName: user}}}}}
+}
+
+// TestUpgradeAndStream: an upgraded connection (exec, attach,
+// port-forward) is relayed both ways, as the caller; a streamed answer
+// (logs -f, a watch) reaches the client as it is written, not at its end.
+func TestUpgradeAndStream(t *testing.T) {
+	secondLine := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/namespaces/acme-web/pods/p/exec":
+			if r.Header.Get("Upgrade") != "SPDY/3.1" || r.Header.Get("Impersonate-User") != "alice" || r.Header.Get("Authorization") != "" {
+				http.Error(w, "not upgraded as alice: "+fmt.Sprint(r.Header), http.StatusBadRequest)
+				return
+			}
+			conn, rw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer func() { _ = conn.Close() }()
+			_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n")
+			_ = rw.Flush()
+			line, _ := rw.ReadString('\n')
+			_, _ = rw.WriteString("echo " + line)
+			_ = rw.Flush()
+		case "/api/v1/namespaces/acme-web/pods/p/log":
+			_, _ = io.WriteString(w, "first\n")
+			w.(http.Flusher).Flush()
+			<-secondLine
+			_, _ = io.WriteString(w, "second\n")
+		}
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	acme := testutil.Tenant("acme").Owner("alice").Obj()
+	ix := tenantview.Build([]tenancyv1alpha1.Tenant{*acme}, render.DefaultSettings())
+	p := &Proxy{Upstream: u, Transport: http.DefaultTransport, Authn: &Authenticator{}, Index: func() *tenantview.Index { return ix }}
+	front := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.TLS = tlsState("alice")
+		p.ServeHTTP(w, r)
+	}))
+	front.Start()
+	defer front.Close()
+
+	conn, err := net.Dial("tcp", front.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	_, _ = io.WriteString(conn, "POST /api/v1/namespaces/acme-web/pods/p/exec HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nImpersonate-User: admin\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	_, _ = io.WriteString(conn, "hello\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "echo hello\n" {
+		t.Errorf("through the upgraded connection: %q, %v", line, err)
+	}
+
+	logs, err := http.Get(front.URL + "/api/v1/namespaces/acme-web/pods/p/log?follow=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = logs.Body.Close() }()
+	lr := bufio.NewReader(logs.Body)
+	if line, err := lr.ReadString('\n'); err != nil || line != "first\n" {
+		t.Errorf("the first line, before the second is written: %q, %v", line, err)
+	}
+	close(secondLine)
+	if line, _ := lr.ReadString('\n'); line != "second\n" {
+		t.Errorf("the second line: %q", line)
+	}
 }
