@@ -62,7 +62,12 @@ func (e *Env) WaitReady(t testing.TB, name string) *tenancyv1alpha1.Tenant {
 		}
 		c := meta.FindStatusCondition(tn.Status.Conditions, tenancyv1alpha1.ConditionReady)
 		if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != tn.Generation {
-			return fmt.Errorf("condition Ready is %+v", c)
+			// Every condition, so that a concern that lags names itself.
+			var all []string
+			for _, c := range tn.Status.Conditions {
+				all = append(all, fmt.Sprintf("%s=%s (%s, generation %d): %s", c.Type, c.Status, c.Reason, c.ObservedGeneration, c.Message))
+			}
+			return fmt.Errorf("generation %d not Ready; conditions:\n  %s", tn.Generation, strings.Join(all, "\n  "))
 		}
 		return nil
 	})
