@@ -22,6 +22,10 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/tenantstatus"
 )
 
+// RecheckWaiting is how often a concern that waits for another's objects
+// looks again without being woken.
+const RecheckWaiting = 10 * time.Second
+
 // Reconciler runs one Concern.
 type Reconciler struct {
 	Client   client.Client
@@ -122,7 +126,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if reason == "" {
 			reason = tenancyv1alpha1.ReasonWaiting
 		}
-		return ctrl.Result{}, r.setCondition(ctx, t, metav1.ConditionFalse, reason, pending.Message, nil)
+		// The watch is what ends a wait; the timed recheck only bounds how
+		// long a missed event could leave a namespace waiting.
+		return ctrl.Result{RequeueAfter: RecheckWaiting}, r.setCondition(ctx, t, metav1.ConditionFalse, reason, pending.Message, nil)
 	}
 	if r.Concern.Disabled != nil {
 		if why := r.Concern.Disabled(sc); why != "" {
