@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -42,8 +43,14 @@ type Authenticator struct {
 	// it; set only when the proxy presents no client certificate.
 	PassTokens bool
 	TTL        time.Duration
-	// MaxEntries bounds the cache; when full it is emptied.
+	// MaxEntries bounds the cache; when full, expired entries go, and
+	// then an unknown token's refusal is not kept, so that made-up tokens
+	// never push out the identities of real ones.
 	MaxEntries int
+	// Unknown limits the TokenReviews of tokens not in the cache (nil: no
+	// limit): a flood of made-up tokens waits for it, rather than spending
+	// the proxy's share of the API server.
+	Unknown *rate.Limiter
 
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]tokenEntry
@@ -86,6 +93,11 @@ func (a *Authenticator) review(ctx context.Context, token string) (*Identity, er
 		}
 		return e.id, nil
 	}
+	if a.Unknown != nil {
+		if err := a.Unknown.Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
 	tr := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}
 	if err := a.Reviewer.Create(ctx, tr); err != nil {
 		// Not cached: the API server did not answer about the token.
@@ -99,16 +111,44 @@ func (a *Authenticator) review(ctx context.Context, token string) (*Identity, er
 			id.Extra[k] = v
 		}
 	}
-	a.mu.Lock()
-	if a.cache == nil || len(a.cache) >= a.MaxEntries {
-		a.cache = map[[sha256.Size]byte]tokenEntry{}
-	}
-	a.cache[key] = tokenEntry{id: id, expires: now.Add(a.TTL)}
-	a.mu.Unlock()
+	a.remember(key, id, now)
 	if id == nil {
 		return nil, errUnauthenticated
 	}
 	return id, nil
+}
+
+// remember caches a token's answer. A full cache first drops what expired;
+// if it is still full, a refusal is not kept and an identity replaces a
+// refusal, so that made-up tokens cannot crowd out real ones.
+func (a *Authenticator) remember(key [sha256.Size]byte, id *Identity, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cache == nil {
+		a.cache = map[[sha256.Size]byte]tokenEntry{}
+	}
+	if len(a.cache) >= a.MaxEntries {
+		for k, e := range a.cache {
+			if !now.Before(e.expires) {
+				delete(a.cache, k)
+			}
+		}
+	}
+	if len(a.cache) >= a.MaxEntries {
+		if id == nil {
+			return
+		}
+		for k, e := range a.cache {
+			if e.id == nil {
+				delete(a.cache, k)
+				break
+			}
+		}
+		if len(a.cache) >= a.MaxEntries {
+			return
+		}
+	}
+	a.cache[key] = tokenEntry{id: id, expires: now.Add(a.TTL)}
 }
 
 // addAuthentication registers TokenReview with scheme.

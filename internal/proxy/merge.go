@@ -117,8 +117,21 @@ func (p *Proxy) getOK(w http.ResponseWriter, r *http.Request, id *Identity, path
 	return body, true
 }
 
-// get sends GET path?query upstream as id and returns status and body.
+// maxAnswer bounds what the proxy reads of one answer it must merge or
+// convert: a list of a tenant's namespaces' objects, not a stream.
+const maxAnswer = 64 << 20
+
+// oneShot are the parameters that would turn a list the proxy must read
+// whole into a stream or a wait: never sent on its lists.
+var oneShot = []string{"timeoutSeconds", "sendInitialEvents", "allowWatchBookmarks"}
+
+// get sends GET path?query upstream as id, as a plain list (never a
+// watch), and returns status and body, refusing an answer over maxAnswer.
 func (p *Proxy) get(r *http.Request, id *Identity, path string, query url.Values, accept string) (int, []byte, error) {
+	query = with(query, "watch", "false")
+	for _, k := range oneShot {
+		query.Del(k)
+	}
 	u := *p.Upstream
 	u.Path, u.RawQuery = strings.TrimSuffix(u.Path, "/")+path, query.Encode()
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, u.String(), nil)
@@ -135,7 +148,10 @@ func (p *Proxy) get(r *http.Request, id *Identity, path string, query url.Values
 		return 0, nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err == nil && len(body) > maxAnswer {
+		return 0, nil, fmt.Errorf("an answer of more than %d bytes", maxAnswer)
+	}
 	return resp.StatusCode, body, err
 }
 

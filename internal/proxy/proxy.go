@@ -72,7 +72,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route = Classify(r.Method, r.URL.Path, p.Namespaced)
 	}
 	q := r.URL.Query()
-	watch := q.Get("watch") == "true" || q.Get("watch") == "1"
+	watch := isWatch(q)
 	f := &forwarding{id: id, query: q}
 	switch route.Kind {
 	case NamespaceList:
@@ -144,6 +144,20 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.reverse.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardingKey{}, f)))
 }
 
+// isWatch reads the watch parameter as the API server does: set, with any
+// value but 0 or false (in any case), even empty, it is a watch.
+func isWatch(q url.Values) bool {
+	v, ok := q["watch"]
+	if !ok || len(v) == 0 {
+		return false
+	}
+	switch strings.ToLower(v[0]) {
+	case "0", "false":
+		return false
+	}
+	return true
+}
+
 // with is a copy of q with key set to value.
 func with(q url.Values, key, value string) url.Values {
 	out := url.Values{}
@@ -170,7 +184,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 func impersonate(h http.Header, id *Identity) {
 	h.Del("Authorization")
 	for k := range h {
-		if strings.HasPrefix(http.CanonicalHeaderKey(k), "Impersonate-") {
+		if c := http.CanonicalHeaderKey(k); strings.HasPrefix(c, "Impersonate-") || strings.HasPrefix(c, "X-Remote-") {
 			h.Del(k)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -308,5 +309,57 @@ func TestUpgradeAndStream(t *testing.T) {
 	close(secondLine)
 	if line, _ := lr.ReadString('\n'); line != "second\n" {
 		t.Errorf("the second line: %q", line)
+	}
+}
+
+// TestWatchParameter: whatever spelling the API server takes for a watch,
+// the proxy takes too; and a list it must read whole is never sent as one.
+func TestWatchParameter(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"": false, "watch=true": true, "watch=1": true, "watch=": true, "watch=yes": true, "watch=TRUE": true,
+		"watch=false": false, "watch=FALSE": false, "watch=0": false,
+	} {
+		q, _ := url.ParseQuery(raw)
+		if got := isWatch(q); got != want {
+			t.Errorf("isWatch(%q) = %v, want %v", raw, got, want)
+		}
+	}
+	acme := testutil.Tenant("acme").Owner("alice").Obj()
+	acme.Status.Namespaces = []string{"acme-web"}
+	var got []*http.Request
+	p := testProxy(t, &got, *acme)
+	for _, target := range []string{"/api/v1/configmaps?watch=", "/api/v1/configmaps?watch=yes"} {
+		if w := serveAs(p, "alice", target, "application/json"); w.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d, want the watch refused", target, w.Code)
+		}
+	}
+	got = nil
+	serveAs(p, "alice", "/api/v1/configmaps?timeoutSeconds=3600&sendInitialEvents=true", "application/json")
+	for _, r := range got {
+		if q := r.URL.Query(); q.Get("watch") != "false" || q.Has("timeoutSeconds") || q.Has("sendInitialEvents") {
+			t.Errorf("a list the proxy reads whole was sent as %s", r.URL)
+		}
+	}
+}
+
+// TestTokenCacheKeepsRealIdentities: made-up tokens never push out the
+// identity of a real one.
+func TestTokenCacheKeepsRealIdentities(t *testing.T) {
+	a := &Authenticator{TTL: time.Minute, MaxEntries: 3}
+	now := time.Now()
+	a.remember([32]byte{1}, &Identity{User: "alice"}, now)
+	for i := byte(2); i < 10; i++ {
+		a.remember([32]byte{i}, nil, now)
+	}
+	if e, ok := a.cache[[32]byte{1}]; !ok || e.id == nil || e.id.User != "alice" {
+		t.Errorf("alice's identity was pushed out by refusals: %v", a.cache)
+	}
+	a.remember([32]byte{20}, &Identity{User: "bob"}, now)
+	if _, ok := a.cache[[32]byte{20}]; !ok || len(a.cache) > 3 {
+		t.Errorf("bob's identity did not replace a refusal: %d entries", len(a.cache))
+	}
+	a.remember([32]byte{30}, &Identity{User: "carol"}, now.Add(2*time.Minute))
+	if _, ok := a.cache[[32]byte{30}]; !ok {
+		t.Error("expired entries were not dropped to make room")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
@@ -122,6 +123,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	p := &Proxy{
 		Upstream: upstream, Transport: transport,
 		Authn: &Authenticator{Reviewer: reviewer, TTL: o.TokenTTL, MaxEntries: 10000,
+			// Fifty reviews a second of tokens not seen lately, bursts of
+			// a hundred: made-up tokens wait, the API server does not pay.
+			Unknown: rate.NewLimiter(50, 100),
 			// A client certificate of the proxy's would win over the
 			// caller's token at the API server: impersonate then.
 			PassTokens: len(o.Config.CertData) == 0 && o.Config.CertFile == "" && o.Config.ExecProvider == nil},
@@ -195,14 +199,42 @@ func serverTLS(o Options) (*tls.Config, error) {
 		return nil, fmt.Errorf("loading the serving certificate: %w", err)
 	}
 	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		ClientAuth: tls.VerifyClientCertIfGiven,
-		ClientCAs:  pool,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
-			return &cert, err
-		},
+		MinVersion:     tls.VersionTLS12,
+		ClientAuth:     tls.VerifyClientCertIfGiven,
+		ClientCAs:      pool,
+		GetCertificate: (&certFiles{cert: o.CertFile, key: o.KeyFile}).get,
 	}, nil
+}
+
+// certFiles serves a certificate from files, parsed again only when a file
+// changed: a handshake must not cost a parse, or a flood of them would.
+type certFiles struct {
+	cert, key string
+	mu        sync.Mutex
+	stamp     string
+	loaded    *tls.Certificate
+}
+
+func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	stamp := ""
+	for _, f := range []string{c.cert, c.key} {
+		info, err := os.Stat(f)
+		if err != nil {
+			return nil, err
+		}
+		stamp += info.ModTime().String() + fmt.Sprint(info.Size())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loaded != nil && stamp == c.stamp {
+		return c.loaded, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.cert, c.key)
+	if err != nil {
+		return nil, err
+	}
+	c.loaded, c.stamp = &cert, stamp
+	return c.loaded, nil
 }
 
 // liveIndex is the membership index, rebuilt from the cache after any
