@@ -31,13 +31,11 @@ import (
 	"sync"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -182,10 +180,6 @@ type world struct {
 
 func newWorld(ctx context.Context, env *testenv.Env) (*world, error) {
 	w := &world{env: env, host: strings.TrimSuffix(env.Cluster.Config.Host, "/")}
-	cs, err := kubernetes.NewForConfig(env.Cluster.Config)
-	if err != nil {
-		return nil, err
-	}
 	for _, t := range []struct{ tenant, ns string }{{tenantA, nsA}, {tenantB, nsB}} {
 		owner := t.tenant + "-owner"
 		if err := env.Client.Create(ctx, testutil.Tenant(t.tenant).Owner(owner).Soft().Obj()); err != nil {
@@ -236,11 +230,10 @@ func newWorld(ctx context.Context, env *testenv.Env) (*world, error) {
 				return nil, err
 			}
 			binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: sa})
-			tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+			cfg, err := testenv.TokenConfig(ctx, env.Cluster, env.Cluster.Config.Host, ns, sa, 3600)
 			if err != nil {
 				return nil, err
 			}
-			cfg := &rest.Config{Host: env.Cluster.Config.Host, TLSClientConfig: rest.TLSClientConfig{CAData: env.Cluster.Config.CAData}, BearerToken: tok.Status.Token}
 			hc, err := rest.HTTPClientFor(cfg)
 			if err != nil {
 				return nil, err
@@ -254,6 +247,7 @@ func newWorld(ctx context.Context, env *testenv.Env) (*world, error) {
 		}
 		return out, nil
 	}
+	var err error
 	if w.floodA, err = mk(nsA, flooders); err != nil {
 		return nil, fmt.Errorf("flooding clients: %w", err)
 	}

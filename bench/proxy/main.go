@@ -22,10 +22,8 @@ import (
 	"strings"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -126,15 +124,10 @@ func run(tenants, namespaces, own, groups, requests, runs int) error {
 	if err := admin.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: measured + "-ns-00000", Name: robot}}); err != nil {
 		return err
 	}
-	cs, err := kubernetes.NewForConfig(cluster.Config)
+	tokenDirect, err := testenv.TokenConfig(ctx, cluster, cluster.Config.Host, measured+"-ns-00000", robot, 3600)
 	if err != nil {
 		return err
 	}
-	tok, err := cs.CoreV1().ServiceAccounts(measured+"-ns-00000").CreateToken(ctx, robot, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		return err
-	}
-	tokenDirect := &rest.Config{Host: cluster.Config.Host, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.Config.CAData}, BearerToken: tok.Status.Token}
 	tokenProxy := rest.CopyConfig(tokenDirect)
 	tokenProxy.Host = viaProxy.Host
 	selected := "/api/v1/namespaces?labelSelector=" + url.QueryEscape(tenancyv1alpha1.TenantLabel+"="+measured)

@@ -38,17 +38,23 @@ func PrepareProxy(ctx context.Context, cluster *devcluster.Cluster) (*rest.Confi
 	if out, err := Kubectl(cluster, "apply", "--server-side", "-k", filepath.Join(RepoRoot(), "config", "proxy")); err != nil {
 		return nil, fmt.Errorf("applying config/proxy: %w: %s", err, out)
 	}
+	return TokenConfig(ctx, cluster, cluster.Config.Host, render.DefaultSettings().ManagerNamespace, ProxyServiceAccount, 24*3600)
+}
+
+// TokenConfig is a config of service account namespace/name, with a token
+// good for seconds that the cluster's admin asked for (TokenRequest), for
+// the API server at host (the cluster's, or bulkhead-proxy's address).
+func TokenConfig(ctx context.Context, cluster *devcluster.Cluster, host, namespace, name string, seconds int64) (*rest.Config, error) {
 	cs, err := kubernetes.NewForConfig(cluster.Config)
 	if err != nil {
 		return nil, err
 	}
-	ns := render.DefaultSettings().ManagerNamespace
-	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, ProxyServiceAccount,
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)}}, metav1.CreateOptions{})
+	tok, err := cs.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(seconds)}}, metav1.CreateOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("a token for %s/%s: %w", ns, ProxyServiceAccount, err)
+		return nil, fmt.Errorf("a token for %s/%s: %w", namespace, name, err)
 	}
-	return &rest.Config{Host: cluster.Config.Host, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.Config.CAData}, BearerToken: tok.Status.Token, QPS: 200, Burst: 400}, nil
+	return &rest.Config{Host: host, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.Config.CAData}, BearerToken: tok.Status.Token, QPS: 200, Burst: 400}, nil
 }
 
 // StartProxy runs bulkhead-proxy in this process on a cluster started with
@@ -126,18 +132,18 @@ func StartProxyProcess(ctx context.Context, cluster *devcluster.Cluster, port in
 // certificate the cluster's CA signed, that reaches the API server through
 // the proxy at addr.
 func ProxyConfig(cluster *devcluster.Cluster, addr, user string, groups ...string) (*rest.Config, error) {
-	cert, key, err := cluster.IssueUser(user, groups...)
-	if err != nil {
-		return nil, err
-	}
-	return &rest.Config{Host: "https://" + addr, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.Config.CAData, CertData: cert, KeyData: key}, QPS: 100, Burst: 200}, nil
+	return certConfig(cluster, "https://"+addr, user, groups...)
 }
 
 // DirectConfig is the same identity going straight to the API server.
 func DirectConfig(cluster *devcluster.Cluster, user string, groups ...string) (*rest.Config, error) {
+	return certConfig(cluster, cluster.Config.Host, user, groups...)
+}
+
+func certConfig(cluster *devcluster.Cluster, host, user string, groups ...string) (*rest.Config, error) {
 	cert, key, err := cluster.IssueUser(user, groups...)
 	if err != nil {
 		return nil, err
 	}
-	return &rest.Config{Host: cluster.Config.Host, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.Config.CAData, CertData: cert, KeyData: key}, QPS: 100, Burst: 200}, nil
+	return &rest.Config{Host: host, TLSClientConfig: rest.TLSClientConfig{CAData: cluster.Config.CAData, CertData: cert, KeyData: key}, QPS: 100, Burst: 200}, nil
 }

@@ -21,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -242,8 +241,14 @@ func TestProxyNodesTenantsAndAcrossNamespaces(t *testing.T) {
 	if nodes, err := w.viaB.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err != nil || len(nodes.Items) != 0 {
 		t.Errorf("a tenant without a pool sees %d nodes (%v), want none", len(nodes.Items), err)
 	}
-	if _, err := w.directA.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "pool=other"}); !apierrors.IsForbidden(err) {
-		t.Errorf("directly, another pool's nodes: %v, want Forbidden", err)
+	for _, sel := range []string{"pool=other", "", "pool in (pya,other)"} {
+		_, err := w.directA.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot list resource "nodes"`) {
+			t.Errorf("directly, nodes with selector %q: %v; want RBAC's refusal", sel, err)
+		}
+	}
+	if nodes, err := w.directA.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "pool=pya"}); err != nil || len(nodes.Items) != 2 {
+		t.Errorf("directly, the pool's own selector: %v; want its two nodes, as through the proxy", err)
 	}
 
 	tenants := &tenancyv1alpha1.TenantList{}
@@ -284,8 +289,11 @@ func TestProxyNodesTenantsAndAcrossNamespaces(t *testing.T) {
 	if _, err := w.directA.StorageV1().StorageClasses().Get(ctx, "py-fast", metav1.GetOptions{}); err != nil {
 		t.Errorf("directly, a storage class the tenant may use: %v", err)
 	}
-	if _, err := w.directA.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
-		t.Errorf("directly, every storage class: %v, want Forbidden", err)
+	if _, err := w.directA.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot list resource "storageclasses"`) {
+		t.Errorf("directly, every storage class: %v; want RBAC's refusal", err)
+	}
+	if _, err := w.directA.StorageV1().StorageClasses().Get(ctx, "py-slow", metav1.GetOptions{}); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `cannot get resource "storageclasses"`) {
+		t.Errorf("directly, a storage class the tenant may not use: %v; want RBAC's refusal", err)
 	}
 	if list, err := w.viaB.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{}); err != nil || len(list.Items) < 2 {
 		t.Errorf("a tenant not restricted: %v; want every storage class", err)
@@ -336,13 +344,10 @@ func TestProxyIdentity(t *testing.T) {
 
 	// A service account's token, through the proxy, is that service account.
 	env.Ensure(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "pz-b-one", Name: "robot"}})
-	cs := kubernetes.NewForConfigOrDie(env.Config())
-	tok, err := cs.CoreV1().ServiceAccounts("pz-b-one").CreateToken(ctx, "robot", &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)}}, metav1.CreateOptions{})
+	robot, err := testenv.TokenConfig(ctx, env.Cluster, w.viaACfg.Host, "pz-b-one", "robot", 600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	robot := rest.CopyConfig(anonymous)
-	robot.BearerToken = tok.Status.Token
 	review := &authenticationv1.SelfSubjectReview{}
 	robotClient, err := client.New(robot, client.Options{Scheme: env.Client.Scheme()})
 	if err != nil {
