@@ -458,6 +458,27 @@ type APIFairnessSpec struct {
 	Shares *int32 `json:"shares,omitempty"`
 }
 
+// DNSSpec sets the tenant's share of the tenant-scoped cluster DNS
+// (bulkhead-dns). Each DNS server keeps one token bucket per tenant, filled
+// at queriesPerSecond up to burst; a query that finds it empty is answered
+// REFUSED, so one tenant flooding the server cannot make lookups fail for
+// the others. The figures are per bulkhead-dns replica.
+type DNSSpec struct {
+	// queriesPerSecond is how fast the tenant's bucket refills at each
+	// bulkhead-dns replica: the tenant's sustained query rate, all of its
+	// pods together. Default: 1000 (Soft), 100 (Hard).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	QueriesPerSecond *int32 `json:"queriesPerSecond,omitempty"`
+	// burst is how many queries the bucket holds: how far above its rate
+	// the tenant may go for a moment. Default: twice queriesPerSecond.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	Burst *int32 `json:"burst,omitempty"`
+}
+
 // TenantSpec is what a cluster admin asks of a tenant. Unset fields take the
 // defaults of the isolation profile.
 type TenantSpec struct {
@@ -511,6 +532,9 @@ type TenantSpec struct {
 	// apiFairness gives the tenant its own flow in API Priority and Fairness.
 	// +optional
 	APIFairness APIFairnessSpec `json:"apiFairness,omitempty"`
+	// dns sets the tenant's query rate at the tenant-scoped cluster DNS.
+	// +optional
+	DNS DNSSpec `json:"dns,omitempty"`
 }
 
 // TenantStatus is what Bulkhead observed of a tenant. It holds figures that

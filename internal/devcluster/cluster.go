@@ -342,6 +342,10 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 			"--manage-nodes-with-annotation-selector=" + KwokAnnotation + "=fake",
 			"--server-address=127.0.0.1:" + strconv.Itoa(kwokPort),
 			"--node-ip=10.0.0.1",
+			// Pod IPs on the loopback network: a test can send from a pod's
+			// own address and so act as that pod (the tenant DNS attributes
+			// queries by source address).
+			"--cidr=" + PodCIDR,
 		}, logs)
 		if err != nil {
 			return err
@@ -379,6 +383,10 @@ func (c *Cluster) RestartAPIServer(ctx context.Context) error {
 	}
 	return c.waitReady(ctx, p)
 }
+
+// PodCIDR is where kwok gives pods their IPs: loopback addresses, which
+// any process on the machine can bind, so a test can speak as a pod.
+const PodCIDR = "127.1.0.1/16"
 
 // KwokAnnotation marks the nodes kwok simulates.
 const KwokAnnotation = "kwok.x-k8s.io/node"

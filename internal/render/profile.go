@@ -105,7 +105,36 @@ func Effective(t *tenancyv1alpha1.Tenant, s Settings) tenancyv1alpha1.TenantSpec
 	}
 	// apiFairness gets no default in either profile: every tenant shares
 	// one priority level unless an admin gives it shares explicitly.
+
+	qps, burst := DNSLimits(&spec)
+	spec.DNS = tenancyv1alpha1.DNSSpec{QueriesPerSecond: &qps, Burst: &burst}
 	return spec
+}
+
+// The DNS profile: Soft allows what a busy team's services ask of cluster
+// DNS; Hard a tenth of it.
+const (
+	SoftDNSQueriesPerSecond = 1000
+	HardDNSQueriesPerSecond = 100
+)
+
+// DNSLimits is the tenant's token bucket at the tenant-scoped cluster DNS:
+// the queries it may send per second and the burst, each from spec.dns or
+// else the profile, with burst twice the rate unless set. It reads only the
+// isolation and dns fields, so the DNS server can call it on every query.
+func DNSLimits(spec *tenancyv1alpha1.TenantSpec) (qps, burst int32) {
+	qps = SoftDNSQueriesPerSecond
+	if spec.Isolation == tenancyv1alpha1.IsolationHard {
+		qps = HardDNSQueriesPerSecond
+	}
+	if q := spec.DNS.QueriesPerSecond; q != nil && *q > 0 {
+		qps = *q
+	}
+	burst = 2 * qps
+	if b := spec.DNS.Burst; b != nil && *b > 0 {
+		burst = *b
+	}
+	return qps, burst
 }
 
 // hardNamespaceQuota covers every resource the Multi-Tenancy Benchmarks ask a

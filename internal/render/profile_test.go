@@ -51,6 +51,7 @@ func softSpec() tenancyv1alpha1.TenantSpec {
 			PodAffinityScope:             tenancyv1alpha1.PodAffinityTenant,
 		},
 		Services: tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP, tenancyv1alpha1.ServiceTypeLoadBalancer}},
+		DNS:      tenancyv1alpha1.DNSSpec{QueriesPerSecond: ptr.To[int32](1000), Burst: ptr.To[int32](2000)},
 	}
 }
 
@@ -104,6 +105,7 @@ func hardSpec() tenancyv1alpha1.TenantSpec {
 			Images:                       &tenancyv1alpha1.ImagesSpec{PullPolicy: corev1.PullAlways},
 		},
 		Services: tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP}},
+		DNS:      tenancyv1alpha1.DNSSpec{QueriesPerSecond: ptr.To[int32](100), Burst: ptr.To[int32](200)},
 	}
 }
 
@@ -260,6 +262,24 @@ func TestEffective(t *testing.T) {
 // TestEffectiveIsIdempotent guards the controllers that store or compare an
 // effective spec: defaulting it again must change nothing, and in particular
 // must not list the metadata IP twice.
+// TestDNSLimits: the profile's rate, an admin's rate, and a burst of twice
+// the rate unless set.
+func TestDNSLimits(t *testing.T) {
+	for _, c := range []struct {
+		spec       tenancyv1alpha1.TenantSpec
+		qps, burst int32
+	}{
+		{tenancyv1alpha1.TenantSpec{}, 1000, 2000},
+		{tenancyv1alpha1.TenantSpec{Isolation: tenancyv1alpha1.IsolationHard}, 100, 200},
+		{tenancyv1alpha1.TenantSpec{Isolation: tenancyv1alpha1.IsolationHard, DNS: tenancyv1alpha1.DNSSpec{QueriesPerSecond: ptr.To[int32](50)}}, 50, 100},
+		{tenancyv1alpha1.TenantSpec{DNS: tenancyv1alpha1.DNSSpec{QueriesPerSecond: ptr.To[int32](50), Burst: ptr.To[int32](7)}}, 50, 7},
+	} {
+		if qps, burst := DNSLimits(&c.spec); qps != c.qps || burst != c.burst {
+			t.Errorf("%+v: %d/%d, want %d/%d", c.spec.DNS, qps, burst, c.qps, c.burst)
+		}
+	}
+}
+
 func TestEffectiveIsIdempotent(t *testing.T) {
 	tenants := []*tenancyv1alpha1.Tenant{
 		testutil.Tenant("soft").Owner("alice").Obj(),
