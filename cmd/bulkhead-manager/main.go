@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -126,6 +127,9 @@ Flags:
 	fs.StringVar(&tenantClusterRoles, "tenant-cluster-roles", strings.Join(s.TenantClusterRoles, ","), "ClusterRoles tenant owners may bind (the owner role grants bind on exactly these), and the only ones besides Bulkhead's own that a RoleBinding inside a Hard tenant may reference.")
 	fs.StringVar(&inlineCSIDrivers, "inline-csi-drivers", "", "CSI drivers tenant pods may use as inline volumes (spec.volumes[].csi), such as a secrets-store driver. Empty refuses every inline CSI volume: a driver that mounts a server named in the pod (SMB, NFS) reaches it from the node, past NetworkPolicies. Claims of an allowed StorageClass are not affected.")
 	fs.StringVar(&schedulers, "schedulers", strings.Join(s.Schedulers, ","), "schedulerNames tenant pods may use. List only schedulers that honour taints: another could place a tenant's pods on another tenant's node pool.")
+	fs.StringVar(&s.DNSNamespace, "dns-namespace", s.DNSNamespace, "Namespace of the cluster DNS pods: the only pods besides a tenant's own that its pods may reach on port 53.")
+	var dnsPodLabels string
+	fs.StringVar(&dnsPodLabels, "dns-pod-labels", labelsFlag(s.DNSPodLabels), "Labels (k=v,k=v) that select the cluster DNS pods in --dns-namespace. With bulkhead-dns installed beside the cluster's own DNS (config/dns), set app.kubernetes.io/name=bulkhead-dns so that tenant pods reach only the server that scopes names to tenants.")
 	fs.StringVar(&clusterCIDRs, "cluster-cidrs", "", "The cluster's pod and Service CIDRs, such as 10.244.0.0/16,10.96.0.0/12. Tenants' own NetworkPolicies may then admit ipBlock sources outside them (a load balancer's clients); empty refuses ipBlock sources where network isolation is on, since many network plugins match pod addresses against ipBlocks.")
 	fs.Int64Var(&s.TenantTokenMaxSeconds, "tenant-token-max-seconds", s.TenantTokenMaxSeconds, "Longest ServiceAccount token tenant identities may ask for (TokenRequest); token Secrets, which never expire, are refused. It bounds how long a token minted by a removed owner still acts.")
 	var tenantShares int
@@ -149,6 +153,11 @@ Flags:
 		return fmt.Errorf("--tenant-token-max-seconds is %d; it must be at least 600 (the API server's minimum) and below 3607, which the API server extends to a year", s.TenantTokenMaxSeconds)
 	}
 	s.ClusterCIDRs = splitList(clusterCIDRs)
+	dnsLabels, err := parseLabels(dnsPodLabels)
+	if err != nil {
+		return fmt.Errorf("--dns-pod-labels: %w", err)
+	}
+	s.DNSPodLabels = dnsLabels
 	// The API server refuses a level of more shares than this, and one of
 	// none would hold every tenant's request forever.
 	if tenantShares < 1 || tenantShares > 1000 {
@@ -207,4 +216,21 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// labelsFlag writes labels as k=v,k=v, sorted.
+func labelsFlag(m map[string]string) string {
+	return labels.Set(m).String()
+}
+
+// parseLabels reads k=v,k=v: at least one label, each a valid key and value.
+func parseLabels(s string) (map[string]string, error) {
+	m, err := labels.ConvertSelectorToLabelsMap(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("no labels: the DNS pods must be selected by at least one")
+	}
+	return m, nil
 }

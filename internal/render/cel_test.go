@@ -10,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/utils/ptr"
@@ -102,9 +103,26 @@ func TestPolicyDecisions(t *testing.T) {
 	ingressFrom := func(peers ...networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyIngressRule {
 		return []networkingv1.NetworkPolicyIngressRule{{From: peers}}
 	}
+	https := []networkingv1.NetworkPolicyPort{{Port: ptr.To(intstr.FromInt32(443))}}
 	egressTo := func(peers ...networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyEgressRule {
-		return []networkingv1.NetworkPolicyEgressRule{{To: peers}}
+		return []networkingv1.NetworkPolicyEgressRule{{To: peers, Ports: https}}
 	}
+	egressOn := func(ports []networkingv1.NetworkPolicyPort, peers ...networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyEgressRule {
+		return []networkingv1.NetworkPolicyEgressRule{{To: peers, Ports: ports}}
+	}
+	port := func(proto corev1.Protocol, p intstr.IntOrString, end ...int32) networkingv1.NetworkPolicyPort {
+		out := networkingv1.NetworkPolicyPort{Protocol: ptr.To(proto), Port: ptr.To(p)}
+		if len(end) > 0 {
+			out.EndPort = ptr.To(end[0])
+		}
+		return out
+	}
+	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
+	dnsPeer := networkingv1.NetworkPolicyPeer{
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: "kube-system"}},
+		PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns", "tier": "node"}},
+	}
+	otherNS := networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: "kube-system"}}}
 	tl := tenancyv1alpha1.TenantLabel
 	covered := map[string]bool{}
 
@@ -232,6 +250,32 @@ func TestPolicyDecisions(t *testing.T) {
 			deny: "network.egress", fix: "Keep egress inside what the Tenant's spec.network.egress allows"},
 		{name: "egress to the internet, the metadata address excepted, from a Soft tenant", namespace: "beta-app",
 			object: testutil.NetworkPolicy("beta-app", "web", nil, egressTo(testutil.IPBlockPeer("0.0.0.0/0", "169.254.169.254/32")))},
+
+		// Port 53 only to the tenant's own pods and the cluster DNS.
+		{name: "a Soft tenant's egress to the internet on every port", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressOn(nil, testutil.IPBlockPeer("0.0.0.0/0", "169.254.169.254/32"))),
+			deny:   "network.dns", fix: "Give the rule ports that leave out 53"},
+		{name: "egress to another resolver in the cluster on UDP 53", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressOn([]networkingv1.NetworkPolicyPort{port(udp, intstr.FromInt32(53))}, otherNS)),
+			deny:   "network.dns", fix: "or to the cluster DNS: namespaceSelector matchLabels kubernetes.io/metadata.name: kube-system"},
+		{name: "egress on a range that covers 53", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressOn([]networkingv1.NetworkPolicyPort{port(tcp, intstr.FromInt32(1), 1024)}, otherNS)),
+			deny:   "network.dns", fix: "Give the rule ports that leave out 53"},
+		{name: "egress on a named port, which may be 53 at the destination", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressOn([]networkingv1.NetworkPolicyPort{port(udp, intstr.FromString("dns"))}, otherNS)),
+			deny:   "network.dns", fix: "(numbers or ranges, not names)"},
+		{name: "egress on 53 to all pods, the tenant's pods beside them", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressOn([]networkingv1.NetworkPolicyPort{port(udp, intstr.FromInt32(53))},
+				networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{}}, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{}})),
+			deny: "network.dns", fix: "send it only to the tenant's own pods"},
+		{name: "egress on 53 to the cluster DNS", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressOn([]networkingv1.NetworkPolicyPort{port(udp, intstr.FromInt32(53)), port(tcp, intstr.FromInt32(53))}, dnsPeer))},
+		{name: "egress on 53 to the tenant's own pods", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressOn([]networkingv1.NetworkPolicyPort{port(udp, intstr.FromInt32(53))},
+				networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "resolver"}}}, testutil.TenantPeer(tl, "beta")))},
+		{name: "egress around 53 to another namespace", namespace: "beta-app",
+			object: testutil.NetworkPolicy("beta-app", "web", nil, egressOn([]networkingv1.NetworkPolicyPort{
+				port(udp, intstr.FromInt32(1), 52), port(udp, intstr.FromInt32(54), 65535), {Protocol: ptr.To(corev1.ProtocolSCTP)}}, otherNS))},
 
 		// Retained namespaces.
 		{name: "a pod in a retained namespace", namespace: "old-app", object: testutil.Pod("old-app", "web", image),

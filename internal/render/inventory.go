@@ -517,7 +517,8 @@ func networkPolicyInventory(s fieldSet) {
 	s.allowed("selects pods of the policy's own namespace", "spec.podSelector")
 	s.allowed("which directions the policy isolates: isolating only ever narrows", "spec.policyTypes")
 	s.allowed("ports of the tenant's own pods, or of peers the rule's peers allow",
-		"spec.ingress[].ports[].protocol", "spec.ingress[].ports[].port", "spec.ingress[].ports[].endPort",
+		"spec.ingress[].ports[].protocol", "spec.ingress[].ports[].port", "spec.ingress[].ports[].endPort")
+	s.checked("network.dns", "port 53 beyond the tenant's own pods only to the cluster DNS: another resolver would answer other tenants' names",
 		"spec.egress[].ports[].protocol", "spec.egress[].ports[].port", "spec.egress[].ports[].endPort")
 	s.checked("network.ingress", "NetworkPolicies add up: peers may not reach beyond what the Tenant allows in (namespaces of other tenants, denied CIDRs)",
 		under("spec.ingress[].from[]", "podSelector", "namespaceSelector", "ipBlock.cidr", "ipBlock.except")...)

@@ -8,6 +8,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -61,11 +62,16 @@ func OtherNames(obj client.Object) []string {
 // Peers are chosen by the tenant label, which only admins and Bulkhead can
 // set, so a tenant cannot forge membership of another.
 //
-// Egress is rendered only when it is restricted (no internet, or CIDRs to
-// deny, which Hard always has): cluster DNS on port 53, the pods isolation
-// lets this tenant reach, the namespaces of tenants listed in allowedBy (the
-// tenants whose allowFrom names t, so that their ingress exception is not
-// undone by t's own egress policy), and the allowed CIDRs.
+// Egress is rendered wherever isolation is on, and where it is Off but
+// egress is restricted. Port 53 goes only to the cluster DNS (the tenant DNS
+// server, bulkhead-dns, where it is installed), so that no other resolver in
+// the cluster, one that would answer every tenant's names, can be asked.
+// Beside that: the pods isolation lets this tenant reach, on every port (a
+// resolver there is the tenant's own, and its queries are the tenant's);
+// then, on every port but 53, the namespaces of tenants listed in allowedBy
+// (the tenants whose allowFrom names t, so that their ingress exception is
+// not undone by t's own egress policy), the whole cluster where egress is
+// unrestricted or isolation Off, and the allowed CIDRs or the internet.
 func Network(sc *Scope, allowedBy []string) []client.Object {
 	t, s, net := sc.Tenant, sc.Settings, sc.Spec.Network
 	var out []client.Object
@@ -73,7 +79,7 @@ func Network(sc *Scope, allowedBy []string) []client.Object {
 		if net.Isolation != tenancyv1alpha1.NetworkOff {
 			out = append(out, ingressPolicy(t, ns, net, ingressPolicyName(s)))
 		}
-		if egressRestricted(net.Egress) {
+		if net.Isolation != tenancyv1alpha1.NetworkOff || egressRestricted(net.Egress) {
 			out = append(out, egressPolicy(t, ns, net, allowedBy, s))
 		}
 	}
@@ -157,21 +163,23 @@ func egressPolicy(t *tenancyv1alpha1.Tenant, ns string, net tenancyv1alpha1.Netw
 		}},
 		Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}},
 	}}
+	if p := scopePeer(t.Name, net.Isolation); p != nil {
+		rules = append(rules, networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{*p}})
+	}
 
 	var peers []networkingv1.NetworkPolicyPeer
-	if p := scopePeer(t.Name, net.Isolation); p != nil {
-		peers = append(peers, *p)
-	} else {
-		// Isolation Off restricts nothing inside the cluster.
-		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{}})
-	}
 	if others := withoutName(sortedCopy(allowedBy), t.Name); len(others) > 0 {
 		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: tenantSelector(others...)})
+	}
+	if net.Isolation == tenancyv1alpha1.NetworkOff || !egressRestricted(net.Egress) {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{}})
 	}
 	for _, b := range IPBlocks(net.Egress) {
 		peers = append(peers, networkingv1.NetworkPolicyPeer{IPBlock: b})
 	}
-	rules = append(rules, networkingv1.NetworkPolicyEgressRule{To: peers})
+	if len(peers) > 0 {
+		rules = append(rules, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: AllPortsBut53()})
+	}
 
 	return &networkingv1.NetworkPolicy{
 		ObjectMeta: objectMeta(t, ConcernNetwork, ns, EgressPolicy),
@@ -181,6 +189,21 @@ func egressPolicy(t *tenancyv1alpha1.Tenant, ns string, net tenancyv1alpha1.Netw
 			Egress:      rules,
 		},
 	}
+}
+
+// AllPortsBut53 is every TCP and UDP port except DNS's, and all of SCTP, as
+// NetworkPolicy port ranges. Other protocols (ICMP) are not allowed by
+// such a rule, as NetworkPolicy has no way to name them.
+func AllPortsBut53() []networkingv1.NetworkPolicyPort {
+	var out []networkingv1.NetworkPolicyPort
+	for _, proto := range []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP} {
+		for _, r := range [][2]int32{{1, 52}, {54, 65535}} {
+			out = append(out, networkingv1.NetworkPolicyPort{
+				Protocol: ptr.To(proto), Port: ptr.To(intstr.FromInt32(r[0])), EndPort: ptr.To(r[1]),
+			})
+		}
+	}
+	return append(out, networkingv1.NetworkPolicyPort{Protocol: ptr.To(corev1.ProtocolSCTP)})
 }
 
 // IPBlocks turns egress settings into ipBlock peers: the internet (IPv4 and

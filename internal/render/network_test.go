@@ -55,28 +55,46 @@ func wantIngress(namespace string, peers ...networkingv1.NetworkPolicyPeer) *net
 	}
 }
 
-// wantEgress is the egress policy: cluster DNS on 53 always, then the peers.
-func wantEgress(namespace string, peers ...networkingv1.NetworkPolicyPeer) *networkingv1.NetworkPolicy {
+// wantEgress is the egress policy: cluster DNS on 53 always, then the
+// scope isolation gives on every port (nil for none), then the others on
+// every port but 53.
+func wantEgress(namespace string, scope *networkingv1.NetworkPolicyPeer, others ...networkingv1.NetworkPolicyPeer) *networkingv1.NetworkPolicy {
 	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
 	dns := intstr.FromInt32(53)
+	rules := []networkingv1.NetworkPolicyEgressRule{{
+		To: []networkingv1.NetworkPolicyPeer{{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}},
+			PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}},
+		}},
+		Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}},
+	}}
+	if scope != nil {
+		rules = append(rules, networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{*scope}})
+	}
+	if len(others) > 0 {
+		port := func(p corev1.Protocol, from, to int32) networkingv1.NetworkPolicyPort {
+			return networkingv1.NetworkPolicyPort{Protocol: ptr.To(p), Port: ptr.To(intstr.FromInt32(from)), EndPort: ptr.To(to)}
+		}
+		rules = append(rules, networkingv1.NetworkPolicyEgressRule{To: others, Ports: []networkingv1.NetworkPolicyPort{
+			port(tcp, 1, 52), port(tcp, 54, 65535), port(udp, 1, 52), port(udp, 54, 65535), {Protocol: ptr.To(corev1.ProtocolSCTP)},
+		}})
+	}
 	return &networkingv1.NetworkPolicy{
 		ObjectMeta: wantMeta("network", namespace, "bulkhead-egress"),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
-			Egress: []networkingv1.NetworkPolicyEgressRule{
-				{
-					To: []networkingv1.NetworkPolicyPeer{{
-						NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}},
-						PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}},
-					}},
-					Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}},
-				},
-				{To: peers},
-			},
+			Egress:      rules,
 		},
 	}
 }
+
+// softEgress is a Soft tenant's egress: anywhere, 53 to cluster DNS only.
+func softEgress(namespace string) *networkingv1.NetworkPolicy {
+	return wantEgress(namespace, ref(tenantPeer("acme")), anyNamespacePeer(), ipPeer("0.0.0.0/0"), ipPeer("::/0"))
+}
+
+func ref(p networkingv1.NetworkPolicyPeer) *networkingv1.NetworkPolicyPeer { return &p }
 
 func TestNetwork(t *testing.T) {
 	acme := func() *testutil.TenantWrapper { return testutil.Tenant("acme").UID("acme-uid").Owner("alice") }
@@ -90,12 +108,14 @@ func TestNetwork(t *testing.T) {
 		want       []client.Object
 	}{
 		{
-			name:       "Soft: tenant ingress, internet and no denies so no egress policy",
+			name:       "Soft: tenant ingress; egress anywhere, but 53 only to cluster DNS",
 			tenant:     acme().Obj(),
 			namespaces: []string{"acme-b", "acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", tenantPeer("acme")),
+				wantEgress("acme-a", ref(tenantPeer("acme")), anyNamespacePeer(), ipPeer("0.0.0.0/0"), ipPeer("::/0")),
 				wantIngress("acme-b", tenantPeer("acme")),
+				wantEgress("acme-b", ref(tenantPeer("acme")), anyNamespacePeer(), ipPeer("0.0.0.0/0"), ipPeer("::/0")),
 			},
 		},
 		{
@@ -104,7 +124,7 @@ func TestNetwork(t *testing.T) {
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", sameNamespacePeer()),
-				wantEgress("acme-a", sameNamespacePeer()),
+				wantEgress("acme-a", ref(sameNamespacePeer())),
 			},
 		},
 		{
@@ -113,7 +133,7 @@ func TestNetwork(t *testing.T) {
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", sameNamespacePeer()),
-				wantEgress("acme-a", sameNamespacePeer(),
+				wantEgress("acme-a", ref(sameNamespacePeer()),
 					ipPeer("0.0.0.0/0", "169.254.169.254/32"),
 					ipPeer("::/0"),
 				),
@@ -125,7 +145,7 @@ func TestNetwork(t *testing.T) {
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", sameNamespacePeer()),
-				wantEgress("acme-a", sameNamespacePeer(), ipPeer("169.254.0.0/16", "169.254.169.254/32")),
+				wantEgress("acme-a", ref(sameNamespacePeer()), ipPeer("169.254.0.0/16", "169.254.169.254/32")),
 			},
 		},
 		{
@@ -134,7 +154,7 @@ func TestNetwork(t *testing.T) {
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", tenantPeer("acme")),
-				wantEgress("acme-a", tenantPeer("acme")),
+				wantEgress("acme-a", ref(tenantPeer("acme"))),
 			},
 		},
 		{
@@ -143,7 +163,7 @@ func TestNetwork(t *testing.T) {
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", tenantPeer("acme")),
-				wantEgress("acme-a", tenantPeer("acme"), ipPeer("0.0.0.0/0", "10.0.0.0/8"), ipPeer("::/0")),
+				wantEgress("acme-a", ref(tenantPeer("acme")), ipPeer("0.0.0.0/0", "10.0.0.0/8"), ipPeer("::/0")),
 			},
 		},
 		{
@@ -152,7 +172,7 @@ func TestNetwork(t *testing.T) {
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", tenantPeer("acme")),
-				wantEgress("acme-a", tenantPeer("acme"), ipPeer("203.0.113.0/24"), ipPeer("2001:db8::/32")),
+				wantEgress("acme-a", ref(tenantPeer("acme")), ipPeer("203.0.113.0/24"), ipPeer("2001:db8::/32")),
 			},
 		},
 		{
@@ -165,7 +185,7 @@ func TestNetwork(t *testing.T) {
 			tenant:     acme().Hard().NetworkIsolation(tenancyv1alpha1.NetworkOff).Obj(),
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
-				wantEgress("acme-a", anyNamespacePeer()),
+				wantEgress("acme-a", nil, anyNamespacePeer()),
 			},
 		},
 		{
@@ -174,6 +194,7 @@ func TestNetwork(t *testing.T) {
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", tenantPeer("acme"), tenantPeer("initech")),
+				softEgress("acme-a"),
 			},
 		},
 		{
@@ -193,6 +214,7 @@ func TestNetwork(t *testing.T) {
 					}},
 					tenantsPeer("initech", "umbrella"),
 				),
+				softEgress("acme-a"),
 			},
 		},
 		{
@@ -201,6 +223,7 @@ func TestNetwork(t *testing.T) {
 			namespaces: []string{"acme-a"},
 			want: []client.Object{
 				wantIngress("acme-a", sameNamespacePeer(), tenantPeer("initech")),
+				wantEgress("acme-a", ref(sameNamespacePeer()), anyNamespacePeer(), ipPeer("0.0.0.0/0"), ipPeer("::/0")),
 			},
 		},
 		{
@@ -210,7 +233,7 @@ func TestNetwork(t *testing.T) {
 			allowedBy:  []string{"umbrella", "acme", "initech"},
 			want: []client.Object{
 				wantIngress("acme-a", sameNamespacePeer()),
-				wantEgress("acme-a", sameNamespacePeer(), tenantsPeer("initech", "umbrella")),
+				wantEgress("acme-a", ref(sameNamespacePeer()), tenantsPeer("initech", "umbrella")),
 			},
 		},
 		{
@@ -220,7 +243,7 @@ func TestNetwork(t *testing.T) {
 			allowedBy:  []string{"acme"},
 			want: []client.Object{
 				wantIngress("acme-a", sameNamespacePeer()),
-				wantEgress("acme-a", sameNamespacePeer()),
+				wantEgress("acme-a", ref(sameNamespacePeer())),
 			},
 		},
 		{
@@ -230,7 +253,7 @@ func TestNetwork(t *testing.T) {
 			allowedBy:  []string{"initech"},
 			want: []client.Object{
 				wantIngress("acme-a", tenantPeer("acme")),
-				wantEgress("acme-a", tenantPeer("acme"), tenantPeer("initech")),
+				wantEgress("acme-a", ref(tenantPeer("acme")), tenantPeer("initech")),
 			},
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -83,6 +84,13 @@ func networkPoliciesValidation(s Settings) *admissionregistrationv1.ValidatingAd
 				"(cidr(p.ipBlock.cidr).containsCIDR(d) && !(has(p.ipBlock.except) && p.ipBlock.except.exists(e, cidr(e).containsCIDR(d))))) || "+
 				"(!params.spec.network.allowInternet && !params.spec.network.allowCIDRs.exists(a, cidr(a).containsCIDR(p.ipBlock.cidr)))"+
 				")).map(p, p.ipBlock.cidr)",
+			// Egress rules that may reach port 53 of a pod outside the
+			// tenant and other than the cluster DNS: wherever Bulkhead
+			// renders an egress policy, which is wherever isolation is on.
+			"dnsLeaks", "!has(object.spec.egress) || (params.spec.network.isolation == 'Off' && !params.spec.network.egressRestricted) ? [] : "+
+				"object.spec.egress.filter(r, "+
+				"(!has(r.to) || size(r.to) == 0 || r.to.exists(p, !("+ownPeerCEL("p")+" || "+dnsPeerCEL("p", s)+"))) && "+
+				"(!has(r.ports) || size(r.ports) == 0 || r.ports.exists(q, "+reaches53CEL("q")+")))",
 		),
 		rule{
 			name: "network.ingress",
@@ -105,7 +113,61 @@ func networkPoliciesValidation(s Settings) *admissionregistrationv1.ValidatingAd
 			fix: "Keep egress inside what the Tenant's spec.network.egress allows (denied CIDRs, the metadata address included, are never reachable); " +
 				"ask a cluster admin to add destinations to its allowCIDRs",
 		},
+		rule{
+			name: "network.dns",
+			expr: "size(variables.dnsLeaks) == 0",
+			problem: "'an egress rule lets pods reach port 53 beyond the tenant\\'s own pods and the cluster DNS (" +
+				s.DNSNamespace + " pods labelled " + labelsText(s.DNSPodLabels) + "): another resolver would answer other tenants\\' names'",
+			fix: "Give the rule ports that leave out 53 (numbers or ranges, not names), or send it only to the tenant's own pods, " +
+				"or to the cluster DNS: namespaceSelector matchLabels kubernetes.io/metadata.name: " + s.DNSNamespace + " and podSelector matchLabels " + labelsText(s.DNSPodLabels),
+		},
 	)
+}
+
+// ownPeerCEL: peer p is the tenant's own pods (this namespace, or
+// namespaces pinned to this tenant), where a resolver is the tenant's own.
+func ownPeerCEL(p string) string {
+	return "((has(" + p + ".podSelector) && !has(" + p + ".namespaceSelector) && !has(" + p + ".ipBlock)) || " +
+		"(has(" + p + ".namespaceSelector) && " + pinnedToCEL(p+".namespaceSelector", "[params.spec.tenant]") + "))"
+}
+
+// dnsPeerCEL: peer p selects only cluster DNS pods: the DNS namespace by
+// name, and pods bearing every label of the DNS pods (more labels, or
+// expressions, only narrow it).
+func dnsPeerCEL(p string, s Settings) string {
+	out := "(has(" + p + ".namespaceSelector) && has(" + p + ".namespaceSelector.matchLabels) && " +
+		p + ".namespaceSelector.matchLabels[?'" + corev1.LabelMetadataName + "'] == optional.of('" + s.DNSNamespace + "') && " +
+		"has(" + p + ".podSelector) && has(" + p + ".podSelector.matchLabels)"
+	keys := make([]string, 0, len(s.DNSPodLabels))
+	for k := range s.DNSPodLabels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out += " && " + p + ".podSelector.matchLabels[?'" + k + "'] == optional.of('" + s.DNSPodLabels[k] + "')"
+	}
+	return out + ")"
+}
+
+// reaches53CEL: NetworkPolicy port q may be DNS's: TCP or UDP (the default
+// protocol is TCP), and any port, a named one (it may name 53 on the
+// destination), or a number or range covering 53.
+func reaches53CEL(q string) string {
+	return "((!has(" + q + ".protocol) || " + q + ".protocol != 'SCTP') && (!has(" + q + ".port) || type(" + q + ".port) == string || " +
+		"(" + q + ".port <= 53 && (has(" + q + ".endPort) ? " + q + ".endPort : " + q + ".port) >= 53)))"
+}
+
+func labelsText(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+labels[k])
+	}
+	return strings.Join(parts, ",")
 }
 
 // clusterOverlapCEL is true when the ipBlock of peer p may match an

@@ -48,7 +48,7 @@ func TestPolicyRules(t *testing.T) {
 		StoragePolicy:         {"storage.classes", "storage.selector", "storage.dataSource"},
 		RBACPolicy:            {"rbac.subjects", "rbac.clusterRoles"},
 		ManagedPolicy:         {"managed-objects", "managed-objects"},
-		NetworkPoliciesPolicy: {"network.ingress", "network.egress"},
+		NetworkPoliciesPolicy: {"network.ingress", "network.egress", "network.dns"},
 		RetainedPolicy:        {"namespaces.retained"},
 		TokensPolicy:          {"rbac.tokens", "rbac.tokens"},
 	}

@@ -371,11 +371,16 @@ func TestReviewedBypasses(t *testing.T) {
 		if err := hard.Create(ctx, np("deny-all")); err != nil {
 			t.Fatalf("a Hard tenant's policy that only denies egress: %v", err)
 		}
-		// A Soft tenant's egress is its own business.
-		soft := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: "open"},
-			Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, Egress: []networkingv1.NetworkPolicyEgressRule{{}}}}
-		if err := owner.Create(ctx, soft); err != nil {
-			t.Fatalf("a Soft tenant's egress policy: %v", err)
+		// A Soft tenant's egress is its own business, but for port 53:
+		// everywhere on every port would open other resolvers than the
+		// cluster DNS.
+		softNP := func(name string, ports ...networkingv1.NetworkPolicyPort) *networkingv1.NetworkPolicy {
+			return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "rv-app", Name: name},
+				Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, Egress: []networkingv1.NetworkPolicyEgressRule{{Ports: ports}}}}
+		}
+		testenv.Rejected(t, owner.Create(ctx, softNP("open")), "rv", "network.dns")
+		if err := owner.Create(ctx, softNP("open-but-dns", render.AllPortsBut53()...)); err != nil {
+			t.Fatalf("a Soft tenant's egress policy everywhere but on 53: %v", err)
 		}
 	})
 	t.Run("owners do not write Endpoints", func(t *testing.T) {

@@ -395,7 +395,6 @@ func testDNSIdentical(t *testing.T, w *dnsWorld) {
 	}
 }
 
-
 // testDNSAnswersFiltered: what an answer leads to is filtered too. An
 // ExternalName of dns-soft pointing into dns-hard answers dns-soft as one
 // pointing at a name that does not exist; an address two tenants' endpoints

@@ -2,7 +2,7 @@ package integration
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,14 +38,12 @@ func TestNetworkReachabilityOfCreatedPolicies(t *testing.T) {
 		}
 	}
 
-	// red's egress must include green (green allows red); blue has an
-	// egress policy; each namespace has its ingress policy.
+	// Each namespace has its ingress and its egress policy (egress: port
+	// 53 only to cluster DNS, in every profile).
 	wantPolicies := map[string]bool{}
 	for _, ns := range nsNames {
 		wantPolicies[ns+"/"+render.IngressPolicy] = true
-		if strings.HasPrefix(ns, "blue-") {
-			wantPolicies[ns+"/"+render.EgressPolicy] = true
-		}
+		wantPolicies[ns+"/"+render.EgressPolicy] = true
 	}
 	var policies []networkingv1.NetworkPolicy
 	testenv.Eventually(t, "every tenant's NetworkPolicies", func() error {
@@ -123,6 +121,44 @@ func TestNetworkReachabilityOfCreatedPolicies(t *testing.T) {
 		if got != p.want {
 			v, _ := netoracle.Explain(policies, namespaces, pods, p.probe)
 			t.Errorf("%s -> %s %d/%s: allowed %v, want %v (%s)", p.probe.From, p.probe.To, p.probe.Port, p.probe.Protocol, got, p.want, v)
+		}
+	}
+
+	// Port 53: only the cluster DNS (the tenant DNS server where it is
+	// installed) answers tenants, whatever their profile; not another
+	// resolver in kube-system, not one in a platform namespace, not one on
+	// the internet, not one of a tenant that lets this one in. A tenant's
+	// own pods may resolve for it: their queries are its own.
+	world := append(slices.Clone(pods),
+		netoracle.Pod{Namespace: "kube-system", Name: "stock-dns", Labels: map[string]string{"k8s-app": "stock-dns"}, IP: "10.244.0.11"},
+		netoracle.Pod{Namespace: "resolver", Name: "dns", Labels: map[string]string{"app": "dns"}, IP: "10.244.3.1"})
+	worldNS := append(slices.Clone(namespaces), netoracle.Namespace{Name: "resolver"})
+	for _, from := range []string{"red-1/web", "blue-1/web", "green-1/web"} {
+		for _, proto := range []corev1.Protocol{corev1.ProtocolUDP, corev1.ProtocolTCP} {
+			for _, c := range []struct {
+				to   string
+				port int
+				want bool
+			}{
+				{"kube-system/dns", 53, true},
+				{"kube-system/stock-dns", 53, false},
+				{"resolver/dns", 53, false},
+				{netoracle.External("192.0.2.53"), 53, false},
+				{"green-2/web", 53, from == "green-1/web"},
+				// Other ports to the same pods are as before: open for Soft.
+				{"resolver/dns", 8053, from != "blue-1/web"},
+				{"kube-system/stock-dns", 9153, from != "blue-1/web"},
+			} {
+				p := netoracle.Probe{From: from, To: c.to, Port: c.port, Protocol: proto}
+				got, err := netoracle.Allowed(policies, worldNS, world, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != c.want {
+					v, _ := netoracle.Explain(policies, worldNS, world, p)
+					t.Errorf("%s -> %s %d/%s: allowed %v, want %v (%s)", from, c.to, c.port, proto, got, c.want, v)
+				}
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -62,10 +63,13 @@ func TestTenantNetworkPoliciesStayInsideTheTenant(t *testing.T) {
 	nh := env.TenantWithNamespace(t, hardOff, "nh-app")
 	nsOwner := env.TenantWithNamespace(t, soft, "ns-app")
 
+	// On 443: a rule on every port would also open 53, which rule
+	// network.dns refuses on its own (see TestDNSEgress).
+	https := []networkingv1.NetworkPolicyPort{{Port: ptr.To(intstr.FromInt32(443))}}
 	egress := func(ns, name string, to ...networkingv1.NetworkPolicyPeer) *networkingv1.NetworkPolicy {
 		return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 			Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
-				Egress: []networkingv1.NetworkPolicyEgressRule{{To: to}}}}
+				Egress: []networkingv1.NetworkPolicyEgressRule{{To: to, Ports: https}}}}
 	}
 	ingress := func(ns, name string, from ...networkingv1.NetworkPolicyPeer) *networkingv1.NetworkPolicy {
 		return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},

@@ -51,9 +51,9 @@ func TestNetworkInPlace(t *testing.T) {
 		want     map[string]bool
 	}{
 		{
-			name:     "a namespace is protected once its ingress policy exists",
+			name:     "a namespace is protected once its ingress and egress policies exist",
 			scope:    scopeOf(soft, "acme-a", "acme-b"),
-			existing: []client.Object{networkPolicy("acme-a", render.IngressPolicy)},
+			existing: []client.Object{networkPolicy("acme-a", render.IngressPolicy), networkPolicy("acme-a", render.EgressPolicy), networkPolicy("acme-b", render.IngressPolicy)},
 			want:     map[string]bool{"acme-a": true, "acme-b": false},
 		},
 		{
@@ -87,7 +87,7 @@ func TestNetworkInPlace(t *testing.T) {
 
 func TestRenderPoliciesWaitsForTheNetwork(t *testing.T) {
 	sc := scopeOf(testutil.Tenant("acme").Obj(), "acme-a", "acme-b", "acme-c")
-	objs, err := renderPolicies(context.Background(), reader(t, networkPolicy("acme-b", render.IngressPolicy)), sc)
+	objs, err := renderPolicies(context.Background(), reader(t, networkPolicy("acme-b", render.IngressPolicy), networkPolicy("acme-b", render.EgressPolicy)), sc)
 	var pending *concern.PendingError
 	if !errors.As(err, &pending) {
 		t.Fatalf("error = %v, want a PendingError", err)

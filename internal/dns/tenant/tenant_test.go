@@ -108,7 +108,7 @@ type fakeSource struct {
 	qps     int32
 }
 
-func (f *fakeSource) Synced() bool                { return true }
+func (f *fakeSource) Synced() bool                 { return true }
 func (f *fakeSource) Who(a netip.Addr) Client      { return f.clients[a] }
 func (f *fakeSource) Limits(string) (int32, int32) { return f.qps, f.qps }
 func (f *fakeSource) Sees(c Client, ns string) bool {
@@ -304,10 +304,10 @@ func TestSetup(t *testing.T) {
 		t.Errorf("parsed %+v %+v", kc, tp)
 	}
 	for in, want := range map[string]string{
-		"tenant {\n client_rate 0 10\n}":            "client_rate wants two positive integers",
+		"tenant {\n client_rate 0 10\n}":             "client_rate wants two positive integers",
 		"tenant {\n trust_client_subnet 10.0.0.1\n}": "is not a CIDR",
-		"tenant {\n zones a\n}":                     `unknown property "zones"`,
-		"tenant\ntenant":                            "once per server block",
+		"tenant {\n zones a\n}":                      `unknown property "zones"`,
+		"tenant\ntenant":                             "once per server block",
 	} {
 		_, _, err := parse(caddy.NewTestController("dns", in))
 		if err == nil || !strings.Contains(err.Error(), want) {
