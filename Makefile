@@ -28,9 +28,10 @@ help: ## Show this help.
 ##@ Build
 
 .PHONY: build
-build: generate ## Build bulkhead-manager, bulkhead-proxy and the kubectl plugin kubectl-bulkhead into bin/.
+build: generate ## Build bulkhead-manager, bulkhead-proxy, bulkhead-dns and the kubectl plugin kubectl-bulkhead into bin/.
 	go build -o bin/bulkhead-manager ./cmd/bulkhead-manager
 	go build -o bin/bulkhead-proxy ./cmd/bulkhead-proxy
+	go build -o bin/bulkhead-dns ./cmd/bulkhead-dns
 	go build -o bin/kubectl-bulkhead ./cmd/kubectl-bulkhead
 
 .PHONY: k8s
@@ -88,7 +89,7 @@ test-e2e: k8s generate manifests ## Run the end-to-end suites on a dev cluster: 
 
 # Every benchmark, at a size that takes seconds; smokecheck then checks
 # that each completed and wrote its figures (it never judges them).
-BENCHMARKS := admission convergence fairness proxy
+BENCHMARKS := admission convergence fairness proxy dns
 
 .PHONY: bench-smoke
 bench-smoke: k8s build ## Run every benchmark once at a tiny size and check each wrote its figures, so that none rots (figures meaningless).
@@ -97,6 +98,7 @@ bench-smoke: k8s build ## Run every benchmark once at a tiny size and check each
 	go run ./bench/convergence -n 3 -runs 1 -idle 6s -apiserver-profile 2s && \
 	go run ./bench/fairness -configmaps 40 -flooders 2 -gets 10 -runs 1 -flowschemas 10 -warmup 200ms && \
 	go run ./bench/proxy -tenants 10 -namespaces 40 -groups 10 -requests 10 -runs 1 && \
+	go run ./bench/dns -tenants 5 -namespaces 10 -services 10 -pods 20 -runs 1 -measure 1s -flood-qps 2000 -flood 2s && \
 	go run ./bench/smokecheck -since $$since $(BENCHMARKS)
 
 # Each fuzz target runs alone for FUZZTIME (go test -fuzz takes one target
@@ -152,7 +154,7 @@ demo-down: ## Stop the dev cluster started by make demo.
 	go run ./hack/demo down
 
 .PHONY: bench
-bench: bench-admission bench-convergence bench-fairness bench-proxy ## Print every benchmark's figures.
+bench: bench-admission bench-convergence bench-fairness bench-proxy bench-dns ## Print every benchmark's figures.
 
 .PHONY: bench-admission
 bench-admission: k8s ## Print pod-create latency and CPU per create at 1, 16 and 64 clients: plain, native (Kubernetes alone), Hard tenant, webhook fallback.
@@ -169,6 +171,10 @@ bench-fairness: k8s ## Print a quiet tenant's GET latency while another floods w
 .PHONY: bench-proxy
 bench-proxy: k8s build ## Print kubectl get ns through bulkhead-proxy against a direct list by selector (1,000 tenants, 5,000 namespaces, 300 groups), and the proxy's memory.
 	go run ./bench/proxy -runs $${BENCH_RUNS:-3}
+
+.PHONY: bench-dns
+bench-dns: k8s build ## Print bulkhead-dns queries per second against the same server without the tenant plugin, a quiet tenant's latency while another floods, and memory at 1,000 tenants, 30,000 pods.
+	go run ./bench/dns -runs $${BENCH_RUNS:-3}
 
 # Capsule, the peer bench/peers runs beside Bulkhead, at the version
 # bench/peers/capsule/go.mod pins: a module of its own, so that Capsule's

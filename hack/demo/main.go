@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/miekg/dns"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
@@ -33,6 +35,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/cli"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
+	"github.com/bulkhead-dev/bulkhead/internal/dns/probe"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/setup"
 	"github.com/bulkhead-dev/bulkhead/internal/testenv"
@@ -257,6 +260,10 @@ func up(ctx context.Context, out io.Writer) error {
 	if err := showProxy(ctx, out, cluster); err != nil {
 		return err
 	}
+	dnsServer, err := showDNS(ctx, out, cluster, admin)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nThe dev cluster is running (ready in %s). Try:\n", time.Since(start).Round(time.Second))
 	// bin/ holds kubectl-bulkhead, which kubectl finds on PATH as a plugin.
 	fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PWD/bin:$PATH\n", cluster.Kubeconfig, os.Getenv("BULKHEAD_K8S_BIN"))
@@ -264,6 +271,7 @@ func up(ctx context.Context, out io.Writer) error {
 	fmt.Fprintln(out, "  kubectl bulkhead describe globex")
 	fmt.Fprintf(out, "  KUBECONFIG=%s/kubeconfig-alice kubectl get ns,nodes,tenants    # as alice, through bulkhead-proxy\n", dir)
 	fmt.Fprintln(out, "  kubectl --as alice create namespace acme-web")
+	fmt.Fprintf(out, "  dig -b <a pod's IP> @127.0.0.1 -p %s web.globex-prod.svc.cluster.local    # bulkhead-dns, as that pod (dnsutils)\n", dnsServer)
 	fmt.Fprintln(out, "Logs are in .dev/logs. Stop everything with: make demo-down")
 	return nil
 }
@@ -313,6 +321,69 @@ func showProxy(ctx context.Context, out io.Writer, cluster *devcluster.Cluster) 
 		fmt.Fprintf(w, "  %s\t%s\n", cell(columns[0]), cell(columns[1]))
 	}
 	return w.Flush()
+}
+
+// showDNS starts bulkhead-dns on the dev cluster, gives each tenant a
+// Service web, and asks for both as one of acme's pods, from the pod's own
+// (loopback) IP: acme's name resolves; globex's gets the NXDOMAIN of a
+// name that does not exist. It returns the server's port.
+func showDNS(ctx context.Context, out io.Writer, cluster *devcluster.Cluster, admin client.Client) (string, error) {
+	for _, ns := range []string{"acme-dev", "globex-prod"} {
+		svc := testutil.Service(ns, "web", func(s *corev1.Service) { s.Spec.Selector = nil })
+		if err := admin.Create(ctx, svc); err != nil {
+			return "", fmt.Errorf("creating Service %s/web: %w", ns, err)
+		}
+	}
+	port, err := devcluster.FreePort()
+	if err != nil {
+		return "", err
+	}
+	cmd, err := testenv.StartDNSProcess(cluster, "bulkhead-dns", testenv.DNSBlock(cluster.Kubeconfig, port, true), port)
+	if err != nil {
+		return "", err
+	}
+	if err := devcluster.AddPID(dir, "bulkhead-dns", cmd.Process.Pid); err != nil {
+		return "", err
+	}
+	pod := &corev1.Pod{}
+	if err := waitFor(ctx, admin, "acme-dev", "job-1", pod); err != nil {
+		return "", err
+	}
+	var from netip.Addr
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if err := admin.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+			return "", err
+		}
+		if a, err := netip.ParseAddr(pod.Status.PodIP); err == nil {
+			from = a
+			break
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("pod acme-dev/job-1 has no IP after a minute")
+		}
+	}
+	server := "127.0.0.1:" + strconv.Itoa(port)
+	fmt.Fprintf(out, "\nbulkhead-dns at %s, asked as pod acme-dev/job-1 (from its IP %s):\n", server, from)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "  NAME\tANSWER")
+	for _, name := range []string{"web.acme-dev.svc.cluster.local.", "web.globex-prod.svc.cluster.local.", "web.no-such-ns.svc.cluster.local."} {
+		m, _, err := probe.Ask(from, server, name, dns.TypeA)
+		if err != nil {
+			return "", err
+		}
+		answer := dns.RcodeToString[m.Rcode]
+		for _, rr := range m.Answer {
+			if a, ok := rr.(*dns.A); ok {
+				answer += " " + a.A.String()
+			}
+		}
+		fmt.Fprintf(w, "  %s\t%s\n", name, answer)
+	}
+	if err := w.Flush(); err != nil {
+		return "", err
+	}
+	fmt.Fprintln(out, "  (globex's name and a namespace that does not exist get the same answer, byte for byte but the ID)")
+	return strconv.Itoa(port), nil
 }
 
 // showAudit runs kubectl bulkhead audit as each owner: carol's report in

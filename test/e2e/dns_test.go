@@ -161,31 +161,6 @@ func podIP(t *testing.T, ns, name string) netip.Addr {
 	return ip
 }
 
-// dnsCorefile is the enforcing server and, on another port, the same
-// plugins without tenant: the baseline that answers everything.
-func dnsCorefile(kubeconfig string, enforcing, baseline int) string {
-	k8s := fmt.Sprintf(`kubernetes cluster.local in-addr.arpa ip6.arpa {
-        kubeconfig %s
-        pods verified
-    }`, kubeconfig)
-	return fmt.Sprintf(`.:%d {
-    bind 127.0.0.1
-    errors
-    tenant cluster.local {
-        kubeconfig %s
-    }
-    cache 30
-    %s
-}
-.:%d {
-    bind 127.0.0.1
-    errors
-    cache 30
-    %s
-}
-`, enforcing, kubeconfig, k8s, baseline, k8s)
-}
-
 func startDNS(t *testing.T, cluster *devcluster.Cluster) (enforcing, baseline string, inst *caddy.Instance) {
 	t.Helper()
 	ep, err1 := devcluster.FreePort()
@@ -193,7 +168,9 @@ func startDNS(t *testing.T, cluster *devcluster.Cluster) (enforcing, baseline st
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
-	inst, err := server.Start(dnsCorefile(cluster.Kubeconfig, ep, bp))
+	// The enforcing server and, on another port, the same plugins without
+	// tenant: the baseline that answers everything.
+	inst, err := server.Start(testenv.DNSBlock(cluster.Kubeconfig, ep, true) + testenv.DNSBlock(cluster.Kubeconfig, bp, false))
 	if err != nil {
 		t.Fatalf("starting bulkhead-dns: %v", err)
 	}

@@ -122,3 +122,40 @@ func Steady(ctx context.Context, from netip.Addr, server, name string, interval,
 	}
 	return rcodes, lat, nil
 }
+
+// Load asks the names in turn from one address, with workers queries in
+// flight (one per worker, each waiting for its reply), for d, and returns
+// how many replies came back and how many of them were NOERROR or NXDOMAIN.
+func Load(from netip.Addr, server string, questions []dns.Question, workers int, d time.Duration) (replies, answered int64, err error) {
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	end := time.Now().Add(d)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := NewAsker(from, server)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer a.Close()
+			q := new(dns.Msg)
+			for i := w; time.Now().Before(end); i++ {
+				q.Question = []dns.Question{questions[i%len(questions)]}
+				q.Id = dns.Id()
+				m, _, err := a.Exchange(q)
+				if err != nil {
+					continue
+				}
+				atomic.AddInt64(&replies, 1)
+				if m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError {
+					atomic.AddInt64(&answered, 1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return replies, answered, <-errs
+}
