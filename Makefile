@@ -174,7 +174,7 @@ bench-proxy: k8s build ## Print kubectl get ns through bulkhead-proxy against a 
 
 .PHONY: bench-dns
 bench-dns: k8s build ## Print bulkhead-dns queries per second against the same server without the tenant plugin, a quiet tenant's latency while another floods, and memory at 1,000 tenants, 30,000 pods.
-	go run ./bench/dns -runs $${BENCH_RUNS:-3}
+	go run ./bench/dns -runs $${BENCH_RUNS:-4}
 
 # Capsule, the peer bench/peers runs beside Bulkhead, at the version
 # bench/peers/capsule/go.mod pins: a module of its own, so that Capsule's

@@ -17,6 +17,8 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -39,7 +41,7 @@ type params struct {
 	tenants, namespaces, services, pods int
 	runs, workers                       int
 	measure                             time.Duration
-	floodQPS                            int
+	floodQPS                            []int
 	flood                               time.Duration
 	quietEvery                          time.Duration
 }
@@ -50,13 +52,21 @@ func main() {
 	flag.IntVar(&p.namespaces, "namespaces", 3000, "Namespaces, spread over the tenants.")
 	flag.IntVar(&p.services, "services", 10000, "Services, spread over the namespaces.")
 	flag.IntVar(&p.pods, "pods", 30000, "Pods, spread over the namespaces; kwok runs them and gives each a loopback IP.")
-	flag.IntVar(&p.runs, "runs", 3, "Runs of each measurement; medians are printed.")
+	flag.IntVar(&p.runs, "runs", 4, "Runs of each measurement; medians are printed.")
 	flag.IntVar(&p.workers, "workers", 4, "Queries in flight while measuring throughput.")
 	flag.DurationVar(&p.measure, "measure", 5*time.Second, "How long each throughput run asks.")
-	flag.IntVar(&p.floodQPS, "flood-qps", 20000, "Queries per second the flooding tenant sends (to loopback only).")
+	floodQPS := flag.String("flood-qps", "5000,20000", "Queries per second the flooding tenant sends (to loopback only), one fairness measurement each.")
 	flag.DurationVar(&p.flood, "flood", 10*time.Second, "How long each flood (and each quiet run) lasts.")
 	flag.DurationVar(&p.quietEvery, "quiet-every", 20*time.Millisecond, "How often the quiet tenant asks, one query at a time.")
 	flag.Parse()
+	for _, f := range strings.Split(*floodQPS, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "dns: -flood-qps: %q is not a positive number\n", f)
+			os.Exit(2)
+		}
+		p.floodQPS = append(p.floodQPS, n)
+	}
 	if err := run(p); err != nil {
 		fmt.Fprintln(os.Stderr, "dns:", err)
 		os.Exit(1)
@@ -74,7 +84,8 @@ const (
 
 func run(p params) error {
 	ctx := context.Background()
-	nodes := make([]devcluster.Node, 1+p.pods/200)
+	// Node 0 runs the measured pods; each other node 200 of the crowd.
+	nodes := make([]devcluster.Node, 2+p.pods/200)
 	for i := range nodes {
 		nodes[i] = devcluster.Node{Name: fmt.Sprintf("kwok-%03d", i)}
 	}
@@ -187,81 +198,101 @@ func run(p params) error {
 	rep := report.New("dns", map[string]any{"tenants": p.tenants, "namespaces": p.namespaces, "services": p.services, "pods": p.pods,
 		"runs": p.runs, "workers": p.workers, "measureSeconds": p.measure.Seconds(), "floodQPS": p.floodQPS, "floodSeconds": p.flood.Seconds()})
 
-	// Throughput: the same mix from the same pod, each server in turn.
+	// Throughput: the same mix from the same pod, each server in turn, the
+	// order alternating between runs. The visible mix gets the same answers
+	// from both; the hidden mix is names of other tenants, which the
+	// baseline answers and bulkhead-dns answers as missing.
 	svcIP := func(ns string) string {
 		s := &corev1.Service{}
 		_ = admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, s)
 		rev, _ := dns.ReverseAddr(s.Spec.ClusterIP)
 		return rev
 	}
-	mix := []dns.Question{
-		{Name: own, Qtype: dns.TypeA, Qclass: dns.ClassINET},
-		{Name: "_http._tcp." + own, Qtype: dns.TypeSRV, Qclass: dns.ClassINET},
-		{Name: "kubernetes.default.svc.cluster.local.", Qtype: dns.TypeA, Qclass: dns.ClassINET},
-		{Name: foreign, Qtype: dns.TypeA, Qclass: dns.ClassINET},
-		{Name: svcIP(benchTenant + "-app"), Qtype: dns.TypePTR, Qclass: dns.ClassINET},
-		{Name: "svc-00001." + nsName(1) + ".svc.cluster.local.", Qtype: dns.TypeA, Qclass: dns.ClassINET},
+	question := func(name string, qt uint16) dns.Question {
+		return dns.Question{Name: name, Qtype: qt, Qclass: dns.ClassINET}
 	}
-	fmt.Printf("\nThroughput: %d queries in flight from one tenant pod, a mix of %d (own A and SRV, a shared name, two foreign names, a PTR), %v per run, %d runs:\n",
-		p.workers, len(mix), p.measure, p.runs)
-	var enfQPS, baseQPS []float64
-	for range p.runs {
-		for _, s := range []struct {
-			addr string
-			out  *[]float64
-		}{{baseAddr, &baseQPS}, {enfAddr, &enfQPS}} {
-			replies, _, err := probe.Load(clients[benchTenant], s.addr, mix, p.workers, p.measure)
+	mixes := []struct {
+		name string
+		qs   []dns.Question
+	}{
+		{"visible names", []dns.Question{
+			question(own, dns.TypeA), question("_http._tcp."+own, dns.TypeSRV),
+			question("kubernetes.default.svc.cluster.local.", dns.TypeA), question(svcIP(benchTenant+"-app"), dns.TypePTR),
+		}},
+		{"other tenants' names", []dns.Question{
+			question(foreign, dns.TypeA), question("svc-00001."+nsName(1)+".svc.cluster.local.", dns.TypeA),
+			question(svcIP(loud+"-app"), dns.TypePTR),
+		}},
+	}
+	fmt.Printf("\nThroughput: %d queries in flight from one tenant pod, %v per run, %d runs (servers in alternating order), median:\n", p.workers, p.measure, p.runs)
+	fmt.Printf("%-22s %14s %14s %10s\n", "mix", "without tenant", "bulkhead-dns", "overhead")
+	for _, mix := range mixes {
+		var enfQPS, baseQPS []float64
+		for r := range p.runs {
+			order := []string{baseAddr, enfAddr}
+			if r%2 == 1 {
+				order = []string{enfAddr, baseAddr}
+			}
+			for _, addr := range order {
+				replies, _, err := probe.Load(clients[benchTenant], addr, mix.qs, p.workers, p.measure)
+				if err != nil {
+					return err
+				}
+				qps := float64(replies) / p.measure.Seconds()
+				if addr == enfAddr {
+					enfQPS = append(enfQPS, qps)
+				} else {
+					baseQPS = append(baseQPS, qps)
+				}
+			}
+		}
+		mb, me := median(baseQPS), median(enfQPS)
+		fmt.Printf("%-22s %10.0f qps %10.0f qps %9.1f%%\n", mix.name, mb, me, 100*(1-me/mb))
+		rep.Row("table", "throughput", "mix", mix.name, "baselineQPS", mb, "tenantQPS", me, "overheadPercent", 100*(1-me/mb))
+	}
+	fmt.Println("(goal: overhead ≤ 10% on the visible mix)")
+
+	// Fairness: quiet's latency with and without loud flooding.
+	quietName := "web." + quiet + "-app.svc.cluster.local."
+	for _, rate := range p.floodQPS {
+		fmt.Printf("\nA quiet tenant asking every %v for %v, while another floods at %d qps (its bucket %d qps), %d runs:\n",
+			p.quietEvery, p.flood, rate, render.SoftDNSQueriesPerSecond, p.runs)
+		var calm, flooded []report.Latencies
+		var calmOK, floodOK, calmN, floodN int
+		var lastFlood probe.FloodResult
+		for range p.runs {
+			rc, lat, err := probe.Steady(ctx, clients[quiet], enfAddr, quietName, p.quietEvery, p.flood)
 			if err != nil {
 				return err
 			}
-			*s.out = append(*s.out, float64(replies)/p.measure.Seconds())
+			calm = append(calm, lat)
+			calmOK, calmN = calmOK+count(rc, dns.RcodeSuccess), calmN+len(rc)
+			done := make(chan error, 1)
+			go func() {
+				var err error
+				lastFlood, err = probe.Flood(ctx, clients[loud], enfAddr, "web."+loud+"-app.svc.cluster.local.", rate, p.flood)
+				done <- err
+			}()
+			rc, lat, err = probe.Steady(ctx, clients[quiet], enfAddr, quietName, p.quietEvery, p.flood)
+			if ferr := <-done; ferr != nil {
+				return ferr
+			}
+			if err != nil {
+				return err
+			}
+			flooded = append(flooded, lat)
+			floodOK, floodN = floodOK+count(rc, dns.RcodeSuccess), floodN+len(rc)
 		}
+		c50, c99 := report.MedianOf(calm, q(0.5)), report.MedianOf(calm, q(0.99))
+		f50, f99 := report.MedianOf(flooded, q(0.5)), report.MedianOf(flooded, q(0.99))
+		fmt.Printf("%-22s %9s %9s %12s\n", "", "p50", "p99", "NOERROR")
+		fmt.Printf("%-22s %7.3fms %7.3fms %7d/%d\n", "nobody flooding", c50, c99, calmOK, calmN)
+		fmt.Printf("%-22s %7.3fms %7.3fms %7d/%d\n", "another tenant floods", f50, f99, floodOK, floodN)
+		fmt.Printf("%-22s %9.2f %9.2f   (goal: ≤ 1.5 at p99)\n", "flood ÷ quiet", f50/c50, f99/c99)
+		fmt.Printf("the flooding tenant, last run: %s\n", lastFlood)
+		rep.Row("table", "fairness", "floodQPS", rate, "calmP50Ms", c50, "calmP99Ms", c99, "floodP50Ms", f50, "floodP99Ms", f99,
+			"p99Ratio", f99/c99, "calmNoError", calmOK, "calmQueries", calmN, "floodNoError", floodOK, "floodQueries", floodN)
 	}
-	mb, me := median(baseQPS), median(enfQPS)
-	fmt.Printf("%-34s %10.0f qps\n", "without the tenant plugin", mb)
-	fmt.Printf("%-34s %10.0f qps\n", "bulkhead-dns (tenant plugin)", me)
-	fmt.Printf("%-34s %9.1f%%   (goal: ≤ 10%%)\n", "overhead", 100*(1-me/mb))
-	rep.Row("table", "throughput", "baselineQPS", mb, "tenantQPS", me, "overheadPercent", 100*(1-me/mb))
-
-	// Fairness: quiet's latency with and without loud flooding.
-	fmt.Printf("\nA quiet tenant asking every %v for %v, while another floods at %d qps (its bucket %d qps), %d runs:\n",
-		p.quietEvery, p.flood, p.floodQPS, render.SoftDNSQueriesPerSecond, p.runs)
-	quietName := "web." + quiet + "-app.svc.cluster.local."
-	var calm, flooded []report.Latencies
-	var calmOK, floodOK, calmN, floodN int
-	var lastFlood probe.FloodResult
-	for range p.runs {
-		rc, lat, err := probe.Steady(ctx, clients[quiet], enfAddr, quietName, p.quietEvery, p.flood)
-		if err != nil {
-			return err
-		}
-		calm = append(calm, lat)
-		calmOK, calmN = calmOK+count(rc, dns.RcodeSuccess), calmN+len(rc)
-		done := make(chan error, 1)
-		go func() {
-			var err error
-			lastFlood, err = probe.Flood(ctx, clients[loud], enfAddr, "web."+loud+"-app.svc.cluster.local.", p.floodQPS, p.flood)
-			done <- err
-		}()
-		rc, lat, err = probe.Steady(ctx, clients[quiet], enfAddr, quietName, p.quietEvery, p.flood)
-		if ferr := <-done; ferr != nil {
-			return ferr
-		}
-		if err != nil {
-			return err
-		}
-		flooded = append(flooded, lat)
-		floodOK, floodN = floodOK+count(rc, dns.RcodeSuccess), floodN+len(rc)
-	}
-	c50, c99 := report.MedianOf(calm, q(0.5)), report.MedianOf(calm, q(0.99))
-	f50, f99 := report.MedianOf(flooded, q(0.5)), report.MedianOf(flooded, q(0.99))
-	fmt.Printf("%-22s %9s %9s %12s\n", "", "p50", "p99", "NOERROR")
-	fmt.Printf("%-22s %7.3fms %7.3fms %7d/%d\n", "nobody flooding", c50, c99, calmOK, calmN)
-	fmt.Printf("%-22s %7.3fms %7.3fms %7d/%d\n", "another tenant floods", f50, f99, floodOK, floodN)
-	fmt.Printf("%-22s %9.2f %9.2f   (goal: ≤ 1.5 at p99)\n", "flood ÷ quiet", f50/c50, f99/c99)
-	fmt.Printf("the flooding tenant, last run: %s\n", lastFlood)
-	rep.Row("table", "fairness", "calmP50Ms", c50, "calmP99Ms", c99, "floodP50Ms", f50, "floodP99Ms", f99,
-		"p99Ratio", f99/c99, "calmNoError", calmOK, "calmQueries", calmN, "floodNoError", floodOK, "floodQueries", floodN)
 
 	for _, s := range []struct {
 		name string

@@ -335,10 +335,40 @@ func textOf(m *dns.Msg) string {
 // testDNSIdentical compares the bytes: a name in a hidden namespace and a
 // name in a namespace that does not exist (of the same length, so that the
 // packets line up) get replies that differ in the ID and in the bytes of
-// the namespace label, and nowhere else.
+// the namespace label, and nowhere else. The namespace's own names
+// (<ns>.svc, <ns>.pod), which the stock plugin answers NODATA when the
+// namespace exists, are compared too.
 func testDNSIdentical(t *testing.T, w *dnsWorld) {
+	hiddenNS, missingNS := nsOf("dns-hard"), strings.Repeat("q", len(nsOf("dns-hard")))
+	for _, kind := range []string{"svc", "pod"} {
+		for _, qt := range []uint16{dns.TypeA, dns.TypeTXT, dns.TypeSOA} {
+			_, a, err1 := probe.Ask(w.client["dns-soft"], w.enforcing, hiddenNS+"."+kind+".cluster.local.", qt)
+			_, b, err2 := probe.Ask(w.client["dns-soft"], w.enforcing, missingNS+"."+kind+".cluster.local.", qt)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			a[0], a[1], b[0], b[1] = 0, 0, 0, 0
+			b = bytes.Replace(b, []byte(missingNS), []byte(hiddenNS), 1)
+			ma, mb := new(dns.Msg), new(dns.Msg)
+			_ = ma.Unpack(a)
+			_ = mb.Unpack(b)
+			// Serial and TTL may tick between the two; nothing else may differ.
+			if !bytes.Equal(a, b) && textOf(ma) != textOf(mb) {
+				t.Errorf("%s.%s %s: a hidden namespace and a missing one differ:\n%s\n%s", hiddenNS, kind, dns.TypeToString[qt], ma, mb)
+			}
+			// (The stock plugin answers SOA questions in the zone NOERROR, names
+			// that exist or not; the comparison above is what matters.)
+			if qt != dns.TypeSOA && ma.Rcode != dns.RcodeNameError {
+				t.Errorf("%s.%s %s: %s, want NXDOMAIN", hiddenNS, kind, dns.TypeToString[qt], dns.RcodeToString[ma.Rcode])
+			}
+		}
+		// Its owner gets the stock answer: the namespace exists.
+		if m := mustAsk(t, w.client["dns-hard"], w.enforcing, hiddenNS+"."+kind+".cluster.local.", dns.TypeA); m.Rcode != dns.RcodeSuccess {
+			t.Errorf("the owner asks %s.%s: %s, want NOERROR (no data)", hiddenNS, kind, dns.RcodeToString[m.Rcode])
+		}
+	}
+
 	for i, qt := range []uint16{dns.TypeA, dns.TypeSRV, dns.TypeTXT} {
-		hiddenNS, missingNS := nsOf("dns-hard"), strings.Repeat("q", len(nsOf("dns-hard")))
 		svc := fmt.Sprintf("web%d", i)
 		prefix := ""
 		if qt == dns.TypeSRV {

@@ -146,7 +146,13 @@ func (ix *Index) Who(addr netip.Addr) Client {
 	if found == nil {
 		return Client{}
 	}
-	return Client{Tenant: ix.tenantOf(found.Namespace), Pod: true}
+	// A pod whose namespace the cache has not seen yet is nobody's, not
+	// the platform's.
+	tenant, ok := ix.tenantOf(found.Namespace)
+	if !ok {
+		return Client{}
+	}
+	return Client{Tenant: tenant, Pod: true}
 }
 
 // Sees says whether c may resolve names of namespace ns: a platform pod
@@ -191,12 +197,12 @@ func (ix *Index) Limits(tenant string) (qps, burst int32) {
 	return render.DNSLimits(&tenancyv1alpha1.TenantSpec{})
 }
 
-func (ix *Index) tenantOf(ns string) string {
+func (ix *Index) tenantOf(ns string) (string, bool) {
 	o, ok, _ := ix.namespaces.GetStore().GetByKey(ns)
 	if !ok {
-		return ""
+		return "", false
 	}
-	return o.(*corev1.Namespace).Labels[tenancyv1alpha1.TenantLabel]
+	return o.(*corev1.Namespace).Labels[tenancyv1alpha1.TenantLabel], true
 }
 
 func (ix *Index) tenant(name string) *tenancyv1alpha1.Tenant {

@@ -12,17 +12,30 @@ import (
 type buckets struct {
 	mu sync.Mutex
 	m  map[string]*rate.Limiter
+	// max bounds the buckets allow creates when asked to (those of
+	// addresses, which a client spoofing source addresses could otherwise
+	// multiply without end); a tenant's bucket is always made.
+	max int
 }
 
-func newBuckets() *buckets { return &buckets{m: map[string]*rate.Limiter{}} }
+// maxClientBuckets is how many buckets exist before a new address of no
+// tenant is refused: some ten seconds (a sweep) of 6,500 new addresses a
+// second, a few tens of MiB.
+const maxClientBuckets = 65536
 
-// allow takes a token from key's bucket, creating the bucket full, and
-// moving it to qps and burst should the Tenant have changed them.
-func (b *buckets) allow(key string, qps, burst int32, now time.Time) bool {
+func newBuckets() *buckets { return &buckets{m: map[string]*rate.Limiter{}, max: maxClientBuckets} }
+
+// allow takes a token from key's bucket, creating the bucket full (unless
+// bounded and max buckets exist), and moving it to qps and burst should the
+// Tenant have changed them.
+func (b *buckets) allow(key string, qps, burst int32, now time.Time, bounded bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	l := b.m[key]
 	if l == nil {
+		if bounded && len(b.m) >= b.max {
+			return false
+		}
 		l = rate.NewLimiter(rate.Limit(qps), int(burst))
 		b.m[key] = l
 	} else {

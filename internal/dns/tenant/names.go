@@ -14,8 +14,34 @@ import (
 // itself the last label before the zone. It also returns that label's index
 // in dns.SplitDomainName(name), so the caller can replace it. ok is false
 // for names outside zone and names that name no namespace (the zone apex,
-// svc.<zone>, dns-version.<zone>, ns.dns.<zone>).
+// svc.<zone>, dns-version.<zone>, ns.dns.<zone>). zone is fully qualified.
+//
+// It runs on every query and on every record of every answer, so it cuts
+// the name by hand; a name with escapes (a dot inside a label) goes the
+// slow way, label by label, as the kubernetes plugin splits it.
 func namespaceOf(name, zone string) (ns string, label int, ok bool) {
+	if strings.IndexByte(name, '\\') >= 0 {
+		return namespaceOfLabels(name, zone)
+	}
+	// name ends in "."+zone, compared without regard to case.
+	if len(name) <= len(zone) || name[len(name)-len(zone)-1] != '.' || !strings.EqualFold(name[len(name)-len(zone):], zone) {
+		return "", 0, false
+	}
+	base := name[:len(name)-len(zone)-1] // "web.acme-a.svc"
+	dot := strings.LastIndexByte(base, '.')
+	if dot < 0 {
+		return "", 0, false
+	}
+	if kind := base[dot+1:]; !strings.EqualFold(kind, "svc") && !strings.EqualFold(kind, "pod") {
+		return "", 0, false
+	}
+	rest := base[:dot]
+	prev := strings.LastIndexByte(rest, '.')
+	return strings.ToLower(rest[prev+1:]), strings.Count(rest[:prev+1], "."), true
+}
+
+// namespaceOfLabels is namespaceOf, label by label.
+func namespaceOfLabels(name, zone string) (ns string, label int, ok bool) {
 	if !dns.IsSubDomain(zone, name) {
 		return "", 0, false
 	}
@@ -47,9 +73,13 @@ func (c concealer) label(l string) string {
 	return "_" + strings.ToLower(concealEncoding.EncodeToString(h.Sum(nil)[:15]))
 }
 
-// name replaces label i of name with its concealed form.
+// name replaces label i of name with its concealed form; a name without
+// that label (the root) gets a concealed label in front.
 func (c concealer) name(name string, i int) string {
 	labels := dns.SplitDomainName(name)
+	if i >= len(labels) {
+		return dns.Fqdn(c.label(name) + "." + strings.TrimPrefix(name, "."))
+	}
 	labels[i] = c.label(labels[i])
 	return dns.Fqdn(strings.Join(labels, "."))
 }

@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/coredns/coredns/plugin"
@@ -76,7 +77,9 @@ func (t *Tenant) Ready() bool { return t.source.Synced() }
 // ServeDNS implements plugin.Handler.
 func (t *Tenant) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	if len(r.Question) != 1 {
-		return plugin.NextOrFailure(t.Name(), t.Next, ctx, w, r)
+		// The server refuses these itself today; were it to pass one, no
+		// question would go down unread.
+		return dns.RcodeRefused, nil
 	}
 	q := r.Question[0]
 	addr := t.clientAddr(w, r)
@@ -85,7 +88,7 @@ func (t *Tenant) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg)
 			refused.WithLabelValues("", reasonNotSynced).Inc()
 			return dns.RcodeRefused, nil
 		}
-		if !t.buckets.allow("addr/"+addr.String(), t.ClientQPS, t.ClientBurst, t.now()) {
+		if !t.buckets.allow("addr/"+addr.String(), t.ClientQPS, t.ClientBurst, t.now(), true) {
 			refused.WithLabelValues("", reasonRate).Inc()
 			return dns.RcodeRefused, nil
 		}
@@ -119,9 +122,9 @@ func (t *Tenant) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg)
 func (t *Tenant) allow(c Client, addr netip.Addr) bool {
 	if c.Tenant != "" {
 		qps, burst := t.source.Limits(c.Tenant)
-		return t.buckets.allow("tenant/"+c.Tenant, qps, burst, t.now())
+		return t.buckets.allow("tenant/"+c.Tenant, qps, burst, t.now(), false)
 	}
-	return t.buckets.allow("addr/"+addr.String(), t.ClientQPS, t.ClientBurst, t.now())
+	return t.buckets.allow("addr/"+addr.String(), t.ClientQPS, t.ClientBurst, t.now(), true)
 }
 
 // serveMissing answers r as the plugins below answer the same name with
@@ -140,9 +143,12 @@ func (t *Tenant) serveMissing(ctx context.Context, w dns.ResponseWriter, r *dns.
 	m := nw.Msg
 	m.Question[0].Name = orig
 	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
-		for _, rr := range sec {
-			if h := rr.Header(); dns.CanonicalName(h.Name) == dns.CanonicalName(concealed) {
-				h.Name = orig
+		for j, rr := range sec {
+			if dns.CanonicalName(rr.Header().Name) == dns.CanonicalName(concealed) {
+				// A copy: the record may be the cache's own.
+				rr = dns.Copy(rr)
+				rr.Header().Name = orig
+				sec[j] = rr
 			}
 		}
 	}
@@ -166,7 +172,7 @@ func (t *Tenant) serveFiltered(ctx context.Context, w dns.ResponseWriter, r *dns
 	}
 	m := nw.Msg
 	had := len(m.Answer)
-	m.Answer = t.filter(c, m.Answer)
+	m.Answer = reachable(r.Question[0].Name, t.filter(c, m.Answer))
 	m.Ns = t.filter(c, m.Ns)
 	m.Extra = t.filter(c, m.Extra)
 	if had > 0 && len(m.Answer) == 0 {
@@ -189,13 +195,81 @@ func (t *Tenant) serveFiltered(ctx context.Context, w dns.ResponseWriter, r *dns
 }
 
 func (t *Tenant) filter(c Client, rrs []dns.RR) []dns.RR {
-	// A new slice: the one passed in may be the cache's own.
-	var out []dns.RR
-	for _, rr := range rrs {
-		if t.hides(c, rr.Header().Name) || t.hides(c, targetOf(rr)) {
-			continue
+	// Most records of an answer share their owner: remember the last.
+	var lastName string
+	var lastHidden bool
+	hidden := func(name string) bool {
+		if name == "" {
+			return false
 		}
-		out = append(out, rr)
+		if name != lastName {
+			lastName, lastHidden = name, t.hides(c, name)
+		}
+		return lastHidden
+	}
+	keep := func(rr dns.RR) bool { return !hidden(rr.Header().Name) && !hidden(targetOf(rr)) }
+	i := 0
+	for i < len(rrs) && keep(rrs[i]) {
+		i++
+	}
+	if i == len(rrs) {
+		return rrs // the common case: nothing hidden, nothing copied
+	}
+	// A new slice from the first dropped record on: the one passed in may
+	// be the cache's own.
+	out := append(make([]dns.RR, 0, len(rrs)-1), rrs[:i]...)
+	for _, rr := range rrs[i+1:] {
+		if keep(rr) {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// reachable keeps the answer records a resolver reaches from qname: those
+// owned by qname, or by the target of a kept CNAME or DNAME on the way. When
+// filter dropped a hop of a chain (a CNAME into a hidden namespace), what
+// lay beyond it, however harmless it looks (the address a hidden
+// ExternalName points at), goes too: it would show the hop was there.
+func reachable(qname string, rrs []dns.RR) []dns.RR {
+	// The common case: every record is owned by the name asked.
+	direct := true
+	for _, rr := range rrs {
+		if !strings.EqualFold(rr.Header().Name, qname) {
+			direct = false
+			break
+		}
+	}
+	if direct {
+		return rrs
+	}
+	names := map[string]bool{dns.CanonicalName(qname): true}
+	keep := make([]bool, len(rrs))
+	kept := 0
+	for changed := true; changed; {
+		changed = false
+		for i, rr := range rrs {
+			if keep[i] || !names[dns.CanonicalName(rr.Header().Name)] {
+				continue
+			}
+			keep[i], changed = true, true
+			kept++
+			switch v := rr.(type) {
+			case *dns.CNAME:
+				names[dns.CanonicalName(v.Target)] = true
+			case *dns.DNAME:
+				names[dns.CanonicalName(v.Target)] = true
+			}
+		}
+	}
+	if kept == len(rrs) {
+		return rrs
+	}
+	out := make([]dns.RR, 0, kept)
+	for i, rr := range rrs {
+		if keep[i] {
+			out = append(out, rr)
+		}
 	}
 	return out
 }
@@ -233,20 +307,28 @@ func (t *Tenant) clientAddr(w dns.ResponseWriter, r *dns.Msg) netip.Addr {
 	if opt == nil {
 		return src
 	}
+	// Exactly one option (RFC 7871 allows no more): a cache that passed
+	// the client's own on and added its own would otherwise let the pod
+	// choose whom it is.
+	var ecs *dns.EDNS0_SUBNET
 	for _, o := range opt.Option {
-		e, ok := o.(*dns.EDNS0_SUBNET)
-		if !ok {
-			continue
+		if e, ok := o.(*dns.EDNS0_SUBNET); ok {
+			if ecs != nil {
+				return src
+			}
+			ecs = e
 		}
-		a, ok := netip.AddrFromSlice(e.Address)
-		if !ok {
-			return src
-		}
-		a = a.Unmap()
-		if (a.Is4() && e.SourceNetmask == 32) || (a.Is6() && e.SourceNetmask == 128) {
-			return a
-		}
+	}
+	if ecs == nil {
 		return src
+	}
+	a, ok := netip.AddrFromSlice(ecs.Address)
+	if !ok {
+		return src
+	}
+	a = a.Unmap()
+	if (a.Is4() && ecs.SourceNetmask == 32) || (a.Is6() && ecs.SourceNetmask == 128) {
+		return a
 	}
 	return src
 }

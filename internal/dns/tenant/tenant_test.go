@@ -46,6 +46,28 @@ func TestNamespaceOf(t *testing.T) {
 	}
 }
 
+// TestNamespaceOfFastPath: cutting the name by hand agrees with splitting
+// it into labels, on every name the table and a few odd ones make.
+func TestNamespaceOfFastPath(t *testing.T) {
+	names := []string{
+		"web.acme-a.svc.cluster.local.", "a.b.c.d.e.svc.cluster.local.", "svc.svc.cluster.local.",
+		"pod.pod.cluster.local.", "x.svc.cluster.local.", ".cluster.local.", "cluster.local.", "local.",
+		"WEB.Acme.SVC.CLUSTER.LOCAL.", "_http._tcp.web.a.svc.cluster.local.", "web.a.svcx.cluster.local.",
+		"web.a.svc.xcluster.local.", "web.a.svc.cluster.local.example.",
+	}
+	for _, name := range names {
+		ns1, i1, ok1 := namespaceOf(name, "cluster.local.")
+		ns2, i2, ok2 := namespaceOfLabels(name, "cluster.local.")
+		if ns1 != ns2 || i1 != i2 || ok1 != ok2 {
+			t.Errorf("%s: by hand %q %d %v, by labels %q %d %v", name, ns1, i1, ok1, ns2, i2, ok2)
+		}
+	}
+	// An escaped dot is part of a label, as the kubernetes plugin reads it.
+	if ns, _, ok := namespaceOf(`web.b\.ns.svc.cluster.local.`, "cluster.local."); !ok || ns != `b\.ns` {
+		t.Errorf("an escaped dot: %q %v", ns, ok)
+	}
+}
+
 func TestConcealer(t *testing.T) {
 	c, other := concealer{key: []byte("k1")}, concealer{key: []byte("k2")}
 	a, b := c.label("acme-a"), c.label("acme-b")
@@ -64,30 +86,33 @@ func TestConcealer(t *testing.T) {
 	if got := c.name("web.acme-a.svc.cluster.local.", 1); got != "web."+a+".svc.cluster.local." {
 		t.Errorf("name: %s", got)
 	}
+	if got := c.name(".", 0); !strings.HasPrefix(got, "_") || !strings.HasSuffix(got, ".") || dns.CountLabel(got) != 1 {
+		t.Errorf("the root concealed: %q", got)
+	}
 }
 
 func TestBuckets(t *testing.T) {
 	b := newBuckets()
 	now := time.Unix(1000, 0)
 	for i := range 4 {
-		if !b.allow("a", 2, 4, now) {
+		if !b.allow("a", 2, 4, now, false) {
 			t.Fatalf("query %d within the burst refused", i)
 		}
 	}
-	if b.allow("a", 2, 4, now) {
+	if b.allow("a", 2, 4, now, false) {
 		t.Errorf("a query past the burst allowed")
 	}
-	if !b.allow("b", 2, 4, now) {
+	if !b.allow("b", 2, 4, now, false) {
 		t.Errorf("another key's bucket is shared")
 	}
-	if !b.allow("a", 2, 4, now.Add(500*time.Millisecond)) {
+	if !b.allow("a", 2, 4, now.Add(500*time.Millisecond), false) {
 		t.Errorf("the bucket did not refill at its rate")
 	}
 	// A raised rate refills from the moment it is seen.
-	if b.allow("a", 1000, 4, now.Add(500*time.Millisecond)) {
+	if b.allow("a", 1000, 4, now.Add(500*time.Millisecond), false) {
 		t.Errorf("the bucket refilled before the new rate was seen")
 	}
-	if !b.allow("a", 1000, 4, now.Add(505*time.Millisecond)) {
+	if !b.allow("a", 1000, 4, now.Add(505*time.Millisecond), false) {
 		t.Errorf("the new rate did not apply")
 	}
 	// b has refilled and goes; a has not.
@@ -98,6 +123,18 @@ func TestBuckets(t *testing.T) {
 	b.sweep(now.Add(time.Hour))
 	if b.len() != 0 {
 		t.Errorf("sweep kept full buckets: %d left", b.len())
+	}
+	// Bounded: past max buckets a new address is refused, a known one and
+	// a tenant are not.
+	b.max = 2
+	if !b.allow("addr/1", 2, 4, now, true) || !b.allow("addr/2", 2, 4, now, true) {
+		t.Fatal("buckets within the bound refused")
+	}
+	if b.allow("addr/3", 2, 4, now, true) {
+		t.Errorf("a bucket past the bound was made")
+	}
+	if !b.allow("addr/1", 2, 4, now, true) || !b.allow("tenant/x", 2, 4, now, false) {
+		t.Errorf("a known address or a tenant refused at the bound")
 	}
 }
 
@@ -129,8 +166,14 @@ var (
 	addrNode = netip.MustParseAddr("10.0.0.1")
 )
 
-// next answers every name in zone with an A record; PTRs point into b-ns.
-type next struct{ asked []string }
+// next answers every name in zone with an A record; PTRs point into b-ns;
+// ext. is an ExternalName into b-ns, chain. one through a hidden
+// ExternalName out to the internet; wild. answers even concealed names
+// positively (a wildcard upstream), from records it keeps.
+type next struct {
+	asked []string
+	kept  []dns.RR
+}
 
 func (n *next) Name() string { return "next" }
 func (n *next) ServeDNS(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
@@ -139,11 +182,21 @@ func (n *next) ServeDNS(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (in
 	m := new(dns.Msg)
 	m.SetReply(r)
 	switch {
+	case strings.HasPrefix(q.Name, "wild.") || strings.Contains(q.Name, ".wild."):
+		rr := test.A(q.Name + " 5 IN A 192.0.2.1")
+		n.kept = append(n.kept, rr)
+		m.Answer = []dns.RR{rr}
 	case strings.HasPrefix(q.Name, "_") || strings.Contains(q.Name, "._"):
 		m.Rcode = dns.RcodeNameError
 		m.Ns = []dns.RR{test.SOA("cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 5")}
 	case q.Qtype == dns.TypePTR:
 		m.Answer = []dns.RR{test.PTR(q.Name + " 5 IN PTR web.b-ns.svc.cluster.local.")}
+	case strings.HasPrefix(q.Name, "chain."):
+		m.Answer = []dns.RR{
+			test.CNAME(q.Name + " 5 IN CNAME x.b-ns.svc.cluster.local."),
+			test.CNAME("x.b-ns.svc.cluster.local. 5 IN CNAME www.example.com."),
+			test.A("www.example.com. 5 IN A 192.0.2.80"),
+		}
 	case strings.HasPrefix(q.Name, "ext."):
 		m.Answer = []dns.RR{
 			test.CNAME(q.Name + " 5 IN CNAME web.b-ns.svc.cluster.local."),
@@ -229,6 +282,32 @@ func TestServe(t *testing.T) {
 	if m := serve(t, tp, addrB, "1.0.96.10.in-addr.arpa.", dns.TypePTR); len(m.Answer) != 1 {
 		t.Errorf("b asks PTR of its address: %v", m)
 	}
+	// A chain through a hidden ExternalName: nothing beyond the hidden hop
+	// survives, not even the address outside the cluster it leads to.
+	m = serve(t, tp, addrA, "chain.a-ns.svc.cluster.local.", dns.TypeA)
+	if len(m.Answer) != 0 || m.Rcode != dns.RcodeSuccess {
+		t.Errorf("a chain through b-ns: %v", m)
+	}
+	if m := serve(t, tp, addrB, "chain.b-ns.svc.cluster.local.", dns.TypeA); len(m.Answer) != 3 {
+		t.Errorf("b follows its own chain: %v", m)
+	}
+	// An answer for a concealed name that is not empty: the owner name is
+	// put back on a copy, never on the record the cache below holds.
+	m = serve(t, tp, addrA, "wild.b-ns.svc.cluster.local.", dns.TypeA)
+	if len(m.Answer) != 1 || m.Answer[0].Header().Name != "wild.b-ns.svc.cluster.local." {
+		t.Errorf("a positive answer to a concealed name: %v", m)
+	}
+	if held := n.kept[len(n.kept)-1].Header().Name; !strings.Contains(held, "._") {
+		t.Errorf("the record below was renamed in place to %s", held)
+	}
+	// Two questions in one message: refused, never passed down unread.
+	r := new(dns.Msg)
+	r.SetQuestion("web.b-ns.svc.cluster.local.", dns.TypeA)
+	r.Question = append(r.Question, r.Question[0])
+	asked := len(n.asked)
+	if rc, _ := tp.ServeDNS(context.Background(), dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: addrA.String()}), r); rc != dns.RcodeRefused || len(n.asked) != asked {
+		t.Errorf("two questions: rcode %s, passed down %v", dns.RcodeToString[rc], n.asked[asked:])
+	}
 	// Zone transfers: refused, also to the platform.
 	for _, from := range []netip.Addr{addrA, addrPlat} {
 		if m := serve(t, tp, from, "cluster.local.", dns.TypeAXFR); m.Rcode != dns.RcodeRefused {
@@ -287,6 +366,17 @@ func TestClientSubnet(t *testing.T) {
 	if got := ask("10.0.0.9", addrA, 24); got != netip.MustParseAddr("10.0.0.9") {
 		t.Errorf("a trusted cache naming a subnet: attributed to %s, want the cache itself", got)
 	}
+	// A pod's own option passed on by the cache, then the cache's: two
+	// options, so neither is believed.
+	r := new(dns.Msg)
+	r.SetQuestion("example.com.", dns.TypeA)
+	o := r.SetEdns0(4096, false).IsEdns0()
+	for _, a := range []netip.Addr{addrPlat, addrA} {
+		o.Option = append(o.Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 32, Address: net.IP(a.AsSlice())})
+	}
+	if got := tp.clientAddr(&test.ResponseWriter{RemoteIP: "10.0.0.9"}, r); got != netip.MustParseAddr("10.0.0.9") {
+		t.Errorf("two client-subnet options: attributed to %s, want the cache itself", got)
+	}
 }
 
 func TestSetup(t *testing.T) {
@@ -313,5 +403,32 @@ func TestSetup(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", in, err, want)
 		}
+	}
+}
+
+// BenchmarkServe is the plugin's own cost per query, over a next plugin
+// that answers at once: a tenant asking its own name, another's, and a PTR.
+func BenchmarkServe(b *testing.B) {
+	for _, c := range []struct {
+		name, q string
+		qt      uint16
+	}{
+		{"own", "web.a-ns.svc.cluster.local.", dns.TypeA},
+		{"hidden", "web.b-ns.svc.cluster.local.", dns.TypeA},
+		{"ptr", "1.0.96.10.in-addr.arpa.", dns.TypePTR},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			tp, n := newTestPlugin(1 << 30)
+			r := new(dns.Msg)
+			r.SetQuestion(c.q, c.qt)
+			w := &test.ResponseWriter{RemoteIP: addrA.String()}
+			b.ReportAllocs()
+			for b.Loop() {
+				n.asked = n.asked[:0]
+				if _, err := tp.ServeDNS(context.Background(), w, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
