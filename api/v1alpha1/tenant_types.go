@@ -470,13 +470,13 @@ type DNSSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000
-	QueriesPerSecond *int32 `json:"queriesPerSecond,omitempty"`
+	QueriesPerSecond int32 `json:"queriesPerSecond,omitempty"`
 	// burst is how many queries the bucket holds: how far above its rate
 	// the tenant may go for a moment. Default: twice queriesPerSecond.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000
-	Burst *int32 `json:"burst,omitempty"`
+	Burst int32 `json:"burst,omitempty"`
 }
 
 // TenantSpec is what a cluster admin asks of a tenant. Unset fields take the

@@ -104,7 +104,7 @@ func run(p params) error {
 	for _, t := range []string{benchTenant, loud, quiet} {
 		tn := testutil.Tenant(t).Owner(t + "-owner").Obj()
 		if t == benchTenant {
-			tn.Spec.DNS.QueriesPerSecond = ptr.To[int32](1000000)
+			tn.Spec.DNS.QueriesPerSecond = 1000000
 		}
 		if err := admin.Create(ctx, tn); err != nil {
 			return err

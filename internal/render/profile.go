@@ -107,7 +107,7 @@ func Effective(t *tenancyv1alpha1.Tenant, s Settings) tenancyv1alpha1.TenantSpec
 	// one priority level unless an admin gives it shares explicitly.
 
 	qps, burst := DNSLimits(&spec)
-	spec.DNS = tenancyv1alpha1.DNSSpec{QueriesPerSecond: &qps, Burst: &burst}
+	spec.DNS = tenancyv1alpha1.DNSSpec{QueriesPerSecond: qps, Burst: burst}
 	return spec
 }
 
@@ -127,12 +127,12 @@ func DNSLimits(spec *tenancyv1alpha1.TenantSpec) (qps, burst int32) {
 	if spec.Isolation == tenancyv1alpha1.IsolationHard {
 		qps = HardDNSQueriesPerSecond
 	}
-	if q := spec.DNS.QueriesPerSecond; q != nil && *q > 0 {
-		qps = *q
+	if q := spec.DNS.QueriesPerSecond; q > 0 {
+		qps = q
 	}
 	burst = 2 * qps
-	if b := spec.DNS.Burst; b != nil && *b > 0 {
-		burst = *b
+	if b := spec.DNS.Burst; b > 0 {
+		burst = b
 	}
 	return qps, burst
 }

@@ -51,7 +51,7 @@ func softSpec() tenancyv1alpha1.TenantSpec {
 			PodAffinityScope:             tenancyv1alpha1.PodAffinityTenant,
 		},
 		Services: tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP, tenancyv1alpha1.ServiceTypeLoadBalancer}},
-		DNS:      tenancyv1alpha1.DNSSpec{QueriesPerSecond: ptr.To[int32](1000), Burst: ptr.To[int32](2000)},
+		DNS:      tenancyv1alpha1.DNSSpec{QueriesPerSecond: 1000, Burst: 2000},
 	}
 }
 
@@ -105,7 +105,7 @@ func hardSpec() tenancyv1alpha1.TenantSpec {
 			Images:                       &tenancyv1alpha1.ImagesSpec{PullPolicy: corev1.PullAlways},
 		},
 		Services: tenancyv1alpha1.ServicesSpec{AllowedTypes: []tenancyv1alpha1.ServiceType{tenancyv1alpha1.ServiceTypeClusterIP}},
-		DNS:      tenancyv1alpha1.DNSSpec{QueriesPerSecond: ptr.To[int32](100), Burst: ptr.To[int32](200)},
+		DNS:      tenancyv1alpha1.DNSSpec{QueriesPerSecond: 100, Burst: 200},
 	}
 }
 
@@ -271,8 +271,8 @@ func TestDNSLimits(t *testing.T) {
 	}{
 		{tenancyv1alpha1.TenantSpec{}, 1000, 2000},
 		{tenancyv1alpha1.TenantSpec{Isolation: tenancyv1alpha1.IsolationHard}, 100, 200},
-		{tenancyv1alpha1.TenantSpec{Isolation: tenancyv1alpha1.IsolationHard, DNS: tenancyv1alpha1.DNSSpec{QueriesPerSecond: ptr.To[int32](50)}}, 50, 100},
-		{tenancyv1alpha1.TenantSpec{DNS: tenancyv1alpha1.DNSSpec{QueriesPerSecond: ptr.To[int32](50), Burst: ptr.To[int32](7)}}, 50, 7},
+		{tenancyv1alpha1.TenantSpec{Isolation: tenancyv1alpha1.IsolationHard, DNS: tenancyv1alpha1.DNSSpec{QueriesPerSecond: 50}}, 50, 100},
+		{tenancyv1alpha1.TenantSpec{DNS: tenancyv1alpha1.DNSSpec{QueriesPerSecond: 50, Burst: 7}}, 50, 7},
 	} {
 		if qps, burst := DNSLimits(&c.spec); qps != c.qps || burst != c.burst {
 			t.Errorf("%+v: %d/%d, want %d/%d", c.spec.DNS, qps, burst, c.qps, c.burst)
