@@ -11,9 +11,11 @@ import (
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/devcluster"
 	"github.com/bulkhead-dev/bulkhead/internal/dns/probe"
 	"github.com/bulkhead-dev/bulkhead/internal/dns/server"
@@ -73,7 +75,9 @@ func TestDNSCorefileShipped(t *testing.T) {
 // TestDNSServesWithItsRBAC runs bulkhead-dns as the ServiceAccount the
 // manifests create, with exactly their ClusterRole, so that a verb or a
 // resource missing from it fails here: its caches must sync and it must
-// answer.
+// answer. The Corefile lists another zone than the kubernetes plugin's for
+// tenant, and the tenant's namespace is hidden all the same: tenant scopes
+// every zone the kubernetes plugin serves.
 func TestDNSServesWithItsRBAC(t *testing.T) {
 	rbac := filepath.Join(testenv.RepoRoot(), "config", "components", "dns", "rbac.yaml")
 	if out, err := testenv.Kubectl(env.Cluster, "apply", "--server-side", "--field-manager=bulkhead-install", "-f", rbac); err != nil {
@@ -97,7 +101,7 @@ func TestDNSServesWithItsRBAC(t *testing.T) {
 	}
 	inst, err := server.Start(fmt.Sprintf(`.:%d {
     bind 127.0.0.1
-    tenant cluster.local {
+    tenant example.invalid {
         kubeconfig %s
     }
     kubernetes cluster.local in-addr.arpa ip6.arpa {
@@ -110,15 +114,25 @@ func TestDNSServesWithItsRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = inst.Stop() }()
-	from := netip.MustParseAddr("127.3.0.1")
-	testenv.Eventually(t, "bulkhead-dns answers as its ServiceAccount", func() error {
-		m, _, err := probe.Ask(from, fmt.Sprintf("127.0.0.1:%d", port), "kubernetes.default.svc.cluster.local", dns.TypeA)
-		if err != nil {
-			return err
-		}
-		if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 {
-			return fmt.Errorf("answer %s %v", dns.RcodeToString[m.Rcode], m.Answer)
-		}
-		return nil
-	})
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dnsz-a", Labels: map[string]string{tenancyv1alpha1.TenantLabel: "dnsz"}}}
+	if err := env.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	from := netip.MustParseAddr("127.3.0.1") // no pod's: it sees namespaces of no tenant only
+	for name, want := range map[string]int{
+		"kubernetes.default.svc.cluster.local.": dns.RcodeSuccess,
+		"default.svc.cluster.local.":            dns.RcodeSuccess,
+		"dnsz-a.svc.cluster.local.":             dns.RcodeNameError,
+	} {
+		testenv.Eventually(t, "bulkhead-dns answers "+name+" as its ServiceAccount", func() error {
+			m, _, err := probe.Ask(from, fmt.Sprintf("127.0.0.1:%d", port), name, dns.TypeA)
+			if err != nil {
+				return err
+			}
+			if m.Rcode != want {
+				return fmt.Errorf("answer %s %v, want %s", dns.RcodeToString[m.Rcode], m.Answer, dns.RcodeToString[want])
+			}
+			return nil
+		})
+	}
 }

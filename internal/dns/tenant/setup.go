@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/kubernetes"
+	"github.com/miekg/dns"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -50,11 +53,37 @@ func setup(c *caddy.Controller) error {
 		cancel()
 		return nil
 	})
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+	site := dnsserver.GetConfig(c)
+	site.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		t.Next = next
+		// The chain is built from the last plugin up, so the kubernetes
+		// plugin below is registered by now: every zone it serves is
+		// scoped, whether or not the Corefile listed it here.
+		if k, ok := site.Handler("kubernetes").(*kubernetes.Kubernetes); ok {
+			t.Zones = coverZones(t.Zones, k.Zones)
+		}
 		return t
 	})
 	return nil
+}
+
+// coverZones returns zones with every forward zone of served added that
+// none of zones already contains: a zone of the kubernetes plugin missing
+// from tenant's would answer every tenant's names to everyone. Reverse
+// zones are scoped by what their answers name, whatever the list.
+func coverZones(zones, served []string) []string {
+	out := slices.Clone(zones)
+	for _, z := range served {
+		z = dns.CanonicalName(z)
+		if isReverse(z) {
+			continue
+		}
+		covered := slices.ContainsFunc(out, func(t string) bool { return dns.IsSubDomain(t, z) })
+		if !covered {
+			out = append(out, z)
+		}
+	}
+	return out
 }
 
 func (t *Tenant) sweepEvery(ctx context.Context, every time.Duration) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -376,6 +377,16 @@ func TestClientSubnet(t *testing.T) {
 	}
 	if got := tp.clientAddr(&test.ResponseWriter{RemoteIP: "10.0.0.9"}, r); got != netip.MustParseAddr("10.0.0.9") {
 		t.Errorf("two client-subnet options: attributed to %s, want the cache itself", got)
+	}
+}
+
+// TestCoverZones: every forward zone the kubernetes plugin serves is
+// scoped, listed or not; reverse zones and zones inside a listed one add
+// nothing.
+func TestCoverZones(t *testing.T) {
+	got := coverZones([]string{"cluster.local."}, []string{"cluster.local.", "Clusterset.Local.", "in-addr.arpa.", "ip6.arpa.", "a.cluster.local.", "96.10.in-addr.arpa."})
+	if want := []string{"cluster.local.", "clusterset.local."}; !slices.Equal(got, want) {
+		t.Errorf("coverZones = %v, want %v", got, want)
 	}
 }
 
