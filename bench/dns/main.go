@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -246,7 +245,8 @@ func run(p params) error {
 				}
 			}
 		}
-		mb, me := median(baseQPS), median(enfQPS)
+		same := func(x float64) float64 { return x }
+		mb, me := report.MedianOf(baseQPS, same), report.MedianOf(enfQPS, same)
 		fmt.Printf("%-22s %10.0f qps %10.0f qps %9.1f%%\n", mix.name, mb, me, 100*(1-me/mb))
 		rep.Row("table", "throughput", "mix", mix.name, "baselineQPS", mb, "tenantQPS", me, "overheadPercent", 100*(1-me/mb))
 	}
@@ -326,12 +326,6 @@ func count(rcodes []int, want int) int {
 		}
 	}
 	return n
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func createNamespace(ctx context.Context, c client.Client, name, tenant string) error {

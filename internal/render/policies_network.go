@@ -6,6 +6,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 )
@@ -117,9 +118,9 @@ func networkPoliciesValidation(s Settings) *admissionregistrationv1.ValidatingAd
 			name: "network.dns",
 			expr: "size(variables.dnsLeaks) == 0",
 			problem: "'an egress rule lets pods reach port 53 beyond the tenant\\'s own pods and the cluster DNS (" +
-				s.DNSNamespace + " pods labelled " + labelsText(s.DNSPodLabels) + "): another resolver would answer other tenants\\' names'",
+				s.DNSNamespace + " pods labelled " + labels.Set(s.DNSPodLabels).String() + "): another resolver would answer other tenants\\' names'",
 			fix: "Give the rule ports that leave out 53 (numbers or ranges, not names), or send it only to the tenant's own pods, " +
-				"or to the cluster DNS: namespaceSelector matchLabels kubernetes.io/metadata.name: " + s.DNSNamespace + " and podSelector matchLabels " + labelsText(s.DNSPodLabels),
+				"or to the cluster DNS: namespaceSelector matchLabels kubernetes.io/metadata.name: " + s.DNSNamespace + " and podSelector matchLabels " + labels.Set(s.DNSPodLabels).String(),
 		},
 	)
 }
@@ -155,19 +156,6 @@ func dnsPeerCEL(p string, s Settings) string {
 func reaches53CEL(q string) string {
 	return "((!has(" + q + ".protocol) || " + q + ".protocol != 'SCTP') && (!has(" + q + ".port) || type(" + q + ".port) == string || " +
 		"(" + q + ".port <= 53 && (has(" + q + ".endPort) ? " + q + ".endPort : " + q + ".port) >= 53)))"
-}
-
-func labelsText(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+"="+labels[k])
-	}
-	return strings.Join(parts, ",")
 }
 
 // clusterOverlapCEL is true when the ipBlock of peer p may match an

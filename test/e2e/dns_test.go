@@ -287,9 +287,14 @@ func testDNSMatrix(t *testing.T, w *dnsWorld) {
 	// Zone transfers: refused to everyone, tenants or not, with the
 	// transfer reason counted.
 	for viewer, from := range w.viewers() {
+		before := counter(t, "bulkhead_dns_refused_total", map[string]string{"reason": "transfer"})
 		m := mustAsk(t, from, w.enforcing, "cluster.local.", dns.TypeAXFR)
 		if m.Rcode != dns.RcodeRefused {
 			t.Errorf("%s asks AXFR cluster.local: %s, want REFUSED", viewer, dns.RcodeToString[m.Rcode])
+		}
+		// Refused as a transfer, not for its rate or before the sync.
+		if after := counter(t, "bulkhead_dns_refused_total", map[string]string{"reason": "transfer"}); after != before+1 {
+			t.Errorf("%s asks AXFR: transfer refusals went %v -> %v, want one more", viewer, before, after)
 		}
 	}
 }
@@ -584,6 +589,28 @@ func testDNSLiveChanges(t *testing.T, w *dnsWorld) {
 	waitRcode(t, w, ip, hardName, dns.RcodeSuccess)
 	waitRcode(t, w, ip, own, dns.RcodeNameError)
 	t.Logf("a reused address: answered as its new tenant %v after the status update was sent", time.Since(t0).Round(time.Microsecond))
+
+	// Both namespaces retained, as deletionPolicy Retain leaves them: the
+	// tenant label goes, the retained label names the former tenant. The
+	// deleted tenant's pod still runs but is nobody (not a platform pod
+	// that sees every name), and the retained namespace's names are hidden
+	// from everyone, not shared.
+	retain := func(ns *corev1.Namespace, former string) {
+		t.Helper()
+		p := client.MergeFrom(ns.DeepCopy())
+		delete(ns.Labels, tenancyLabel)
+		ns.Labels[tenancyv1alpha1.RetainedLabel] = former
+		if err := env.Client.Patch(ctx, ns, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retain(reuseObj, "dns-hard")
+	retain(nsObj, "dns-soft")
+	waitRcode(t, w, ip, hardName, dns.RcodeNameError)
+	waitRcode(t, w, ip, "kubernetes.default.svc.cluster.local.", dns.RcodeSuccess)
+	for _, from := range []netip.Addr{w.client["dns-soft"], w.client["dns-hard"], nobody} {
+		waitRcode(t, w, from, name, dns.RcodeNameError)
+	}
 }
 
 const tenancyLabel = tenancyv1alpha1.TenantLabel

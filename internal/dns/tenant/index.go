@@ -146,8 +146,9 @@ func (ix *Index) Who(addr netip.Addr) Client {
 	if found == nil {
 		return Client{}
 	}
-	// A pod whose namespace the cache has not seen yet is nobody's, not
-	// the platform's.
+	// A pod whose namespace the cache has not seen yet, or whose namespace
+	// is retained (a deleted tenant's, locked), is nobody's, not the
+	// platform's.
 	tenant, ok := ix.tenantOf(found.Namespace)
 	if !ok {
 		return Client{}
@@ -167,8 +168,13 @@ func (ix *Index) Sees(c Client, ns string) bool {
 	if !ok {
 		return false
 	}
-	owner := o.(*corev1.Namespace).Labels[tenancyv1alpha1.TenantLabel]
+	labels := o.(*corev1.Namespace).Labels
+	owner := labels[tenancyv1alpha1.TenantLabel]
 	switch {
+	case owner == "" && labels[tenancyv1alpha1.RetainedLabel] != "":
+		// A retained namespace (its tenant deleted) lost the tenant label
+		// but is no platform namespace: its names stay hidden.
+		return false
 	case owner == "":
 		return true
 	case c.Tenant == "":
@@ -197,12 +203,19 @@ func (ix *Index) Limits(tenant string) (qps, burst int32) {
 	return render.DNSLimits(&tenancyv1alpha1.TenantSpec{})
 }
 
+// tenantOf is the tenant of namespace ns, "" for a namespace of the
+// platform; ok is false for a namespace not in the cache and for a retained
+// one, whose pods (the deleted tenant's, still running) are nobody's.
 func (ix *Index) tenantOf(ns string) (string, bool) {
 	o, ok, _ := ix.namespaces.GetStore().GetByKey(ns)
 	if !ok {
 		return "", false
 	}
-	return o.(*corev1.Namespace).Labels[tenancyv1alpha1.TenantLabel], true
+	labels := o.(*corev1.Namespace).Labels
+	if t := labels[tenancyv1alpha1.TenantLabel]; t != "" {
+		return t, true
+	}
+	return "", labels[tenancyv1alpha1.RetainedLabel] == ""
 }
 
 func (ix *Index) tenant(name string) *tenancyv1alpha1.Tenant {
@@ -251,8 +264,13 @@ func slimNamespace(obj any) (any, error) {
 		return obj, nil
 	}
 	var labels map[string]string
-	if t, ok := n.Labels[tenancyv1alpha1.TenantLabel]; ok {
-		labels = map[string]string{tenancyv1alpha1.TenantLabel: t}
+	for _, k := range []string{tenancyv1alpha1.TenantLabel, tenancyv1alpha1.RetainedLabel} {
+		if v, ok := n.Labels[k]; ok {
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[k] = v
+		}
 	}
 	return &corev1.Namespace{ObjectMeta: slimMeta(n.ObjectMeta, labels)}, nil
 }
