@@ -479,6 +479,21 @@ type DNSSpec struct {
 	Burst int32 `json:"burst,omitempty"`
 }
 
+// TenantState says whether a tenant may start anything new.
+// +kubebuilder:validation:Enum=Active;Frozen
+type TenantState string
+
+const (
+	// TenantActive is the normal state.
+	TenantActive TenantState = "Active"
+	// TenantFrozen stops a tenant without deleting it: its namespaces admit
+	// no new pods, workloads, Services, Ingresses, Gateway API routes or
+	// claims (persistent volume and device), no scale-ups and no ephemeral
+	// containers, and its owners create no namespaces. What runs keeps
+	// running; deletes and scale-downs still work.
+	TenantFrozen TenantState = "Frozen"
+)
+
 // TenantSpec is what a cluster admin asks of a tenant. Unset fields take the
 // defaults of the isolation profile.
 type TenantSpec struct {
@@ -486,6 +501,13 @@ type TenantSpec struct {
 	// +optional
 	// +default="Soft"
 	Isolation IsolationLevel `json:"isolation,omitempty"`
+	// state is Active, or Frozen to stop the tenant starting anything new
+	// without deleting it (see TenantFrozen). The freeze is enforced by
+	// the admission policies, so it holds with Bulkhead down; the Frozen
+	// condition says who froze the tenant.
+	// +optional
+	// +default="Active"
+	State TenantState `json:"state,omitempty"`
 	// owners create and delete the tenant's namespaces and manage RBAC inside them.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=128
@@ -584,6 +606,7 @@ type TenantStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=tn
 // +kubebuilder:printcolumn:name="Isolation",type=string,JSONPath=`.spec.isolation`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.spec.state`
 // +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespaceCount`
 // +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.status.namespaceMax`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`

@@ -208,6 +208,15 @@ type TenantPolicySpec struct {
 	// namespace admits no pods.
 	// +required
 	Protected bool `json:"protected"`
+	// frozen is true while the tenant's state is Frozen: nothing new is
+	// admitted in the namespace (see TenantFrozen).
+	// +required
+	Frozen bool `json:"frozen"`
+	// frozenBy is who froze the tenant, for denial messages; empty when
+	// not known.
+	// +required
+	// +kubebuilder:validation:MaxLength=512
+	FrozenBy string `json:"frozenBy"`
 	// pods are the pod rules.
 	// +required
 	Pods PodRules `json:"pods"`

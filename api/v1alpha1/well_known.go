@@ -13,6 +13,15 @@ const (
 	// cluster admin adopts it into a tenant (sets TenantLabel) or releases
 	// it (removes this label).
 	RetainedLabel = "tenancy.bulkhead.dev/retained"
+	// FrozenLabel on a tenant namespace freezes it as a Frozen Tenant
+	// does, whatever the Tenant says: the admission policies read it, so a
+	// cluster admin can freeze namespaces while Bulkhead is down. Its
+	// value says who froze them (a DNS-label-like name). Tenants cannot set
+	// or remove it.
+	FrozenLabel = "tenancy.bulkhead.dev/frozen"
+	// FrozenByAnnotation on a Tenant records who set its state to Frozen;
+	// Bulkhead's mutating policy writes it from the request.
+	FrozenByAnnotation = "tenancy.bulkhead.dev/frozen-by"
 	// TokensRevokedAnnotation on a retained namespace records that Bulkhead
 	// deleted its ServiceAccounts, and with them every token minted for them.
 	TokensRevokedAnnotation = "tenancy.bulkhead.dev/tokens-revoked"
@@ -33,6 +42,9 @@ const (
 	ConditionNetworkReady    = "NetworkReady"
 	ConditionAdmissionReady  = "AdmissionReady"
 	ConditionFairnessReady   = "FairnessReady"
+	// ConditionFrozen is True while the tenant is frozen (spec.state
+	// Frozen), and says by whom.
+	ConditionFrozen = "Frozen"
 )
 
 // ConditionClusterObjectsReady says, on every Tenant, whether the
@@ -65,6 +77,10 @@ const (
 	// own (apiFairness.shares) but the cluster's cap of dedicated levels is
 	// taken by older tenants; it is a flow of the shared level meanwhile.
 	ReasonLevelCapReached = "PriorityLevelCapReached"
+	// ReasonFrozen: spec.state is Frozen; the message says by whom and how to unfreeze.
+	ReasonFrozen = "FrozenByAdmin"
+	// ReasonActive: spec.state is Active.
+	ReasonActive = "Active"
 	// ReasonDisabled: the concern is turned off by the Tenant (such as network.isolation: Off).
 	ReasonDisabled = "Disabled"
 )

@@ -53,6 +53,7 @@ func TenantPolicies(sc *Scope, in PolicyInputs) []client.Object {
 func TenantPolicySpec(sc *Scope, in PolicyInputs) tenancyv1alpha1.TenantPolicySpec {
 	t, spec := sc.Tenant, sc.Spec
 	p := tenancyv1alpha1.TenantPolicySpec{Tenant: t.Name, Isolation: spec.Isolation}
+	freezeParams(&p, t, &spec)
 	podsParams(&p.Pods, &spec, in)
 	servicesParams(&p.Network, &spec)
 	ingressParams(&p.Network, &spec)

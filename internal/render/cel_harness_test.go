@@ -419,7 +419,7 @@ type celRequest struct {
 	op          admission.Operation
 	object      runtime.Object // nil on DELETE
 	oldObject   runtime.Object // nil on CREATE
-	resource    string         // the resource, when not the object's kind's (a subresource's parent)
+	resource    string         // the resource, when not the object's kind's (a subresource's parent; "group/resource" in another group)
 	subresource string
 	namespace   *corev1.Namespace
 	params      *tenancyv1alpha1.TenantPolicy // the namespace's TenantPolicy; nil when missing
@@ -445,7 +445,14 @@ func (r celRequest) attributes(t testing.TB) *admission.VersionedAttributes {
 	}
 	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
 	if r.resource != "" {
-		gvr.Resource = r.resource
+		// "group/resource" names a resource of another group than the
+		// object's kind (a Deployment's autoscaling/v1 Scale).
+		if group, resource, ok := strings.Cut(r.resource, "/"); ok {
+			gvr.Group, gvr.Resource = group, resource
+			gvr.Version = "v1"
+		} else {
+			gvr.Resource = r.resource
+		}
 	}
 	if gvk.Group == "authentication.k8s.io" {
 		// A TokenRequest is posted to serviceaccounts/token, a core resource.

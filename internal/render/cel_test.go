@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -64,11 +66,22 @@ func TestPolicyDecisions(t *testing.T) {
 		StorageClasses("standard").
 		PriorityClasses("", "low").Obj()
 	beta := testutil.Tenant("beta").Owner("carol").Soft().Obj()
+	frost := testutil.Tenant("frost").Owner("fay").Soft().Frozen("ops-oncall").Obj()
 	w := newCELWorld(t, s, map[*tenancyv1alpha1.Tenant][]string{
-		acme: {"acme-app", "acme-new"},
-		beta: {"beta-app"},
-	}, "acme-app", "beta-app")
+		acme:  {"acme-app", "acme-new"},
+		beta:  {"beta-app", "beta-held"},
+		frost: {"frost-app"},
+	}, "acme-app", "beta-app", "beta-held", "frost-app")
 	w.namespaces["old-app"] = admissionNamespace("old-app", map[string]string{tenancyv1alpha1.RetainedLabel: "gone"})
+	// An admin froze beta-held by hand, with the label the policy reads.
+	w.namespaces["beta-held"].Labels[tenancyv1alpha1.FrozenLabel] = "ops"
+	frostDeploy := func(replicas int32) *appsv1.Deployment {
+		return testutil.Deployment("frost-app", "web", "docker.io/library/nginx:1", replicas)
+	}
+	scale := func(ns string, replicas int32) *autoscalingv1.Scale {
+		return &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}, Spec: autoscalingv1.ScaleSpec{Replicas: replicas}}
+	}
+	const unfreeze = "A cluster admin unfreezes"
 
 	const image = "registry.example.com/web:1"
 	pod := func(edit ...func(*corev1.Pod)) *corev1.Pod { return testutil.Pod("acme-app", "web", image, edit...) }
@@ -278,6 +291,24 @@ func TestPolicyDecisions(t *testing.T) {
 				port(udp, intstr.FromInt32(1), 52), port(udp, intstr.FromInt32(54), 65535), {Protocol: ptr.To(corev1.ProtocolSCTP)}}, otherNS))},
 
 		// Retained namespaces.
+		// A frozen tenant starts nothing new, and can always shrink.
+		{name: "a pod of a frozen tenant", namespace: "frost-app", object: testutil.Pod("frost-app", "web", "docker.io/library/nginx:1"),
+			deny: "state", fix: "the tenant is frozen by ops-oncall: no new Pod is admitted"},
+		{name: "a Deployment of a frozen tenant", namespace: "frost-app", object: frostDeploy(1), deny: "state", fix: unfreeze},
+		{name: "a Service of a frozen tenant", namespace: "frost-app", object: testutil.Service("frost-app", "web"), deny: "state", fix: unfreeze},
+		{name: "a claim of a frozen tenant", namespace: "frost-app", object: testutil.PVC("frost-app", "data", "standard"), deny: "state", fix: unfreeze},
+		{name: "a scale-up of a frozen tenant's Deployment", namespace: "frost-app", op: admission.Update,
+			object: frostDeploy(3), oldObject: frostDeploy(1), deny: "state", fix: unfreeze},
+		{name: "a scale-up through the scale subresource", namespace: "frost-app", op: admission.Update,
+			object: scale("frost-app", 2), oldObject: scale("frost-app", 0), resource: "apps/deployments", subresource: "scale", deny: "state", fix: "nothing is scaled up"},
+		{name: "a scale-down of a frozen tenant's Deployment", namespace: "frost-app", op: admission.Update,
+			object: frostDeploy(0), oldObject: frostDeploy(3)},
+		{name: "a scale-down through the scale subresource to zero", namespace: "frost-app", op: admission.Update,
+			object: scale("frost-app", 0), oldObject: scale("frost-app", 2), resource: "apps/deployments", subresource: "scale"},
+		{name: "a delete in a frozen tenant", namespace: "frost-app", op: admission.Delete, oldObject: frostDeploy(1)},
+		{name: "a pod in a namespace an admin froze by label", namespace: "beta-held", object: testutil.Pod("beta-held", "web", "docker.io/library/nginx:1"),
+			deny: "state", fix: "namespace beta-held is frozen (label tenancy.bulkhead.dev/frozen) by ops"},
+		{name: "a pod in the unfrozen namespace of the same tenant", namespace: "beta-app", object: testutil.Pod("beta-app", "web", "docker.io/library/nginx:1")},
 		{name: "a pod in a retained namespace", namespace: "old-app", object: testutil.Pod("old-app", "web", image),
 			deny: "namespaces.retained", fix: "A cluster admin adopts it into a tenant"},
 		{name: "an admin's binding in a retained namespace", namespace: "old-app", object: testutil.RoleBinding("old-app", "ops", "view", testutil.UserSubject("ops")),

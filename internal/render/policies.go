@@ -35,7 +35,7 @@ func Policies(s Settings) []client.Object {
 // even where the mutating half is unavailable.
 func ValidatingPolicies(s Settings) []client.Object {
 	var out []client.Object
-	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s)} {
+	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s), freezeValidation()} {
 		out = append(out, p, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 			ObjectMeta: policyMeta(p.Name),
 			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
@@ -76,7 +76,8 @@ func MutatingPolicies(Settings) []client.Object {
 			},
 		})
 	}
-	return out
+	p, b := frozenByMutation()
+	return append(out, p, b)
 }
 
 // policyMeta is the metadata of a policy or binding: cluster-scoped, and

@@ -51,6 +51,7 @@ func TestPolicyRules(t *testing.T) {
 		NetworkPoliciesPolicy: {"network.ingress", "network.egress", "network.dns"},
 		RetainedPolicy:        {"namespaces.retained"},
 		TokensPolicy:          {"rbac.tokens", "rbac.tokens"},
+		FreezePolicy:          {"state"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)
@@ -72,6 +73,12 @@ func TestPolicyBindings(t *testing.T) {
 		switch {
 		case name == RetainedPolicy:
 			// Retained namespaces have no tenant: see TestRetainedPolicies.
+			return
+		case name == FrozenByMutation:
+			// It records who froze a Tenant, a cluster-scoped object.
+			if ref != nil || match == nil || match.NamespaceSelector == nil || len(match.NamespaceSelector.MatchExpressions)+len(match.NamespaceSelector.MatchLabels) != 0 {
+				t.Errorf("%s %s has paramRef %+v and match %+v; it takes no parameters and sees every Tenant", kind, name, ref, match)
+			}
 			return
 		case name == ManagedPolicy || name == TokensPolicy:
 			// These rules are the same for every tenant: no parameters.
@@ -112,7 +119,7 @@ func TestPolicyBindings(t *testing.T) {
 		if !bindings[name] {
 			t.Errorf("policy %s has no binding", name)
 		}
-		if name == "V/"+ManagedPolicy || name == "V/"+RetainedPolicy || name == "V/"+TokensPolicy {
+		if name == "V/"+ManagedPolicy || name == "V/"+RetainedPolicy || name == "V/"+TokensPolicy || name == "M/"+FrozenByMutation {
 			if kind != nil {
 				t.Errorf("policy %s has paramKind %+v; it takes no parameters", name, kind)
 			}
@@ -123,7 +130,7 @@ func TestPolicyBindings(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
+	want := []string{"M/bulkhead-frozen-by", "M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-freeze", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}

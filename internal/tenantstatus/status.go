@@ -40,6 +40,9 @@ type Summary struct {
 	NamespaceMax int32
 	// Ready is the summary condition.
 	Ready metav1.Condition
+	// Frozen says whether the tenant is frozen, and by whom; nil leaves
+	// it out.
+	Frozen *metav1.Condition
 }
 
 // ApplySummary writes s, with t's generation as observedGeneration, as
@@ -63,6 +66,12 @@ func conditionPatch(t *tenancyv1alpha1.Tenant, cond metav1.Condition) (map[strin
 // whether it changes what t holds.
 func summaryPatch(t *tenancyv1alpha1.Tenant, s Summary) (map[string]any, bool) {
 	ready, readyChanged := settle(t.Status.Conditions, s.Ready)
+	conditions := []any{conditionFields(ready)}
+	if s.Frozen != nil {
+		frozen, frozenChanged := settle(t.Status.Conditions, *s.Frozen)
+		readyChanged = readyChanged || frozenChanged
+		conditions = append(conditions, conditionFields(frozen))
+	}
 	unchanged := !readyChanged && t.Status.ObservedGeneration == t.Generation &&
 		equality.Semantic.DeepEqual(t.Status.Namespaces, s.Namespaces) &&
 		int(t.Status.NamespaceCount) == len(s.Namespaces) && t.Status.NamespaceMax == s.NamespaceMax
@@ -77,7 +86,7 @@ func summaryPatch(t *tenancyv1alpha1.Tenant, s Summary) (map[string]any, bool) {
 		"namespaces":         namespaces,
 		"namespaceCount":     int64(len(s.Namespaces)),
 		"namespaceMax":       int64(s.NamespaceMax),
-		"conditions":         []any{conditionFields(ready)},
+		"conditions":         conditions,
 	}, !unchanged
 }
 

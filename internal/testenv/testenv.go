@@ -126,6 +126,11 @@ func (e *Env) waitForPolicies(ctx context.Context) error {
 			if err != nil && strings.Contains(err.Error(), policy) {
 				break
 			}
+			// Several validating policies match a Service; whichever the
+			// API server asks first refuses it.
+			if err != nil && policy == render.ServicesPolicy && strings.Contains(err.Error(), "ValidatingAdmissionPolicy 'bulkhead-") {
+				break
+			}
 			// With MutatingAdmissionPolicy not served, the webhook fallback
 			// defaults ServiceAccounts instead: nothing to wait for.
 			if policy == render.ServiceAccountsPolicy {

@@ -295,3 +295,16 @@ func (w *TenantWrapper) Shares(n int32) *TenantWrapper {
 	w.tenant.Spec.APIFairness.Shares = &n
 	return w
 }
+
+// Frozen sets state Frozen, recorded as set by who (as Bulkhead's mutating
+// policy records it; empty leaves it unrecorded).
+func (w *TenantWrapper) Frozen(who string) *TenantWrapper {
+	w.tenant.Spec.State = tenancyv1alpha1.TenantFrozen
+	if who != "" {
+		if w.tenant.Annotations == nil {
+			w.tenant.Annotations = map[string]string{}
+		}
+		w.tenant.Annotations[tenancyv1alpha1.FrozenByAnnotation] = who
+	}
+	return w
+}

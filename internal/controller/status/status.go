@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -71,6 +72,25 @@ func Ready(generation int64, conds []metav1.Condition) metav1.Condition {
 	return out
 }
 
+// Frozen is the Frozen condition of t: True while spec.state is Frozen,
+// naming who froze it (as the mutating policy recorded it) and how to undo it.
+func Frozen(t *tenancyv1alpha1.Tenant) metav1.Condition {
+	out := metav1.Condition{Type: tenancyv1alpha1.ConditionFrozen, ObservedGeneration: t.Generation}
+	if t.Spec.State != tenancyv1alpha1.TenantFrozen {
+		out.Status, out.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonActive
+		out.Message = "the tenant is active; setting spec.state to Frozen stops it starting anything new without deleting it"
+		return out
+	}
+	by := "by a cluster admin"
+	if who := t.Annotations[tenancyv1alpha1.FrozenByAnnotation]; who != "" {
+		by = "by " + who
+	}
+	out.Status, out.Reason = metav1.ConditionTrue, tenancyv1alpha1.ReasonFrozen
+	out.Message = "frozen " + by + ": its namespaces admit no new pods, workloads, Services, Ingresses, routes or claims and nothing is scaled up, " +
+		"and its owners create no namespaces; what runs keeps running, and deletes and scale-downs still work. Set spec.state to Active to unfreeze"
+	return out
+}
+
 // Reconciler writes a Tenant's summary status.
 type Reconciler struct {
 	Client   client.Client
@@ -94,6 +114,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Namespaces:   sc.Namespaces,
 		NamespaceMax: *sc.Spec.Namespaces.Max,
 		Ready:        Ready(t.Generation, t.Status.Conditions),
+		Frozen:       ptr.To(Frozen(t)),
 	}
 	if summary.Ready.Reason == tenancyv1alpha1.ReasonProgressing {
 		// A new Tenant's concerns are likely done before "progressing"

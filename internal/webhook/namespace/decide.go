@@ -38,6 +38,9 @@ const (
 	// until a cluster admin adopts or releases it (the same rule as the
 	// retained admission policy's).
 	RuleRetained = "namespaces.retained"
+	// RuleState: a frozen tenant (spec.state Frozen) takes no new
+	// namespaces (the same rule as the freeze admission policy's).
+	RuleState = "state"
 )
 
 // A generated name is generateName, cut to maxGenerateNameLength
@@ -163,6 +166,15 @@ func DecideCreate(ns *corev1.Namespace, caller Caller, tenants []tenancyv1alpha1
 			fmt.Sprintf("Say which with the label %s=<tenant>", tenancyv1alpha1.TenantLabel))
 	default:
 		t = owned[0]
+	}
+
+	if t.Spec.State == tenancyv1alpha1.TenantFrozen {
+		by := ""
+		if who := t.Annotations[tenancyv1alpha1.FrozenByAnnotation]; who != "" {
+			by = " by " + who
+		}
+		return deny(t.Name, RuleState, "the tenant is frozen"+by+" and takes no new namespaces",
+			"A cluster admin unfreezes it by setting the Tenant's spec.state to Active")
 	}
 
 	sc := render.NewScope(t, nil, s)

@@ -64,6 +64,7 @@ func createTenants() []tenancyv1alpha1.Tenant {
 		*testutil.Tenant("a-b").Owner("bert").Obj(),
 		*testutil.Tenant("a-free").Owner("anna-free").RequirePrefix(false).Obj(),
 		*testutil.Tenant("gone").Owner("gina").Deleting().Obj(),
+		*testutil.Tenant("frost").Owner("fay").Frozen("ops-oncall").Obj(),
 	}
 }
 
@@ -108,6 +109,8 @@ func TestDecideCreate(t *testing.T) {
 			caller: Caller{User: "pat", Groups: []string{"platform"}}, wantLevel: "restricted", wantTenant: "globex"},
 		{name: "a tenant being deleted", ns: nsObj("gone-x", map[string]string{tenancyv1alpha1.TenantLabel: "gone"}), caller: Caller{User: "gina"},
 			deny: &denial{tenant: "gone", rule: RuleDeleting, fix: "Create the namespace in another tenant"}},
+		{name: "a frozen tenant", ns: nsObj("frost-x", nil), caller: Caller{User: "fay"},
+			deny: &denial{tenant: "frost", rule: RuleState, fix: "A cluster admin unfreezes it by setting the Tenant's spec.state to Active", detail: []string{"frozen by ops-oncall"}}},
 
 		// Item 3(a): reserved labels and annotations at creation.
 		{name: "DRA admin access", ns: nsObj("acme-dra", map[string]string{"resource.kubernetes.io/admin-access": "true"}), caller: Caller{User: "alice"},

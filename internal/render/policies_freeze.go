@@ -1,0 +1,140 @@
+package render
+
+import (
+	"maps"
+	"slices"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+)
+
+// The freeze family: a frozen tenant starts nothing new (rule state). Its
+// parameters are TenantPolicySpec.Frozen and FrozenBy; a namespace carrying
+// FrozenLabel is frozen whatever they say, so that a cluster admin can
+// freeze namespaces while Bulkhead is down (the label is read from the
+// namespace by the API server itself).
+//
+// Frozen means: no new pods, workloads, Services, Ingresses, Gateways,
+// routes, persistent volume claims or resource claims; no scale-up, through
+// the object or its scale subresource; no ephemeral container. The
+// refusal applies to everyone, the control plane's controllers included,
+// so that a Deployment, CronJob or HorizontalPodAutoscaler planted before
+// the freeze starts nothing either: its ReplicaSet or Job reports the
+// refusal. Updates that add nothing, scale-downs and deletes pass, so that
+// a tenant can always shrink. Namespaces are the namespace webhook's (see
+// package namespace): a frozen tenant's owners create none.
+
+// FreezePolicy names the policy of the freeze family and its binding.
+const FreezePolicy = "bulkhead-freeze"
+
+// FrozenByMutation names the mutating policy that records who froze a
+// Tenant, and its binding.
+const FrozenByMutation = "bulkhead-frozen-by"
+
+// freezeParams flattens the tenant's state into p.
+func freezeParams(p *tenancyv1alpha1.TenantPolicySpec, t *tenancyv1alpha1.Tenant, spec *tenancyv1alpha1.TenantSpec) {
+	p.Frozen = spec.State == tenancyv1alpha1.TenantFrozen
+	if p.Frozen {
+		p.FrozenBy = t.Annotations[tenancyv1alpha1.FrozenByAnnotation]
+	}
+}
+
+// FrozenKinds are the resources, by API group, that a frozen tenant may
+// not create.
+var FrozenKinds = map[string][]string{
+	"":                          {"pods", "services", "persistentvolumeclaims", "replicationcontrollers"},
+	"apps":                      {"deployments", "replicasets", "statefulsets", "daemonsets"},
+	"batch":                     {"jobs", "cronjobs"},
+	"networking.k8s.io":         {"ingresses"},
+	"gateway.networking.k8s.io": {"gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes", "listenersets"},
+	"resource.k8s.io":           {"resourceclaims", "resourceclaimtemplates"},
+}
+
+// replicasCEL is the replica count of object or oldObject: a workload's
+// spec.replicas, or a Scale's (which leaves 0 out).
+func replicasCEL(obj string) string {
+	return "(has(" + obj + ".spec.replicas) ? " + obj + ".spec.replicas : 0)"
+}
+
+// freezeValidation refuses what would start something new in a frozen
+// namespace.
+func freezeValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
+	var match []admissionregistrationv1.NamedRuleWithOperations
+	for _, group := range slices.Sorted(maps.Keys(FrozenKinds)) {
+		match = append(match, rules(createOnly, group, FrozenKinds[group]...))
+	}
+	update := []admissionregistrationv1.OperationType{admissionregistrationv1.Update}
+	match = append(match,
+		rules(update, "", "pods/ephemeralcontainers", "replicationcontrollers", "replicationcontrollers/scale"),
+		rules(update, "apps", "deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"),
+	)
+	label := tenancyv1alpha1.FrozenLabel
+	return &admissionregistrationv1.ValidatingAdmissionPolicy{
+		ObjectMeta: policyMeta(FreezePolicy),
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			ParamKind:        tenantParamKind(),
+			FailurePolicy:    ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: match},
+			MatchConditions: []admissionregistrationv1.MatchCondition{{
+				Name: "adds-something",
+				Expression: // The one pod update matched is pods/ephemeralcontainers.
+				"request.operation == 'CREATE' || request.resource.resource == 'pods' || " +
+					replicasCEL("object") + " > " + replicasCEL("oldObject"),
+			}},
+			Variables: vars(
+				// A TenantPolicy written before the field existed reads
+				// as not frozen; the label still freezes.
+				"byTenant", "has(params.spec.frozen) && params.spec.frozen",
+				"byLabel", "has(namespaceObject.metadata.labels) && '"+label+"' in namespaceObject.metadata.labels",
+				"who", "variables.byTenant && has(params.spec.frozenBy) && params.spec.frozenBy != '' ? ' by ' + params.spec.frozenBy : "+
+					"(!variables.byTenant && variables.byLabel && namespaceObject.metadata.labels['"+label+"'] != '' ? "+
+					"' by ' + namespaceObject.metadata.labels['"+label+"'] : '')",
+				"what", "request.operation == 'CREATE' ? 'no new ' + request.kind.kind + ' is admitted' : "+
+					"(request.resource.resource == 'pods' ? 'no ephemeral container is added' : 'nothing is scaled up')",
+			),
+			Validations: validations(rule{
+				name: "state",
+				expr: "!variables.byTenant && !variables.byLabel",
+				problem: "(variables.byTenant ? 'the tenant is frozen' : 'namespace ' + request.namespace + ' is frozen (label " + label + ")') + " +
+					"variables.who + ': ' + variables.what",
+				fix: "What runs keeps running, and deletes and scale-downs still work. A cluster admin unfreezes: sets the Tenant's spec.state to Active, " +
+					"and removes the namespace label " + label + " where it was set",
+			}),
+		},
+	}
+}
+
+// frozenByMutation records on a Tenant who froze it, from the request that
+// set spec.state to Frozen, for the Tenant's Frozen condition and the
+// denials to name. Only cluster admins write Tenants, and the annotation is
+// in Bulkhead's domain: it is informative, not a permission.
+func frozenByMutation() (*admissionregistrationv1.MutatingAdmissionPolicy, *admissionregistrationv1.MutatingAdmissionPolicyBinding) {
+	p := &admissionregistrationv1.MutatingAdmissionPolicy{
+		ObjectMeta: policyMeta(FrozenByMutation),
+		Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Ignore),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
+				rules(createUpdate, tenancyv1alpha1.GroupVersion.Group, "tenants"),
+			}},
+			MatchConditions: []admissionregistrationv1.MatchCondition{{
+				Name: "becomes-frozen",
+				Expression: "has(object.spec.state) && object.spec.state == 'Frozen' && (oldObject == null || " +
+					"!has(oldObject.spec.state) || oldObject.spec.state != 'Frozen')",
+			}},
+			Mutations: []admissionregistrationv1.Mutation{apply("Object{metadata: Object.metadata{annotations: {'" +
+				tenancyv1alpha1.FrozenByAnnotation + "': request.userInfo.username}}}")},
+			ReinvocationPolicy: admissionregistrationv1.NeverReinvocationPolicy,
+		},
+	}
+	b := &admissionregistrationv1.MutatingAdmissionPolicyBinding{
+		ObjectMeta: policyMeta(FrozenByMutation),
+		Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
+			PolicyName:     FrozenByMutation,
+			MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{}},
+		},
+	}
+	return p, b
+}
