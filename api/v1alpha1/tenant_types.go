@@ -435,6 +435,21 @@ type StorageSpec struct {
 	Classes []string `json:"classes,omitempty"`
 }
 
+// DevicesSpec governs the devices a tenant may claim through dynamic
+// resource allocation (DRA).
+type DevicesSpec struct {
+	// classes lists the DeviceClasses the tenant's ResourceClaims and
+	// ResourceClaimTemplates may name (in every request, and in each
+	// firstAvailable alternative), and whose extended resources its pods
+	// may request. Empty allows any class in Soft isolation and none in
+	// Hard.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=253
+	Classes []string `json:"classes,omitempty"`
+}
+
 // APIFairnessSpec places the tenant in API Priority and Fairness: every
 // request of its owners, members, viewers and the service accounts of its
 // namespaces is one flow, so that one tenant flooding the API server waits
@@ -551,6 +566,9 @@ type TenantSpec struct {
 	// storage governs the tenant's storage.
 	// +optional
 	Storage StorageSpec `json:"storage,omitempty"`
+	// devices governs the devices the tenant may claim (DRA).
+	// +optional
+	Devices DevicesSpec `json:"devices,omitempty"`
 	// apiFairness gives the tenant its own flow in API Priority and Fairness.
 	// +optional
 	APIFairness APIFairnessSpec `json:"apiFairness,omitempty"`

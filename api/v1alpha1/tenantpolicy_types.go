@@ -164,6 +164,28 @@ type StorageRules struct {
 	Classes []string `json:"classes"`
 }
 
+// DeviceRules are the effective device (DRA) rules of a tenant.
+type DeviceRules struct {
+	// anyClass lets claims name any DeviceClass (Soft, with no classes
+	// listed).
+	// +required
+	AnyClass bool `json:"anyClass"`
+	// classes are the DeviceClasses claims may name.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
+	Classes []string `json:"classes"`
+	// deniedExtendedResources are the extended resource names that
+	// DeviceClasses the tenant may not use declare (extendedResourceName):
+	// a pod requesting one would get a device of such a class.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=1024
+	// +kubebuilder:validation:items:MaxLength=317
+	DeniedExtendedResources []string `json:"deniedExtendedResources"`
+}
+
 // RBACRules restrict RoleBindings inside a tenant: in every profile they
 // name only the tenant's identities; in Hard, only allowed ClusterRoles.
 type RBACRules struct {
@@ -226,6 +248,9 @@ type TenantPolicySpec struct {
 	// storage are the storage rules.
 	// +required
 	Storage StorageRules `json:"storage"`
+	// devices are the device (DRA) rules.
+	// +required
+	Devices DeviceRules `json:"devices"`
 	// rbac are the RoleBinding rules.
 	// +required
 	RBAC RBACRules `json:"rbac"`

@@ -25,6 +25,9 @@ type PolicyInputs struct {
 	// RuntimeClasses are the RuntimeClasses the tenant's pods may name
 	// (the default among them), by name.
 	RuntimeClasses map[string]*nodev1.RuntimeClass
+	// DeviceExtendedResources are the extended resource names the
+	// cluster's DeviceClasses declare, each with the classes declaring it.
+	DeviceExtendedResources map[string][]string
 	// Protected are the namespaces whose NetworkPolicies exist: only they
 	// admit pods.
 	Protected map[string]bool
@@ -59,6 +62,7 @@ func TenantPolicySpec(sc *Scope, in PolicyInputs) tenancyv1alpha1.TenantPolicySp
 	ingressParams(&p.Network, &spec)
 	networkParams(&p.Network, &spec)
 	storageParams(&p.Storage, &spec)
+	devicesParams(&p.Devices, &spec, in.DeviceExtendedResources)
 	rbacParams(&p.RBAC, sc)
 	return p
 }

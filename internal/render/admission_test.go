@@ -44,6 +44,7 @@ func TestTenantPolicySpec(t *testing.T) {
 		Network: tenancyv1alpha1.NetworkRules{ServiceTypes: []string{"ClusterIP", "LoadBalancer"}, IngressClasses: []string{}, Hostnames: []string{},
 			Isolation: tenancyv1alpha1.NetworkTenant, AllowFromTenants: []string{}, AllowInternet: true, AllowCIDRs: []string{}, DenyCIDRs: []string{}},
 		Storage: tenancyv1alpha1.StorageRules{Classes: []string{}},
+		Devices: tenancyv1alpha1.DeviceRules{AnyClass: true, Classes: []string{}, DeniedExtendedResources: []string{}},
 		// Subjects are the tenant's in every profile; only Hard limits ClusterRoles.
 		RBAC: tenancyv1alpha1.RBACRules{Subjects: []string{"User:alice"}, Namespaces: []string{"acme-a", "acme-b"}, ClusterRoles: []string{}},
 	}
@@ -55,6 +56,7 @@ func TestTenantPolicySpec(t *testing.T) {
 	hard.Network.ServiceTypes = []string{"ClusterIP"}
 	hard.Network.Isolation, hard.Network.EgressRestricted, hard.Network.AllowInternet = tenancyv1alpha1.NetworkNamespace, true, false
 	hard.Network.DenyCIDRs = []string{MetadataIP}
+	hard.Devices.AnyClass = false
 	hard.RBAC = tenancyv1alpha1.RBACRules{
 		Restricted:   true,
 		Subjects:     []string{"Group:acme-devs", "ServiceAccount:ci:deployer", "User:alice", "User:bob"},

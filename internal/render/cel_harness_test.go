@@ -648,7 +648,7 @@ func newCELWorld(t testing.TB, s render.Settings, tenants map[*tenancyv1alpha1.T
 	t.Helper()
 	w := &celWorld{namespaces: map[string]*corev1.Namespace{}, params: map[string]*tenancyv1alpha1.TenantPolicy{}}
 	w.validating, w.mutating = celPolicies(t, s)
-	in := render.PolicyInputs{Protected: map[string]bool{}}
+	in := render.PolicyInputs{Protected: map[string]bool{}, DeviceExtendedResources: celDeviceClasses}
 	for _, ns := range protected {
 		in.Protected[ns] = true
 	}
@@ -663,6 +663,10 @@ func newCELWorld(t testing.TB, s render.Settings, tenants map[*tenancyv1alpha1.T
 	}
 	return w
 }
+
+// celDeviceClasses are the DeviceClasses of the test world that declare an
+// extended resource name, by that name.
+var celDeviceClasses = map[string][]string{"example.com/gpu": {"gpu"}, "example.com/fpga": {"fpga"}}
 
 // celCase is one request and what the policies must make of it.
 type celCase struct {

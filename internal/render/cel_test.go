@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	resourcev1 "k8s.io/api/resource/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apiserver/pkg/admission"
@@ -65,6 +67,7 @@ func TestPolicyDecisions(t *testing.T) {
 		Ingress([]string{"nginx"}, []string{"*.acme.example.com"}).
 		StorageClasses("standard").
 		PriorityClasses("", "low").Obj()
+	acme.Spec.Devices.Classes = []string{"gpu"}
 	beta := testutil.Tenant("beta").Owner("carol").Soft().Obj()
 	frost := testutil.Tenant("frost").Owner("fay").Soft().Frozen("ops-oncall").Obj()
 	w := newCELWorld(t, s, map[*tenancyv1alpha1.Tenant][]string{
@@ -82,6 +85,34 @@ func TestPolicyDecisions(t *testing.T) {
 		return &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}, Spec: autoscalingv1.ScaleSpec{Replicas: replicas}}
 	}
 	const unfreeze = "A cluster admin unfreezes"
+	exactly := func(class string) func(*resourcev1.DeviceRequest) {
+		return func(r *resourcev1.DeviceRequest) { r.Exactly = &resourcev1.ExactDeviceRequest{DeviceClassName: class} }
+	}
+	firstAvailable := func(classes ...string) func(*resourcev1.DeviceRequest) {
+		return func(r *resourcev1.DeviceRequest) {
+			for i, c := range classes {
+				r.FirstAvailable = append(r.FirstAvailable, resourcev1.DeviceSubRequest{Name: fmt.Sprintf("alt%d", i), DeviceClassName: c})
+			}
+		}
+	}
+	claimSpec := func(edit func(*resourcev1.DeviceRequest)) resourcev1.ResourceClaimSpec {
+		r := resourcev1.DeviceRequest{Name: "dev"}
+		edit(&r)
+		return resourcev1.ResourceClaimSpec{Devices: resourcev1.DeviceClaim{Requests: []resourcev1.DeviceRequest{r}}}
+	}
+	claim := func(ns string, edit func(*resourcev1.DeviceRequest)) *resourcev1.ResourceClaim {
+		return &resourcev1.ResourceClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dev"}, Spec: claimSpec(edit)}
+	}
+	claimTemplate := func(ns string, edit func(*resourcev1.DeviceRequest)) *resourcev1.ResourceClaimTemplate {
+		return &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dev"},
+			Spec: resourcev1.ResourceClaimTemplateSpec{Spec: claimSpec(edit)}}
+	}
+	extended := func(name string) func(*corev1.Pod) {
+		return func(p *corev1.Pod) {
+			one := corev1.ResourceList{corev1.ResourceName(name): resource.MustParse("1")}
+			p.Spec.Containers[0].Resources.Requests, p.Spec.Containers[0].Resources.Limits = one, one
+		}
+	}
 
 	const image = "registry.example.com/web:1"
 	pod := func(edit ...func(*corev1.Pod)) *corev1.Pod { return testutil.Pod("acme-app", "web", image, edit...) }
@@ -291,6 +322,38 @@ func TestPolicyDecisions(t *testing.T) {
 				port(udp, intstr.FromInt32(1), 52), port(udp, intstr.FromInt32(54), 65535), {Protocol: ptr.To(corev1.ProtocolSCTP)}}, otherNS))},
 
 		// Retained namespaces.
+		// Devices (DRA): acme may use gpu, and nothing else; beta (Soft,
+		// no list) any class.
+		{name: "a claim of an allowed class", namespace: "acme-app", object: claim("acme-app", exactly("gpu"))},
+		{name: "a claim of another class", namespace: "acme-app", object: claim("acme-app", exactly("fpga")),
+			deny: "devices.classes", fix: "DeviceClass fpga is not allowed; allowed: gpu"},
+		{name: "a forbidden class as a firstAvailable alternative", namespace: "acme-app", object: claim("acme-app", firstAvailable("gpu", "fpga")),
+			deny: "devices.classes", fix: "firstAvailable alternatives included"},
+		{name: "a claim template of another class", namespace: "acme-app", object: claimTemplate("acme-app", exactly("fpga")),
+			deny: "devices.classes", fix: "DeviceClass fpga"},
+		{name: "a claim of any class in a Soft tenant with no list", namespace: "beta-app", object: claim("beta-app", exactly("fpga"))},
+		{name: "a claim asking for admin access", namespace: "acme-app", object: claim("acme-app", func(r *resourcev1.DeviceRequest) {
+			exactly("gpu")(r)
+			r.Exactly.AdminAccess = ptr.To(true)
+		}), deny: "devices.adminAccess", fix: "administering devices is for cluster admins"},
+		{name: "a claim asking for admin access in a Soft tenant", namespace: "beta-app", object: claim("beta-app", func(r *resourcev1.DeviceRequest) {
+			exactly("gpu")(r)
+			r.Exactly.AdminAccess = ptr.To(true)
+		}), deny: "devices.adminAccess", fix: "administering devices is for cluster admins"},
+		{name: "a pod requesting an allowed class's extended resource", namespace: "acme-app", object: pod(extended("example.com/gpu"))},
+		{name: "a pod requesting a forbidden class's extended resource", namespace: "acme-app", object: pod(extended("example.com/fpga")),
+			deny: "devices.classes", fix: "extended resource example.com/fpga is backed by a DeviceClass"},
+		{name: "a pod requesting a forbidden class by its implicit name", namespace: "acme-app", object: pod(extended("deviceclass.resource.kubernetes.io/fpga")),
+			deny: "devices.classes", fix: "deviceclass.resource.kubernetes.io/fpga"},
+		{name: "a Deployment whose template requests a forbidden class", namespace: "acme-app",
+			object: func() *appsv1.Deployment {
+				d := testutil.Deployment("acme-app", "web", image, 1)
+				p := &corev1.Pod{Spec: d.Spec.Template.Spec}
+				extended("example.com/fpga")(p)
+				d.Spec.Template.Spec = p.Spec
+				return d
+			}(), deny: "devices.classes", fix: "example.com/fpga"},
+		{name: "a pod requesting an allowed class by its implicit name", namespace: "acme-app", object: pod(extended("deviceclass.resource.kubernetes.io/gpu"))},
 		// A frozen tenant starts nothing new, and can always shrink.
 		{name: "a pod of a frozen tenant", namespace: "frost-app", object: testutil.Pod("frost-app", "web", "docker.io/library/nginx:1"),
 			deny: "state", fix: "the tenant is frozen by ops-oncall: no new Pod is admitted"},

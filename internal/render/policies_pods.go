@@ -146,6 +146,9 @@ func podSpecVars(s Settings) []admissionregistrationv1.Variable {
 		"badVolumes", "!has(variables.spec.volumes) ? [] : variables.spec.volumes.filter(v, !("+
 			strings.Join(prefixEach("has(v.", ")", AllowedVolumeSources), " || ")+
 			" || (has(v.csi) && v.csi.driver in "+celStrings(s.InlineCSIDrivers)+"))).map(v, v.name)",
+		// Extended resources backed by a DeviceClass the tenant may not
+		// use (see policies_devices.go).
+		"badDeviceResources", badDeviceResourcesCEL(),
 	)
 }
 
@@ -274,6 +277,7 @@ func podsValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPoli
 				"(size(params.spec.pods.priorityClasses) == 0 ? 'any but system-*' : params.spec.pods.priorityClasses.join(', '))",
 			fix: "Leave priorityClassName unset to get the tenant's default, or name an allowed class",
 		},
+		podDevicesRule(),
 	)
 }
 

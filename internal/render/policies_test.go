@@ -42,7 +42,7 @@ func TestPolicyRules(t *testing.T) {
 	want := map[string][]string{
 		PodsPolicy: {"namespaces.protected", "nodes.nodeName", "nodes.schedulerName", "nodes.selector", "nodes.tolerations", "pods.runtimeClass", "pods.userNamespaces",
 			"pods.serviceLinks", "pods.images.registries", "pods.images.pullPolicy",
-			"pods.affinity", "pods.volumes", "pods.automountServiceAccountToken", "pods.priorityClasses"},
+			"pods.affinity", "pods.volumes", "pods.automountServiceAccountToken", "pods.priorityClasses", "devices.classes"},
 		ServicesPolicy:        {"services.externalIPs", "services.allowedTypes"},
 		IngressesPolicy:       {"ingress.classes", "ingress.hostnames", "ingress.defaultBackend"},
 		StoragePolicy:         {"storage.classes", "storage.selector", "storage.dataSource"},
@@ -52,6 +52,7 @@ func TestPolicyRules(t *testing.T) {
 		RetainedPolicy:        {"namespaces.retained"},
 		TokensPolicy:          {"rbac.tokens", "rbac.tokens"},
 		FreezePolicy:          {"state"},
+		DevicesPolicy:         {"devices.classes", "devices.adminAccess"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)
@@ -130,7 +131,7 @@ func TestPolicyBindings(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"M/bulkhead-frozen-by", "M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-freeze", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
+	want := []string{"M/bulkhead-frozen-by", "M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-devices", "V/bulkhead-freeze", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}

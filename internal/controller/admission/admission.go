@@ -7,6 +7,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	nodev1 "k8s.io/api/node/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -16,36 +17,68 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 )
 
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantpolicies,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=scheduling.k8s.io,resources=priorityclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=node.k8s.io,resources=runtimeclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=resource.k8s.io,resources=deviceclasses,verbs=get;list;watch
 
 // policies describes the admission concern: the TenantPolicy of each tenant
 // namespace, which the shared admission policies read as their parameters.
 // It watches NetworkPolicies too, since a namespace's TenantPolicy waits for
-// them, and PriorityClasses, since the cluster's global default is a
-// parameter of every tenant.
-func policies(c client.Reader) concern.Concern {
+// them, PriorityClasses, since the cluster's global default is a
+// parameter of every tenant, and DeviceClasses (where the API server serves
+// them), since the extended resources they declare are too.
+func policies(c client.Reader, dra bool) concern.Concern {
 	return concern.Concern{
 		Name:      render.ConcernAdmission,
 		Condition: tenancyv1alpha1.ConditionAdmissionReady,
 		Kinds:     []client.Object{&tenancyv1alpha1.TenantPolicy{}},
-		Render:    renderPolicies,
+		Render: func(ctx context.Context, r client.Reader, sc *render.Scope) ([]client.Object, error) {
+			return renderPolicies(ctx, r, sc, dra)
+		},
 		Watch: func(b *builder.Builder) *builder.Builder {
-			return b.Owns(&networkingv1.NetworkPolicy{}).
+			b = b.Owns(&networkingv1.NetworkPolicy{}).
 				Watches(&schedulingv1.PriorityClass{}, handler.EnqueueRequestsFromMapFunc(allTenants(c)))
+			if dra {
+				b = b.Watches(&resourcev1.DeviceClass{}, handler.EnqueueRequestsFromMapFunc(allTenants(c)))
+			}
+			return b
 		},
 	}
 }
 
+// deviceExtendedResources maps each extended resource name the cluster's
+// DeviceClasses declare to the classes declaring it.
+func deviceExtendedResources(ctx context.Context, r client.Reader) (map[string][]string, error) {
+	classes := &resourcev1.DeviceClassList{}
+	if err := r.List(ctx, classes); err != nil {
+		return nil, fmt.Errorf("listing DeviceClasses: %w", err)
+	}
+	out := map[string][]string{}
+	for _, dc := range classes.Items {
+		if name := dc.Spec.ExtendedResourceName; name != nil && *name != "" {
+			out[*name] = append(out[*name], dc.Name)
+		}
+	}
+	return out, nil
+}
+
 // renderPolicies renders the TenantPolicy of each namespace of the scope,
 // from the Tenant and the cluster's PriorityClasses and RuntimeClasses it
-// names.
-func renderPolicies(ctx context.Context, r client.Reader, sc *render.Scope) ([]client.Object, error) {
+// names, and its DeviceClasses when dra says the API server serves them.
+func renderPolicies(ctx context.Context, r client.Reader, sc *render.Scope, dra bool) ([]client.Object, error) {
 	in := render.PolicyInputs{RuntimeClasses: map[string]*nodev1.RuntimeClass{}}
+	if dra {
+		extended, err := deviceExtendedResources(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		in.DeviceExtendedResources = extended
+	}
 	pods := sc.Spec.Pods
 	classes := &schedulingv1.PriorityClassList{}
 	if err := r.List(ctx, classes); err != nil {
@@ -159,5 +192,9 @@ func allTenants(c client.Reader) handler.MapFunc {
 // Setup registers the admission controller with mgr. The shared policies
 // are kept by package keeper.
 func Setup(mgr ctrl.Manager, s render.Settings) error {
-	return concern.Setup(mgr, s, policies(mgr.GetClient()))
+	dra, err := discovery.DeviceClassesServed(mgr.GetRESTMapper())
+	if err != nil {
+		return fmt.Errorf("asking the API server whether it serves DeviceClasses: %w", err)
+	}
+	return concern.Setup(mgr, s, policies(mgr.GetClient(), dra))
 }

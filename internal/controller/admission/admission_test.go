@@ -87,7 +87,7 @@ func TestNetworkInPlace(t *testing.T) {
 
 func TestRenderPoliciesWaitsForTheNetwork(t *testing.T) {
 	sc := scopeOf(testutil.Tenant("acme").Obj(), "acme-a", "acme-b", "acme-c")
-	objs, err := renderPolicies(context.Background(), reader(t, networkPolicy("acme-b", render.IngressPolicy), networkPolicy("acme-b", render.EgressPolicy)), sc)
+	objs, err := renderPolicies(context.Background(), reader(t, networkPolicy("acme-b", render.IngressPolicy), networkPolicy("acme-b", render.EgressPolicy)), sc, false)
 	var pending *concern.PendingError
 	if !errors.As(err, &pending) {
 		t.Fatalf("error = %v, want a PendingError", err)
