@@ -417,12 +417,67 @@ type IngressSpec struct {
 	// +listType=set
 	// +kubebuilder:validation:items:MaxLength=253
 	Classes []string `json:"classes,omitempty"`
-	// hostnames lists patterns ("*.acme.example.com") the tenant may claim.
+	// hostnames lists patterns ("*.acme.example.com") the tenant may claim,
+	// with Ingresses and with Gateway API routes and listeners alike.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
 	// +listType=set
 	// +kubebuilder:validation:items:MaxLength=253
 	Hostnames []string `json:"hostnames,omitempty"`
+}
+
+// GatewayParent names a shared Gateway, and optionally some of its
+// listeners, that a tenant's routes and ListenerSets may attach to.
+type GatewayParent struct {
+	// namespace of the Gateway.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+	// name of the Gateway.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name,omitempty"`
+	// sectionNames are the listeners a route may attach to, by name; a
+	// route must then name one in its parentRef's sectionName. Empty
+	// allows every listener of the Gateway.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=253
+	SectionNames []string `json:"sectionNames,omitempty"`
+}
+
+// GatewayOwnership says whether a tenant may create Gateways of its own.
+// +kubebuilder:validation:Enum=Allowed;Forbidden
+type GatewayOwnership string
+
+const (
+	// GatewaysAllowed lets the tenant create Gateways in its namespaces.
+	GatewaysAllowed GatewayOwnership = "Allowed"
+	// GatewaysForbidden refuses them: the tenant's routes attach only to
+	// the shared Gateways listed in parents.
+	GatewaysForbidden GatewayOwnership = "Forbidden"
+)
+
+// GatewaySpec governs the tenant's Gateway API objects. Route and listener
+// hostnames are governed by ingress.hostnames, the one list for Ingresses
+// and routes alike.
+type GatewaySpec struct {
+	// parents are the shared Gateways (outside the tenant's namespaces)
+	// that the tenant's HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes,
+	// UDPRoutes and ListenerSets may attach to. A tenant's own Gateways
+	// need no entry.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	Parents []GatewayParent `json:"parents,omitempty"`
+	// ownGateways is Allowed (the Soft default) or Forbidden (the Hard
+	// default, and the only value Hard takes): whether the tenant may
+	// create Gateways in its namespaces.
+	// +optional
+	OwnGateways GatewayOwnership `json:"ownGateways,omitempty"`
 }
 
 // StorageSpec governs the tenant's storage.
@@ -511,6 +566,7 @@ const (
 
 // TenantSpec is what a cluster admin asks of a tenant. Unset fields take the
 // defaults of the isolation profile.
+// +kubebuilder:validation:XValidation:rule="!(has(self.isolation) && self.isolation == 'Hard' && has(self.gateway) && has(self.gateway.ownGateways) && self.gateway.ownGateways == 'Allowed')",message="a Hard tenant never owns Gateways: gateway.ownGateways must be Forbidden or unset; list shared Gateways in gateway.parents",fieldPath=".gateway.ownGateways"
 type TenantSpec struct {
 	// isolation picks the profile of defaults: Soft for trusted teams, Hard for untrusted code.
 	// +optional
@@ -563,6 +619,9 @@ type TenantSpec struct {
 	// ingress governs the tenant's Ingresses.
 	// +optional
 	Ingress IngressSpec `json:"ingress,omitempty"`
+	// gateway governs the tenant's Gateway API objects.
+	// +optional
+	Gateway GatewaySpec `json:"gateway,omitempty"`
 	// storage governs the tenant's storage.
 	// +optional
 	Storage StorageSpec `json:"storage,omitempty"`

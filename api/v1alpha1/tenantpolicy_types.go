@@ -120,6 +120,17 @@ type NetworkRules struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=253
 	Hostnames []string `json:"hostnames"`
+	// gatewayParents are the shared Gateways routes may attach to, as
+	// "<namespace>/<name>/<listener>", or "<namespace>/<name>/*" for every
+	// listener.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=2048
+	// +kubebuilder:validation:items:MaxLength=571
+	GatewayParents []string `json:"gatewayParents"`
+	// ownGateways lets the tenant create Gateways.
+	// +required
+	OwnGateways bool `json:"ownGateways"`
 	// isolation is the tenant's effective network.isolation. The tenant's
 	// own NetworkPolicies may admit traffic only from peers it allows.
 	// +required

@@ -60,6 +60,7 @@ func TenantPolicySpec(sc *Scope, in PolicyInputs) tenancyv1alpha1.TenantPolicySp
 	podsParams(&p.Pods, &spec, in)
 	servicesParams(&p.Network, &spec)
 	ingressParams(&p.Network, &spec)
+	gatewayParams(&p.Network, &spec)
 	networkParams(&p.Network, &spec)
 	storageParams(&p.Storage, &spec)
 	devicesParams(&p.Devices, &spec, in.DeviceExtendedResources)

@@ -42,6 +42,7 @@ func TestTenantPolicySpec(t *testing.T) {
 			PodAffinityScope: tenancyv1alpha1.PodAffinityTenant,
 		},
 		Network: tenancyv1alpha1.NetworkRules{ServiceTypes: []string{"ClusterIP", "LoadBalancer"}, IngressClasses: []string{}, Hostnames: []string{},
+			GatewayParents: []string{}, OwnGateways: true,
 			Isolation: tenancyv1alpha1.NetworkTenant, AllowFromTenants: []string{}, AllowInternet: true, AllowCIDRs: []string{}, DenyCIDRs: []string{}},
 		Storage: tenancyv1alpha1.StorageRules{Classes: []string{}},
 		Devices: tenancyv1alpha1.DeviceRules{AnyClass: true, Classes: []string{}, DeniedExtendedResources: []string{}},
@@ -57,6 +58,7 @@ func TestTenantPolicySpec(t *testing.T) {
 	hard.Network.Isolation, hard.Network.EgressRestricted, hard.Network.AllowInternet = tenancyv1alpha1.NetworkNamespace, true, false
 	hard.Network.DenyCIDRs = []string{MetadataIP}
 	hard.Devices.AnyClass = false
+	hard.Network.OwnGateways = false
 	hard.RBAC = tenancyv1alpha1.RBACRules{
 		Restricted:   true,
 		Subjects:     []string{"Group:acme-devs", "ServiceAccount:ci:deployer", "User:alice", "User:bob"},

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/apiserver/pkg/admission"
 	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
@@ -49,6 +50,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -427,9 +429,17 @@ type celRequest struct {
 }
 
 var (
-	celScheme  = clientgoscheme.Scheme
-	celObjects = admission.NewObjectInterfacesFromScheme(clientgoscheme.Scheme)
+	celScheme  = newCELScheme()
+	celObjects = admission.NewObjectInterfacesFromScheme(celScheme)
 )
+
+// newCELScheme holds Kubernetes' types and the Gateway API's.
+func newCELScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(gatewayv1.Install(s))
+	return s
+}
 
 // attributes are the request's admission attributes, as the API server
 // hands them to its admission plugins.

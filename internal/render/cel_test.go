@@ -19,6 +19,7 @@ import (
 	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
@@ -68,6 +69,10 @@ func TestPolicyDecisions(t *testing.T) {
 		StorageClasses("standard").
 		PriorityClasses("", "low").Obj()
 	acme.Spec.Devices.Classes = []string{"gpu"}
+	acme.Spec.Gateway.Parents = []tenancyv1alpha1.GatewayParent{
+		{Namespace: "infra", Name: "shared", SectionNames: []string{"https"}},
+		{Namespace: "infra", Name: "open"},
+	}
 	beta := testutil.Tenant("beta").Owner("carol").Soft().Obj()
 	frost := testutil.Tenant("frost").Owner("fay").Soft().Frozen("ops-oncall").Obj()
 	w := newCELWorld(t, s, map[*tenancyv1alpha1.Tenant][]string{
@@ -354,6 +359,60 @@ func TestPolicyDecisions(t *testing.T) {
 				return d
 			}(), deny: "devices.classes", fix: "example.com/fpga"},
 		{name: "a pod requesting an allowed class by its implicit name", namespace: "acme-app", object: pod(extended("deviceclass.resource.kubernetes.io/gpu"))},
+		// Gateway API: acme (Hard) may attach to infra/shared's https
+		// listener and to any listener of infra/open, and owns no Gateway;
+		// beta (Soft) may own Gateways.
+		{name: "a route on an allowed shared listener", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{testutil.Parent("infra", "shared", "https")}, "web.acme.example.com")},
+		{name: "a route on a listed Gateway without naming the listed listener", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{testutil.Parent("infra", "shared", "")}, "web.acme.example.com"),
+			deny:   "gateway.parentRefs", fix: "parent infra/shared is neither"},
+		{name: "a route on another listener of a listed Gateway", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{testutil.Parent("infra", "shared", "http")}, "web.acme.example.com"),
+			deny:   "gateway.parentRefs", fix: "parent infra/shared listener http"},
+		{name: "a route on an unlisted Gateway", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{testutil.Parent("infra", "other", "")}, "web.acme.example.com"),
+			deny:   "gateway.parentRefs", fix: "spec.gateway.parents"},
+		{name: "a route on another tenant's Gateway", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{testutil.Parent("beta-app", "gw", "")}, "web.acme.example.com"),
+			deny:   "gateway.parentRefs", fix: "parent beta-app/gw"},
+		{name: "a route naming a Service in another namespace as its parent", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{func() gatewayv1.ParentReference {
+				p := testutil.Parent("infra", "open", "")
+				p.Kind, p.Group = ptr.To(gatewayv1.Kind("Service")), ptr.To(gatewayv1.Group(""))
+				return p
+			}()}, "web.acme.example.com"),
+			deny: "gateway.parentRefs", fix: "parent infra/open"},
+		{name: "a route without hostnames on its own Gateway", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{testutil.Parent("", "own", ""), testutil.Parent("acme-new", "own", "")})},
+		{name: "a route without hostnames on a shared listener", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{testutil.Parent("infra", "open", "")}),
+			deny:   "gateway.noHostnames", fix: "a route without hostnames attached to shared Gateway infra/open"},
+		{name: "a route hostname of another tenant", namespace: "acme-app",
+			object: testutil.HTTPRoute("acme-app", "web", []gatewayv1.ParentReference{testutil.Parent("infra", "open", "")}, "web.acme.example.com", "shop.globex.example.com"),
+			deny:   "gateway.hostnames", fix: "hostname shop.globex.example.com is not the tenant's"},
+		{name: "a TCP route on an allowed Gateway", namespace: "acme-app", object: testutil.TCPRoute("acme-app", "db", testutil.Parent("infra", "open", ""))},
+		{name: "a TCP route on an unlisted listener", namespace: "acme-app", object: testutil.TCPRoute("acme-app", "db", testutil.Parent("infra", "shared", "tcp")),
+			deny: "gateway.parentRefs", fix: "parent infra/shared listener tcp"},
+		{name: "a Gateway of a Hard tenant", namespace: "acme-app", object: testutil.Gateway("acme-app", "own", "shared-class", "web.acme.example.com"), resource: "gateways",
+			deny: "gateway.ownGateways", fix: "spec.gateway.parents"},
+		{name: "a Gateway of a Soft tenant", namespace: "beta-app", object: testutil.Gateway("beta-app", "gw", "shared-class", "", "www.beta.example.com"), resource: "gateways"},
+		{name: "a Gateway with static addresses", namespace: "beta-app", object: func() *gatewayv1.Gateway {
+			g := testutil.Gateway("beta-app", "gw", "shared-class", "")
+			g.Spec.Addresses = []gatewayv1.GatewaySpecAddress{{Value: "10.0.0.1"}}
+			return g
+		}(), resource: "gateways", deny: "gateway.addresses", fix: "let the Gateway's class assign one"},
+		{name: "a ListenerSet on a shared Gateway, with hostnames", namespace: "acme-app",
+			object: testutil.ListenerSet("acme-app", "ls", "infra", "open", "api.acme.example.com")},
+		{name: "a ListenerSet listener without a hostname on a shared Gateway", namespace: "acme-app",
+			object: testutil.ListenerSet("acme-app", "ls", "infra", "open", "api.acme.example.com", ""),
+			deny:   "gateway.noHostnames", fix: "a listener without a hostname"},
+		{name: "a ListenerSet listener for another tenant's name", namespace: "acme-app",
+			object: testutil.ListenerSet("acme-app", "ls", "infra", "open", "*.example.com"),
+			deny:   "gateway.hostnames", fix: "hostname *.example.com"},
+		{name: "a ListenerSet on an unlisted Gateway", namespace: "acme-app",
+			object: testutil.ListenerSet("acme-app", "ls", "infra", "other", "api.acme.example.com"),
+			deny:   "gateway.parentRefs", fix: "parent infra/other"},
 		// A frozen tenant starts nothing new, and can always shrink.
 		{name: "a pod of a frozen tenant", namespace: "frost-app", object: testutil.Pod("frost-app", "web", "docker.io/library/nginx:1"),
 			deny: "state", fix: "the tenant is frozen by ops-oncall: no new Pod is admitted"},

@@ -35,7 +35,7 @@ func Policies(s Settings) []client.Object {
 // even where the mutating half is unavailable.
 func ValidatingPolicies(s Settings) []client.Object {
 	var out []client.Object
-	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s), freezeValidation(), devicesValidation()} {
+	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s), freezeValidation(), devicesValidation(), gatewayValidation()} {
 		out = append(out, p, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 			ObjectMeta: policyMeta(p.Name),
 			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{

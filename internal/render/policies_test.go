@@ -53,6 +53,7 @@ func TestPolicyRules(t *testing.T) {
 		TokensPolicy:          {"rbac.tokens", "rbac.tokens"},
 		FreezePolicy:          {"state"},
 		DevicesPolicy:         {"devices.classes", "devices.adminAccess"},
+		GatewayPolicy:         {"gateway.ownGateways", "gateway.addresses", "gateway.parentRefs", "gateway.hostnames", "gateway.noHostnames"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)
@@ -131,7 +132,7 @@ func TestPolicyBindings(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"M/bulkhead-frozen-by", "M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-devices", "V/bulkhead-freeze", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
+	want := []string{"M/bulkhead-frozen-by", "M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-devices", "V/bulkhead-freeze", "V/bulkhead-gateway", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}

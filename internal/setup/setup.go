@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/claims"
@@ -109,6 +110,7 @@ func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = tenancyv1alpha1.AddToScheme(s)
+	_ = gatewayv1.Install(s)
 	return s
 }
 
@@ -161,7 +163,15 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := concern.IndexNamespaces(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
-	if err := ingress.Index(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	sources := []ingress.Source{ingress.Ingresses()}
+	gatewayAPI, err := ingress.GatewayAPIServed(mgr.GetRESTMapper())
+	if err != nil {
+		return nil, fmt.Errorf("asking the API server whether it serves the Gateway API: %w", err)
+	}
+	if gatewayAPI {
+		sources = append(sources, ingress.GatewaySources()...)
+	}
+	if err := ingress.IndexSources(context.Background(), mgr.GetFieldIndexer(), sources); err != nil {
 		return nil, err
 	}
 	for _, add := range []func() error{
@@ -174,7 +184,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		func() error { return fairness.Setup(mgr, s) },
 		func() error { return status.Setup(mgr, s) },
 		func() error { return tenantquotactl.Setup(mgr, o.QuotaRecount) },
-		func() error { return hostclaims.Setup(mgr) },
+		func() error { return hostclaims.Setup(mgr, sources) },
 	} {
 		if err := add(); err != nil {
 			return nil, err
@@ -185,7 +195,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr.GetWebhookServer().Register(namespace.MutatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(volumes.Path, &webhook.Admission{Handler: &volumes.Handler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}})
-	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient(), Claims: &claims.Hostnames{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}}})
+	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient(), Claims: &claims.Hostnames{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}, Sources: sources}})
 	mgr.GetWebhookServer().Register(tenants.Path, &webhook.Admission{Handler: &tenants.Handler{Cache: mgr.GetClient(), Live: mgr.GetAPIReader(), Settings: s}})
 	mgr.GetWebhookServer().Register(defaults.Path, &webhook.Admission{Handler: &defaults.Handler{Reader: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{

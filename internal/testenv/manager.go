@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,14 +26,45 @@ import (
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
 
+// GatewayAPICRDs are the files of the Gateway API's standard channel CRDs,
+// from the module go.mod pins (its version is the release's), so that the
+// dev cluster serves the API a cluster with the Gateway API would.
+func GatewayAPICRDs() ([]string, error) {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/gateway-api")
+	cmd.Dir = RepoRoot()
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("finding the Gateway API module (go mod download fetches it): %w", err)
+	}
+	files, err := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard", "gateway.networking.k8s.io_*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var crds []string
+	for _, f := range files {
+		// The channel also ships an admission policy beside its CRDs.
+		if !strings.Contains(filepath.Base(f), "_vap_") {
+			crds = append(crds, f)
+		}
+	}
+	if len(crds) == 0 {
+		return nil, fmt.Errorf("no Gateway API CRDs under %s", strings.TrimSpace(string(out)))
+	}
+	return crds, nil
+}
+
 // Prepare makes a fresh dev cluster ready for Bulkhead, as an installation
 // would: the CRDs, the manager's namespace, its service account and RBAC
 // from config/rbac, and the sandbox RuntimeClass Hard tenants default to. It
 // returns an admin client. Tests, the demo and the benchmarks all start
 // here, so that they run Bulkhead on the same cluster.
 func Prepare(ctx context.Context, cluster *devcluster.Cluster, s render.Settings) (client.Client, error) {
+	gatewayCRDs, err := GatewayAPICRDs()
+	if err != nil {
+		return nil, err
+	}
 	if _, err := envtest.InstallCRDs(cluster.Config, envtest.CRDInstallOptions{
-		Paths: []string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, ErrorIfPathMissing: true,
+		Paths: append([]string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, gatewayCRDs...), ErrorIfPathMissing: true,
 	}); err != nil {
 		return nil, fmt.Errorf("installing CRDs: %w", err)
 	}

@@ -160,7 +160,9 @@ func asMutating(v admissionregistrationv1.ValidatingWebhook) admissionregistrati
 	}
 }
 
-// ingressWebhook refuses a hostname another tenant serves (see package ingress).
+// ingressWebhook refuses a hostname another tenant serves, by an Ingress or
+// by a Gateway API route or listener (see package ingress). The Gateway
+// API's rule is at v1: requests at another version are converted.
 func ingressWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
 	return admissionregistrationv1.ValidatingWebhook{
 		Name:         "ingresses.tenancy.bulkhead.dev",
@@ -170,6 +172,13 @@ func ingressWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 			Rule: admissionregistrationv1.Rule{
 				APIGroups: []string{"networking.k8s.io"}, APIVersions: []string{"v1"}, Resources: []string{"ingresses"},
 				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+			},
+		}, {
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{render.GatewayGroup}, APIVersions: []string{"v1"},
+				Resources: []string{"gateways", "listenersets", "httproutes", "grpcroutes", "tlsroutes"},
+				Scope:     ptr.To(admissionregistrationv1.NamespacedScope),
 			},
 		}},
 		FailurePolicy: ptr.To(admissionregistrationv1.Fail),

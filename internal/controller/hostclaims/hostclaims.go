@@ -1,6 +1,7 @@
-// Package hostclaims keeps HostnameClaims bounded by the Ingresses that
-// exist: the leader sweeps a claim whenever it changes and whenever an
-// Ingress serving one of its names comes, changes or goes, dropping the
+// Package hostclaims keeps HostnameClaims bounded by the Ingresses and
+// Gateway API objects that exist: the leader sweeps a claim whenever it
+// changes and whenever an object serving one of its names comes, changes or
+// goes, dropping the
 // holds that no longer stand and deleting a claim left with none
 // (claims.Hostnames.Sweep says how it stays safe beside the webhook).
 package hostclaims
@@ -9,7 +10,6 @@ import (
 	"context"
 	"time"
 
-	networkingv1 "k8s.io/api/networking/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -37,30 +37,30 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: recheck + time.Second}, nil
 }
 
-// ClaimsOf maps an Ingress to the claims of its names' groups.
-func ClaimsOf(_ context.Context, obj client.Object) []ctrl.Request {
-	ing, ok := obj.(*networkingv1.Ingress)
-	if !ok {
-		return nil
+// ClaimsOf maps an object of src to the claims of its names' groups.
+func ClaimsOf(src ingress.Source) handler.MapFunc {
+	return func(_ context.Context, obj client.Object) []ctrl.Request {
+		groups, _ := claims.Groups(src.Hosts(obj))
+		out := make([]ctrl.Request, 0, len(groups))
+		for _, g := range groups {
+			out = append(out, ctrl.Request{NamespacedName: client.ObjectKey{Name: claims.ClaimName(g)}})
+		}
+		return out
 	}
-	groups, _ := claims.Groups(ingress.Hosts(ing))
-	out := make([]ctrl.Request, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, ctrl.Request{NamespacedName: client.ObjectKey{Name: claims.ClaimName(g)}})
-	}
-	return out
 }
 
 // Setup registers the sweeper (leader only) with mgr, whose cache must have
-// ingress.HostIndex.
-func Setup(mgr ctrl.Manager) error {
+// ingress.HostIndex for every source.
+func Setup(mgr ctrl.Manager, sources []ingress.Source) error {
 	r := &Reconciler{
 		Claims: &claims.Hostnames{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()},
-		Live:   ingress.Serves(mgr.GetClient()),
+		Live:   ingress.Serves(mgr.GetClient(), sources),
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("hostnameclaims").
-		For(&tenancyv1alpha1.HostnameClaim{}).
-		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(ClaimsOf)).
-		Complete(r)
+		For(&tenancyv1alpha1.HostnameClaim{})
+	for _, src := range sources {
+		b = b.Watches(src.New(), handler.EnqueueRequestsFromMapFunc(ClaimsOf(src)))
+	}
+	return b.Complete(r)
 }

@@ -93,14 +93,7 @@ func normalize(h string) string {
 // IndexKeys are the index entries of an Ingress: "host:" each hostname, and
 // "under:" the wildcard each concrete hostname falls under.
 func IndexKeys(ing *networkingv1.Ingress) []string {
-	var out []string
-	for _, h := range Hosts(ing) {
-		out = append(out, "host:"+h)
-		if w := claims.WildcardOf(h); w != "" {
-			out = append(out, "under:"+w)
-		}
-	}
-	return out
+	return indexKeys(Hosts(ing))
 }
 
 // LookupKeys are the index entries whose Ingresses conflict with host.
@@ -115,13 +108,6 @@ func LookupKeys(host string) []string {
 	return out
 }
 
-// Index registers HostIndex with the cache.
-func Index(ctx context.Context, indexer client.FieldIndexer) error {
-	return indexer.IndexField(ctx, &networkingv1.Ingress{}, HostIndex, func(obj client.Object) []string {
-		return IndexKeys(obj.(*networkingv1.Ingress))
-	})
-}
-
 // MaxHostsPerIngress bounds the hostnames of one tenant Ingress. Each
 // hostname group it names costs the webhook a claim read and write before
 // the API server stores the Ingress, so an Ingress of thousands of names
@@ -131,10 +117,14 @@ const MaxHostsPerIngress = 100
 
 // Handler refuses hostnames that another tenant, or the platform, serves.
 type Handler struct {
-	// Client reads Ingresses, namespaces and Tenants, from the cache.
+	// Client reads the sources' objects, namespaces and Tenants, from the
+	// cache, which has HostIndex for every source.
 	Client client.Reader
 	// Claims hold each admitted hostname for its tenant.
 	Claims *claims.Hostnames
+	// Sources are the kinds that serve hostnames: Ingresses, and
+	// GatewaySources where the Gateway API is served.
+	Sources []Source
 }
 
 // Handle implements admission.Handler.
@@ -142,8 +132,21 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
 	}
-	ing := &networkingv1.Ingress{}
-	if err := json.Unmarshal(req.Object.Raw, ing); err != nil {
+	var src *Source
+	for i := range h.Sources {
+		if h.Sources[i].Kind.Group == req.Kind.Group && h.Sources[i].Kind.Kind == req.Kind.Kind {
+			src = &h.Sources[i]
+		}
+	}
+	if src == nil {
+		// The API server serves a kind the manager did not cache (the
+		// Gateway API installed after it started): judging blind could
+		// hand one tenant's names to another.
+		return admission.Errored(http.StatusServiceUnavailable, fmt.Errorf(
+			"bulkhead-manager does not watch %s yet (installed after it started?): restart bulkhead-manager", req.Kind.Kind))
+	}
+	obj := src.New()
+	if err := json.Unmarshal(req.Object.Raw, obj); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
 	tenant, err := tenantof.Namespace(ctx, h.Client, req.Namespace)
@@ -163,10 +166,10 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 			patterns[t.Name] = append(patterns[t.Name], normalize(p))
 		}
 	}
-	hosts := Hosts(ing)
+	hosts := src.Hosts(obj)
 	if len(hosts) > MaxHostsPerIngress {
-		return admission.Denied(fmt.Sprintf("tenant %s: the Ingress names %d hostnames, more than the %d one Ingress may [rule ingress.hostnames]. "+
-			"Split it into several Ingresses", tenant, len(hosts), MaxHostsPerIngress))
+		return admission.Denied(fmt.Sprintf("tenant %s: the %s names %d hostnames, more than the %d one object may [rule ingress.hostnames]. "+
+			"Split it into several", tenant, req.Kind.Kind, len(hosts), MaxHostsPerIngress))
 	}
 	for _, host := range hosts {
 		if PatternOfAnother(host, tenant, patterns) {
@@ -184,7 +187,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		}
 	}
 	dryRun := req.DryRun != nil && *req.DryRun
-	blocked, err := h.Claims.Claim(ctx, tenant, hosts, dryRun, Serves(h.Client))
+	blocked, err := h.Claims.Claim(ctx, tenant, hosts, dryRun, Serves(h.Client, h.Sources))
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
@@ -212,44 +215,48 @@ func denyServed(tenant, host, where string) admission.Response {
 		"Use a hostname of your own; a hostname is never served for two tenants", tenant, what, where))
 }
 
-// servedElsewhere finds an Ingress in the cache outside tenant whose
-// hostnames conflict with host. It returns who serves it ("" when nobody,
+// servedElsewhere finds an object of a source in the cache outside tenant
+// whose hostnames conflict with host. It returns who serves it ("" when nobody,
 // or the namespace for one outside any tenant) and a description for the
 // denial ("" when nobody).
 func (h *Handler) servedElsewhere(ctx context.Context, host, tenant string) (string, string, error) {
 	for _, key := range LookupKeys(host) {
-		list := &networkingv1.IngressList{}
-		if err := h.Client.List(ctx, list, client.MatchingFields{HostIndex: key}); err != nil {
+		list, err := listServing(ctx, h.Client, h.Sources, key)
+		if err != nil {
 			return "", "", err
 		}
-		for _, other := range list.Items {
-			owner, err := tenantof.Namespace(ctx, h.Client, other.Namespace)
+		for _, other := range list {
+			owner, err := tenantof.Namespace(ctx, h.Client, other.GetNamespace())
 			if err != nil {
 				return "", "", err
+			}
+			if owner == "" && other.source.Listener {
+				// A shared Gateway's listener: routes attach under it.
+				continue
 			}
 			if owner != tenant {
 				// Say no more of another tenant than that it exists.
 				if owner != "" {
 					return owner, "by another tenant", nil
 				}
-				return other.Namespace, "outside any tenant", nil
+				return other.GetNamespace(), "outside any tenant", nil
 			}
 		}
 	}
 	return "", "", nil
 }
 
-// Serves is the claims.LiveFunc over c, a cache with HostIndex: whether an
-// Ingress of tenant serves host exactly, so that tenant's hold on host
-// still stands.
-func Serves(c client.Reader) claims.LiveFunc {
+// Serves is the claims.LiveFunc over c, a cache with HostIndex for every
+// source: whether an object of tenant serves host exactly, so that tenant's
+// hold on host still stands.
+func Serves(c client.Reader, sources []Source) claims.LiveFunc {
 	return func(ctx context.Context, host, tenant string) (bool, error) {
-		list := &networkingv1.IngressList{}
-		if err := c.List(ctx, list, client.MatchingFields{HostIndex: "host:" + host}); err != nil {
+		list, err := listServing(ctx, c, sources, "host:"+host)
+		if err != nil {
 			return false, err
 		}
-		for _, ing := range list.Items {
-			owner, err := tenantof.Namespace(ctx, c, ing.Namespace)
+		for _, obj := range list {
+			owner, err := tenantof.Namespace(ctx, c, obj.GetNamespace())
 			if err != nil {
 				return false, err
 			}
