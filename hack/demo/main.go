@@ -24,6 +24,7 @@ import (
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,6 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/cli"
@@ -97,6 +99,17 @@ func up(ctx context.Context, out io.Writer) error {
 	acme := testutil.Tenant("acme").Soft().Owner("alice").Member("bob").
 		TenantQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("2")}).Obj()
 	globex := testutil.Tenant("globex").Hard().Owner("carol").Obj()
+	// Both may attach routes to the platform's shared Gateway infra/public;
+	// globex serves its own names only.
+	shared := []tenancyv1alpha1.GatewayParent{{Namespace: "infra", Name: "public"}}
+	acme.Spec.Gateway.Parents, globex.Spec.Gateway.Parents = shared, shared
+	globex.Spec.Ingress.Hostnames = []string{"*.globex.example"}
+	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "infra"}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	if err := admin.Create(ctx, testutil.Gateway("infra", "public", "platform", "*.example")); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating the shared Gateway infra/public: %w", err)
+	}
 	for _, t := range []*tenancyv1alpha1.Tenant{acme, globex} {
 		if err := admin.Create(ctx, t); err != nil {
 			return fmt.Errorf("creating tenant %s: %w", t.Name, err)
@@ -237,11 +250,38 @@ func up(ctx context.Context, out io.Writer) error {
 	_ = try("alice (acme owner)", "Ingress for shop.globex.example", func() error {
 		return alice.Create(ctx, demoIngress("acme-dev", "shop.globex.example"))
 	})
+	public := []gatewayv1.ParentReference{testutil.Parent("infra", "public", "")}
+	_ = try("carol (globex owner)", "HTTPRoute for www.globex.example on infra/public", func() error {
+		return carol.Create(ctx, testutil.HTTPRoute("globex-prod", "www", public, "www.globex.example"))
+	})
+	_ = try("alice (acme owner)", "HTTPRoute for www.globex.example on infra/public", func() error {
+		return alice.Create(ctx, testutil.HTTPRoute("acme-dev", "www", public, "www.globex.example"))
+	})
+	_ = try("alice (acme owner)", "HTTPRoute without hostnames on infra/public (*.example)", func() error {
+		return alice.Create(ctx, testutil.HTTPRoute("acme-dev", "all", public))
+	})
 	for i := 1; i <= 3; i++ {
 		_ = try("bob (acme member)", fmt.Sprintf("run pod %d of acme (tenant-wide limit: 2)", i), func() error {
 			return bob.Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("job-%d", i), Namespace: "acme-dev"},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: image}}}})
 		})
+	}
+	// An admin freezes globex: what runs keeps running, nothing new starts.
+	if err := admin.Patch(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "globex"}},
+		client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"state":"Frozen"}}`))); err != nil {
+		return fmt.Errorf("freezing globex: %w", err)
+	}
+	if err := waitFrozen(ctx, admin, "globex-prod", true); err != nil {
+		return err
+	}
+	_ = try("carol (globex owner)", "run a pod while globex is Frozen", func() error { return carol.Create(ctx, gpod("frozen")) })
+	_ = try("carol (globex owner)", "create namespace globex-more while Frozen", func() error { return carol.Create(ctx, ns("globex-more", nil)) })
+	if err := admin.Patch(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "globex"}},
+		client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"state":"Active"}}`))); err != nil {
+		return fmt.Errorf("unfreezing globex: %w", err)
+	}
+	if err := waitFrozen(ctx, admin, "globex-prod", false); err != nil {
+		return err
 	}
 
 	fmt.Fprintln(out)
@@ -523,6 +563,19 @@ func waitFor(ctx context.Context, c client.Client, namespace, name string, obj c
 
 // waitProtected waits until namespace's TenantPolicy says its protections
 // are in place, so that it takes pods.
+// waitFrozen waits until namespace's TenantPolicy says frozen is want.
+func waitFrozen(ctx context.Context, c client.Client, namespace string, want bool) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		p := &tenancyv1alpha1.TenantPolicy{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: tenancyv1alpha1.TenantPolicyName}, p); err == nil && p.Spec.Frozen == want {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("namespace %s not frozen=%t after 60s; see the Tenant's conditions and .dev/logs", namespace, want)
+}
+
 func waitProtected(ctx context.Context, c client.Client, namespace string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
