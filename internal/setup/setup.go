@@ -46,6 +46,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/defaults"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/grants"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/ingress"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
@@ -196,6 +197,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
 	mgr.GetWebhookServer().Register(volumes.Path, &webhook.Admission{Handler: &volumes.Handler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}})
 	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient(), Claims: &claims.Hostnames{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}, Sources: sources}})
+	mgr.GetWebhookServer().Register(grants.Path, &webhook.Admission{Handler: &grants.Handler{Client: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(tenants.Path, &webhook.Admission{Handler: &tenants.Handler{Cache: mgr.GetClient(), Live: mgr.GetAPIReader(), Settings: s}})
 	mgr.GetWebhookServer().Register(defaults.Path, &webhook.Admission{Handler: &defaults.Handler{Reader: mgr.GetClient()}})
 	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{

@@ -11,6 +11,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/defaults"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/grants"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/ingress"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/namespace"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantquota"
@@ -194,6 +195,30 @@ func ingressWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 	}
 }
 
+// grantsWebhook judges the tenants' ReferenceGrants (see package grants).
+func grantsWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
+	return admissionregistrationv1.ValidatingWebhook{
+		Name:         "referencegrants.tenancy.bulkhead.dev",
+		ClientConfig: e.clientConfig(grants.Path, caBundle),
+		Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{render.GatewayGroup}, APIVersions: []string{"*"}, Resources: []string{"referencegrants"},
+				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+			},
+		}},
+		FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
+		}}},
+		MatchConditions:         matchConditions(s),
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		TimeoutSeconds:          ptr.To[int32](5),
+		AdmissionReviewVersions: []string{"v1"},
+	}
+}
+
 // volumesWebhook judges claims that name an existing volume (see package
 // volumes); a match condition keeps every other claim away from it.
 func volumesWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
@@ -310,6 +335,7 @@ func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback boo
 			namespaceWebhook(e, namespace.ValidatePath, admissionregistrationv1.Update, caBundle, s),
 			quotaWebhook(e, caBundle, s),
 			ingressWebhook(e, caBundle, s),
+			grantsWebhook(e, caBundle, s),
 			volumesWebhook(e, caBundle, s),
 			tenantsWebhook(e, caBundle),
 		},

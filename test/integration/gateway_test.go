@@ -142,3 +142,35 @@ func TestHostnameOneOwnerAcrossIngressAndRoutes(t *testing.T) {
 		}
 	})
 }
+
+// TestReferenceGrantToAnotherTenant: a tenant's ReferenceGrant may let its
+// own namespaces and the platform's refer to its objects, but another
+// tenant's only once its Tenant's network.allowFrom names that tenant, and
+// not a namespace another tenant's prefix would take once created.
+func TestReferenceGrantToAnotherTenant(t *testing.T) {
+	ctx := context.Background()
+	a := env.TenantWithNamespace(t, testutil.Tenant("rga").Owner("rga-owner").Obj(), "rga-web")
+	env.TenantWithNamespace(t, testutil.Tenant("rgb").Owner("rgb-owner").Obj(), "rgb-web")
+	grant := func(name, from string) *gatewayv1.ReferenceGrant {
+		g := &gatewayv1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: "rga-web", Name: name}}
+		g.Spec.From = []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(from)}}
+		g.Spec.To = []gatewayv1.ReferenceGrantTo{{Kind: "Service"}}
+		return g
+	}
+	for _, from := range []string{"rga-web", "infra-gw"} {
+		if err := a.Create(ctx, grant("from-"+from, from)); err != nil {
+			t.Fatalf("a grant from %s: %v", from, err)
+		}
+	}
+	err := a.Create(ctx, grant("from-rgb", "rgb-web"))
+	testenv.Rejected(t, err, "rga", "gateway.referenceGrants")
+	testenv.ExpectDenied(t, err, "namespace rgb-web, another tenant's")
+	testenv.Rejected(t, a.Create(ctx, grant("from-later", "rgb-later")), "rga", "gateway.referenceGrants")
+
+	env.UpdateTenant(t, "rga", func(tn *tenancyv1alpha1.Tenant) {
+		tn.Spec.Network.AllowFrom = []tenancyv1alpha1.NetworkPeer{{Tenant: "rgb"}}
+	})
+	testenv.Eventually(t, "a grant from rgb once allowFrom names it", func() error {
+		return a.Create(ctx, grant("from-rgb", "rgb-web"))
+	})
+}

@@ -168,8 +168,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 	hosts := src.Hosts(obj)
 	if len(hosts) > MaxHostsPerIngress {
-		return admission.Denied(fmt.Sprintf("tenant %s: the %s names %d hostnames, more than the %d one object may [rule ingress.hostnames]. "+
-			"Split it into several", tenant, req.Kind.Kind, len(hosts), MaxHostsPerIngress))
+		return admission.Denied(fmt.Sprintf("tenant %s: the %s names %d hostnames, more than the %d one %s may [rule ingress.hostnames]. "+
+			"Split it into several", tenant, req.Kind.Kind, len(hosts), MaxHostsPerIngress, req.Kind.Kind))
 	}
 	for _, host := range hosts {
 		if PatternOfAnother(host, tenant, patterns) {

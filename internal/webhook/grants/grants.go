@@ -1,0 +1,115 @@
+// Package grants serves the webhook that keeps a tenant's ReferenceGrants
+// inside what its Tenant allows. A ReferenceGrant in a namespace lets
+// objects of the namespaces it lists (routes, Gateways) refer to objects
+// here (Services, Secrets): granting another tenant's namespace would open
+// a way between two tenants that the platform never agreed to. Whose a
+// namespace is needs other objects, so it is a webhook's to judge, not an
+// admission policy's.
+//
+// A grant from a namespace is allowed when the namespace is the tenant's
+// own, outside every tenant (the platform's Gateways live there), or of a
+// tenant the Tenant's network.allowFrom names. A namespace that does not
+// exist yet is judged by whose prefix its name carries, so that a grant
+// cannot wait for another tenant to create the namespace.
+//
+// Failure policy: Fail. With Bulkhead down, tenants wait to write
+// ReferenceGrants (nothing else).
+package grants
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/render"
+)
+
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants,verbs=get;list;watch
+
+// Path the webhook is served on.
+const Path = "/referencegrants/validate"
+
+// Rule names the rule in denials.
+const Rule = "gateway.referenceGrants"
+
+// Handler judges ReferenceGrants in tenant namespaces.
+type Handler struct {
+	// Client reads namespaces and Tenants, from the cache.
+	Client client.Reader
+}
+
+// Handle implements admission.Handler.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	grant := &gatewayv1.ReferenceGrant{}
+	if err := json.Unmarshal(req.Object.Raw, grant); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	tenants := &tenancyv1alpha1.TenantList{}
+	if err := h.Client.List(ctx, tenants); err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	tenant, err := h.ownerOf(ctx, req.Namespace, tenants.Items)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	if tenant == "" {
+		return admission.Allowed("")
+	}
+	var allowed []string
+	for _, t := range tenants.Items {
+		if t.Name != tenant {
+			continue
+		}
+		for _, p := range t.Spec.Network.AllowFrom {
+			if p.Tenant != "" {
+				allowed = append(allowed, p.Tenant)
+			}
+		}
+	}
+	for _, from := range grant.Spec.From {
+		ns := string(from.Namespace)
+		owner, err := h.ownerOf(ctx, ns, tenants.Items)
+		if err != nil {
+			return admission.Errored(http.StatusInternalServerError, err)
+		}
+		if owner == "" || owner == tenant || slices.Contains(allowed, owner) {
+			continue
+		}
+		// Say no more of the other tenant than that it exists.
+		return admission.Denied(fmt.Sprintf("tenant %s: the ReferenceGrant lets namespace %s, another tenant's, refer to this namespace's objects [rule %s]. "+
+			"Grant only the tenant's own namespaces and the platform's; to let another tenant in, a cluster admin names it in the Tenant's spec.network.allowFrom",
+			tenant, ns, Rule))
+	}
+	return admission.Allowed("")
+}
+
+// ownerOf is the tenant a namespace belongs to: its tenant label when it
+// exists, else the tenant whose prefix its name would carry ("" for none).
+func (h *Handler) ownerOf(ctx context.Context, name string, tenants []tenancyv1alpha1.Tenant) (string, error) {
+	ns := &corev1.Namespace{}
+	err := h.Client.Get(ctx, client.ObjectKey{Name: name}, ns)
+	switch {
+	case err == nil:
+		return ns.Labels[tenancyv1alpha1.TenantLabel], nil
+	case !apierrors.IsNotFound(err):
+		return "", err
+	}
+	names := make([]string, 0, len(tenants))
+	for _, t := range tenants {
+		names = append(names, t.Name)
+	}
+	return render.NamespaceOwner(name, names), nil
+}
