@@ -182,17 +182,22 @@ func ingressWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 				Scope:     ptr.To(admissionregistrationv1.NamespacedScope),
 			},
 		}},
-		FailurePolicy: ptr.To(admissionregistrationv1.Fail),
-		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
-		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
-		}}},
-		MatchConditions: matchConditions(s),
+		FailurePolicy:     ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:       ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector: tenantNamespaces(),
+		MatchConditions:   matchConditions(s),
 		// It writes HostnameClaims, except on dry runs.
 		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
 		TimeoutSeconds:          ptr.To[int32](10),
 		AdmissionReviewVersions: []string{"v1"},
 	}
+}
+
+// tenantNamespaces selects every namespace of a tenant.
+func tenantNamespaces() *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+		Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
+	}}}
 }
 
 // grantsWebhook judges the tenants' ReferenceGrants (see package grants).
@@ -207,11 +212,9 @@ func grantsWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregi
 				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
 			},
 		}},
-		FailurePolicy: ptr.To(admissionregistrationv1.Fail),
-		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
-		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
-		}}},
+		FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector:       tenantNamespaces(),
 		MatchConditions:         matchConditions(s),
 		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
 		TimeoutSeconds:          ptr.To[int32](5),
@@ -236,11 +239,9 @@ func volumesWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionreg
 				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
 			},
 		}},
-		FailurePolicy: ptr.To(admissionregistrationv1.Fail),
-		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
-		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
-		}}},
+		FailurePolicy:     ptr.To(admissionregistrationv1.Fail),
+		MatchPolicy:       ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector: tenantNamespaces(),
 		MatchConditions: append(notBulkheadOrAdmin(s), admissionregistrationv1.MatchCondition{
 			Name: "not-the-volume-binder",
 			Expression: "request.userInfo.username != 'system:serviceaccount:kube-system:persistent-volume-binder' && " +
@@ -300,11 +301,9 @@ func defaultsWebhook(e Endpoint, caBundle []byte) admissionregistrationv1.Mutati
 				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
 			},
 		}},
-		FailurePolicy: ptr.To(admissionregistrationv1.Ignore),
-		MatchPolicy:   ptr.To(admissionregistrationv1.Equivalent),
-		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-			Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists,
-		}}},
+		FailurePolicy:           ptr.To(admissionregistrationv1.Ignore),
+		MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+		NamespaceSelector:       tenantNamespaces(),
 		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
 		TimeoutSeconds:          ptr.To[int32](5),
 		AdmissionReviewVersions: []string{"v1"},
