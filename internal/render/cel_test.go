@@ -407,6 +407,12 @@ func TestPolicyDecisions(t *testing.T) {
 		{name: "a ListenerSet listener without a hostname on a shared Gateway", namespace: "acme-app",
 			object: testutil.ListenerSet("acme-app", "ls", "infra", "open", "api.acme.example.com", ""),
 			deny:   "gateway.noHostnames", fix: "a listener without a hostname"},
+		{name: "a ListenerSet TCP listener on a shared Gateway", namespace: "acme-app",
+			object: func() *gatewayv1.ListenerSet {
+				ls := testutil.ListenerSet("acme-app", "ls", "infra", "open", "db.acme.example.com")
+				ls.Spec.Listeners[0].Protocol, ls.Spec.Listeners[0].Port = gatewayv1.TCPProtocolType, 5432
+				return ls
+			}(), deny: "gateway.noHostnames", fix: "which take a whole port"},
 		{name: "a ListenerSet listener for another tenant's name", namespace: "acme-app",
 			object: testutil.ListenerSet("acme-app", "ls", "infra", "open", "*.example.com"),
 			deny:   "gateway.hostnames", fix: "hostname *.example.com"},
@@ -427,6 +433,32 @@ func TestPolicyDecisions(t *testing.T) {
 			object: frostDeploy(0), oldObject: frostDeploy(3)},
 		{name: "a scale-down through the scale subresource to zero", namespace: "frost-app", op: admission.Update,
 			object: scale("frost-app", 0), oldObject: scale("frost-app", 2), resource: "apps/deployments", subresource: "scale"},
+		{name: "a new image for a frozen tenant's running pod", namespace: "frost-app", op: admission.Update,
+			object: testutil.Pod("frost-app", "web", "docker.io/library/nginx:2"), oldObject: testutil.Pod("frost-app", "web", "docker.io/library/nginx:1"),
+			deny: "state", fix: "no Pod is changed"},
+		{name: "an ephemeral container in a frozen tenant's pod", namespace: "frost-app", op: admission.Update, subresource: "ephemeralcontainers",
+			object: testutil.Pod("frost-app", "web", "docker.io/library/nginx:1", func(p *corev1.Pod) {
+				p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "dbg", Image: "busybox"}}}
+			}), oldObject: testutil.Pod("frost-app", "web", "docker.io/library/nginx:1"), deny: "state", fix: unfreeze},
+		{name: "a new port on a frozen tenant's Service", namespace: "frost-app", op: admission.Update,
+			object: testutil.Service("frost-app", "web", func(svc *corev1.Service) { svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: "b", Port: 8080}) }),
+			oldObject: testutil.Service("frost-app", "web"), deny: "state", fix: "no Service is changed"},
+		{name: "a new host on a frozen tenant's Ingress", namespace: "frost-app", op: admission.Update,
+			object: testutil.Ingress("frost-app", "web", "", "b.frost.example"), oldObject: testutil.Ingress("frost-app", "web", "", "a.frost.example"),
+			deny: "state", fix: "no Ingress is changed"},
+		{name: "a frozen tenant's claim grown", namespace: "frost-app", op: admission.Update,
+			object: testutil.PVC("frost-app", "data", "standard", func(c *corev1.PersistentVolumeClaim) {
+				c.Spec.Resources.Requests = corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("20Gi")}
+			}), oldObject: testutil.PVC("frost-app", "data", "standard"), deny: "state", fix: unfreeze},
+		{name: "a frozen tenant's claim bound by the volume binder", namespace: "frost-app", op: admission.Update, user: "system:serviceaccount:kube-system:persistent-volume-binder",
+			object: testutil.PVC("frost-app", "data", "standard", func(c *corev1.PersistentVolumeClaim) { c.Spec.VolumeName = "pv-1" }),
+			oldObject: testutil.PVC("frost-app", "data", "standard")},
+		{name: "a new template for a frozen tenant's Deployment, at the same scale", namespace: "frost-app", op: admission.Update,
+			object: func() *appsv1.Deployment {
+				d := frostDeploy(1)
+				d.Spec.Template.Spec.Containers[0].Image = "docker.io/library/nginx:2"
+				return d
+			}(), oldObject: frostDeploy(1)},
 		{name: "a delete in a frozen tenant", namespace: "frost-app", op: admission.Delete, oldObject: frostDeploy(1)},
 		{name: "a pod in a namespace an admin froze by label", namespace: "beta-held", object: testutil.Pod("beta-held", "web", "docker.io/library/nginx:1"),
 			deny: "state", fix: "namespace beta-held is frozen (label tenancy.bulkhead.dev/frozen) by ops"},

@@ -3,6 +3,7 @@ package render
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,7 +20,10 @@ import (
 //
 // Frozen means: no new pods, workloads, Services, Ingresses, Gateways,
 // routes, persistent volume claims or resource claims; no scale-up, through
-// the object or its scale subresource; no ephemeral container. The
+// the object or its scale subresource; no change to a running pod's spec
+// (a new image, an ephemeral container) and no exec or attach into it; no
+// change to what a Service, Ingress, Gateway or route serves; no claim
+// grown. The
 // refusal applies to everyone, the control plane's controllers included,
 // so that a Deployment, CronJob or HorizontalPodAutoscaler planted before
 // the freeze starts nothing either: its ReplicaSet or Job reports the
@@ -53,6 +57,13 @@ var FrozenKinds = map[string][]string{
 	"resource.k8s.io":           {"resourceclaims", "resourceclaimtemplates"},
 }
 
+// frozenEdits are the resources whose spec a frozen tenant may not change:
+// a pod's (a new image, an ephemeral container), and those that would
+// serve something new (ports, hostnames, routes, listeners). Workloads are
+// judged by replicas only: a changed template starts new pods, which are
+// refused anyway, while a scale-down must pass.
+var frozenEdits = []string{"pods", "services", "ingresses", "gateways", "listenersets", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes"}
+
 // replicasCEL is the replica count of object or oldObject: a workload's
 // spec.replicas, or a Scale's (which leaves 0 out).
 func replicasCEL(obj string) string {
@@ -67,10 +78,16 @@ func freezeValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
 		match = append(match, rules(createOnly, group, FrozenKinds[group]...))
 	}
 	update := []admissionregistrationv1.OperationType{admissionregistrationv1.Update}
+	connect := []admissionregistrationv1.OperationType{admissionregistrationv1.Connect}
 	match = append(match,
-		rules(update, "", "pods/ephemeralcontainers", "replicationcontrollers", "replicationcontrollers/scale"),
+		rules(update, "", "pods", "pods/ephemeralcontainers", "services", "persistentvolumeclaims", "replicationcontrollers", "replicationcontrollers/scale"),
 		rules(update, "apps", "deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"),
+		rules(update, "networking.k8s.io", "ingresses"),
+		rules(update, GatewayGroup, FrozenKinds[GatewayGroup]...),
+		rules(connect, "", "pods/exec", "pods/attach"),
 	)
+	edited := "['" + strings.Join(frozenEdits, "', '") + "']"
+	scaled := "['replicationcontrollers', 'deployments', 'replicasets', 'statefulsets']"
 	label := tenancyv1alpha1.FrozenLabel
 	return &admissionregistrationv1.ValidatingAdmissionPolicy{
 		ObjectMeta: policyMeta(FreezePolicy),
@@ -80,9 +97,14 @@ func freezeValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
 			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: match},
 			MatchConditions: []admissionregistrationv1.MatchCondition{{
 				Name: "adds-something",
-				Expression: // The one pod update matched is pods/ephemeralcontainers.
-				"request.operation == 'CREATE' || request.resource.resource == 'pods' || " +
-					replicasCEL("object") + " > " + replicasCEL("oldObject"),
+				// A pod's spec changes for a new image or an ephemeral
+				// container; a claim's resources to grow it; a workload's
+				// replicas are judged by their direction.
+				Expression: "request.operation in ['CREATE', 'CONNECT'] || " +
+					"(request.resource.resource in " + edited + " && object.spec != oldObject.spec) || " +
+					"(request.resource.resource == 'persistentvolumeclaims' && has(object.spec.resources) && has(oldObject.spec.resources) && " +
+					"object.spec.resources != oldObject.spec.resources) || " +
+					"(request.resource.resource in " + scaled + " && " + replicasCEL("object") + " > " + replicasCEL("oldObject") + ")",
 			}},
 			Variables: vars(
 				// A TenantPolicy written before the field existed reads
@@ -93,7 +115,8 @@ func freezeValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
 					"(!variables.byTenant && variables.byLabel && namespaceObject.metadata.labels['"+label+"'] != '' ? "+
 					"' by ' + namespaceObject.metadata.labels['"+label+"'] : '')",
 				"what", "request.operation == 'CREATE' ? 'no new ' + request.kind.kind + ' is admitted' : "+
-					"(request.resource.resource == 'pods' ? 'no ephemeral container is added' : 'nothing is scaled up')",
+					"(request.operation == 'CONNECT' ? 'nothing new is run in its pods (exec, attach)' : "+
+					"(request.resource.resource in "+scaled+" ? 'nothing is scaled up' : 'no '+request.kind.kind+' is changed'))",
 			),
 			Validations: validations(rule{
 				name: "state",

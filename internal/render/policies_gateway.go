@@ -17,7 +17,8 @@ import (
 // Tenant lists. A route with no hostnames takes every hostname its
 // listener serves, a shared listener's wildcard included, and a listener
 // with no hostname serves every name: neither may attach to a Gateway that
-// is not the tenant's. Hostnames of routes and listeners match the
+// is not the tenant's; nor may a TCP or UDP listener, which takes a whole
+// port of the shared address whatever hostname it names. Hostnames of routes and listeners match the
 // tenant's patterns; that no hostname is served for two tenants, by an
 // Ingress or a route, is the hostname webhook's (package ingress), which
 // sees every tenant's objects.
@@ -71,7 +72,7 @@ func gatewayValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
 			"badHostnames", "size(params.spec.network.hostnames) == 0 ? [] : variables.hostnames.filter(h, "+
 				"!params.spec.network.hostnames.exists(p, h == p || (p.startsWith('*.') && h.endsWith(p.substring(1)))))",
 			"catchAll", "size(variables.shared) > 0 && ((variables.hostnamed && size(variables.hostnames) == 0) || "+
-				"(variables.resource == 'listenersets' && variables.listeners.exists(l, !has(l.hostname) || l.hostname == '')))",
+				"(variables.resource == 'listenersets' && variables.listeners.exists(l, !has(l.hostname) || l.hostname == '' || l.protocol in ['TCP', 'UDP'])))",
 		),
 		rule{
 			name:    "gateway.ownGateways",
@@ -108,7 +109,7 @@ func gatewayValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
 			// tenant's.
 			name: "gateway.noHostnames",
 			expr: "!variables.catchAll",
-			problem: "(variables.resource == 'listenersets' ? 'a listener without a hostname' : 'a route without hostnames') + ' attached to shared Gateway ' + " +
+			problem: "(variables.resource == 'listenersets' ? 'a listener without a hostname (or for TCP or UDP, which take a whole port)' : 'a route without hostnames') + ' attached to shared Gateway ' + " +
 				"variables.shared.map(p, " + refNs + " + '/' + p.name)[0] + ' would serve every hostname of its listener, other tenants\\' included'",
 			fix: "List the route's (or listener's) hostnames, from the tenant's own names",
 		},

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -141,6 +142,25 @@ func TestFrozenTenant(t *testing.T) {
 		err := dev.SubResource("scale").Update(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "running"}}, client.WithSubResourceBody(scale))
 		testenv.Rejected(t, err, tenant, "state")
 		testenv.ExpectDenied(t, err, "nothing is scaled up")
+	})
+
+	t.Run("running pods are not changed, nor run anything new", func(t *testing.T) {
+		pods, err := runningPods("running")
+		if err != nil || len(pods) != 1 {
+			t.Fatalf("pods of running: %d, %v", len(pods), err)
+		}
+		p := pods[0].DeepCopy()
+		p.Spec.Containers[0].Image = "docker.io/library/nginx:2"
+		testenv.Rejected(t, dev.Update(ctx, p), tenant, "state")
+		cs, err := kubernetes.NewForConfig(env.Cluster.Impersonate(owner))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The API server judges an exec before it reaches the node.
+		err = cs.CoreV1().RESTClient().Post().Namespace(ns).Resource("pods").Name(p.Name).SubResource("exec").
+			Param("command", "sh").Param("stdout", "true").Do(ctx).Error()
+		testenv.Rejected(t, err, tenant, "state")
+		testenv.ExpectDenied(t, err, "nothing new is run in its pods")
 	})
 
 	t.Run("what runs keeps running; a pod that goes is not replaced", func(t *testing.T) {

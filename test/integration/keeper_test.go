@@ -153,7 +153,7 @@ func TestKeeperRestoresClusterObjects(t *testing.T) {
 			t.Errorf("the serving certificate's Secret is not labelled as Bulkhead's: %v", secret.Labels)
 		}
 		wantNames := []string{"namespaces.tenancy.bulkhead.dev", "quota.tenancy.bulkhead.dev", "ingresses.tenancy.bulkhead.dev",
-			"volumes.tenancy.bulkhead.dev", "tenants.tenancy.bulkhead.dev"}
+			"referencegrants.tenancy.bulkhead.dev", "volumes.tenancy.bulkhead.dev", "tenants.tenancy.bulkhead.dev"}
 		restored := func() error {
 			got := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 			if err := env.Client.Get(ctx, client.ObjectKey{Name: bwebhook.ConfigurationName}, got); err != nil {

@@ -10,7 +10,9 @@
 // own, outside every tenant (the platform's Gateways live there), or of a
 // tenant the Tenant's network.allowFrom names. A namespace that does not
 // exist yet is judged by whose prefix its name carries, so that a grant
-// cannot wait for another tenant to create the namespace.
+// cannot wait for another tenant to create the namespace; one that no
+// prefix claims is refused, since a tenant without requirePrefix could
+// create it.
 //
 // Failure policy: Fail. With Bulkhead down, tenants wait to write
 // ReferenceGrants (nothing else).
@@ -88,6 +90,10 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		if owner == "" || owner == tenant || slices.Contains(allowed, owner) {
 			continue
 		}
+		if owner == unknownOwner {
+			return admission.Denied(fmt.Sprintf("tenant %s: the ReferenceGrant names namespace %s, which does not exist: any tenant could create it later [rule %s]. "+
+				"Grant namespaces that exist", tenant, ns, Rule))
+		}
 		// Say no more of the other tenant than that it exists.
 		return admission.Denied(fmt.Sprintf("tenant %s: the ReferenceGrant lets namespace %s, another tenant's, refer to this namespace's objects [rule %s]. "+
 			"Grant only the tenant's own namespaces and the platform's; to let another tenant in, a cluster admin names it in the Tenant's spec.network.allowFrom",
@@ -111,5 +117,15 @@ func (h *Handler) ownerOf(ctx context.Context, name string, tenants []tenancyv1a
 	for _, t := range tenants {
 		names = append(names, t.Name)
 	}
-	return render.NamespaceOwner(name, names), nil
+	if owner := render.NamespaceOwner(name, names); owner != "" {
+		return owner, nil
+	}
+	// Not there yet, and no prefix says whose: a tenant without
+	// requirePrefix could create it later.
+	return unknownOwner, nil
 }
+
+// unknownOwner stands for the owner of a namespace that does not exist and
+// that no tenant's prefix claims: never the granting tenant's, never
+// allowed.
+const unknownOwner = "(a namespace that does not exist yet)"
