@@ -441,7 +441,9 @@ func TestPolicyDecisions(t *testing.T) {
 				p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "dbg", Image: "busybox"}}}
 			}), oldObject: testutil.Pod("frost-app", "web", "docker.io/library/nginx:1"), deny: "state", fix: unfreeze},
 		{name: "a new port on a frozen tenant's Service", namespace: "frost-app", op: admission.Update,
-			object: testutil.Service("frost-app", "web", func(svc *corev1.Service) { svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: "b", Port: 8080}) }),
+			object: testutil.Service("frost-app", "web", func(svc *corev1.Service) {
+				svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: "b", Port: 8080})
+			}),
 			oldObject: testutil.Service("frost-app", "web"), deny: "state", fix: "no Service is changed"},
 		{name: "a new host on a frozen tenant's Ingress", namespace: "frost-app", op: admission.Update,
 			object: testutil.Ingress("frost-app", "web", "", "b.frost.example"), oldObject: testutil.Ingress("frost-app", "web", "", "a.frost.example"),
@@ -451,7 +453,7 @@ func TestPolicyDecisions(t *testing.T) {
 				c.Spec.Resources.Requests = corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("20Gi")}
 			}), oldObject: testutil.PVC("frost-app", "data", "standard"), deny: "state", fix: unfreeze},
 		{name: "a frozen tenant's claim bound by the volume binder", namespace: "frost-app", op: admission.Update, user: "system:serviceaccount:kube-system:persistent-volume-binder",
-			object: testutil.PVC("frost-app", "data", "standard", func(c *corev1.PersistentVolumeClaim) { c.Spec.VolumeName = "pv-1" }),
+			object:    testutil.PVC("frost-app", "data", "standard", func(c *corev1.PersistentVolumeClaim) { c.Spec.VolumeName = "pv-1" }),
 			oldObject: testutil.PVC("frost-app", "data", "standard")},
 		{name: "a new template for a frozen tenant's Deployment, at the same scale", namespace: "frost-app", op: admission.Update,
 			object: func() *appsv1.Deployment {

@@ -53,7 +53,7 @@ func TestHandle(t *testing.T) {
 		{"acme-b", false}, {"infra", false}, {"globex-a", false}, {"initech-platform", false},
 		{"initech-a", true},
 		{"initech-later", true}, // not there yet: initech's prefix
-		{"nobody-later", true}, // not there yet, and no prefix says whose
+		{"nobody-later", true},  // not there yet, and no prefix says whose
 	} {
 		t.Run(tc.from, func(t *testing.T) {
 			grant := &gatewayv1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: "acme-a", Name: "g"}}
