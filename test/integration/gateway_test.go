@@ -109,6 +109,19 @@ func TestHostnameOneOwnerAcrossIngressAndRoutes(t *testing.T) {
 		testenv.Rejected(t, err, "gia", "ingress.hostnames")
 		testenv.ExpectDenied(t, err, "by another tenant")
 	})
+	t.Run("a route wildcard covers names of any depth", func(t *testing.T) {
+		if err := a.Create(ctx, testutil.HTTPRoute("gia-web", "deep", shared, "*.deep.apps.example.com")); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, "the wildcard route in the webhook's cache", func() error {
+			err := b.Create(ctx, testutil.HTTPRoute("gib-web", "deeper", shared, "x.y.deep.apps.example.com"))
+			if err == nil {
+				return fmt.Errorf("admitted")
+			}
+			testenv.Rejected(t, err, "gib", "ingress.hostnames")
+			return nil
+		})
+	})
 	t.Run("two tenants racing for a route hostname", func(t *testing.T) {
 		const tries = 20
 		errs := make([]error, tries)

@@ -90,20 +90,39 @@ func normalize(h string) string {
 	return h
 }
 
-// IndexKeys are the index entries of an Ingress: "host:" each hostname, and
-// "under:" the wildcard each concrete hostname falls under.
+// IndexKeys are the index entries of an Ingress (see indexKeys).
 func IndexKeys(ing *networkingv1.Ingress) []string {
 	return indexKeys(Hosts(ing))
 }
 
-// LookupKeys are the index entries whose Ingresses conflict with host.
+// LookupKeys are the index entries whose objects conflict with host: the
+// same name, a wildcard over it at any depth and, for a wildcard, any name
+// under it at any depth. A Gateway API wildcard matches names of any depth
+// ("*.example.com" serves "a.b.example.com"); an Ingress wildcard only one
+// label, but a tenant's wildcard claims the whole tree either way, so that
+// one ownership model holds whichever kind serves a name.
 func LookupKeys(host string) []string {
 	out := []string{"host:" + host}
-	if w := claims.WildcardOf(host); w != "" {
-		out = append(out, "host:"+w)
+	domain := host
+	if d, ok := strings.CutPrefix(host, "*."); ok {
+		out = append(out, "in:"+d)
+		domain = d
 	}
-	if strings.HasPrefix(host, "*.") {
-		out = append(out, "under:"+host)
+	for _, a := range ancestors(domain) {
+		out = append(out, "host:*."+a)
+	}
+	return out
+}
+
+// ancestors are the domains above a name: "b.c" and "c" for "a.b.c".
+func ancestors(name string) []string {
+	var out []string
+	for i := strings.Index(name, "."); i >= 0; i = strings.Index(name, ".") {
+		name = name[i+1:]
+		if name == "" {
+			break
+		}
+		out = append(out, name)
 	}
 	return out
 }

@@ -24,9 +24,11 @@ func TestIndexAndLookupMeet(t *testing.T) {
 		conflict bool
 	}{
 		{"shop.example.com", true},
-		{"x.apps.example.com", true},    // under the Ingress's wildcard
-		{"*.example.com", true},         // a wildcard over its concrete hosts
-		{"a.b.apps.example.com", false}, // wildcards match one label
+		{"x.apps.example.com", true},   // under the Ingress's wildcard
+		{"*.example.com", true},        // a wildcard over its concrete hosts
+		{"a.b.apps.example.com", true}, // a wildcard claims its whole tree (Gateway API wildcards match any depth)
+		{"*.b.apps.example.com", true}, // so does a narrower wildcard under it
+		{"*.org", false},
 		{"example.com", false},
 		{"other.example.org", false},
 		{"*", true}, // two catch-alls

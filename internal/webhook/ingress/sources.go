@@ -3,14 +3,13 @@ package ingress
 import (
 	"context"
 	"sort"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
-
-	"github.com/bulkhead-dev/bulkhead/internal/claims"
 )
 
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways;listenersets;httproutes;grpcroutes;tlsroutes,verbs=get;list;watch
@@ -112,13 +111,21 @@ func hostnames(names []gatewayv1.Hostname) []string {
 }
 
 // indexKeys are the index entries of hosts: "host:" each hostname, and
-// "under:" the wildcard each concrete hostname falls under.
+// "in:" each domain it lies in, at every depth ("in:b.c" and "in:c" for
+// "a.b.c" and for "*.b.c"), which a wildcard's lookup reads.
 func indexKeys(hosts []string) []string {
 	var out []string
 	for _, h := range hosts {
 		out = append(out, "host:"+h)
-		if w := claims.WildcardOf(h); w != "" {
-			out = append(out, "under:"+w)
+		if h == CatchAll {
+			continue
+		}
+		domain := h
+		if d, ok := strings.CutPrefix(h, "*."); ok {
+			domain = "x." + d
+		}
+		for _, a := range ancestors(domain) {
+			out = append(out, "in:"+a)
 		}
 	}
 	return out
