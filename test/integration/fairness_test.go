@@ -19,19 +19,17 @@ import (
 )
 
 // classifiedAs asks the API server, as user in groups, for something cheap
-// and returns the name of the FlowSchema that classified the request.
-func classifiedAs(t *testing.T, user string, groups ...string) string {
+// and returns the name of the FlowSchema that classified the request. The
+// error is one to retry: a FlowSchema replaced between the response and the
+// list that names it.
+func classifiedAs(t *testing.T, user string, groups ...string) (string, error) {
 	t.Helper()
 	cfg := devcluster.ImpersonateConfig(env.Cluster.Config, user, groups...)
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, err := testenv.ClassifiedBy(ctx, hc, strings.TrimSuffix(cfg.Host, "/"), "/version", env.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return name
+	return testenv.ClassifiedBy(ctx, hc, strings.TrimSuffix(cfg.Host, "/"), "/version", env.Client)
 }
 
 // expectClassified waits until a request of user in groups is classified by
@@ -40,7 +38,11 @@ func classifiedAs(t *testing.T, user string, groups ...string) string {
 func expectClassified(t *testing.T, want, user string, groups ...string) {
 	t.Helper()
 	testenv.Eventually(t, user+" classified by "+want, func() error {
-		if got := classifiedAs(t, user, groups...); got != want {
+		got, err := classifiedAs(t, user, groups...)
+		if err != nil {
+			return err
+		}
+		if got != want {
 			return fmt.Errorf("classified by %s", got)
 		}
 		return nil
