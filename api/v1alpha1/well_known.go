@@ -19,6 +19,10 @@ const (
 	// value says who froze them (a DNS-label-like name). Tenants cannot set
 	// or remove it.
 	FrozenLabel = "tenancy.bulkhead.dev/frozen"
+	// StateLabel on a tenant namespace is "Frozen" while its Tenant's
+	// spec.state is: the freeze policy's binding selects it, so that the
+	// policy costs nothing in the namespaces of active tenants.
+	StateLabel = "tenancy.bulkhead.dev/state"
 	// FrozenByAnnotation on a Tenant records who set its state to Frozen;
 	// Bulkhead's mutating policy writes it from the request.
 	FrozenByAnnotation = "tenancy.bulkhead.dev/frozen-by"

@@ -271,7 +271,7 @@ func up(ctx context.Context, out io.Writer) error {
 		client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"state":"Frozen"}}`))); err != nil {
 		return fmt.Errorf("freezing globex: %w", err)
 	}
-	if err := waitFrozen(ctx, admin, "globex-prod", true); err != nil {
+	if err := waitFrozen(ctx, admin, "globex-prod", image, true); err != nil {
 		return err
 	}
 	_ = try("carol (globex owner)", "run a pod while globex is Frozen", func() error { return carol.Create(ctx, gpod("frozen")) })
@@ -280,7 +280,7 @@ func up(ctx context.Context, out io.Writer) error {
 		client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"state":"Active"}}`))); err != nil {
 		return fmt.Errorf("unfreezing globex: %w", err)
 	}
-	if err := waitFrozen(ctx, admin, "globex-prod", false); err != nil {
+	if err := waitFrozen(ctx, admin, "globex-prod", image, false); err != nil {
 		return err
 	}
 
@@ -563,17 +563,20 @@ func waitFor(ctx context.Context, c client.Client, namespace, name string, obj c
 
 // waitProtected waits until namespace's TenantPolicy says its protections
 // are in place, so that it takes pods.
-// waitFrozen waits until namespace's TenantPolicy says frozen is want.
-func waitFrozen(ctx context.Context, c client.Client, namespace string, want bool) error {
+// waitFrozen waits until namespace is frozen (want) or not as the API server
+// judges it: a dry-run pod of image is refused by rule state, or admitted.
+func waitFrozen(ctx context.Context, c client.Client, namespace, image string, want bool) error {
 	deadline := time.Now().Add(60 * time.Second)
+	var err error
 	for time.Now().Before(deadline) {
-		p := &tenancyv1alpha1.TenantPolicy{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: tenancyv1alpha1.TenantPolicyName}, p); err == nil && p.Spec.Frozen == want {
+		err = c.Create(ctx, testutil.Pod(namespace, "freeze-probe", image), client.DryRunAll)
+		frozen := err != nil && strings.Contains(err.Error(), "[rule state]")
+		if frozen == want && (want || err == nil) {
 			return nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return fmt.Errorf("namespace %s not frozen=%t after 60s; see the Tenant's conditions and .dev/logs", namespace, want)
+	return fmt.Errorf("namespace %s not frozen=%t after 60s (last: %w); see the Tenant's conditions and .dev/logs", namespace, want, err)
 }
 
 func waitProtected(ctx context.Context, c client.Client, namespace string) error {

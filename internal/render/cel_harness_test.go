@@ -366,12 +366,14 @@ func compileMutating(p *admissionregistrationv1.MutatingAdmissionPolicy, mode en
 func celPolicies(t testing.TB, s render.Settings) ([]*compiledValidating, []*compiledMutating) {
 	t.Helper()
 	objs := render.Policies(s)
-	vbindings := map[string]*admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	// A policy may have several bindings (the freeze policy has two): the
+	// API server judges a request once per binding that matches it.
+	vbindings := map[string][]*admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
 	mbindings := map[string]*admissionregistrationv1.MutatingAdmissionPolicyBinding{}
 	for _, o := range objs {
 		switch b := o.(type) {
 		case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
-			vbindings[b.Spec.PolicyName] = b
+			vbindings[b.Spec.PolicyName] = append(vbindings[b.Spec.PolicyName], b)
 		case *admissionregistrationv1.MutatingAdmissionPolicyBinding:
 			mbindings[b.Spec.PolicyName] = b
 		}
@@ -385,20 +387,23 @@ func celPolicies(t testing.TB, s render.Settings) ([]*compiledValidating, []*com
 			if len(errs) > 0 {
 				t.Fatalf("ValidatingAdmissionPolicy %s does not compile: %v", p.Name, errs)
 			}
-			c := &compiledValidating{policy: p.DeepCopy(), binding: vbindings[p.Name].DeepCopy(), validator: v}
-			if c.binding == nil {
+			if len(vbindings[p.Name]) == 0 {
 				t.Fatalf("ValidatingAdmissionPolicy %s has no binding", p.Name)
 			}
-			c.policy.Spec.MatchConstraints = defaultMatch(c.policy.Spec.MatchConstraints)
-			c.binding.Spec.MatchResources = defaultMatch(c.binding.Spec.MatchResources)
+			var rules []string
 			for i, val := range p.Spec.Validations {
 				m := ruleName.FindStringSubmatch(val.MessageExpression + " " + val.Message)
 				if m == nil {
 					t.Fatalf("%s spec.validations[%d] names no [rule ...] in its message", p.Name, i)
 				}
-				c.rules = append(c.rules, m[1])
+				rules = append(rules, m[1])
 			}
-			vs = append(vs, c)
+			for _, b := range vbindings[p.Name] {
+				c := &compiledValidating{policy: p.DeepCopy(), binding: b.DeepCopy(), validator: v, rules: rules}
+				c.policy.Spec.MatchConstraints = defaultMatch(c.policy.Spec.MatchConstraints)
+				c.binding.Spec.MatchResources = defaultMatch(c.binding.Spec.MatchResources)
+				vs = append(vs, c)
+			}
 		case *admissionregistrationv1.MutatingAdmissionPolicy:
 			e, errs := compileMutating(p, environment.StoredExpressions)
 			if len(errs) > 0 {
@@ -454,6 +459,10 @@ func (r celRequest) attributes(t testing.TB) *admission.VersionedAttributes {
 		t.Fatal(err)
 	}
 	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
+	if strings.HasSuffix(gvk.Kind, "ay") || strings.HasSuffix(gvk.Kind, "ey") {
+		// The guess makes "gatewaies" of a Gateway.
+		gvr.Resource = strings.ToLower(gvk.Kind) + "s"
+	}
 	if r.resource != "" {
 		// "group/resource" names a resource of another group than the
 		// object's kind (a Deployment's autoscaling/v1 Scale).
@@ -663,12 +672,12 @@ func newCELWorld(t testing.TB, s render.Settings, tenants map[*tenancyv1alpha1.T
 		in.Protected[ns] = true
 	}
 	for tn, namespaces := range tenants {
-		for _, obj := range render.TenantPolicies(render.NewScope(tn, namespaces, s), in) {
+		sc := render.NewScope(tn, namespaces, s)
+		for _, obj := range render.TenantPolicies(sc, in) {
 			p := obj.(*tenancyv1alpha1.TenantPolicy)
 			w.params[p.Namespace] = p
-			w.namespaces[p.Namespace] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-				Name: p.Namespace, Labels: map[string]string{tenancyv1alpha1.TenantLabel: tn.Name},
-			}}
+			// The labels Bulkhead stamps, which bindings select.
+			w.namespaces[p.Namespace] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.Namespace, Labels: render.Namespace(sc).Labels}}
 		}
 	}
 	return w

@@ -394,14 +394,14 @@ func TestPolicyDecisions(t *testing.T) {
 		{name: "a TCP route on an allowed Gateway", namespace: "acme-app", object: testutil.TCPRoute("acme-app", "db", testutil.Parent("infra", "open", ""))},
 		{name: "a TCP route on an unlisted listener", namespace: "acme-app", object: testutil.TCPRoute("acme-app", "db", testutil.Parent("infra", "shared", "tcp")),
 			deny: "gateway.parentRefs", fix: "parent infra/shared listener tcp"},
-		{name: "a Gateway of a Hard tenant", namespace: "acme-app", object: testutil.Gateway("acme-app", "own", "shared-class", "web.acme.example.com"), resource: "gateways",
+		{name: "a Gateway of a Hard tenant", namespace: "acme-app", object: testutil.Gateway("acme-app", "own", "shared-class", "web.acme.example.com"),
 			deny: "gateway.ownGateways", fix: "spec.gateway.parents"},
-		{name: "a Gateway of a Soft tenant", namespace: "beta-app", object: testutil.Gateway("beta-app", "gw", "shared-class", "", "www.beta.example.com"), resource: "gateways"},
+		{name: "a Gateway of a Soft tenant", namespace: "beta-app", object: testutil.Gateway("beta-app", "gw", "shared-class", "", "www.beta.example.com")},
 		{name: "a Gateway with static addresses", namespace: "beta-app", object: func() *gatewayv1.Gateway {
 			g := testutil.Gateway("beta-app", "gw", "shared-class", "")
 			g.Spec.Addresses = []gatewayv1.GatewaySpecAddress{{Value: "10.0.0.1"}}
 			return g
-		}(), resource: "gateways", deny: "gateway.addresses", fix: "let the Gateway's class assign one"},
+		}(), deny: "gateway.addresses", fix: "let the Gateway's class assign one"},
 		{name: "a ListenerSet on a shared Gateway, with hostnames", namespace: "acme-app",
 			object: testutil.ListenerSet("acme-app", "ls", "infra", "open", "api.acme.example.com")},
 		{name: "a ListenerSet listener without a hostname on a shared Gateway", namespace: "acme-app",
@@ -409,6 +409,8 @@ func TestPolicyDecisions(t *testing.T) {
 			deny:   "gateway.noHostnames", fix: "a listener without a hostname"},
 		{name: "a ListenerSet TCP listener on a shared Gateway", namespace: "acme-app",
 			object: func() *gatewayv1.ListenerSet {
+				// Hostnames are for HTTP and TLS listeners; the API server
+				// refuses one on TCP. Should it not, the protocol decides.
 				ls := testutil.ListenerSet("acme-app", "ls", "infra", "open", "db.acme.example.com")
 				ls.Spec.Listeners[0].Protocol, ls.Spec.Listeners[0].Port = gatewayv1.TCPProtocolType, 5432
 				return ls

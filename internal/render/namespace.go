@@ -18,6 +18,13 @@ type NamespaceMetadata struct {
 	Annotations map[string]string
 }
 
+// ConditionalNamespaceLabels are the labels Namespace stamps only while the
+// Tenant asks for them: the tenant-quota label and the frozen state. When
+// the Tenant stops asking, the namespaces controller removes them: a
+// server-side apply that leaves a key out removes it, but an apply that
+// would change nothing else is never sent.
+var ConditionalNamespaceLabels = []string{tenancyv1alpha1.TenantQuotaLabel, tenancyv1alpha1.StateLabel}
+
 // Namespace returns the labels and annotations every namespace of t carries.
 // The namespace webhook stamps them at creation (so a namespace is never,
 // even briefly, without its Pod Security level) and the namespaces controller
@@ -42,6 +49,9 @@ func Namespace(sc *Scope) NamespaceMetadata {
 	labels[tenancyv1alpha1.TenantLabel] = t.Name
 	if q := spec.Quota.Tenant; q != nil && len(q.Hard) > 0 {
 		labels[tenancyv1alpha1.TenantQuotaLabel] = "true"
+	}
+	if spec.State == tenancyv1alpha1.TenantFrozen {
+		labels[tenancyv1alpha1.StateLabel] = string(tenancyv1alpha1.TenantFrozen)
 	}
 	annotations := map[string]string{}
 	for k, v := range spec.Namespaces.Annotations {

@@ -35,7 +35,7 @@ func Policies(s Settings) []client.Object {
 // even where the mutating half is unavailable.
 func ValidatingPolicies(s Settings) []client.Object {
 	var out []client.Object
-	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s), freezeValidation(), devicesValidation(), gatewayValidation()} {
+	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{podsValidation(s), servicesValidation(), ingressesValidation(s), storageValidation(), rbacValidation(s), networkPoliciesValidation(s), devicesValidation(), gatewayValidation()} {
 		out = append(out, p, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 			ObjectMeta: policyMeta(p.Name),
 			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
@@ -46,6 +46,7 @@ func ValidatingPolicies(s Settings) []client.Object {
 			},
 		})
 	}
+	out = append(out, FreezePolicies()...)
 	out = append(out, RetainedPolicies(s)...)
 	out = append(out, TokensPolicies(s)...)
 	managed := managedValidation(s)

@@ -104,8 +104,9 @@ func badDeviceResourcesCEL() string {
 	denied := "(has(params.spec.devices) ? params.spec.devices.deniedExtendedResources : [])"
 	anyClass := "(has(params.spec.devices) && params.spec.devices.anyClass)"
 	allowed := "(has(params.spec.devices) ? params.spec.devices.classes : [])"
-	return resources + ".filter(r, r in " + denied + " || (r.startsWith('" + prefix + "') && !" + anyClass +
-		" && !(r.substring(" + strconv.Itoa(len(prefix)) + ") in " + allowed + ")))"
+	// A tenant that may use any class has nothing denied: no scan.
+	return anyClass + " ? [] : " + resources + ".filter(r, r in " + denied + " || (r.startsWith('" + prefix + "') && " +
+		"!(r.substring(" + strconv.Itoa(len(prefix)) + ") in " + allowed + ")))"
 }
 
 // podDevicesRule refuses a pod, or a workload's pod template, that requests

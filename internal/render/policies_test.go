@@ -65,7 +65,10 @@ func TestPolicyRules(t *testing.T) {
 func TestPolicyBindings(t *testing.T) {
 	policies, bindings := map[string]*admissionregistrationv1.ParamKind{}, map[string]bool{}
 	check := func(kind, name, policy string, ref *admissionregistrationv1.ParamRef, match *admissionregistrationv1.MatchResources) {
-		if name != policy {
+		if name == FreezeByLabelBinding && policy == FreezePolicy {
+			// The freeze's second binding: namespaces an admin froze.
+			name = FreezePolicy + "+label"
+		} else if name != policy {
 			t.Errorf("%s %s binds %s: one binding per policy, of the same name", kind, name, policy)
 		}
 		if bindings[kind+"/"+name] {
@@ -92,6 +95,10 @@ func TestPolicyBindings(t *testing.T) {
 			t.Errorf("%s %s paramRef = %+v, want the request namespace's %q, denying when missing", kind, name, ref, tenancyv1alpha1.TenantPolicyName)
 		}
 		sel := match.NamespaceSelector
+		if strings.HasPrefix(name, FreezePolicy) {
+			// Frozen tenant namespaces only: see TestFreezeBindings.
+			return
+		}
 		if sel == nil || len(sel.MatchExpressions) != 1 || sel.MatchExpressions[0].Key != tenancyv1alpha1.TenantLabel ||
 			sel.MatchExpressions[0].Operator != metav1.LabelSelectorOpExists {
 			t.Errorf("%s %s selects %+v, want namespaces with the tenant label", kind, name, sel)
@@ -121,6 +128,9 @@ func TestPolicyBindings(t *testing.T) {
 		if !bindings[name] {
 			t.Errorf("policy %s has no binding", name)
 		}
+		if name == "V/"+FreezePolicy && !bindings[name+"+label"] {
+			t.Errorf("policy %s has no binding for namespaces frozen by label", name)
+		}
 		if name == "V/"+ManagedPolicy || name == "V/"+RetainedPolicy || name == "V/"+TokensPolicy || name == "M/"+FrozenByMutation {
 			if kind != nil {
 				t.Errorf("policy %s has paramKind %+v; it takes no parameters", name, kind)
@@ -135,5 +145,38 @@ func TestPolicyBindings(t *testing.T) {
 	want := []string{"M/bulkhead-frozen-by", "M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-devices", "V/bulkhead-freeze", "V/bulkhead-gateway", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
+	}
+}
+
+// TestFreezeBindings: the freeze policy is bound to tenant namespaces
+// that are frozen, by their Tenant (the state label Bulkhead stamps) or by
+// an admin's label, and nowhere else, with the namespace's TenantPolicy as
+// parameters.
+func TestFreezeBindings(t *testing.T) {
+	want := map[string]metav1.LabelSelectorRequirement{
+		FreezePolicy:         {Key: tenancyv1alpha1.StateLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{"Frozen"}},
+		FreezeByLabelBinding: {Key: tenancyv1alpha1.FrozenLabel, Operator: metav1.LabelSelectorOpExists},
+	}
+	for _, obj := range FreezePolicies() {
+		b, ok := obj.(*admissionregistrationv1.ValidatingAdmissionPolicyBinding)
+		if !ok {
+			continue
+		}
+		w, ok := want[b.Name]
+		if !ok {
+			t.Errorf("unexpected binding %s", b.Name)
+			continue
+		}
+		delete(want, b.Name)
+		tenant := metav1.LabelSelectorRequirement{Key: tenancyv1alpha1.TenantLabel, Operator: metav1.LabelSelectorOpExists}
+		if diff := cmp.Diff([]metav1.LabelSelectorRequirement{tenant, w}, b.Spec.MatchResources.NamespaceSelector.MatchExpressions); diff != "" {
+			t.Errorf("binding %s selects (-want +got):\n%s", b.Name, diff)
+		}
+		if b.Spec.PolicyName != FreezePolicy || b.Spec.ParamRef == nil || *b.Spec.ParamRef.ParameterNotFoundAction != admissionregistrationv1.DenyAction {
+			t.Errorf("binding %s: policy %s, paramRef %+v", b.Name, b.Spec.PolicyName, b.Spec.ParamRef)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing bindings %v", want)
 	}
 }

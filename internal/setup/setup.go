@@ -43,6 +43,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/rbac"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/status"
 	tenantquotactl "github.com/bulkhead-dev/bulkhead/internal/controller/tenantquota"
+	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/defaults"
@@ -165,7 +166,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	sources := []ingress.Source{ingress.Ingresses()}
-	gatewayAPI, err := ingress.GatewayAPIServed(mgr.GetRESTMapper())
+	gatewayAPI, err := discovery.GatewayAPIServed(mgr.GetRESTMapper())
 	if err != nil {
 		return nil, fmt.Errorf("asking the API server whether it serves the Gateway API: %w", err)
 	}

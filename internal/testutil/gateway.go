@@ -45,11 +45,8 @@ func Gateway(namespace, name, class string, hostnames ...string) *gatewayv1.Gate
 	g := &gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
 	g.Spec.GatewayClassName = gatewayv1.ObjectName(class)
 	for i, h := range hostnames {
-		l := gatewayv1.Listener{Name: gatewayv1.SectionName("l" + string(rune('a'+i))), Port: 80, Protocol: gatewayv1.HTTPProtocolType}
-		if h != "" {
-			l.Hostname = ptr.To(gatewayv1.Hostname(h))
-		}
-		g.Spec.Listeners = append(g.Spec.Listeners, l)
+		name, hostname := httpListener(i, h)
+		g.Spec.Listeners = append(g.Spec.Listeners, gatewayv1.Listener{Name: name, Hostname: hostname, Port: 80, Protocol: gatewayv1.HTTPProtocolType})
 	}
 	return g
 }
@@ -64,11 +61,18 @@ func ListenerSet(namespace, name, parentNamespace, parent string, hostnames ...s
 		ls.Spec.ParentRef.Namespace = ptr.To(gatewayv1.Namespace(parentNamespace))
 	}
 	for i, h := range hostnames {
-		l := gatewayv1.ListenerEntry{Name: gatewayv1.SectionName("l" + string(rune('a'+i))), Port: 80, Protocol: gatewayv1.HTTPProtocolType}
-		if h != "" {
-			l.Hostname = ptr.To(gatewayv1.Hostname(h))
-		}
-		ls.Spec.Listeners = append(ls.Spec.Listeners, l)
+		name, hostname := httpListener(i, h)
+		ls.Spec.Listeners = append(ls.Spec.Listeners, gatewayv1.ListenerEntry{Name: name, Hostname: hostname, Port: 80, Protocol: gatewayv1.HTTPProtocolType})
 	}
 	return ls
+}
+
+// httpListener is the name ("la", "lb", ...) and hostname (nil for "") of
+// the i-th HTTP listener the builders above make.
+func httpListener(i int, hostname string) (gatewayv1.SectionName, *gatewayv1.Hostname) {
+	name := gatewayv1.SectionName("l" + string(rune('a'+i)))
+	if hostname == "" {
+		return name, nil
+	}
+	return name, ptr.To(gatewayv1.Hostname(hostname))
 }

@@ -54,7 +54,7 @@ func TestDeviceClasses(t *testing.T) {
 		return nil
 	})
 
-	request := func(name string, edit func(*resourcev1.DeviceRequest)) resourcev1.ResourceClaimSpec {
+	request := func(edit func(*resourcev1.DeviceRequest)) resourcev1.ResourceClaimSpec {
 		r := resourcev1.DeviceRequest{Name: "dev"}
 		edit(&r)
 		return resourcev1.ResourceClaimSpec{Devices: resourcev1.DeviceClaim{Requests: []resourcev1.DeviceRequest{r}}}
@@ -63,7 +63,7 @@ func TestDeviceClasses(t *testing.T) {
 		return func(r *resourcev1.DeviceRequest) { r.Exactly = &resourcev1.ExactDeviceRequest{DeviceClassName: class} }
 	}
 	claim := func(name string, edit func(*resourcev1.DeviceRequest)) *resourcev1.ResourceClaim {
-		return &resourcev1.ResourceClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: request(name, edit)}
+		return &resourcev1.ResourceClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: request(edit)}
 	}
 	extended := func(name, resourceName string) *corev1.Pod {
 		one := corev1.ResourceList{corev1.ResourceName(resourceName): resource.MustParse("1")}
@@ -83,7 +83,7 @@ func TestDeviceClasses(t *testing.T) {
 			r.FirstAvailable = []resourcev1.DeviceSubRequest{{Name: "a", DeviceClassName: "test-gpu"}, {Name: "b", DeviceClassName: "test-fpga"}}
 		})), tenant, "devices.classes")
 		testenv.Rejected(t, dev.Create(ctx, &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fpga"},
-			Spec: resourcev1.ResourceClaimTemplateSpec{Spec: request("fpga", exactly("test-fpga"))}}), tenant, "devices.classes")
+			Spec: resourcev1.ResourceClaimTemplateSpec{Spec: request(exactly("test-fpga"))}}), tenant, "devices.classes")
 	})
 
 	t.Run("pods request only allowed classes' extended resources", func(t *testing.T) {

@@ -79,15 +79,31 @@ func TestFrozenTenant(t *testing.T) {
 			t.Fatalf("setting state %s: %v", state, err)
 		}
 	}
+	// policyFrozen waits until the namespace is frozen (want) or not as
+	// Bulkhead renders it, its TenantPolicy and its state label, which the
+	// freeze binding selects, and the API server acts on it.
 	policyFrozen := func(want bool) {
 		t.Helper()
-		testenv.Eventually(t, fmt.Sprintf("TenantPolicy frozen=%v", want), func() error {
+		testenv.Eventually(t, fmt.Sprintf("namespace %s frozen=%v", ns, want), func() error {
 			p := &tenancyv1alpha1.TenantPolicy{}
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenancyv1alpha1.TenantPolicyName}, p); err != nil {
 				return err
 			}
-			if p.Spec.Frozen != want {
-				return fmt.Errorf("frozen is %v", p.Spec.Frozen)
+			got := &corev1.Namespace{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
+				return err
+			}
+			if labelled := got.Labels[tenancyv1alpha1.StateLabel] == string(tenancyv1alpha1.TenantFrozen); p.Spec.Frozen != want || labelled != want {
+				return fmt.Errorf("TenantPolicy frozen %v, state label %v", p.Spec.Frozen, labelled)
+			}
+			err := dev.Create(ctx, testutil.Pod(ns, "probe", image), client.DryRunAll)
+			switch {
+			case want && err == nil:
+				return fmt.Errorf("a pod is still admitted")
+			case want && !strings.Contains(err.Error(), "[rule state]"):
+				return err
+			case !want && err != nil:
+				return err
 			}
 			return nil
 		})
@@ -269,6 +285,8 @@ func TestFrozenTenant(t *testing.T) {
 		if got.Labels[tenancyv1alpha1.FrozenLabel] != "ops" {
 			t.Fatalf("the manager dropped the admin's freeze label: %v", got.Labels)
 		}
+		// Nor can the owner step around it with a fresh namespace.
+		testenv.Rejected(t, testenv.CreateNamespaceAs(dev, "frz-fresh", nil), tenant, "state")
 		// A tenant cannot lift it.
 		lift := client.RawPatch(types.MergePatchType, labelPatch(tenancyv1alpha1.FrozenLabel, nil))
 		env.GrantNamespacePatch(t, owner)

@@ -41,12 +41,19 @@ func TestGatewayRoutesAttachOnlyWhereAllowed(t *testing.T) {
 	const tenant, ns = "gwh", "gwh-web"
 	tn := testutil.Tenant(tenant).Owner("gwh-owner").Hard().Obj()
 	tn.Spec.Ingress.Hostnames = []string{"*.gwh.apps.example.com"}
-	tn.Spec.Gateway.Parents = []tenancyv1alpha1.GatewayParent{{Namespace: "infra-gw", Name: "shared", SectionNames: []string{"https"}}}
+	tn.Spec.Gateway.Parents = []tenancyv1alpha1.GatewayParent{
+		{Namespace: "infra-gw", Name: "shared", SectionNames: []string{"https"}},
+		// Every listener of infra-gw/open: ListenerSets may attach.
+		{Namespace: "infra-gw", Name: "open"},
+	}
 	dev := env.TenantWithNamespace(t, tn, ns)
 	https := []gatewayv1.ParentReference{testutil.Parent("infra-gw", "shared", "https")}
 
 	if err := dev.Create(ctx, testutil.HTTPRoute(ns, "web", https, "web.gwh.apps.example.com")); err != nil {
 		t.Fatalf("a route on the listed listener with the tenant's hostname: %v", err)
+	}
+	if err := dev.Create(ctx, testutil.ListenerSet(ns, "api", "infra-gw", "open", "api.gwh.apps.example.com")); err != nil {
+		t.Fatalf("a ListenerSet with the tenant's hostname on a listed Gateway: %v", err)
 	}
 	for _, c := range []struct {
 		name string
@@ -59,7 +66,14 @@ func TestGatewayRoutesAttachOnlyWhereAllowed(t *testing.T) {
 		{"a hostname that is not the tenant's", testutil.HTTPRoute(ns, "foreign", https, "shop.apps.example.com"), "gateway.hostnames"},
 		{"a TCP route on an unlisted listener", testutil.TCPRoute(ns, "db", testutil.Parent("infra-gw", "shared", "tcp")), "gateway.parentRefs"},
 		{"a Gateway of its own", testutil.Gateway(ns, "own", "platform", "x.gwh.apps.example.com"), "gateway.ownGateways"},
-		{"a ListenerSet listener without hostname on the shared Gateway", testutil.ListenerSet(ns, "ls", "infra-gw", "shared", ""), "gateway.parentRefs"},
+		{"a ListenerSet on a listed Gateway without naming the listed listener", testutil.ListenerSet(ns, "ls", "infra-gw", "shared", "ls.gwh.apps.example.com"), "gateway.parentRefs"},
+		{"a ListenerSet listener without hostname on a shared Gateway", testutil.ListenerSet(ns, "ls", "infra-gw", "open", ""), "gateway.noHostnames"},
+		{"a ListenerSet TCP listener on a shared Gateway", func() client.Object {
+			// TCP and UDP listeners carry no hostname: the whole port is theirs.
+			ls := testutil.ListenerSet(ns, "ls", "infra-gw", "open", "")
+			ls.Spec.Listeners[0].Protocol, ls.Spec.Listeners[0].Port = gatewayv1.TCPProtocolType, 5432
+			return ls
+		}(), "gateway.noHostnames"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			testenv.Rejected(t, dev.Create(ctx, c.obj), tenant, c.rule)

@@ -2,12 +2,16 @@ package namespaces
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -113,6 +117,9 @@ func (r *Reconciler) namespaces(ctx context.Context, tenant string) ([]corev1.Na
 // Only the metadata is applied, so that Bulkhead's field manager owns those
 // labels and annotations and nothing else of a namespace it did not create.
 func (r *Reconciler) ensureMetadata(ctx context.Context, ns *corev1.Namespace, want render.NamespaceMetadata) error {
+	if err := r.dropStale(ctx, ns, want); err != nil {
+		return err
+	}
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion("v1")
 	u.SetKind("Namespace")
@@ -123,6 +130,31 @@ func (r *Reconciler) ensureMetadata(ctx context.Context, ns *corev1.Namespace, w
 	}
 	_, _, err := ssa.Apply(ctx, r.Client, u)
 	return err
+}
+
+// dropStale removes the conditional labels (render.ConditionalNamespaceLabels)
+// ns carries that want no longer has: a tenant unfrozen, or without a
+// tenant-wide quota any more.
+func (r *Reconciler) dropStale(ctx context.Context, ns *corev1.Namespace, want render.NamespaceMetadata) error {
+	stale := map[string]any{}
+	for _, k := range render.ConditionalNamespaceLabels {
+		if _, have := ns.Labels[k]; have {
+			if _, wanted := want.Labels[k]; !wanted {
+				stale[k] = nil
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": stale}})
+	if err != nil {
+		return err
+	}
+	if err := r.Client.Patch(ctx, ns, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return fmt.Errorf("removing labels %v from namespace %s: %w", slices.Sorted(maps.Keys(stale)), ns.Name, err)
+	}
+	return nil
 }
 
 func hasAll(have, want map[string]string) bool {

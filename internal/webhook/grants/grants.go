@@ -34,6 +34,7 @@ import (
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantof"
 )
 
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants,verbs=get;list;watch
@@ -63,7 +64,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if err := h.Client.List(ctx, tenants); err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
-	tenant, err := h.ownerOf(ctx, req.Namespace, tenants.Items)
+	tenant, err := tenantof.Namespace(ctx, h.Client, req.Namespace)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
@@ -81,25 +82,39 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 			}
 		}
 	}
+	owners := map[string]string{}
 	for _, from := range grant.Spec.From {
 		ns := string(from.Namespace)
-		owner, err := h.ownerOf(ctx, ns, tenants.Items)
-		if err != nil {
+		if owners[ns], err = h.ownerOf(ctx, ns, tenants.Items); err != nil {
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
-		if owner == "" || owner == tenant || slices.Contains(allowed, owner) {
-			continue
-		}
-		if owner == unknownOwner {
-			return admission.Denied(fmt.Sprintf("tenant %s: the ReferenceGrant names namespace %s, which does not exist: any tenant could create it later [rule %s]. "+
-				"Grant namespaces that exist", tenant, ns, Rule))
-		}
-		// Say no more of the other tenant than that it exists.
-		return admission.Denied(fmt.Sprintf("tenant %s: the ReferenceGrant lets namespace %s, another tenant's, refer to this namespace's objects [rule %s]. "+
-			"Grant only the tenant's own namespaces and the platform's; to let another tenant in, a cluster admin names it in the Tenant's spec.network.allowFrom",
-			tenant, ns, Rule))
+	}
+	if denial := Decide(tenant, grant.Spec.From, owners, allowed); denial != "" {
+		return admission.Denied(denial)
 	}
 	return admission.Allowed("")
+}
+
+// Decide judges the from entries of a grant in a namespace of tenant:
+// owners maps each from namespace to its tenant ("" for none, unknownOwner
+// for one that does not exist and no prefix claims), allowed are the
+// tenants the Tenant's allowFrom names. It returns the denial, or "".
+func Decide(tenant string, from []gatewayv1.ReferenceGrantFrom, owners map[string]string, allowed []string) string {
+	for _, f := range from {
+		ns := string(f.Namespace)
+		switch owner := owners[ns]; {
+		case owner == "" || owner == tenant || slices.Contains(allowed, owner):
+		case owner == unknownOwner:
+			return fmt.Sprintf("tenant %s: the ReferenceGrant names namespace %s, which does not exist: any tenant could create it later [rule %s]. "+
+				"Grant namespaces that exist", tenant, ns, Rule)
+		default:
+			// Say no more of the other tenant than that it exists.
+			return fmt.Sprintf("tenant %s: the ReferenceGrant lets namespace %s, another tenant's, refer to this namespace's objects [rule %s]. "+
+				"Grant only the tenant's own namespaces and the platform's; to let another tenant in, a cluster admin names it in the Tenant's spec.network.allowFrom",
+				tenant, ns, Rule)
+		}
+	}
+	return ""
 }
 
 // ownerOf is the tenant a namespace belongs to: its tenant label when it

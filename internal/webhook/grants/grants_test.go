@@ -75,3 +75,33 @@ func TestHandle(t *testing.T) {
 		})
 	}
 }
+
+func TestDecide(t *testing.T) {
+	from := func(namespaces ...string) []gatewayv1.ReferenceGrantFrom {
+		var out []gatewayv1.ReferenceGrantFrom
+		for _, ns := range namespaces {
+			out = append(out, gatewayv1.ReferenceGrantFrom{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(ns)})
+		}
+		return out
+	}
+	owners := map[string]string{"acme-b": "acme", "infra": "", "globex-a": "globex", "initech-a": "initech", "later": unknownOwner}
+	for _, tc := range []struct {
+		name string
+		from []gatewayv1.ReferenceGrantFrom
+		want string // a part of the denial; "" admitted
+	}{
+		{"own, the platform's and an allowed tenant's", from("acme-b", "infra", "globex-a"), ""},
+		{"another tenant's after allowed ones", from("acme-b", "initech-a"), "namespace initech-a, another tenant's"},
+		{"a namespace nobody owns yet", from("later"), "namespace later, which does not exist"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Decide("acme", tc.from, owners, []string{"globex"})
+			if (got == "") != (tc.want == "") || !strings.Contains(got, tc.want) {
+				t.Fatalf("Decide = %q, want %q", got, tc.want)
+			}
+			if got != "" && (!strings.HasPrefix(got, "tenant acme: ") || !strings.Contains(got, "[rule "+Rule+"]")) {
+				t.Errorf("denial %q names neither the tenant nor the rule", got)
+			}
+		})
+	}
+}

@@ -57,23 +57,11 @@ func GatewaySources() []Source {
 	return []Source{
 		listener(route("Gateway", func() client.Object { return &gatewayv1.Gateway{} }, func() client.ObjectList { return &gatewayv1.GatewayList{} },
 			func(o client.Object) []gatewayv1.Hostname {
-				var out []gatewayv1.Hostname
-				for _, l := range o.(*gatewayv1.Gateway).Spec.Listeners {
-					if l.Hostname != nil {
-						out = append(out, *l.Hostname)
-					}
-				}
-				return out
+				return listenerHostnames(o.(*gatewayv1.Gateway).Spec.Listeners, func(l gatewayv1.Listener) *gatewayv1.Hostname { return l.Hostname })
 			})),
 		listener(route("ListenerSet", func() client.Object { return &gatewayv1.ListenerSet{} }, func() client.ObjectList { return &gatewayv1.ListenerSetList{} },
 			func(o client.Object) []gatewayv1.Hostname {
-				var out []gatewayv1.Hostname
-				for _, l := range o.(*gatewayv1.ListenerSet).Spec.Listeners {
-					if l.Hostname != nil {
-						out = append(out, *l.Hostname)
-					}
-				}
-				return out
+				return listenerHostnames(o.(*gatewayv1.ListenerSet).Spec.Listeners, func(l gatewayv1.ListenerEntry) *gatewayv1.Hostname { return l.Hostname })
 			})),
 		route("HTTPRoute", func() client.Object { return &gatewayv1.HTTPRoute{} }, func() client.ObjectList { return &gatewayv1.HTTPRouteList{} },
 			func(o client.Object) []gatewayv1.Hostname { return o.(*gatewayv1.HTTPRoute).Spec.Hostnames }),
@@ -84,14 +72,16 @@ func GatewaySources() []Source {
 	}
 }
 
-// GatewayAPIServed reports whether the API server serves the Gateway API's
-// HTTPRoute at v1: whether GatewaySources can be cached.
-func GatewayAPIServed(mapper meta.RESTMapper) (bool, error) {
-	_, err := mapper.RESTMapping(schema.GroupKind{Group: gatewayv1.GroupName, Kind: "HTTPRoute"}, gatewayv1.GroupVersion.Version)
-	if meta.IsNoMatchError(err) {
-		return false, nil
+// listenerHostnames are the hostnames the listeners name (a Gateway's or a
+// ListenerSet's, which differ in type only).
+func listenerHostnames[L any](listeners []L, hostname func(L) *gatewayv1.Hostname) []gatewayv1.Hostname {
+	var out []gatewayv1.Hostname
+	for _, l := range listeners {
+		if h := hostname(l); h != nil {
+			out = append(out, *h)
+		}
 	}
-	return err == nil, err
+	return out
 }
 
 // hostnames normalizes and sorts names, without duplicates.

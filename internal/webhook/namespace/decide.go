@@ -401,6 +401,18 @@ type Create struct {
 	DryRun  bool
 }
 
+// frozenByLabel is the first of a tenant's namespaces a cluster admin froze
+// by label, or nil: while one is, the tenant creates no namespace, or
+// deleting the frozen namespace and creating another would lift the freeze.
+func frozenByLabel(namespaces []corev1.Namespace) *corev1.Namespace {
+	for i := range namespaces {
+		if _, ok := namespaces[i].Labels[tenancyv1alpha1.FrozenLabel]; ok {
+			return &namespaces[i]
+		}
+	}
+	return nil
+}
+
 // DecideBatch decides creates of tenant's namespaces in order, against the
 // tenant's cached namespaces and the ledger's reservations still live at
 // now, each admission counting against the creates after it. It returns
@@ -411,9 +423,19 @@ func DecideBatch(tenant string, cached []corev1.Namespace, reservations []tenanc
 	live := claims.Live(reservations, now)
 	var admitted []tenancyv1alpha1.NamespaceReservation
 	var owner *tenancyv1alpha1.Tenant
+	frozen := frozenByLabel(cached)
 	for i, c := range creates {
 		inUse := map[string]int{tenant: claims.InUse(tenant, cached, live, c.Namespace.Name, now)}
 		decisions[i] = DecideCreate(c.Namespace, c.Caller, c.Tenants, inUse, s)
+		if decisions[i].Allowed && frozen != nil {
+			by := ""
+			if who := frozen.Labels[tenancyv1alpha1.FrozenLabel]; who != "" {
+				by = " by " + who
+			}
+			decisions[i] = deny(tenant, RuleState, fmt.Sprintf("namespace %s of the tenant is frozen%s (label %s), and a new one would not be",
+				frozen.Name, by, tenancyv1alpha1.FrozenLabel),
+				"A cluster admin unfreezes: removes the label, or freezes the whole tenant with spec.state Frozen")
+		}
 		if !decisions[i].Allowed || c.DryRun {
 			continue
 		}

@@ -315,3 +315,27 @@ func TestDecideBatchCountsInOrder(t *testing.T) {
 		t.Errorf("owner %v, want Tenant acme", owner)
 	}
 }
+
+// TestDecideBatchFrozenByLabel: while a cluster admin has frozen one of a
+// tenant's namespaces by label, its owners create no namespace, so that
+// deleting the frozen one and creating another cannot lift the freeze.
+func TestDecideBatchFrozenByLabel(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tenants := []tenancyv1alpha1.Tenant{*testutil.Tenant("acme").Owner("alice").Obj()}
+	held := tenantNamespace("acme-held", "acme", now.Add(-time.Hour))
+	held.Labels[tenancyv1alpha1.FrozenLabel] = "ops"
+	create := Create{Namespace: nsObj("acme-fresh", nil), Caller: Caller{User: "alice"}, Tenants: tenants}
+	decisions, admitted, _ := DecideBatch("acme", []corev1.Namespace{*held}, nil, []Create{create}, now, render.DefaultSettings())
+	if decisions[0].Allowed || len(admitted) != 0 {
+		t.Fatalf("a new namespace of a tenant frozen by label was admitted: %+v", decisions[0])
+	}
+	for _, want := range []string{"tenant acme: ", "namespace acme-held of the tenant is frozen by ops", "[rule state]"} {
+		if !strings.Contains(decisions[0].Message, want) {
+			t.Errorf("denial %q lacks %q", decisions[0].Message, want)
+		}
+	}
+	delete(held.Labels, tenancyv1alpha1.FrozenLabel)
+	if decisions, _, _ := DecideBatch("acme", []corev1.Namespace{*held}, nil, []Create{create}, now, render.DefaultSettings()); !decisions[0].Allowed {
+		t.Fatalf("once the label is gone, still refused: %s", decisions[0].Message)
+	}
+}
