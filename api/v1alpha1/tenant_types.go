@@ -131,13 +131,18 @@ type ResourceLimits struct {
 type TenantLimits struct {
 	// hard is the set of limits. Supported: pods, requests.cpu,
 	// requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory,
-	// limits.ephemeral-storage, cpu, memory, persistentvolumeclaims and
-	// requests.storage. Quantities are never negative.
+	// limits.ephemeral-storage, cpu, memory, persistentvolumeclaims,
+	// requests.storage, and count/<resource>.<group> (count/<resource> for
+	// the core group) for the number of objects of any namespaced kind,
+	// custom resources included, such as count/configmaps or
+	// count/widgets.example.com. count/pods is pods and
+	// count/persistentvolumeclaims is persistentvolumeclaims. Quantities are
+	// never negative.
 	// +optional
 	// +kubebuilder:validation:Type=object
-	// +kubebuilder:validation:MaxProperties=16
+	// +kubebuilder:validation:MaxProperties=32
 	// +kubebuilder:validation:XValidation:rule="self.all(k, type(self[k]) == int ? self[k] >= 0 : !self[k].startsWith('-'))",message="quantities must not be negative"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['pods', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'cpu', 'memory', 'persistentvolumeclaims', 'requests.storage'])",message="tenant-wide quota supports pods, requests.cpu, requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory, limits.ephemeral-storage, cpu, memory, persistentvolumeclaims and requests.storage"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['pods', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'cpu', 'memory', 'persistentvolumeclaims', 'requests.storage'] || size(k) <= 260 && k.matches('^count/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?([.][a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$'))",message="tenant-wide quota supports pods, requests.cpu, requests.memory, requests.ephemeral-storage, limits.cpu, limits.memory, limits.ephemeral-storage, cpu, memory, persistentvolumeclaims, requests.storage and count/<resource>.<group> (a lowercase plural resource, then its API group, such as count/widgets.example.com; count/configmaps for the core group)"
 	Hard corev1.ResourceList `json:"hard,omitempty"`
 }
 

@@ -5,8 +5,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// QuotaObjectKind is the kind of object that uses tenant-wide quota.
-// +kubebuilder:validation:Enum=Pod;PersistentVolumeClaim
+// QuotaObjectKind is the kind of object that uses tenant-wide quota: Pod,
+// PersistentVolumeClaim, or, for an object counted by a
+// count/<resource>.<group> limit, that limit's name.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=260
+// +kubebuilder:validation:XValidation:rule="self in ['Pod', 'PersistentVolumeClaim'] || self.startsWith('count/')",message="kind is Pod, PersistentVolumeClaim or a count/<resource>.<group> limit"
 type QuotaObjectKind string
 
 const (
@@ -18,7 +22,8 @@ const (
 
 // QuotaReservation is quota charged at admission to one object.
 type QuotaReservation struct {
-	// kind is Pod or PersistentVolumeClaim.
+	// kind is Pod or PersistentVolumeClaim, or the count/<resource>.<group>
+	// limit an object of any other kind is counted by.
 	// +required
 	Kind QuotaObjectKind `json:"kind,omitempty"`
 	// namespace of the object.

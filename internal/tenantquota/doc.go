@@ -39,6 +39,14 @@
 //     compare-and-swap, so a charge made while it was counting makes it
 //     start over rather than be lost.
 //
+// Counts of any kind (count/<resource>.<group> limits, count.go) go
+// through the same ledger: the webhook is also sent creates of the kinds
+// some Tenant counts (its rules are generated from the Tenants, so a kind
+// nobody counts never reaches it), charges each object 1 under a
+// reservation whose kind is the limit's name, and the recount counts the
+// objects from metadata-only informers. Deleting one frees its count at
+// the next recount, as for pods.
+//
 // Only a ledger its Tenant controls and that carries NewLedger's labels
 // counts (Owned). One left by an earlier Tenant of the same name, not yet
 // garbage-collected, is refused, and so is one without the labels (someone

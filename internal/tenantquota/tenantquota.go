@@ -28,7 +28,8 @@ const (
 // Limits are a tenant's spec.quota.tenant.hard.
 type Limits = map[corev1.ResourceName]resource.Quantity
 
-// aliases are the quota names that mean another: cpu is requests.cpu.
+// aliases are the quota names that mean another: cpu is requests.cpu (and
+// count/pods is pods: see countAliases).
 var aliases = map[corev1.ResourceName]corev1.ResourceName{
 	corev1.ResourceCPU:    corev1.ResourceRequestsCPU,
 	corev1.ResourceMemory: corev1.ResourceRequestsMemory,
@@ -36,6 +37,9 @@ var aliases = map[corev1.ResourceName]corev1.ResourceName{
 
 func canonical(name corev1.ResourceName) corev1.ResourceName {
 	if a, ok := aliases[name]; ok {
+		return a
+	}
+	if a, ok := countAliases[name]; ok {
 		return a
 	}
 	return name
@@ -236,12 +240,23 @@ func Recount(hard Limits, counted corev1.ResourceList, present map[string]bool, 
 
 // Object is what one admission request would add to its tenant's quota.
 type Object struct {
-	Kind            tenancyv1alpha1.QuotaObjectKind
+	// Kind is what the reservation is recorded under: Pod,
+	// PersistentVolumeClaim, or the count/ limit that counts the object.
+	Kind tenancyv1alpha1.QuotaObjectKind
+	// Display is the object's kind as messages name it, Kind when empty.
+	Display         string
 	Namespace, Name string
 	Amount          corev1.ResourceList
 	// Negative lists the paths of quantities below zero in the request's
 	// objects (NegativeQuantities); such a request is refused.
 	Negative []string
+}
+
+func (o Object) display() string {
+	if o.Display != "" {
+		return o.Display
+	}
+	return string(o.Kind)
 }
 
 // Decision is the outcome of charging an Object to a Tenant.
@@ -264,7 +279,7 @@ func Admit(t *tenancyv1alpha1.Tenant, ledger *tenancyv1alpha1.TenantQuotaLedger,
 	if len(negative) > 0 {
 		return Decision{Message: fmt.Sprintf("tenant %s: %s %s has quantities below zero (%s) [rule quota.tenant]. "+
 			"Requests, limits, overhead and sizes are never negative: correct them",
-			t.Name, obj.Kind, strings.TrimSuffix(obj.Name, resizeSuffix), strings.Join(negative, ", "))}
+			t.Name, obj.display(), strings.TrimSuffix(obj.Name, resizeSuffix), strings.Join(negative, ", "))}
 	}
 	if t.Spec.Quota.Tenant == nil || len(t.Spec.Quota.Tenant.Hard) == 0 {
 		return Decision{Allowed: true}
@@ -286,7 +301,7 @@ func Admit(t *tenancyv1alpha1.Tenant, ledger *tenancyv1alpha1.TenantQuotaLedger,
 	if over := Exceeds(hard, ledger.Status.Usage, add); len(over) > 0 {
 		return Decision{Message: fmt.Sprintf("tenant %s: %s %s would exceed the tenant-wide quota (%s) [rule quota.tenant]. "+
 			"Free some of the tenant's resources in any of its namespaces, or ask a cluster admin to raise spec.quota.tenant.hard",
-			t.Name, obj.Kind, strings.TrimSuffix(obj.Name, resizeSuffix), strings.Join(over, "; "))}
+			t.Name, obj.display(), strings.TrimSuffix(obj.Name, resizeSuffix), strings.Join(over, "; "))}
 	}
 	if dryRun {
 		return Decision{Allowed: true}

@@ -6,6 +6,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -109,14 +110,16 @@ func namespaceWebhook(e Endpoint, path string, op admissionregistrationv1.Operat
 	}
 }
 
-// quotaWebhook charges pods and claims to their tenant's tenant-wide quota.
-// It sees only namespaces of tenants that have one (the namespaces
+// quotaWebhook charges pods and claims to their tenant's tenant-wide quota,
+// and new objects of the kinds some Tenant counts (counted, from the
+// Tenants' count/<resource>.<group> limits; never every kind, which would
+// put the webhook in the way of every write to a tenant namespace). It sees only namespaces of tenants that have one (the namespaces
 // controller labels them), and everyone but Bulkhead and cluster admins:
 // the controllers that create pods for Deployments and Jobs must be counted.
 // It fails closed, so that quota is never overshot; with Bulkhead down, only
 // those tenants wait to create pods and claims.
-func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregistrationv1.ValidatingWebhook {
-	return admissionregistrationv1.ValidatingWebhook{
+func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings, counted []schema.GroupResource) admissionregistrationv1.ValidatingWebhook {
+	w := admissionregistrationv1.ValidatingWebhook{
 		Name:         "quota.tenancy.bulkhead.dev",
 		ClientConfig: e.clientConfig(tenantquota.Path, caBundle),
 		Rules: []admissionregistrationv1.RuleWithOperations{{
@@ -146,6 +149,32 @@ func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings) admissionregis
 		TimeoutSeconds:          ptr.To[int32](10),
 		AdmissionReviewVersions: []string{"v1"},
 	}
+	w.Rules = append(w.Rules, countRules(counted)...)
+	return w
+}
+
+// countRules send the webhook every create of the counted kinds, one rule
+// per API group, at every version (a count is of objects, whichever
+// version made them).
+func countRules(counted []schema.GroupResource) []admissionregistrationv1.RuleWithOperations {
+	var out []admissionregistrationv1.RuleWithOperations
+	byGroup := map[string]int{}
+	for _, gr := range counted {
+		i, ok := byGroup[gr.Group]
+		if !ok {
+			i = len(out)
+			byGroup[gr.Group] = i
+			out = append(out, admissionregistrationv1.RuleWithOperations{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Rule: admissionregistrationv1.Rule{
+					APIGroups: []string{gr.Group}, APIVersions: []string{"*"},
+					Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+				},
+			})
+		}
+		out[i].Resources = append(out[i].Resources, gr.Resource)
+	}
+	return out
 }
 
 // asMutating converts a webhook's shared fields to a mutating webhook.
@@ -313,11 +342,12 @@ func defaultsWebhook(e Endpoint, caBundle []byte) admissionregistrationv1.Mutati
 
 // Configurations renders the webhook configurations: a mutating webhook that
 // assigns new namespaces to their tenant, and a validating webhook that
-// guards the reserved labels of existing ones, charges tenant-wide quota,
-// and refuses new Tenants whose prefix would take existing namespaces. With fallback (the API server lacks
+// guards the reserved labels of existing ones, charges tenant-wide quota
+// (pods, claims, and the kinds in counted), and refuses new Tenants whose
+// prefix would take existing namespaces. With fallback (the API server lacks
 // MutatingAdmissionPolicy) the mutating configuration also serves the
 // tenants' pod defaults.
-func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback bool) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
+func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback bool, counted []schema.GroupResource) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
 	meta := metav1.ObjectMeta{Name: ConfigurationName, Labels: map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue}}
 	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
@@ -332,7 +362,7 @@ func Configurations(e Endpoint, caBundle []byte, s render.Settings, fallback boo
 		ObjectMeta: meta,
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{
 			namespaceWebhook(e, namespace.ValidatePath, admissionregistrationv1.Update, caBundle, s),
-			quotaWebhook(e, caBundle, s),
+			quotaWebhook(e, caBundle, s, counted),
 			ingressWebhook(e, caBundle, s),
 			grantsWebhook(e, caBundle, s),
 			volumesWebhook(e, caBundle, s),

@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 
 	"github.com/bulkhead-dev/bulkhead/internal/render"
@@ -71,7 +74,7 @@ func TestMatchConditionsKeepAdminsAndControlPlaneAway(t *testing.T) {
 
 func TestConfigurationsShareScope(t *testing.T) {
 	s := render.DefaultSettings()
-	m, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), s, false)
+	m, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), s, false, nil)
 	mw, vw := m.Webhooks[0], v.Webhooks[0]
 	if *mw.ClientConfig.URL != "https://localhost:9443/namespaces/mutate" || *vw.ClientConfig.URL != "https://localhost:9443/namespaces/validate" {
 		t.Errorf("URLs = %s, %s", *mw.ClientConfig.URL, *vw.ClientConfig.URL)
@@ -103,7 +106,7 @@ func TestConfigurationsShareScope(t *testing.T) {
 			}
 		}
 	}
-	svc, _ := Configurations(Endpoint{ServiceNamespace: "bulkhead-system", ServiceName: "bulkhead-webhook", ServicePort: 443}, nil, s, false)
+	svc, _ := Configurations(Endpoint{ServiceNamespace: "bulkhead-system", ServiceName: "bulkhead-webhook", ServicePort: 443}, nil, s, false, nil)
 	if ref := svc.Webhooks[0].ClientConfig.Service; ref == nil || ref.Name != "bulkhead-webhook" || *ref.Path != "/namespaces/mutate" {
 		t.Errorf("service reference = %+v", ref)
 	}
@@ -113,7 +116,7 @@ func TestConfigurationsShareScope(t *testing.T) {
 // admins, who create Tenants, so it has no matchConditions; its rule alone
 // keeps it away from everything else, and it fails closed.
 func TestTenantsWebhookSeesAdmins(t *testing.T) {
-	_, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), render.DefaultSettings(), false)
+	_, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), render.DefaultSettings(), false, nil)
 	var found *admissionregistrationv1.ValidatingWebhook
 	for i := range v.Webhooks {
 		if v.Webhooks[i].Name == "tenants.tenancy.bulkhead.dev" {
@@ -139,5 +142,44 @@ func TestTenantsWebhookSeesAdmins(t *testing.T) {
 	}}
 	if diff := cmp.Diff(want, found.Rules); diff != "" {
 		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+}
+
+// TestQuotaWebhookIsSentOnlyCountedKinds: the kinds Tenants count become
+// the quota webhook's rules, by group, creates only; no rule ever names
+// every resource or group.
+func TestQuotaWebhookIsSentOnlyCountedKinds(t *testing.T) {
+	counted := []schema.GroupResource{{Resource: "configmaps"}, {Group: "example.com", Resource: "gadgets"}, {Group: "example.com", Resource: "widgets"}}
+	_, v := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), render.DefaultSettings(), false, counted)
+	var quota *admissionregistrationv1.ValidatingWebhook
+	for i := range v.Webhooks {
+		for _, r := range v.Webhooks[i].Rules {
+			if slices.Contains(r.Resources, "*") || slices.Contains(r.APIGroups, "*") {
+				t.Errorf("webhook %s has a rule for every kind: %+v", v.Webhooks[i].Name, r)
+			}
+		}
+		if v.Webhooks[i].Name == "quota.tenancy.bulkhead.dev" {
+			quota = &v.Webhooks[i]
+		}
+	}
+	if quota == nil {
+		t.Fatal("no quota webhook")
+	}
+	got := map[string][]string{}
+	for _, r := range quota.Rules[2:] {
+		if len(r.Operations) != 1 || r.Operations[0] != admissionregistrationv1.Create || *r.Scope != admissionregistrationv1.NamespacedScope {
+			t.Errorf("count rule %+v: want namespaced creates only", r)
+		}
+		got[strings.Join(r.APIGroups, ",")] = r.Resources
+	}
+	want := map[string][]string{"": {"configmaps"}, "example.com": {"gadgets", "widgets"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("count rules = %v, want %v", got, want)
+	}
+	_, none := Configurations(Endpoint{URL: "https://localhost:9443"}, []byte("ca"), render.DefaultSettings(), false, nil)
+	for _, w := range none.Webhooks {
+		if w.Name == "quota.tenancy.bulkhead.dev" && len(w.Rules) != 2 {
+			t.Fatalf("with nothing counted the quota webhook has %d rules, want the 2 for pods and claims", len(w.Rules))
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bulkhead-dev/bulkhead/internal/render"
@@ -27,6 +28,10 @@ type Inputs struct {
 	// cluster): a configuration without its CA would make the API server
 	// distrust the webhook.
 	CABundle []byte
+	// Counted are the kinds whose objects some Tenant counts
+	// (count/<resource>.<group> in spec.quota.tenant.hard): the quota
+	// webhook is sent their creates.
+	Counted []schema.GroupResource
 }
 
 // Desired lists the cluster-wide objects Bulkhead keeps, the serving
@@ -37,7 +42,7 @@ type Inputs struct {
 func Desired(in Inputs) []client.Object {
 	var out []client.Object
 	if len(in.CABundle) > 0 {
-		mutating, validating := bwebhook.Configurations(in.Endpoint, in.CABundle, in.Settings, !in.MutatingPoliciesServed)
+		mutating, validating := bwebhook.Configurations(in.Endpoint, in.CABundle, in.Settings, !in.MutatingPoliciesServed, in.Counted)
 		if !in.MutatingPoliciesUnknown {
 			out = append(out, mutating)
 		}

@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,6 +24,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	"github.com/bulkhead-dev/bulkhead/internal/ssa"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantquota"
 	"github.com/bulkhead-dev/bulkhead/internal/tenantstatus"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
@@ -135,6 +137,14 @@ func (k *Keeper) keep(ctx context.Context, now time.Time) (time.Time, []failure)
 	if data != nil {
 		in.CABundle = caBundle(data, now)
 	}
+	counted, err := k.counted(ctx)
+	if err != nil {
+		// Without the Tenants the quota webhook's rules are unknown: the
+		// webhook configurations are left as they are this round.
+		failures = append(failures, failure{kind: "Tenant", name: "list", err: err})
+		in.CABundle = nil
+	}
+	in.Counted = counted
 	desired := Desired(in)
 	applied := true
 	for _, obj := range desired {
@@ -161,6 +171,19 @@ func (k *Keeper) keep(ctx context.Context, now time.Time) (time.Time, []failure)
 		renewAt = renewalDue(data, now)
 	}
 	return renewAt, failures
+}
+
+// counted lists the kinds some Tenant counts, from the cache.
+func (k *Keeper) counted(ctx context.Context) ([]schema.GroupResource, error) {
+	tenants := &tenancyv1alpha1.TenantList{}
+	if err := k.Client.List(ctx, tenants); err != nil {
+		return nil, err
+	}
+	hards := make([]tenantquota.Limits, 0, len(tenants.Items))
+	for i := range tenants.Items {
+		hards = append(hards, tenantquota.TenantLimits(&tenants.Items[i]))
+	}
+	return tenantquota.CountedResources(hards...), nil
 }
 
 // errLostRace: another writer (a leader overlapping this one during a

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"slices"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -9,6 +10,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
@@ -17,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -24,6 +27,7 @@ import (
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
 	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
+	"github.com/bulkhead-dev/bulkhead/internal/tenantquota"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 )
 
@@ -113,7 +117,10 @@ func Setup(mgr ctrl.Manager, o Options, files *CertFiles) error {
 		// observedGeneration: the last round's, not a round of its own.
 		Watches(&tenancyv1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []ctrl.Request {
 			return []ctrl.Request{{NamespacedName: types.NamespacedName{Namespace: tenantRequests, Name: obj.GetName()}}}
-		}), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A Tenant that starts or stops counting a kind changes the quota
+		// webhook's rules: a round of its own.
+		Watches(&tenancyv1alpha1.Tenant{}, toCluster, countsChanged)
 	for _, obj := range kept {
 		b = b.Watches(obj, toCluster, managed)
 	}
@@ -128,4 +135,23 @@ func Setup(mgr ctrl.Manager, o Options, files *CertFiles) error {
 		// Every replica serves the webhook, leader or not.
 		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 1}).
 		Complete(files)
+}
+
+// countsChanged passes the Tenants whose count/ limits name kinds their
+// previous version did not, or the other way round.
+var countsChanged = builder.WithPredicates(predicate.Funcs{
+	CreateFunc: func(e event.CreateEvent) bool { return len(countedBy(e.Object)) > 0 },
+	DeleteFunc: func(e event.DeleteEvent) bool { return len(countedBy(e.Object)) > 0 },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return !slices.Equal(countedBy(e.ObjectOld), countedBy(e.ObjectNew))
+	},
+	GenericFunc: func(event.GenericEvent) bool { return false },
+})
+
+func countedBy(obj client.Object) []schema.GroupResource {
+	t, ok := obj.(*tenancyv1alpha1.Tenant)
+	if !ok {
+		return nil
+	}
+	return tenantquota.CountedResources(tenantquota.TenantLimits(t))
 }

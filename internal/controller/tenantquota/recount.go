@@ -14,8 +14,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -25,6 +30,10 @@ import (
 )
 
 // +kubebuilder:rbac:groups="",resources=pods;persistentvolumeclaims,verbs=list
+// Counts of any kind: the metadata of whatever kind a Tenant counts. A
+// cluster admin sets the limits, so the manager must be able to list and
+// watch whatever kind they name; it never reads their contents.
+// +kubebuilder:rbac:groups=*,resources=*,verbs=list;watch
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenants/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantquotaledgers,verbs=get;create;update;delete
 // +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantquotaledgers/status,verbs=get;update
@@ -36,6 +45,13 @@ type Recounter struct {
 	// every pod of the cluster would cost more than a periodic list) and
 	// reads the ledger live, for an up-to-date resourceVersion.
 	APIReader client.Reader
+	// Metadata lists objects of the counted kinds (count/<resource>.<group>
+	// limits) by their metadata alone: a cache whose informers start on the
+	// first list of a kind, so that only kinds some Tenant counts are
+	// watched, and a custom resource's body is never held.
+	Metadata client.Reader
+	// Mapper resolves a counted resource to its kind and scope.
+	Mapper meta.RESTMapper
 	// Interval between recounts of one tenant.
 	Interval time.Duration
 	Now      func() time.Time
@@ -178,11 +194,18 @@ func (r *Recounter) count(ctx context.Context, namespaces []string, hard tq.Limi
 	counted, present := corev1.ResourceList{}, map[string]bool{}
 	claims := false
 	for name := range hard {
-		if name == corev1.ResourcePersistentVolumeClaims || name == corev1.ResourceRequestsStorage {
+		if name == corev1.ResourcePersistentVolumeClaims || name == corev1.ResourceRequestsStorage || name == "count/persistentvolumeclaims" {
 			claims = true
 		}
 	}
+	kinds, err := r.countedKinds(hard)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, ns := range namespaces {
+		if err := r.countObjects(ctx, ns, kinds, counted, present); err != nil {
+			return nil, nil, err
+		}
 		pods := &corev1.PodList{}
 		if err := r.APIReader.List(ctx, pods, client.InNamespace(ns)); err != nil {
 			return nil, nil, fmt.Errorf("listing pods of %s: %w", ns, err)
@@ -208,6 +231,59 @@ func (r *Recounter) count(ctx context.Context, namespaces []string, hard tq.Limi
 	return counted, present, nil
 }
 
+// countedKind is a kind a count/ limit counts, as the API server serves it.
+type countedKind struct {
+	resource schema.GroupResource
+	kind     schema.GroupVersionKind
+}
+
+// countedKinds resolves the kinds hard's count/ limits count. One the API
+// server does not serve (a custom resource not installed yet), or serves
+// outside namespaces, has nothing in the tenant's namespaces to count: its
+// count is zero, and the webhook charges its objects from the moment they
+// can exist.
+func (r *Recounter) countedKinds(hard tq.Limits) ([]countedKind, error) {
+	var out []countedKind
+	for _, gr := range tq.CountedResources(hard) {
+		gvk, err := r.Mapper.KindFor(gr.WithVersion(""))
+		if meta.IsNoMatchError(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: %w", tq.CountName(gr), err)
+		}
+		mapping, err := r.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: %w", tq.CountName(gr), err)
+		}
+		if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
+			continue
+		}
+		out = append(out, countedKind{resource: gr, kind: gvk})
+	}
+	return out, nil
+}
+
+// countObjects adds to counted the objects of kinds in namespace ns, one
+// each, by their metadata, and notes each in present.
+func (r *Recounter) countObjects(ctx context.Context, ns string, kinds []countedKind, counted corev1.ResourceList, present map[string]bool) error {
+	for _, k := range kinds {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(k.kind.GroupVersion().WithKind(k.kind.Kind + "List"))
+		if err := r.Metadata.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("listing %s of %s: %w", k.resource, ns, err)
+		}
+		name := tq.CountName(k.resource)
+		n := counted[name]
+		n.Add(*resource.NewQuantity(int64(len(list.Items)), resource.DecimalSI))
+		counted[name] = n
+		for i := range list.Items {
+			present[tq.ObjectKey(tq.CountKind(k.resource), ns, list.Items[i].Name)] = true
+		}
+	}
+	return nil
+}
+
 func (r *Recounter) now() time.Time {
 	if r.Now != nil {
 		return r.Now()
@@ -220,7 +296,19 @@ func Setup(mgr ctrl.Manager, interval time.Duration) error {
 	if interval <= 0 {
 		interval = 15 * time.Second
 	}
-	r := &Recounter{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Interval: interval}
+	// A cache of its own: the manager's limits Secrets to the webhook's,
+	// and would hold every counted kind's objects whole.
+	metadata, err := cache.New(mgr.GetConfig(), cache.Options{
+		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(),
+		DefaultTransform: cache.TransformStripManagedFields(),
+	})
+	if err != nil {
+		return fmt.Errorf("creating the cache of counted kinds: %w", err)
+	}
+	if err := mgr.Add(metadata); err != nil {
+		return err
+	}
+	r := &Recounter{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metadata: metadata, Mapper: mgr.GetRESTMapper(), Interval: interval}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant-quota-recount").
 		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

@@ -1,5 +1,6 @@
-// Package tenantquota serves the webhook that charges pods and
-// PersistentVolumeClaims to their tenant's tenant-wide quota. The design
+// Package tenantquota serves the webhook that charges pods,
+// PersistentVolumeClaims and objects of counted kinds to their tenant's
+// tenant-wide quota. The design
 // and its proof are in package internal/tenantquota.
 package tenantquota
 
@@ -14,6 +15,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -126,7 +128,7 @@ func (h *Handler) ledger(ctx context.Context, t *tenancyv1alpha1.Tenant) (*tenan
 func measure(req admission.Request) (tenantquota.Object, error) {
 	obj := tenantquota.Object{Namespace: req.Namespace, Name: req.Name}
 	switch {
-	case req.Kind.Kind == "Pod" && req.Operation == admissionv1.Create && req.SubResource == "":
+	case core(req, "Pod") && req.Operation == admissionv1.Create && req.SubResource == "":
 		p := &corev1.Pod{}
 		if err := json.Unmarshal(req.Object.Raw, p); err != nil {
 			return obj, err
@@ -137,7 +139,7 @@ func measure(req admission.Request) (tenantquota.Object, error) {
 		// the pod free) can only be forged.
 		p.Status = corev1.PodStatus{}
 		obj.Kind, obj.Amount = tenantquota.KindPod, tenantquota.PodUsage(p)
-	case req.Kind.Kind == "Pod" && req.Operation == admissionv1.Update && req.SubResource == "resize":
+	case core(req, "Pod") && req.Operation == admissionv1.Update && req.SubResource == "resize":
 		p, old := &corev1.Pod{}, &corev1.Pod{}
 		if err := unmarshalBoth(req, p, old); err != nil {
 			return obj, err
@@ -145,13 +147,13 @@ func measure(req admission.Request) (tenantquota.Object, error) {
 		obj.Kind, obj.Name = tenantquota.KindPod, tenantquota.Resized(req.Name)
 		obj.Amount = tenantquota.Growth(tenantquota.PodUsage(old), tenantquota.PodUsage(p))
 		obj.Negative = negativeInBoth(p, old)
-	case req.Kind.Kind == "PersistentVolumeClaim" && req.Operation == admissionv1.Create:
+	case core(req, "PersistentVolumeClaim") && req.Operation == admissionv1.Create:
 		c := &corev1.PersistentVolumeClaim{}
 		if err := json.Unmarshal(req.Object.Raw, c); err != nil {
 			return obj, err
 		}
 		obj.Kind, obj.Amount, obj.Negative = tenantquota.KindClaim, tenantquota.ClaimUsage(c), tenantquota.NegativeQuantities(c)
-	case req.Kind.Kind == "PersistentVolumeClaim" && req.Operation == admissionv1.Update:
+	case core(req, "PersistentVolumeClaim") && req.Operation == admissionv1.Update:
 		c, old := &corev1.PersistentVolumeClaim{}, &corev1.PersistentVolumeClaim{}
 		if err := unmarshalBoth(req, c, old); err != nil {
 			return obj, err
@@ -159,6 +161,11 @@ func measure(req admission.Request) (tenantquota.Object, error) {
 		obj.Kind, obj.Name = tenantquota.KindClaim, tenantquota.Resized(req.Name)
 		obj.Amount = tenantquota.Growth(tenantquota.ClaimUsage(old), tenantquota.ClaimUsage(c))
 		obj.Negative = negativeInBoth(c, old)
+	case req.Operation == admissionv1.Create && req.SubResource == "":
+		// Any other kind reaches the webhook only because a Tenant limits
+		// how many of it its namespaces hold (count/<resource>.<group>).
+		gr := schema.GroupResource{Group: req.Resource.Group, Resource: req.Resource.Resource}
+		obj.Kind, obj.Display, obj.Amount = tenantquota.CountKind(gr), req.Kind.Kind, tenantquota.ObjectUsage(gr)
 	default:
 		return tenantquota.Object{}, nil
 	}
@@ -166,6 +173,12 @@ func measure(req admission.Request) (tenantquota.Object, error) {
 		return tenantquota.Object{}, nil // a resize that does not grow
 	}
 	return obj, nil
+}
+
+// core reports whether req is about the core group's kind: a custom
+// resource may be called Pod too, and is only counted.
+func core(req admission.Request, kind string) bool {
+	return req.Kind.Group == "" && req.Kind.Kind == kind
 }
 
 func unmarshalBoth(req admission.Request, obj, old any) error {

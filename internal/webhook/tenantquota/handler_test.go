@@ -37,6 +37,9 @@ var (
 	pvcKind = metav1.GroupVersionKind{Version: "v1", Kind: "PersistentVolumeClaim"}
 	podKind = metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
 	l       = testutil.Quantities
+
+	widgetKind = metav1.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}
+	widgets    = metav1.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}
 )
 
 func pod(edits ...func(*corev1.Pod)) runtime.RawExtension {
@@ -87,6 +90,19 @@ func TestMeasure(t *testing.T) {
 		{"a negative old object of a resize is found",
 			admissionv1.AdmissionRequest{Operation: admissionv1.Update, Kind: pvcKind, Name: "data", Object: claim("5Gi"), OldObject: claim("-100Gi")},
 			"data@resize", l("requests.storage", "105Gi"), []string{"oldObject.spec.resources.requests[storage]"}},
+		{"a new object of another kind is one of its count",
+			admissionv1.AdmissionRequest{Operation: admissionv1.Create, Kind: widgetKind, Resource: widgets, Name: "w1", Object: raw(map[string]any{"spec": map[string]any{"size": -3}})},
+			"w1", l("count/widgets.example.com", "1"), nil},
+		{"a custom resource called Pod is counted, never read as a pod",
+			admissionv1.AdmissionRequest{Operation: admissionv1.Create, Kind: metav1.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Pod"},
+				Resource: metav1.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "pods"}, Name: "p", Object: raw(map[string]any{})},
+			"p", l("count/pods.example.com", "1"), nil},
+		{"a core kind is counted under count/<resource>",
+			admissionv1.AdmissionRequest{Operation: admissionv1.Create, Kind: metav1.GroupVersionKind{Version: "v1", Kind: "ConfigMap"},
+				Resource: metav1.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Name: "c", Object: raw(map[string]any{})},
+			"c", l("count/configmaps", "1"), nil},
+		{"an update of a counted kind adds nothing",
+			admissionv1.AdmissionRequest{Operation: admissionv1.Update, Kind: widgetKind, Resource: widgets, Name: "w1"}, "", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			obj, err := measure(admission.Request{AdmissionRequest: tc.req})
