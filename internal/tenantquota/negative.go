@@ -85,8 +85,8 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-// negativeNames lists, sorted, the names whose quantity in list is below zero.
-func negativeNames(list corev1.ResourceList) []string {
+// NegativeNames lists, sorted, the names whose quantity in list is below zero.
+func NegativeNames(list corev1.ResourceList) []string {
 	var out []string
 	for name, q := range list {
 		if q.Sign() < 0 {

@@ -275,7 +275,7 @@ type Decision struct {
 func Admit(t *tenancyv1alpha1.Tenant, ledger *tenancyv1alpha1.TenantQuotaLedger, obj Object, dryRun bool, now time.Time) Decision {
 	// Checked first, whatever the tenant's limits: the API server never
 	// sends such an object, so the request did not come from it.
-	negative := append(append([]string(nil), obj.Negative...), prefixed("amount", negativeNames(obj.Amount))...)
+	negative := append(append([]string(nil), obj.Negative...), prefixed("amount", NegativeNames(obj.Amount))...)
 	if len(negative) > 0 {
 		return Decision{Message: fmt.Sprintf("tenant %s: %s %s has quantities below zero (%s) [rule quota.tenant]. "+
 			"Requests, limits, overhead and sizes are never negative: correct them",
@@ -294,7 +294,7 @@ func Admit(t *tenancyv1alpha1.Tenant, ledger *tenancyv1alpha1.TenantQuotaLedger,
 	}
 	// A usage below zero was never counted: it would let through as much
 	// again as it is negative. Wait for the recount, which writes the truth.
-	if negative := negativeNames(Relevant(hard, ledger.Status.Usage)); len(negative) > 0 {
+	if negative := NegativeNames(Relevant(hard, ledger.Status.Usage)); len(negative) > 0 {
 		return Decision{Message: fmt.Sprintf("tenant %s: the tenant-wide usage on record is below zero (%s) and is being recounted [rule quota.tenant]. Retry in a few seconds",
 			t.Name, strings.Join(negative, ", "))}
 	}

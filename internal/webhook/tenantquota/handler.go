@@ -64,6 +64,9 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if tenant == "" {
 		return admission.Allowed("")
 	}
+	if h.limitsNothingOf(ctx, tenant, obj) {
+		return admission.Allowed("")
+	}
 	mu, _ := h.locks.LoadOrStore(tenant, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
@@ -101,6 +104,24 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
 	}
+}
+
+// limitsNothingOf reports whether the tenant, as cached, limits nothing
+// obj uses: the webhook is sent every counted kind, and every pod, of any
+// tenant with a tenant-wide quota, and most need no charge. Then the live
+// reads and the tenant's lock are skipped. A limit a cluster admin has just
+// added and the cache has yet to see is as if it had been added a moment
+// after this object; the recount counts the object either way. Forged
+// negative quantities still go on to be refused.
+func (h *Handler) limitsNothingOf(ctx context.Context, tenant string, obj tenantquota.Object) bool {
+	if len(obj.Negative) > 0 || len(tenantquota.NegativeNames(obj.Amount)) > 0 {
+		return false
+	}
+	t := &tenancyv1alpha1.Tenant{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Name: tenant}, t); err != nil {
+		return false
+	}
+	return len(tenantquota.Relevant(tenantquota.TenantLimits(t), obj.Amount)) == 0
 }
 
 // ledger reads t's ledger live, when t has a tenant-wide quota; nil when
