@@ -223,11 +223,11 @@ func IsCopyOf(obj client.Object, name string) bool {
 type Change int
 
 const (
-	// Unchanged: the copy is as wanted.
+	// Unchanged means the copy is as wanted.
 	Unchanged Change = iota
-	// Update: the copy's content or metadata differ; a patch mends it.
+	// Update means the copy's content or metadata differ; a patch mends it.
 	Update
-	// Replace: the copy is a Secret of another type, which the API server
+	// Replace means the copy is a Secret of another type, which the API server
 	// never changes in place: delete it and create it anew.
 	Replace
 )
