@@ -110,3 +110,43 @@ var Finalizers = []string{
 	FinalizerPrefix + "admission",
 	FinalizerPrefix + "fairness",
 }
+
+// Labels of the objects a TenantResource copies into tenant namespaces.
+const (
+	// CopyLabel marks the Secrets and ConfigMaps that take part in copies:
+	// CopySource on an object a TenantResource may copy (a cluster admin
+	// sets it), CopyCopy on each copy Bulkhead writes. Bulkhead watches
+	// only objects carrying the key, so it never holds every Secret of the
+	// cluster in memory, and an object nobody marked can never be handed
+	// to tenants by a mistyped reference.
+	CopyLabel = "tenancy.bulkhead.dev/copy"
+	// CopySource is CopyLabel's value on an object that may be copied.
+	CopySource = "source"
+	// CopyCopy is CopyLabel's value on a copy. A copy is never a source:
+	// copies of copies would outlive the object they came from.
+	CopyCopy = "copy"
+	// TenantResourceLabel on a copy names the TenantResource it was copied for.
+	TenantResourceLabel = "tenancy.bulkhead.dev/tenant-resource"
+	// FinalizerCopies holds a TenantResource until its copies are deleted.
+	FinalizerCopies = "tenancy.bulkhead.dev/copies"
+)
+
+// Reasons of a TenantResource's Ready condition, each saying what to do.
+const (
+	// ReasonCopied: every copy is in place.
+	ReasonCopied = "Copied"
+	// ReasonNothingSelected: no namespace matches the selectors, so there is nothing to copy.
+	ReasonNothingSelected = "NothingSelected"
+	// ReasonSourceNotFound: a referenced source does not exist; its copies are removed.
+	ReasonSourceNotFound = "SourceNotFound"
+	// ReasonSourceNotMarked: a referenced source exists but does not carry
+	// CopyLabel=CopySource; nothing is copied from it until a cluster admin labels it.
+	ReasonSourceNotMarked = "SourceNotMarked"
+	// ReasonSourceForbiddenType: the source is a Secret of a type that is
+	// never copied (a service account token would let tenants act as the
+	// source namespace's service account).
+	ReasonSourceForbiddenType = "SourceForbiddenType"
+	// ReasonNameConflict: an object Bulkhead did not copy already holds a
+	// copy's name in a tenant namespace; it is left alone.
+	ReasonNameConflict = "NameConflict"
+)

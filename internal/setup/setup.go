@@ -34,6 +34,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/claims"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/admission"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/concern"
+	"github.com/bulkhead-dev/bulkhead/internal/controller/copies"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/fairness"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/hostclaims"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
@@ -187,6 +188,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		func() error { return status.Setup(mgr, s) },
 		func() error { return tenantquotactl.Setup(mgr, o.QuotaRecount) },
 		func() error { return hostclaims.Setup(mgr, sources) },
+		func() error { return copies.Setup(mgr) },
 	} {
 		if err := add(); err != nil {
 			return nil, err

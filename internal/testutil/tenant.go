@@ -308,3 +308,14 @@ func (w *TenantWrapper) Frozen(who string) *TenantWrapper {
 	}
 	return w
 }
+
+// MetaLabel sets a label on the Tenant itself (what a TenantResource's
+// tenantSelector matches), not on its namespaces.
+func (w *TenantWrapper) MetaLabel(key, value string) *TenantWrapper {
+	w.tenant.Labels = copyMap(w.tenant.Labels)
+	if w.tenant.Labels == nil {
+		w.tenant.Labels = map[string]string{}
+	}
+	w.tenant.Labels[key] = value
+	return w
+}
