@@ -95,9 +95,9 @@ func up(ctx context.Context, out io.Writer) error {
 		return err
 	}
 
-	fmt.Fprintln(out, "Creating tenants acme (Soft; owner alice, member bob; 2 pods tenant-wide) and globex (Hard; owner carol)...")
+	fmt.Fprintln(out, "Creating tenants acme (Soft; owner alice, member bob; 2 pods and 1 Service tenant-wide) and globex (Hard; owner carol)...")
 	acme := testutil.Tenant("acme").Soft().Owner("alice").Member("bob").
-		TenantQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("2")}).Obj()
+		TenantQuota(corev1.ResourceList{corev1.ResourcePods: resource.MustParse("2"), "count/services": resource.MustParse("1")}).Obj()
 	globex := testutil.Tenant("globex").Hard().Owner("carol").Obj()
 	// Both may attach routes to the platform's shared Gateway infra/public;
 	// globex serves its own names only.
@@ -259,6 +259,26 @@ func up(ctx context.Context, out io.Writer) error {
 	})
 	_ = try("alice (acme owner)", "HTTPRoute without hostnames on infra/public (*.example)", func() error {
 		return alice.Create(ctx, testutil.HTTPRoute("acme-dev", "all", public))
+	})
+	for _, name := range []string{"site", "api"} {
+		_ = try("bob (acme member)", fmt.Sprintf("create Service %s in acme-dev (tenant-wide count/services: 1)", name), func() error {
+			return bob.Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "acme-dev"},
+				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
+		})
+	}
+	// The platform's pull secret, copied into every tenant namespace.
+	if err := shareSecret(ctx, admin); err != nil {
+		return err
+	}
+	_ = try("carol (globex owner)", "read the copied Secret registry-pull", func() error {
+		return carol.Get(ctx, client.ObjectKey{Namespace: "globex-prod", Name: "registry-pull"}, &corev1.Secret{})
+	})
+	_ = try("carol (globex owner)", "edit the copied Secret registry-pull", func() error {
+		return carol.Patch(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "registry-pull", Namespace: "globex-prod"}},
+			client.RawPatch("application/merge-patch+json", []byte(`{"stringData":{"token":"mine"}}`)))
+	})
+	_ = try("carol (globex owner)", "read Secret registry-pull in infra", func() error {
+		return carol.Get(ctx, client.ObjectKey{Namespace: "infra", Name: "registry-pull"}, &corev1.Secret{})
 	})
 	for i := 1; i <= 3; i++ {
 		_ = try("bob (acme member)", fmt.Sprintf("run pod %d of acme (tenant-wide limit: 2)", i), func() error {
@@ -559,6 +579,25 @@ func waitFor(ctx context.Context, c client.Client, namespace, name string, obj c
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("%s/%s did not appear in 60s; see .dev/logs", namespace, name)
+}
+
+// shareSecret has an admin mark the Secret infra/registry-pull as a source
+// and copy it into every tenant's namespaces with a TenantResource, and
+// waits for the copy in globex-prod.
+func shareSecret(ctx context.Context, admin client.Client) error {
+	src := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "registry-pull", Namespace: "infra",
+			Labels: map[string]string{tenancyv1alpha1.CopyLabel: tenancyv1alpha1.CopySource}},
+		StringData: map[string]string{"token": "platform"},
+	}
+	if err := admin.Create(ctx, src); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating infra/registry-pull: %w", err)
+	}
+	tr := testutil.TenantResource("registry").From(tenancyv1alpha1.CopiedSecret, "infra", "registry-pull").Obj()
+	if err := admin.Create(ctx, tr); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating TenantResource registry: %w", err)
+	}
+	return waitFor(ctx, admin, "globex-prod", "registry-pull", &corev1.Secret{})
 }
 
 // waitProtected waits until namespace's TenantPolicy says its protections
