@@ -483,6 +483,15 @@ type GatewaySpec struct {
 	// create Gateways in its namespaces.
 	// +optional
 	OwnGateways GatewayOwnership `json:"ownGateways,omitempty"`
+	// classes lists the GatewayClasses the tenant's own Gateways may name
+	// in gatewayClassName; empty allows any. A class decides what a Gateway
+	// gets (a public load balancer, an address on the platform's network),
+	// so a platform with classes of its own lists the tenants' here.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=253
+	Classes []string `json:"classes,omitempty"`
 }
 
 // StorageSpec governs the tenant's storage.

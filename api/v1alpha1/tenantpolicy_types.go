@@ -131,6 +131,13 @@ type NetworkRules struct {
 	// ownGateways lets the tenant create Gateways.
 	// +required
 	OwnGateways bool `json:"ownGateways"`
+	// gatewayClasses are the GatewayClasses the tenant's own Gateways may
+	// use; empty allows any.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=253
+	GatewayClasses []string `json:"gatewayClasses"`
 	// isolation is the tenant's effective network.isolation. The tenant's
 	// own NetworkPolicies may admit traffic only from peers it allows.
 	// +required

@@ -42,7 +42,7 @@ func TestTenantPolicySpec(t *testing.T) {
 			PodAffinityScope: tenancyv1alpha1.PodAffinityTenant,
 		},
 		Network: tenancyv1alpha1.NetworkRules{ServiceTypes: []string{"ClusterIP", "LoadBalancer"}, IngressClasses: []string{}, Hostnames: []string{},
-			GatewayParents: []string{}, OwnGateways: true,
+			GatewayParents: []string{}, OwnGateways: true, GatewayClasses: []string{},
 			Isolation: tenancyv1alpha1.NetworkTenant, AllowFromTenants: []string{}, AllowInternet: true, AllowCIDRs: []string{}, DenyCIDRs: []string{}},
 		Storage: tenancyv1alpha1.StorageRules{Classes: []string{}},
 		Devices: tenancyv1alpha1.DeviceRules{AnyClass: true, Classes: []string{}, DeniedExtendedResources: []string{}},

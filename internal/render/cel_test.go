@@ -74,6 +74,7 @@ func TestPolicyDecisions(t *testing.T) {
 		{Namespace: "infra", Name: "open"},
 	}
 	beta := testutil.Tenant("beta").Owner("carol").Soft().Obj()
+	beta.Spec.Gateway.Classes = []string{"shared-class"}
 	frost := testutil.Tenant("frost").Owner("fay").Soft().Frozen("ops-oncall").Obj()
 	w := newCELWorld(t, s, map[*tenancyv1alpha1.Tenant][]string{
 		acme:  {"acme-app", "acme-new"},
@@ -397,6 +398,8 @@ func TestPolicyDecisions(t *testing.T) {
 		{name: "a Gateway of a Hard tenant", namespace: "acme-app", object: testutil.Gateway("acme-app", "own", "shared-class", "web.acme.example.com"),
 			deny: "gateway.ownGateways", fix: "spec.gateway.parents"},
 		{name: "a Gateway of a Soft tenant", namespace: "beta-app", object: testutil.Gateway("beta-app", "gw", "shared-class", "", "www.beta.example.com")},
+		{name: "a Gateway of a class the tenant may not use", namespace: "beta-app", object: testutil.Gateway("beta-app", "gw", "public-lb", "", "www.beta.example.com"),
+			deny: "gateway.classes", fix: "GatewayClass public-lb is not one the tenant's Gateways may use; allowed: shared-class"},
 		{name: "a Gateway with static addresses", namespace: "beta-app", object: func() *gatewayv1.Gateway {
 			g := testutil.Gateway("beta-app", "gw", "shared-class", "")
 			g.Spec.Addresses = []gatewayv1.GatewaySpecAddress{{Value: "10.0.0.1"}}

@@ -8,7 +8,7 @@ import (
 
 // The gateway family: what a tenant's Gateway API objects may attach to and
 // claim (rules gateway.*). Its parameters are
-// TenantPolicySpec.Network.GatewayParents, OwnGateways and Hostnames (the
+// TenantPolicySpec.Network.GatewayParents, OwnGateways, GatewayClasses and Hostnames (the
 // one list of hostname patterns for Ingresses and routes), and
 // RBAC.Namespaces, the tenant's own namespaces.
 //
@@ -42,6 +42,7 @@ func gatewayParams(net *tenancyv1alpha1.NetworkRules, spec *tenancyv1alpha1.Tena
 		}
 	}
 	net.OwnGateways = spec.Isolation != tenancyv1alpha1.IsolationHard && spec.Gateway.OwnGateways != tenancyv1alpha1.GatewaysForbidden
+	net.GatewayClasses = append([]string{}, spec.Gateway.Classes...)
 }
 
 // gatewayValidation judges the tenant's Gateways, ListenerSets and routes
@@ -79,6 +80,13 @@ func gatewayValidation() *admissionregistrationv1.ValidatingAdmissionPolicy {
 			expr:    "variables.resource != 'gateways' || params.spec.network.ownGateways",
 			problem: "'the tenant may not create Gateways'",
 			fix:     "Attach routes to a shared Gateway listed in the Tenant's spec.gateway.parents; a cluster admin decides who owns Gateways",
+		},
+		rule{
+			name: "gateway.classes",
+			expr: "variables.resource != 'gateways' || size(params.spec.network.gatewayClasses) == 0 || " +
+				"object.spec.gatewayClassName in params.spec.network.gatewayClasses",
+			problem: "'GatewayClass ' + object.spec.gatewayClassName + ' is not one the tenant\\'s Gateways may use; allowed: ' + params.spec.network.gatewayClasses.join(', ')",
+			fix:     "Name one of the Tenant's spec.gateway.classes in gatewayClassName, or ask a cluster admin to list the class",
 		},
 		rule{
 			// Static addresses would let a Gateway take an address

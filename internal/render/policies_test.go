@@ -53,7 +53,7 @@ func TestPolicyRules(t *testing.T) {
 		TokensPolicy:          {"rbac.tokens", "rbac.tokens"},
 		FreezePolicy:          {"state"},
 		DevicesPolicy:         {"devices.classes", "devices.adminAccess"},
-		GatewayPolicy:         {"gateway.ownGateways", "gateway.addresses", "gateway.parentRefs", "gateway.hostnames", "gateway.noHostnames"},
+		GatewayPolicy:         {"gateway.ownGateways", "gateway.classes", "gateway.addresses", "gateway.parentRefs", "gateway.hostnames", "gateway.noHostnames"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rules per policy (-want +got):\n%s", diff)
