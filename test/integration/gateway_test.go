@@ -81,6 +81,23 @@ func TestGatewayRoutesAttachOnlyWhereAllowed(t *testing.T) {
 	}
 }
 
+// TestOwnGatewaysUseListedClasses: a Soft tenant allowed its own Gateways
+// uses only the GatewayClasses its Tenant lists.
+func TestOwnGatewaysUseListedClasses(t *testing.T) {
+	ctx := context.Background()
+	const tenant, ns = "gws", "gws-web"
+	tn := testutil.Tenant(tenant).Owner("gws-owner").Soft().Obj()
+	tn.Spec.Ingress.Hostnames = []string{"*.gws.example.com"}
+	tn.Spec.Gateway.Classes = []string{"tenant-lb"}
+	dev := env.TenantWithNamespace(t, tn, ns)
+	if err := dev.Create(ctx, testutil.Gateway(ns, "mine", "tenant-lb", "", "www.gws.example.com")); err != nil {
+		t.Fatalf("a Gateway of a listed class: %v", err)
+	}
+	err := dev.Create(ctx, testutil.Gateway(ns, "public", "platform-public", "", "api.gws.example.com"))
+	testenv.Rejected(t, err, tenant, "gateway.classes")
+	testenv.ExpectDenied(t, err, "GatewayClass platform-public", "allowed: tenant-lb")
+}
+
 // TestHostnameOneOwnerAcrossIngressAndRoutes: an Ingress and a route never
 // serve one hostname for two tenants, whichever comes first, and two
 // tenants racing for a route hostname leave it to exactly one.
