@@ -142,6 +142,10 @@ const (
 	// ReasonSourceNotMarked: a referenced source exists but does not carry
 	// CopyLabel=CopySource; nothing is copied from it until a cluster admin labels it.
 	ReasonSourceNotMarked = "SourceNotMarked"
+	// ReasonSourceInTenantNamespace: the source is in a tenant's namespace,
+	// where the tenant could write what other tenants receive; it is never
+	// copied.
+	ReasonSourceInTenantNamespace = "SourceInTenantNamespace"
 	// ReasonSourceForbiddenType: the source is a Secret of a type that is
 	// never copied (a service account token would let tenants act as the
 	// source namespace's service account).

@@ -150,6 +150,10 @@ func TestPolicyDecisions(t *testing.T) {
 		o.SetLabels(map[string]string{tenancyv1alpha1.ManagedByLabel: tenancyv1alpha1.ManagedByValue})
 		return o
 	}
+	labelled := func(o client.Object, key, value string) client.Object {
+		o.SetLabels(map[string]string{key: value})
+		return o
+	}
 	ingressFrom := func(peers ...networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyIngressRule {
 		return []networkingv1.NetworkPolicyIngressRule{{From: peers}}
 	}
@@ -481,6 +485,18 @@ func TestPolicyDecisions(t *testing.T) {
 		{name: "a change to Bulkhead's binding", namespace: "acme-app", op: admission.Update,
 			oldObject: managed(rb("bulkhead-members", "edit", testutil.UserSubject("bob"))), object: managed(rb("bulkhead-members", "edit", testutil.UserSubject("bob"), testutil.UserSubject("alice"))),
 			deny: "managed-objects", fix: "Change the Tenant instead"},
+		{name: "a tenant Secret marked as a copy source", namespace: "acme-app",
+			object: labelled(testutil.Secret("acme-app", "pull", ""), tenancyv1alpha1.CopyLabel, tenancyv1alpha1.CopySource),
+			deny:   "managed-objects", fix: "Secret pull carries the label tenancy.bulkhead.dev/copy, which only Bulkhead and cluster admins set"},
+		{name: "a tenant ConfigMap labelled as a copy", namespace: "acme-app", op: admission.Update,
+			oldObject: &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "acme-app", Name: "ca"}},
+			object:    labelled(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "acme-app", Name: "ca"}}, tenancyv1alpha1.CopyLabel, tenancyv1alpha1.CopyCopy),
+			deny:      "managed-objects", fix: "Remove the label"},
+		{name: "a tenant removing the copy label from its own Secret", namespace: "acme-app", op: admission.Update,
+			oldObject: labelled(testutil.Secret("acme-app", "pull", ""), tenancyv1alpha1.CopyLabel, tenancyv1alpha1.CopySource),
+			object:    testutil.Secret("acme-app", "pull", "")},
+		{name: "an admin marking a Secret as a source", namespace: "acme-app", user: "root", groups: []string{"system:masters", "system:authenticated"},
+			object: labelled(testutil.Secret("acme-app", "pull", ""), tenancyv1alpha1.CopyLabel, tenancyv1alpha1.CopySource)},
 		{name: "Bulkhead changing its binding", namespace: "acme-app", op: admission.Update, user: s.ManagerUser(),
 			oldObject: managed(rb("bulkhead-members", "edit", testutil.UserSubject("bob"))), object: managed(rb("bulkhead-members", "edit", testutil.UserSubject("bob"), testutil.UserSubject("alice")))},
 	} {

@@ -54,12 +54,20 @@ func ValidatingPolicies(s Settings) []client.Object {
 	if s.Version() == RenderVersion1 {
 		managedActions = append(managedActions, admissionregistrationv1.Audit)
 	}
+	copyLabel := copyLabelValidation(s)
 	return append(out, managed, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 		ObjectMeta: policyMeta(managed.Name),
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
 			PolicyName:        managed.Name,
 			MatchResources:    tenantNamespaces(),
 			ValidationActions: managedActions,
+		},
+	}, copyLabel, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: policyMeta(copyLabel.Name),
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        copyLabel.Name,
+			MatchResources:    tenantNamespaces(),
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},
 	})
 }

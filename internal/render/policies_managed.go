@@ -80,3 +80,41 @@ func managedValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionP
 		},
 	}
 }
+
+// CopyLabelPolicy names the policy that keeps the copy label
+// (tenancy.bulkhead.dev/copy) off tenants' Secrets and ConfigMaps, and its
+// binding.
+const CopyLabelPolicy = "bulkhead-copy-label"
+
+// copyLabelValidation refuses a Secret or ConfigMap in a tenant namespace
+// that a tenant creates or labels with the copy label: on a source it would
+// offer the tenant's data to every tenant a TenantResource naming it
+// selects, and on any object it would put the object, whole, in the cache
+// Bulkhead keeps of sources and copies. Bulkhead's copies carry it and are
+// Bulkhead's (and kept by managed-objects); removing it is allowed. Part of
+// the managed-objects rule: no tenant object may pass for Bulkhead's.
+func copyLabelValidation(s Settings) *admissionregistrationv1.ValidatingAdmissionPolicy {
+	exempt := []string{s.NotBulkheadCEL(), "!" + controlPlaneCEL()}
+	exempt = append(exempt, s.NotAdminCEL()...)
+	match := rules([]admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}, "", "secrets", "configmaps")
+	match.Scope = ptr.To(admissionregistrationv1.NamespacedScope)
+	const key = tenancyv1alpha1.CopyLabel
+	return &admissionregistrationv1.ValidatingAdmissionPolicy{
+		ObjectMeta: policyMeta(CopyLabelPolicy),
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{
+				ObjectSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: key, Operator: metav1.LabelSelectorOpExists}}},
+				ResourceRules:  []admissionregistrationv1.NamedRuleWithOperations{match},
+			},
+			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "not-a-controller-or-admin", Expression: strings.Join(exempt, " && ")}},
+			Validations: []admissionregistrationv1.Validation{{
+				Expression: "!has(object.metadata.labels) || !('" + key + "' in object.metadata.labels)",
+				MessageExpression: "'tenant ' + " + namespaceTenantCEL + " + ': ' + request.kind.kind + ' ' + object.metadata.name + ' carries the label " + key +
+					", which only Bulkhead and cluster admins set: it marks what TenantResources copy into tenants [rule managed-objects]. Remove the label'",
+				Message: "the label " + key + " is set only by Bulkhead and cluster admins [rule managed-objects]. Remove the label",
+				Reason:  ptr.To(metav1.StatusReasonForbidden),
+			}},
+		},
+	}
+}

@@ -48,6 +48,7 @@ func TestPolicyRules(t *testing.T) {
 		StoragePolicy:         {"storage.classes", "storage.selector", "storage.dataSource"},
 		RBACPolicy:            {"rbac.subjects", "rbac.clusterRoles"},
 		ManagedPolicy:         {"managed-objects", "managed-objects"},
+		CopyLabelPolicy:       {"managed-objects"},
 		NetworkPoliciesPolicy: {"network.ingress", "network.egress", "network.dns"},
 		RetainedPolicy:        {"namespaces.retained"},
 		TokensPolicy:          {"rbac.tokens", "rbac.tokens"},
@@ -85,7 +86,7 @@ func TestPolicyBindings(t *testing.T) {
 				t.Errorf("%s %s has paramRef %+v and match %+v; it takes no parameters and sees every Tenant", kind, name, ref, match)
 			}
 			return
-		case name == ManagedPolicy || name == TokensPolicy:
+		case name == ManagedPolicy || name == TokensPolicy || name == CopyLabelPolicy:
 			// These rules are the same for every tenant: no parameters.
 			if ref != nil {
 				t.Errorf("%s %s has paramRef %+v; it takes no parameters", kind, name, ref)
@@ -131,7 +132,7 @@ func TestPolicyBindings(t *testing.T) {
 		if name == "V/"+FreezePolicy && !bindings[name+"+label"] {
 			t.Errorf("policy %s has no binding for namespaces frozen by label", name)
 		}
-		if name == "V/"+ManagedPolicy || name == "V/"+RetainedPolicy || name == "V/"+TokensPolicy || name == "M/"+FrozenByMutation {
+		if name == "V/"+ManagedPolicy || name == "V/"+CopyLabelPolicy || name == "V/"+RetainedPolicy || name == "V/"+TokensPolicy || name == "M/"+FrozenByMutation {
 			if kind != nil {
 				t.Errorf("policy %s has paramKind %+v; it takes no parameters", name, kind)
 			}
@@ -142,7 +143,7 @@ func TestPolicyBindings(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"M/bulkhead-frozen-by", "M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-devices", "V/bulkhead-freeze", "V/bulkhead-gateway", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
+	want := []string{"M/bulkhead-frozen-by", "M/bulkhead-pods", "M/bulkhead-serviceaccounts", "V/bulkhead-copy-label", "V/bulkhead-devices", "V/bulkhead-freeze", "V/bulkhead-gateway", "V/bulkhead-ingresses", "V/bulkhead-managed", "V/bulkhead-networkpolicies", "V/bulkhead-pods", "V/bulkhead-rbac", "V/bulkhead-retained", "V/bulkhead-services", "V/bulkhead-storage", "V/bulkhead-tokens"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}

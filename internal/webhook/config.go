@@ -143,7 +143,7 @@ func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings, counted []sche
 		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
 			tenancyv1alpha1.TenantQuotaLabel: "true",
 		}},
-		MatchConditions: notBulkheadOrAdmin(s),
+		MatchConditions: append(notBulkheadOrAdmin(s), namespaceBootstrap),
 		// It writes the tenant's TenantQuotaLedger status, except on dry runs.
 		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
 		TimeoutSeconds:          ptr.To[int32](10),
@@ -151,6 +151,20 @@ func quotaWebhook(e Endpoint, caBundle []byte, s render.Settings, counted []sche
 	}
 	w.Rules = append(w.Rules, countRules(counted)...)
 	return w
+}
+
+// namespaceBootstrap keeps away from the quota webhook the two objects the
+// control plane puts in every namespace, the kube-root-ca.crt ConfigMap and
+// the default ServiceAccount: without them no pod of the namespace starts,
+// so a count of ConfigMaps or ServiceAccounts must never refuse them. The
+// recount still counts them. Only the control plane's own identities are
+// kept away, and only for those two names.
+var namespaceBootstrap = admissionregistrationv1.MatchCondition{
+	Name: "not-namespace-bootstrap",
+	Expression: `!(request.resource.group == "" && ` +
+		`(request.userInfo.username.startsWith("system:serviceaccount:kube-system:") || request.userInfo.username == "system:kube-controller-manager") && ` +
+		`(request.resource.resource == "configmaps" && object.metadata.name == "kube-root-ca.crt" || ` +
+		`request.resource.resource == "serviceaccounts" && object.metadata.name == "default"))`,
 }
 
 // countRules send the webhook every create of the counted kinds, one rule

@@ -178,9 +178,23 @@ func (r *Reconciler) sources(ctx context.Context, tr *tenancyv1alpha1.TenantReso
 		if _, done := out[ref]; done {
 			continue
 		}
+		// A tenant's namespace is the tenant's to write: a source there
+		// would let it choose what other tenants receive. Decided before
+		// the source is read, and again whenever a namespace's tenant
+		// label changes (the namespace watch brings every TenantResource
+		// back).
+		srcNs := &corev1.Namespace{}
+		err := r.Client.Get(ctx, client.ObjectKey{Name: ref.Namespace}, srcNs)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("reading namespace %s: %w", ref.Namespace, err)
+		}
+		if tenant := srcNs.Labels[tenancyv1alpha1.TenantLabel]; err == nil && tenant != "" {
+			out[ref] = Source{InTenant: tenant}
+			continue
+		}
 		key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
 		obj := newObject(ref.Kind)
-		err := r.Marked.Get(ctx, key, obj)
+		err = r.Marked.Get(ctx, key, obj)
 		switch {
 		case err == nil && isMarked(obj):
 			out[ref] = Source{Object: obj}

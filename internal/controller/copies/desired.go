@@ -65,6 +65,9 @@ type Source struct {
 	Object client.Object
 	// Unmarked says the source exists but lacks the copy-source label.
 	Unmarked bool
+	// InTenant names the tenant whose namespace holds the source: what a
+	// tenant can write is never copied into other tenants.
+	InTenant string
 }
 
 // Problem is a resource that gives no copies, and why.
@@ -150,6 +153,10 @@ func contentOf(r *tenancyv1alpha1.CopiedResource, sources map[tenancyv1alpha1.So
 	what := fmt.Sprintf("%s %s/%s", ref.Kind, ref.Namespace, ref.Name)
 	src := sources[ref]
 	switch {
+	case src.InTenant != "":
+		return nil, &Problem{Reason: tenancyv1alpha1.ReasonSourceInTenantNamespace, Message: fmt.Sprintf(
+			"%s is in a namespace of tenant %s, which can change or replace it, so it is never copied; keep sources in a namespace no tenant owns",
+			what, src.InTenant)}
 	case src.Unmarked:
 		return nil, &Problem{Reason: tenancyv1alpha1.ReasonSourceNotMarked, Message: fmt.Sprintf(
 			"%s is not labelled %s=%s, so it is not copied; a cluster admin who means it to be copied labels it: kubectl label %s -n %s %s %s=%s",

@@ -105,6 +105,7 @@ func TestDesired(t *testing.T) {
 		ca:    {Object: &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "infra", Name: "ca"}, Data: map[string]string{"ca.crt": "pem"}}},
 		token: {Object: &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "infra", Name: "token"}, Type: corev1.SecretTypeServiceAccountToken}},
 		ref(tenancyv1alpha1.CopiedSecret, "infra", "plain"): {Unmarked: true},
+		ref(tenancyv1alpha1.CopiedSecret, "acme-web", "pull"): {InTenant: "acme"},
 	}
 	owner := []metav1.OwnerReference{OwnerRef(tr)}
 	meta := func(ns, name string) metav1.ObjectMeta {
@@ -150,6 +151,7 @@ func TestDesired(t *testing.T) {
 			resources: []tenancyv1alpha1.CopiedResource{
 				{From: ref(tenancyv1alpha1.CopiedSecret, "infra", "missing")},
 				{From: ref(tenancyv1alpha1.CopiedSecret, "infra", "plain")},
+				{From: ref(tenancyv1alpha1.CopiedSecret, "acme-web", "pull")},
 				{From: token},
 				{Name: "inline-token", Secret: tenancyv1alpha1.InlineSecret{Type: string(corev1.SecretTypeServiceAccountToken), Data: map[string][]byte{"token": []byte("t")}}},
 				{From: ca},
@@ -161,6 +163,7 @@ func TestDesired(t *testing.T) {
 			wantProblems: []string{
 				tenancyv1alpha1.ReasonSourceNotFound + ": Secret infra/missing does not exist",
 				tenancyv1alpha1.ReasonSourceNotMarked + ": Secret infra/plain is not labelled tenancy.bulkhead.dev/copy=source",
+				tenancyv1alpha1.ReasonSourceInTenantNamespace + ": Secret acme-web/pull is in a namespace of tenant acme",
 				tenancyv1alpha1.ReasonSourceForbiddenType + ": Secret infra/token is of type kubernetes.io/service-account-token",
 				tenancyv1alpha1.ReasonSourceForbiddenType + ": inline Secret inline-token is of type kubernetes.io/service-account-token",
 			},

@@ -80,7 +80,9 @@ func (r *Recounter) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	namespaces, err := concern.TenantNamespaces(ctx, r.Client, t.Name)
+	// Terminating namespaces too: pods, claims and counted objects a
+	// finalizer keeps there are still the tenant's.
+	namespaces, err := concern.AllTenantNamespaces(ctx, r.Client, t.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
