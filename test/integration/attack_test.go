@@ -2,9 +2,7 @@ package integration
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,17 +20,7 @@ import (
 )
 
 // Attacks on counts of any kind and on TenantResource copies, by a hostile
-// tenant (and a careless admin). A test that passes shows a defence; one
-// skipped with a comment shows a hole that is not fixed yet.
-
-// skipHole skips a test that shows a hole not fixed yet, unless
-// BULKHEAD_ATTACK_HOLES is set (to reproduce it).
-func skipHole(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("BULKHEAD_ATTACK_HOLES") == "" {
-		t.Skip(why)
-	}
-}
+// tenant (and a careless admin). Each shows a defence.
 
 // countHeld counts the objects of list's kind in namespaces, as an admin sees them.
 func countHeld(t *testing.T, list client.ObjectList, namespaces ...string) int {
@@ -185,12 +173,9 @@ func TestAttackCountRoutesAroundTheWebhook(t *testing.T) {
 // namespaces.max: a namespace being deleted no longer counts against it
 // either (internal/claims/namespaces.go), so the cycle repeats without end.
 //
-// HOLE: internal/controller/tenantquota/recount.go counts the namespaces
-// concern.TenantNamespaces returns, which leaves out namespaces with a
-// deletionTimestamp. Skipped until the recount counts every namespace of
-// the tenant, terminating ones included.
+// The recount counts every namespace of the tenant, terminating ones
+// included (concern.AllTenantNamespaces).
 func TestAttackCountTerminatingNamespace(t *testing.T) {
-	skipHole(t, "hole: objects in a terminating namespace are not counted by the recount; see the comment")
 	ctx := context.Background()
 	tn := testutil.Tenant("atkt").Owner("atkt-owner").TenantQuota(testutil.Quantities("count/configmaps", "3")).Obj()
 	owner := env.TenantWithNamespace(t, tn, "atkt-a")
@@ -265,13 +250,10 @@ func TestAttackCountTerminatingNamespace(t *testing.T) {
 // charges like a ReplicaSet's pods). Without it, no pod that mounts a
 // projected service account token starts in that namespace.
 //
-// HOLE (low): the quota webhook charges every control-plane service
-// account (internal/webhook/config.go quotaWebhook, notBulkheadOrAdmin),
-// including the publishers of objects every namespace needs. Skipped until
-// those are exempt from counts, or the README warns that count/configmaps
-// and count/serviceaccounts must leave room for one of each per namespace.
+// The quota webhook keeps the control plane's kube-root-ca.crt and default
+// ServiceAccount away (webhook namespaceBootstrap); the recount still
+// counts them.
 func TestAttackCountBlocksControlPlane(t *testing.T) {
-	skipHole(t, "hole (low): the control plane's kube-root-ca.crt is refused once the tenant is at its count/configmaps; see the comment")
 	ctx := context.Background()
 	tn := testutil.Tenant("atkc").Owner("atkc-owner").TenantQuota(testutil.Quantities("count/configmaps", "1")).Obj()
 	owner := env.TenantWithNamespace(t, tn, "atkc-a")
@@ -294,22 +276,11 @@ func TestAttackCountBlocksControlPlane(t *testing.T) {
 // Bulkhead copies the tenant's data into another tenant's namespaces: a
 // registry credential or CA bundle of the attacker's choosing.
 //
-// HOLE: internal/controller/copies/copies.go sources() accepts a marked
-// source in any namespace, a tenant's included, and nothing stops a tenant
-// from putting tenancy.bulkhead.dev/copy=source on its own objects.
-// Skipped until a source in a tenant namespace is refused (or the copy
-// label is reserved to admins in tenant namespaces).
+// Two defences: the tenant may not put the copy label on its Secret
+// (policy bulkhead-copy-label, rule managed-objects), and a source in a
+// tenant's namespace is never copied, even one an admin marked
+// (SourceInTenantNamespace).
 func TestAttackCopySourceClaimedByTenant(t *testing.T) {
-	skipHole(t, "hole: a tenant can supply the source of another tenant's copies; see the comment")
-	if got := copySourceClaimed(t); got == "attacker" {
-		t.Fatal("the attacker's Secret was copied into the victim's namespace")
-	}
-}
-
-// copySourceClaimed plays the attack and returns what the victim's copy
-// holds under the key "owner" ("" when no copy arrives within 20 seconds).
-func copySourceClaimed(t *testing.T) string {
-	t.Helper()
 	ctx := context.Background()
 	const sel, platform = "claimed", "atk-platform"
 	env.TenantWithNamespace(t, testutil.Tenant("atkv").Owner("atkv-owner").MetaLabel(copySelectLabel, sel).Obj(), "atkv-web")
@@ -327,19 +298,25 @@ func copySourceClaimed(t *testing.T) string {
 	evil := testutil.Secret(platform, "registry-pull", corev1.SecretTypeOpaque)
 	evil.Labels = map[string]string{tenancyv1alpha1.CopyLabel: tenancyv1alpha1.CopySource}
 	evil.Data = map[string][]byte{"owner": []byte("attacker")}
-	if err := attacker.Create(ctx, evil); err != nil {
-		t.Logf("the attacker cannot mark its own Secret as a source: %v", err)
-		return ""
+	testenv.Rejected(t, attacker.Create(ctx, evil.DeepCopy()), "atkx", "managed-objects")
+
+	// Unmarked, it is not copied; marked by an admin (who did not notice
+	// whose namespace it is), it is still not copied: the tenant owns it.
+	evil.Labels = nil
+	if err := attacker.Create(ctx, evil.DeepCopy()); err != nil {
+		t.Fatalf("the attacker's Secret without the label: %v", err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		got := &corev1.Secret{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "atkv-web", Name: "registry-pull"}, got); err == nil {
-			return string(got.Data["owner"])
-		}
-		time.Sleep(200 * time.Millisecond)
+	waitCopyReady(t, "atk-registry", tenancyv1alpha1.ReasonSourceInTenantNamespace, 0)
+	if err := env.Client.Patch(ctx, evil.DeepCopy(), client.RawPatch(types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"`+tenancyv1alpha1.CopyLabel+`":"`+tenancyv1alpha1.CopySource+`"}}}`))); err != nil {
+		t.Fatalf("an admin marks the Secret: %v", err)
 	}
-	return ""
+	waitCopyReady(t, "atk-registry", tenancyv1alpha1.ReasonSourceInTenantNamespace, 0)
+	time.Sleep(2 * time.Second)
+	err := env.Client.Get(ctx, client.ObjectKey{Namespace: "atkv-web", Name: "registry-pull"}, &corev1.Secret{})
+	if !apierrors.IsNotFound(err) {
+		t.Fatalf("the victim's namespace holds a copy of the attacker's Secret (or: %v)", err)
+	}
 }
 
 // TestAttackCopiesHoldAgainstTheTenant: the tenant cannot pass its own
@@ -360,9 +337,13 @@ func TestAttackCopiesHoldAgainstTheTenant(t *testing.T) {
 		s.Data = map[string][]byte{"mine": []byte("tenant")}
 		return s
 	}
+	// The tenant may not label its own that way.
+	testenv.Rejected(t, owner.Create(ctx, decoy("mine")), "atkh", "managed-objects")
+	// Objects labelled so by someone else (an admin, before the rule) are
+	// still not taken for copies.
 	for _, n := range []string{"decoy", "squat"} {
-		if err := owner.Create(ctx, decoy(n)); err != nil {
-			t.Fatalf("the owner creates Secret %s labelled as a copy: %v", n, err)
+		if err := env.Client.Create(ctx, decoy(n)); err != nil {
+			t.Fatalf("creating Secret %s labelled as a copy: %v", n, err)
 		}
 	}
 	// Passing one off as Bulkhead's is refused.
@@ -415,30 +396,24 @@ func TestAttackCopiesHoldAgainstTheTenant(t *testing.T) {
 	}
 }
 
-// TestAttackCopyLabelNotReserved shows that a tenant may put the copy
-// label, with any value, on its own Secrets: each is then held whole
-// (data included) in the manager's cache of marked objects, and each of
-// its changes wakes the TenantResource its tenant-resource label names. A
-// tenant can thus grow the manager's memory by its Secret quota times 1
-// MiB, and keep any TenantResource reconciling.
-func TestAttackCopyLabelNotReserved(t *testing.T) {
+// TestAttackCopyLabelReserved: a tenant may not put the copy label, with
+// any value, on its own Secrets: each would be held whole in the manager's
+// cache of marked objects, and wake the TenantResource its tenant-resource
+// label names at each change.
+func TestAttackCopyLabelReserved(t *testing.T) {
 	ctx := context.Background()
 	owner := env.TenantWithNamespace(t, testutil.Tenant("atkl").Owner("atkl-owner").Obj(), "atkl-web")
-	var refused []string
 	for i, v := range []string{tenancyv1alpha1.CopySource, tenancyv1alpha1.CopyCopy, "anything"} {
 		s := testutil.Secret("atkl-web", fmt.Sprintf("big-%d", i), corev1.SecretTypeOpaque)
 		s.Labels = map[string]string{tenancyv1alpha1.CopyLabel: v, tenancyv1alpha1.TenantResourceLabel: "registry-pull"}
 		s.Data = map[string][]byte{"blob": make([]byte, 900*1024)}
-		if err := owner.Create(ctx, s); err != nil {
-			var status apierrors.APIStatus
-			if errors.As(err, &status) {
-				refused = append(refused, v+": "+status.Status().Message)
-			}
-		}
+		testenv.Rejected(t, owner.Create(ctx, s), "atkl", "managed-objects")
 	}
-	if len(refused) > 0 {
-		t.Logf("refused: %v", refused)
-		return
+	// Nor added later, to a Secret it made without.
+	plain := testutil.Secret("atkl-web", "plain", corev1.SecretTypeOpaque)
+	if err := owner.Create(ctx, plain); err != nil {
+		t.Fatal(err)
 	}
-	t.Log("a tenant may mark its own Secrets with tenancy.bulkhead.dev/copy (any value): they enter the manager's cache whole")
+	testenv.Rejected(t, owner.Patch(ctx, plain, client.RawPatch(types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"`+tenancyv1alpha1.CopyLabel+`":"source"}}}`))), "atkl", "managed-objects")
 }

@@ -27,6 +27,13 @@
 // an object that is not in that cache is looked up live, metadata only,
 // so that the status can tell a missing source from an unmarked one.
 //
+// Whose data. A source in a tenant's namespace is never copied
+// (SourceInTenantNamespace), whoever marked it: the tenant could change or
+// replace it, and so choose what other tenants receive. And tenants may
+// not put the copy label on their own Secrets and ConfigMaps at all (the
+// bulkhead-copy-label policy, rule managed-objects), which also keeps their
+// objects out of the cache of marked objects.
+//
 // What goes into a copy is decided by pure functions (Select, Desired,
 // Compare, Status) tested with tables; the Reconciler fetches, calls them
 // and writes.
