@@ -104,7 +104,7 @@ func TestDesired(t *testing.T) {
 		}},
 		ca:    {Object: &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "infra", Name: "ca"}, Data: map[string]string{"ca.crt": "pem"}}},
 		token: {Object: &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "infra", Name: "token"}, Type: corev1.SecretTypeServiceAccountToken}},
-		ref(tenancyv1alpha1.CopiedSecret, "infra", "plain"): {Unmarked: true},
+		ref(tenancyv1alpha1.CopiedSecret, "infra", "plain"):   {Unmarked: true},
 		ref(tenancyv1alpha1.CopiedSecret, "acme-web", "pull"): {InTenant: "acme"},
 	}
 	owner := []metav1.OwnerReference{OwnerRef(tr)}
