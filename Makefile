@@ -13,6 +13,8 @@ GOLANGCI_LINT  := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # kube-api-linter has no releases; this pseudo-version is the pinned commit.
 KAL_VERSION    := v0.0.0-20260716143926-092fe0c72997
 KAL            := $(TOOLS_BIN)/golangci-kal-$(KAL_VERSION)
+HELM_VERSION   := v4.3.2
+HELM           := $(TOOLS_BIN)/helm-$(HELM_VERSION)
 GO_TEST_FLAGS ?=
 # The suites that start a control plane. devcluster's own tests of starting
 # one skip without BULKHEAD_K8S_BIN, which test-unit leaves empty.
@@ -20,6 +22,7 @@ INTEGRATION_PKG := ./test/integration/...
 E2E_PKG         := ./test/e2e/... ./test/crash/... ./internal/devcluster/...
 
 export BULKHEAD_K8S_BIN := $(K8S_BIN)
+export BULKHEAD_HELM    := $(HELM)
 
 .PHONY: help
 help: ## Show this help.
@@ -58,8 +61,12 @@ $(GOLANGCI_LINT):
 $(KAL):
 	$(call go-install,sigs.k8s.io/kube-api-linter/cmd/golangci-lint-kube-api-linter,$(KAL_VERSION),$@)
 
+# Helm renders charts/bulkhead in the tests; built from the module proxy.
+$(HELM):
+	$(call go-install,helm.sh/helm/v4/cmd/helm,$(HELM_VERSION),$@)
+
 .PHONY: tools
-tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(KAL) ## Install the pinned code generator and linters into bin/tools/.
+tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(KAL) $(HELM) ## Install the pinned code generator, linters and Helm into bin/tools/.
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code for api/.
@@ -69,6 +76,10 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for api/.
 manifests: $(CONTROLLER_GEN) ## Generate the CRD and the manager's RBAC under config/.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=bulkhead-manager paths=./internal/... output:rbac:artifacts:config=config/rbac
+	@# The Helm chart carries the same CRDs and role (a test compares the rest).
+	rm -f charts/bulkhead/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/bulkhead/crds/
+	cp config/rbac/role.yaml charts/bulkhead/files/role.yaml
 
 ##@ Test
 
@@ -80,7 +91,7 @@ test-unit: ## Run the unit tests: no control plane, no binaries.
 	BULKHEAD_K8S_BIN= go test -count=1 $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e -e /test/crash)
 
 .PHONY: test-integration
-test-integration: k8s generate manifests ## Run the integration suites on a kube-apiserver and etcd.
+test-integration: k8s generate manifests $(HELM) ## Run the integration suites on a kube-apiserver and etcd.
 	go test -count=1 -timeout 30m $(GO_TEST_FLAGS) $(INTEGRATION_PKG)
 
 .PHONY: test-e2e
@@ -137,7 +148,8 @@ lint: $(GOLANGCI_LINT) $(KAL) ## Vet, check formatting, run golangci-lint and ku
 
 .PHONY: verify
 verify: generate manifests ## Fail if generated files, go.mod or formatting differ from git, lint fails, or a build output is tracked.
-	git diff --exit-code -- api config
+	git diff --exit-code -- api config charts
+	@untracked=$$(git ls-files --others --exclude-standard -- api config charts); if [ -n "$$untracked" ]; then echo "generated but not committed:"; echo "$$untracked"; exit 1; fi
 	go mod tidy
 	git diff --exit-code -- go.mod go.sum
 	./hack/verify-tracked.sh
