@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	webhookadmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -45,6 +46,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/status"
 	tenantquotactl "github.com/bulkhead-dev/bulkhead/internal/controller/tenantquota"
 	"github.com/bulkhead-dev/bulkhead/internal/discovery"
+	"github.com/bulkhead-dev/bulkhead/internal/observe"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
 	bwebhook "github.com/bulkhead-dev/bulkhead/internal/webhook"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/defaults"
@@ -195,17 +197,25 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		}
 	}
 
+	observe.CollectTenants(mgr.GetClient())
+	if err := mgr.Add(&observe.ConditionEvents{Cache: mgr.GetCache(), Recorder: mgr.GetEventRecorder("bulkhead-status")}); err != nil {
+		return nil, err
+	}
+	webhookEvents := mgr.GetEventRecorder("bulkhead-webhook")
+	observed := func(name string, h webhookadmission.Handler) *webhook.Admission {
+		return &webhook.Admission{Handler: &observe.Decisions{Webhook: name, Handler: h, Reader: mgr.GetClient(), Recorder: webhookEvents}}
+	}
 	handler := &namespace.Handler{Reader: mgr.GetClient(), Ledgers: &claims.NamespaceLedgers{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}, Settings: s}
-	mgr.GetWebhookServer().Register(namespace.MutatePath, &webhook.Admission{Handler: handler})
-	mgr.GetWebhookServer().Register(namespace.ValidatePath, &webhook.Admission{Handler: handler})
-	mgr.GetWebhookServer().Register(volumes.Path, &webhook.Admission{Handler: &volumes.Handler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}})
-	mgr.GetWebhookServer().Register(ingress.Path, &webhook.Admission{Handler: &ingress.Handler{Client: mgr.GetClient(), Claims: &claims.Hostnames{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}, Sources: sources}})
-	mgr.GetWebhookServer().Register(grants.Path, &webhook.Admission{Handler: &grants.Handler{Client: mgr.GetClient()}})
-	mgr.GetWebhookServer().Register(tenants.Path, &webhook.Admission{Handler: &tenants.Handler{Cache: mgr.GetClient(), Live: mgr.GetAPIReader(), Settings: s}})
-	mgr.GetWebhookServer().Register(defaults.Path, &webhook.Admission{Handler: &defaults.Handler{Reader: mgr.GetClient()}})
-	mgr.GetWebhookServer().Register(tenantquota.Path, &webhook.Admission{Handler: &tenantquota.Handler{
+	mgr.GetWebhookServer().Register(namespace.MutatePath, observed("namespaces-mutate", handler))
+	mgr.GetWebhookServer().Register(namespace.ValidatePath, observed("namespaces", handler))
+	mgr.GetWebhookServer().Register(volumes.Path, observed("volumes", &volumes.Handler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}))
+	mgr.GetWebhookServer().Register(ingress.Path, observed("hostnames", &ingress.Handler{Client: mgr.GetClient(), Claims: &claims.Hostnames{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}, Sources: sources}))
+	mgr.GetWebhookServer().Register(grants.Path, observed("referencegrants", &grants.Handler{Client: mgr.GetClient()}))
+	mgr.GetWebhookServer().Register(tenants.Path, observed("tenants", &tenants.Handler{Cache: mgr.GetClient(), Live: mgr.GetAPIReader(), Settings: s}))
+	mgr.GetWebhookServer().Register(defaults.Path, observed("defaults", &defaults.Handler{Reader: mgr.GetClient()}))
+	mgr.GetWebhookServer().Register(tenantquota.Path, observed("quota", &tenantquota.Handler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-	}})
+	}))
 
 	// The webhook server needs certificate files before it starts, and
 	// before any replica is elected to issue them: give it the Secret's, or

@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,8 +51,9 @@ func helmTemplate(t *testing.T, namespace string, sets ...string) []byte {
 	out, err := exec.Command(helm, args...).Output()
 	if err != nil {
 		var stderr []byte
-		if e, ok := err.(*exec.ExitError); ok {
-			stderr = e.Stderr
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			stderr = exit.Stderr
 		}
 		t.Fatalf("helm %v: %v\n%s", args, err, stderr)
 	}

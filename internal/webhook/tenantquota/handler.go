@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/observe"
 	"github.com/bulkhead-dev/bulkhead/internal/tenantquota"
 	"github.com/bulkhead-dev/bulkhead/internal/webhook/tenantof"
 )
@@ -99,6 +100,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		case apierrors.IsConflict(err), apierrors.IsNotFound(err):
 			// Another charge or the recount won, or the ledger was
 			// replaced: decide again on fresh usage.
+			observe.ChargeConflict()
 			continue
 		default:
 			return admission.Errored(http.StatusInternalServerError, err)
