@@ -317,6 +317,7 @@ func up(ctx context.Context, out io.Writer) error {
 	if err := showAudit(ctx, out, cluster); err != nil {
 		return err
 	}
+	showPosture(ctx, out, cluster)
 	if err := showProxy(ctx, out, cluster); err != nil {
 		return err
 	}
@@ -448,6 +449,19 @@ func showDNS(ctx context.Context, out io.Writer, cluster *devcluster.Cluster, ad
 
 // showAudit runs kubectl bulkhead audit as each owner: carol's report in
 // full, alice's summary.
+// showPosture prints kubectl bulkhead posture: is the dev cluster safe to
+// share? A check that fails is shown, not hidden: the demo goes on.
+func showPosture(ctx context.Context, out io.Writer, cluster *devcluster.Cluster) {
+	fmt.Fprintf(out, "\n$ kubectl bulkhead posture\n")
+	var buf bytes.Buffer
+	cmd := cli.NewCommand(genericiooptions.IOStreams{Out: &buf, ErrOut: &buf})
+	cmd.SetArgs([]string{"--kubeconfig", cluster.Kubeconfig, "posture"})
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(&buf, "posture: %v\n", err)
+	}
+	fmt.Fprint(out, buf.String())
+}
+
 func showAudit(ctx context.Context, out io.Writer, cluster *devcluster.Cluster) error {
 	for _, o := range []struct {
 		user string

@@ -48,12 +48,13 @@ as "kubectl bulkhead". It takes kubectl's connection flags (--kubeconfig,
   kubectl bulkhead describe acme
   kubectl bulkhead whoami --as alice
   kubectl bulkhead audit --as alice --as-group acme-devs
-  kubectl bulkhead audit --as carol -o json`,
+  kubectl bulkhead audit --as carol -o json
+  kubectl bulkhead posture`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	o.flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(o.tenantsCommand(), o.describeCommand(), o.whoamiCommand(), o.auditCommand())
+	root.AddCommand(o.tenantsCommand(), o.describeCommand(), o.whoamiCommand(), o.auditCommand(), o.postureCommand())
 	return root
 }
 

@@ -52,7 +52,9 @@ type Options struct {
 	// runs the proxy serves.
 	TenantView bool
 	// ExtraAPIServerArgs are appended to kube-apiserver's flags (for example
-	// --runtime-config to turn an API off).
+	// --runtime-config to turn an API off); one naming a flag the cluster
+	// sets replaces it (--enable-admission-plugins= turns NodeRestriction
+	// off, --audit-log-path= the audit log).
 	ExtraAPIServerArgs []string
 }
 
@@ -269,7 +271,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		"--allow-privileged=true",
 		"--profiling=false",
 	}
-	apiArgs = append(apiArgs, o.ExtraAPIServerArgs...)
+	apiArgs = mergeArgs(apiArgs, o.ExtraAPIServerArgs)
 	c.apiServer.binary, c.apiServer.args, c.apiServer.logDir = bin("kube-apiserver"), apiArgs, logs
 	apiserver, err := startProcess("kube-apiserver", c.apiServer.binary, apiArgs, logs)
 	if err != nil {
@@ -603,4 +605,25 @@ func ImpersonateConfig(cfg *rest.Config, user string, groups ...string) *rest.Co
 	out := rest.CopyConfig(cfg)
 	out.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append(groups, "system:authenticated")}
 	return out
+}
+
+// mergeArgs is base with extra appended, each extra --flag=value replacing
+// base's --flag: repeated, a list flag would add to the base value, not
+// replace it.
+func mergeArgs(base, extra []string) []string {
+	name := func(arg string) string {
+		n, _, _ := strings.Cut(arg, "=")
+		return n
+	}
+	replaced := map[string]bool{}
+	for _, e := range extra {
+		replaced[name(e)] = true
+	}
+	out := make([]string, 0, len(base)+len(extra))
+	for _, b := range base {
+		if !replaced[name(b)] {
+			out = append(out, b)
+		}
+	}
+	return append(out, extra...)
 }
