@@ -41,6 +41,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/keeper"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/namespaces"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/network"
+	posturectl "github.com/bulkhead-dev/bulkhead/internal/controller/posture"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/quota"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/rbac"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/status"
@@ -198,6 +199,15 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 
 	observe.CollectTenants(mgr.GetClient())
+	// The posture checks read live: they must not start informers over
+	// every node or namespace of the cluster.
+	live, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(&posturectl.Keeper{Config: mgr.GetConfig(), Client: live, Settings: s, Interval: 10 * time.Minute}); err != nil {
+		return nil, err
+	}
 	if err := mgr.Add(&observe.ConditionEvents{Cache: mgr.GetCache(), Recorder: mgr.GetEventRecorder("bulkhead-status")}); err != nil {
 		return nil, err
 	}
