@@ -80,9 +80,12 @@ type Prober struct {
 
 // Run runs every check, in order.
 func (p *Prober) Run(ctx context.Context) []Result {
+	// The API server's /metrics is large: read twice in all, around the
+	// encryption probe, and the audit check reads the second.
+	encryption, families := p.encryption(ctx)
 	return []Result{
-		p.encryption(ctx),
-		p.audit(ctx),
+		encryption,
+		p.audit(families),
 		p.anonymous(ctx),
 		p.podSecurity(ctx),
 		p.policiesServed(),
@@ -140,32 +143,32 @@ func encrypted(families map[string]*dtoFamily) float64 {
 
 // encryption writes a Secret and looks for it in the API server's storage
 // transformation metrics: an encrypting provider counts it.
-func (p *Prober) encryption(ctx context.Context) Result {
+func (p *Prober) encryption(ctx context.Context) (Result, map[string]*dtoFamily) {
 	r := Result{ID: "encryption-at-rest", Check: "Secrets are encrypted at rest",
 		Probe: "write a Secret in " + p.Namespace + ", compare apiserver_storage_transformation_operations_total{transformation_type=to_storage} by provider before and after"}
 	before, err := p.metrics(ctx)
 	if err != nil {
-		return errored(r, err)
+		return errored(r, err), nil
 	}
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: "bulkhead-posture-" + hex.EncodeToString(suffix)}, StringData: map[string]string{"probe": "x"}}
 	if err := p.Client.Create(ctx, s); err != nil {
-		return errored(r, fmt.Errorf("writing the probe Secret: %w", err))
+		return errored(r, fmt.Errorf("writing the probe Secret: %w", err)), before
 	}
 	_ = p.Client.Delete(ctx, s)
 	after, err := p.metrics(ctx)
 	if err != nil {
-		return errored(r, err)
+		return errored(r, err), nil
 	}
 	if encrypted(after) > encrypted(before) {
 		r.Status, r.Evidence = Pass, "the probe Secret was written through an encrypting provider ("+providers(after)+")"
-		return r
+		return r, after
 	}
 	r.Status = Fail
 	r.Evidence = "the probe Secret was stored without an encrypting provider (providers seen: " + providers(after) + ")"
 	r.Fix = "Start kube-apiserver with --encryption-provider-config naming an encrypting provider (kms v2, aesgcm or aescbc) first for secrets, then rewrite existing Secrets (kubectl get secrets -A -o json | kubectl replace -f -)"
-	return r
+	return r, after
 }
 
 func providers(families map[string]*dtoFamily) string {
@@ -183,12 +186,12 @@ func providers(families map[string]*dtoFamily) string {
 	return strings.Join(out, ", ")
 }
 
-// audit reads the API server's audit event counter.
-func (p *Prober) audit(ctx context.Context) Result {
+// audit reads the API server's audit event counter from families (nil
+// when /metrics could not be read).
+func (p *Prober) audit(families map[string]*dtoFamily) Result {
 	r := Result{ID: "audit-log", Check: "the API server writes an audit log", Probe: "apiserver_audit_event_total in the API server's /metrics"}
-	families, err := p.metrics(ctx)
-	if err != nil {
-		return errored(r, err)
+	if families == nil {
+		return errored(r, fmt.Errorf("the API server's /metrics could not be read (see encryption-at-rest)"))
 	}
 	total := 0.0
 	for _, m := range families["apiserver_audit_event_total"].GetMetric() {
