@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -205,16 +204,10 @@ func CopyLabels(name string) map[string]string {
 	}
 }
 
-// OwnerRef is the controller reference every copy carries.
+// OwnerRef is the controller reference every copy carries (blocking the
+// owner's deletion until the garbage collector has removed the copy).
 func OwnerRef(tr *tenancyv1alpha1.TenantResource) metav1.OwnerReference {
-	return metav1.OwnerReference{
-		APIVersion:         tenancyv1alpha1.GroupVersion.String(),
-		Kind:               "TenantResource",
-		Name:               tr.Name,
-		UID:                tr.UID,
-		Controller:         ptr.To(true),
-		BlockOwnerDeletion: ptr.To(true),
-	}
+	return *metav1.NewControllerRef(tr, tenancyv1alpha1.GroupVersion.WithKind("TenantResource"))
 }
 
 // IsCopyOf reports whether obj is a copy Bulkhead made for the
