@@ -43,5 +43,16 @@ if [ ! -x "$out/kwok" ]; then
   rmdir "$tmp"
 fi
 
+# metrics-server serves metrics.k8s.io in a dev cluster started with
+# Options.Metrics. It is pinned by a tool directive in a module of its own,
+# hack/metrics-server, whose older k8s.io libraries never meet the control
+# plane's; building through that module keeps the build reproducible.
+METRICS_SERVER_VERSION=$(awk '$1=="sigs.k8s.io/metrics-server"{print $2}' "$root/hack/metrics-server/go.mod")
+if [ ! -x "$out/metrics-server" ]; then
+  echo ">> building metrics-server $METRICS_SERVER_VERSION"
+  (cd "$root/hack/metrics-server" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/metrics-server.tmp" sigs.k8s.io/metrics-server/cmd/metrics-server)
+  mv "$out/metrics-server.tmp" "$out/metrics-server"
+fi
+
 echo "$K8S_VERSION" > "$root/bin/k8s/current"
-echo ">> control plane $K8S_VERSION (etcd $ETCD_VERSION, kwok $KWOK_VERSION) in ${out#"$root"/}"
+echo ">> control plane $K8S_VERSION (etcd $ETCD_VERSION, kwok $KWOK_VERSION, metrics-server $METRICS_SERVER_VERSION) in ${out#"$root"/}"
