@@ -36,7 +36,7 @@ type Node struct {
 // Options choose what Start runs.
 type Options struct {
 	// BinDir holds etcd, kube-apiserver, kube-controller-manager,
-	// kube-scheduler and kwok. Defaults to $BULKHEAD_K8S_BIN.
+	// kube-scheduler, kwok and metrics-server. Defaults to $BULKHEAD_K8S_BIN.
 	BinDir string
 	// Dir holds certificates, data, logs and the kubeconfig. It is created
 	// if missing; a temporary directory when empty.
@@ -51,6 +51,11 @@ type Options struct {
 	// bulkhead-proxy's authorization webhook (see TenantView), which whoever
 	// runs the proxy serves.
 	TenantView bool
+	// Metrics serves metrics.k8s.io: metrics-server scrapes the usage kwok
+	// simulates for each node and container (see UsageCPUAnnotation) and the
+	// API server's aggregation layer serves it; WaitMetrics waits for the
+	// first figures. It needs Nodes.
+	Metrics bool
 	// ExtraAPIServerArgs are appended to kube-apiserver's flags (for example
 	// --runtime-config to turn an API off); one naming a flag the cluster
 	// sets replaces it (--enable-admission-plugins= turns NodeRestriction
@@ -84,6 +89,8 @@ type Cluster struct {
 	ca      *pki.CA
 	procs   []*process
 	tempDir bool
+	// metrics is set when Options.Metrics is.
+	metrics *metricsPipeline
 	// apiServer is how kube-apiserver was started, so that RestartAPIServer
 	// can start it again exactly so.
 	apiServer struct {
@@ -110,6 +117,9 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	}
 	if o.BinDir == "" {
 		return nil, errors.New("devcluster: no binaries: set BULKHEAD_K8S_BIN or run through make, which builds them into bin/k8s/<version>")
+	}
+	if o.Metrics && len(o.Nodes) == 0 {
+		return nil, errors.New("devcluster: Options.Metrics needs Options.Nodes: metrics-server scrapes kwok's nodes")
 	}
 	for _, b := range o.binaries() {
 		if _, err := os.Stat(filepath.Join(o.BinDir, b)); err != nil {
@@ -150,6 +160,9 @@ func (o Options) binaries() []string {
 	}
 	if len(o.Nodes) > 0 {
 		out = append(out, "kwok")
+	}
+	if o.Metrics {
+		out = append(out, "metrics-server")
 	}
 	return out
 }
@@ -220,6 +233,11 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		}
 	}
 	c.WebhookClientCert, c.WebhookClientKey = webhookClientCert, webhookClientKey
+	if o.Metrics {
+		if c.metrics, err = newMetricsPipeline(ca, pkiDir, now); err != nil {
+			return err
+		}
+	}
 
 	etcdPort, err := FreePort()
 	if err != nil {
@@ -270,6 +288,9 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		"--audit-log-maxsize=100", "--audit-log-maxbackup=1",
 		"--allow-privileged=true",
 		"--profiling=false",
+	}
+	if c.metrics != nil {
+		apiArgs = append(apiArgs, c.metrics.apiServerArgs(p("ca.crt"))...)
 	}
 	apiArgs = mergeArgs(apiArgs, o.ExtraAPIServerArgs)
 	c.apiServer.binary, c.apiServer.args, c.apiServer.logDir = bin("kube-apiserver"), apiArgs, logs
@@ -338,7 +359,7 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		kwok, err := startProcess("kwok", bin("kwok"), []string{
+		kwokArgs := []string{
 			"--kubeconfig=" + c.Kubeconfig,
 			"--manage-all-nodes=false",
 			"--manage-nodes-with-annotation-selector=" + KwokAnnotation + "=fake",
@@ -348,13 +369,22 @@ func (c *Cluster) start(ctx context.Context, o Options) error {
 			// own address and so act as that pod (the tenant DNS attributes
 			// queries by source address).
 			"--cidr=" + PodCIDR,
-		}, logs)
+		}
+		if c.metrics != nil {
+			kwokArgs = mergeArgs(kwokArgs, c.metrics.kwokArgs(kwokPort))
+		}
+		kwok, err := startProcess("kwok", bin("kwok"), kwokArgs, logs)
 		if err != nil {
 			return err
 		}
 		c.procs = append(c.procs, kwok)
 		if err := c.createNodes(ctx, o.Nodes); err != nil {
 			return err
+		}
+		if c.metrics != nil {
+			if err := c.startMetrics(ctx, kwok, o.Nodes, bin("metrics-server"), logs); err != nil {
+				return err
+			}
 		}
 	}
 	return c.writePIDs()
@@ -431,8 +461,12 @@ func (c *Cluster) createNodes(ctx context.Context, nodes []Node) error {
 		for k, v := range n.Labels {
 			labels[k] = v
 		}
+		annotations := map[string]string{KwokAnnotation: "fake"}
+		if c.metrics != nil {
+			annotations[resourceMetricsPathAnnotation] = resourceMetricsPath(n.Name)
+		}
 		node := &corev1.Node{
-			ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: labels, Annotations: map[string]string{KwokAnnotation: "fake"}},
+			ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: labels, Annotations: annotations},
 			Spec:       corev1.NodeSpec{Taints: n.Taints},
 			// kwok reports what the node declares; ephemeral storage must be
 			// declared, or pods with a LimitRange's default request never fit.
