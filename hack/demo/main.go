@@ -83,6 +83,7 @@ func up(ctx context.Context, out io.Writer) error {
 	fmt.Fprintln(out, "Starting the dev cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok with 3 nodes)...")
 	o := devcluster.Full(dir, 3)
 	o.TenantView = true
+	o.Metrics = true
 	cluster, err := devcluster.Start(ctx, o)
 	if err != nil {
 		return err
