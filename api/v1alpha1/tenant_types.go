@@ -563,6 +563,40 @@ type DNSSpec struct {
 	Burst int32 `json:"burst,omitempty"`
 }
 
+// RightsizingMode says what Bulkhead does with a tenant's usage.
+// +kubebuilder:validation:Enum=Recommend;Resize
+type RightsizingMode string
+
+const (
+	// RightsizingRecommend only reports: TenantUsage and kubectl bulkhead
+	// usage show each workload's requests, usage and a recommendation.
+	RightsizingRecommend RightsizingMode = "Recommend"
+	// RightsizingResize also resizes running pods in place (the pods'
+	// resize subresource) to the recommendation, within the namespace's
+	// quota and LimitRange, never below the observed peak plus headroom
+	// and never changing a pod's QoS class. The workload's next rollout
+	// undoes it: fix the template to keep it.
+	RightsizingResize RightsizingMode = "Resize"
+)
+
+// RightsizingSpec says how Bulkhead sizes the tenant's pods from their
+// measured usage (metrics.k8s.io).
+type RightsizingSpec struct {
+	// mode is Recommend (the default: report only) or Resize (also resize
+	// running pods in place).
+	// +optional
+	// +default="Recommend"
+	Mode RightsizingMode `json:"mode,omitempty"`
+	// headroomPercent is how far above the observed usage a recommendation
+	// sits: the request recommended is the 95th percentile of usage plus
+	// this much, and a resize never goes below the observed peak plus this
+	// much. Default 20.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=400
+	HeadroomPercent *int32 `json:"headroomPercent,omitempty"`
+}
+
 // TenantState says whether a tenant may start anything new.
 // +kubebuilder:validation:Enum=Active;Frozen
 type TenantState string
@@ -648,6 +682,11 @@ type TenantSpec struct {
 	// dns sets the tenant's query rate at the tenant-scoped cluster DNS.
 	// +optional
 	DNS DNSSpec `json:"dns,omitempty"`
+	// rightsizing says whether Bulkhead only recommends requests from the
+	// tenant's measured usage (the default) or also resizes its running
+	// pods in place.
+	// +optional
+	Rightsizing RightsizingSpec `json:"rightsizing,omitempty"`
 }
 
 // TenantStatus is what Bulkhead observed of a tenant. It holds figures that

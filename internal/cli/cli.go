@@ -54,7 +54,7 @@ as "kubectl bulkhead". It takes kubectl's connection flags (--kubeconfig,
 		SilenceErrors: true,
 	}
 	o.flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(o.tenantsCommand(), o.describeCommand(), o.whoamiCommand(), o.auditCommand(), o.postureCommand())
+	root.AddCommand(o.tenantsCommand(), o.describeCommand(), o.whoamiCommand(), o.auditCommand(), o.postureCommand(), o.usageCommand())
 	return root
 }
 

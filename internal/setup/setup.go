@@ -4,6 +4,7 @@
 package setup
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -46,6 +48,7 @@ import (
 	"github.com/bulkhead-dev/bulkhead/internal/controller/rbac"
 	"github.com/bulkhead-dev/bulkhead/internal/controller/status"
 	tenantquotactl "github.com/bulkhead-dev/bulkhead/internal/controller/tenantquota"
+	usagectl "github.com/bulkhead-dev/bulkhead/internal/controller/usage"
 	"github.com/bulkhead-dev/bulkhead/internal/discovery"
 	"github.com/bulkhead-dev/bulkhead/internal/observe"
 	"github.com/bulkhead-dev/bulkhead/internal/render"
@@ -109,6 +112,13 @@ type Options struct {
 	// controllers again, changed or not; 0 is controller-runtime's default
 	// (about ten hours).
 	SyncPeriod time.Duration
+	// UsageSampleInterval is how often tenants' pods' usage is read from
+	// metrics.k8s.io (0 means a minute); UsageWindow how far back the
+	// figures reach (0 means a day); RightsizingMinSamples how many samples
+	// a recommendation and a resize need (0 means 30).
+	UsageSampleInterval   time.Duration
+	UsageWindow           time.Duration
+	RightsizingMinSamples int
 }
 
 // Scheme is the scheme Bulkhead's clients use.
@@ -208,6 +218,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := mgr.Add(&posturectl.Keeper{Config: mgr.GetConfig(), Client: live, Settings: s, Interval: 10 * time.Minute}); err != nil {
 		return nil, err
 	}
+	if err := addUsageSampler(mgr, live, o); err != nil {
+		return nil, err
+	}
 	if err := mgr.Add(&observe.ConditionEvents{Cache: mgr.GetCache(), Recorder: mgr.GetEventRecorder("bulkhead-status")}); err != nil {
 		return nil, err
 	}
@@ -297,4 +310,20 @@ func defaultAddr(a string) string {
 		return "0"
 	}
 	return a
+}
+
+// addUsageSampler adds the leader's sampler of tenants' usage, which keeps
+// TenantUsage and resizes pods of tenants in rightsizing mode Resize.
+func addUsageSampler(mgr ctrl.Manager, live client.Client, o Options) error {
+	cs, err := kubernetes.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	sampler := &usagectl.Sampler{
+		Client: mgr.GetClient(), Live: live, Metrics: cs.Discovery().RESTClient(),
+		Recorder: mgr.GetEventRecorder("bulkhead-rightsizing"),
+		Interval: cmp.Or(o.UsageSampleInterval, time.Minute), Window: cmp.Or(o.UsageWindow, 24*time.Hour),
+		MinSamples: cmp.Or(o.RightsizingMinSamples, 30),
+	}
+	return mgr.Add(sampler)
 }

@@ -52,6 +52,10 @@ func Authorize(ix *Index, spec authorizationv1.SubjectAccessReviewSpec) authoriz
 		if slices.Contains(tenants, ra.Name) {
 			why = "the caller's own Tenant"
 		}
+	case ra.Group == tenancyv1alpha1.GroupVersion.Group && ra.Resource == "tenantusages" && ra.Verb == "get":
+		if slices.Contains(tenants, ra.Name) {
+			why = "the usage of the caller's own Tenant"
+		}
 	case ra.Group == tenancyv1alpha1.GroupVersion.Group && ra.Resource == "tenants" && list:
 		if t := nameIn(ra.FieldSelector, tenants); t != "" {
 			why = "the field selector limits the list to the caller's own Tenant " + t

@@ -14,6 +14,8 @@
 //     (nodes.selector) of one of the caller's tenants;
 //   - tenants, get of one of the caller's own, and list and watch when the
 //     field selector requires metadata.name to be one of them;
+//   - tenantusages, get of one of the caller's own tenants' (what its
+//     workloads request and use, and the recommendations);
 //   - storage, ingress, priority and runtime classes: get of one the
 //     caller's tenants may use, list and watch by metadata.name of one, or
 //     any of them when a tenant of the caller is not restricted.

@@ -30,7 +30,14 @@ const Timeout = 60 * time.Second
 // last error after Timeout.
 func Eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(Timeout)
+	EventuallyWithin(t, what, Timeout, check)
+}
+
+// EventuallyWithin is Eventually with its own timeout, for states that
+// take longer to reach than Timeout (several rounds of a metrics pipeline).
+func EventuallyWithin(t testing.TB, what string, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	var err error
 	for time.Now().Before(deadline) {
 		if err = check(); err == nil {

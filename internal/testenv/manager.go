@@ -106,6 +106,10 @@ type ManagerConfig struct {
 	// QuotaRecount is how often tenant-wide quota is recounted; the
 	// manager's default when zero.
 	QuotaRecount time.Duration
+	// UsageSampleInterval and RightsizingMinSamples set the usage
+	// sampler's pace; the manager's defaults when zero.
+	UsageSampleInterval   time.Duration
+	RightsizingMinSamples int
 	// LeaderElection runs the manager as one of several replicas, as
 	// config/default does: only the elected one reconciles, every one
 	// serves the webhook. Only StartManagerProcess honours it: replicas are
@@ -149,8 +153,10 @@ func (m *ManagerConfig) options(cluster *devcluster.Cluster) setup.Options {
 		// The webhook verifies its callers, as in production: only the API
 		// server's certificate is accepted, not every certificate of the
 		// cluster's CA.
-		WebhookClientAuth: bwebhook.ClientAuth{CA: cluster.WebhookClientCA, Names: []string{devcluster.WebhookClientName}},
-		QuotaRecount:      m.QuotaRecount,
+		WebhookClientAuth:     bwebhook.ClientAuth{CA: cluster.WebhookClientCA, Names: []string{devcluster.WebhookClientName}},
+		QuotaRecount:          m.QuotaRecount,
+		UsageSampleInterval:   m.UsageSampleInterval,
+		RightsizingMinSamples: m.RightsizingMinSamples,
 		// Probes and metrics stay off: readiness is the webhook answering.
 		MetricsAddr: "0",
 		ProbeAddr:   "0",
@@ -173,6 +179,12 @@ func (m *ManagerConfig) args(kubeconfig string, cluster *devcluster.Cluster) []s
 	}
 	if m.QuotaRecount != 0 {
 		args = append(args, "--quota-recount-interval", m.QuotaRecount.String())
+	}
+	if m.UsageSampleInterval != 0 {
+		args = append(args, "--usage-sample-interval", m.UsageSampleInterval.String())
+	}
+	if m.RightsizingMinSamples != 0 {
+		args = append(args, "--rightsizing-min-samples", strconv.Itoa(m.RightsizingMinSamples))
 	}
 	if m.LeaderElection {
 		args = append(args, "--leader-elect")

@@ -155,6 +155,10 @@ func (e *Env) StartManager() error {
 		// Tests wait for freed tenant quota; recount it often.
 		QuotaRecount: 2 * time.Second,
 		WebhookPort:  e.webhookPort,
+		// Tests wait for resizes: sample as often as metrics-server
+		// refreshes, and resize on the third sample.
+		UsageSampleInterval:   5 * time.Second,
+		RightsizingMinSamples: 3,
 	}
 	if err := m.complete(); err != nil {
 		return err

@@ -137,6 +137,14 @@ func eventOn(name, reason, text string) error {
 
 // TestDashboardQueriesExportedMetrics: every metric the Grafana dashboard
 // queries is one the manager exports.
+// needMetricsAPI are the series that exist only where metrics.k8s.io is
+// served, which this tier's cluster does not: TestRightsizing (end-to-end
+// tier) checks that the manager exports them.
+var needMetricsAPI = []string{
+	"bulkhead_tenant_resource_requests", "bulkhead_tenant_resource_usage",
+	"bulkhead_tenant_resource_recommendation", "bulkhead_rightsizing_resizes_total",
+}
+
 func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "grafana", "bulkhead-dashboard.json"))
 	if err != nil {
@@ -181,7 +189,7 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		g := gathered(t)
 		var missing []string
 		for _, m := range queried {
-			if g[m] == nil {
+			if g[m] == nil && !slices.Contains(needMetricsAPI, m) {
 				missing = append(missing, m)
 			}
 		}

@@ -1,0 +1,678 @@
+// Package usage samples tenants' pods' usage from metrics.k8s.io, keeps
+// each Tenant's TenantUsage current (requests, usage and a recommended
+// request per workload container), exports the per-tenant figures as
+// metrics, and, for tenants whose spec.rightsizing.mode is Resize,
+// resizes their running pods in place.
+//
+// The sampler runs on the leader alone. Its samples live in its memory
+// (package internal/usage): a new leader starts again, and since a resize
+// needs MinSamples samples of the leader's own, losing them delays a
+// resize, never misjudges one. A resize is a patch of the pod's resize
+// subresource that names the resourceVersion it was planned on, so a pod
+// changed meanwhile is left for the next pass; the namespace's
+// ResourceQuota admission and Bulkhead's tenant-wide quota still judge
+// any growth.
+package usage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/usage"
+)
+
+// +kubebuilder:rbac:groups=metrics.k8s.io,resources=pods,verbs=list
+// +kubebuilder:rbac:groups="",resources=pods,verbs=list
+// +kubebuilder:rbac:groups="",resources=pods/resize,verbs=patch
+// +kubebuilder:rbac:groups="",resources=limitranges;resourcequotas,verbs=list
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantusages,verbs=get;create
+// +kubebuilder:rbac:groups=tenancy.bulkhead.dev,resources=tenantusages/status,verbs=get;update
+
+// DefaultHeadroomPercent is spec.rightsizing.headroomPercent's default.
+const DefaultHeadroomPercent = 20
+
+// maxSeries bounds the workload containers whose samples the leader keeps
+// (a few hundred bytes each).
+const maxSeries = 100000
+
+// maxRows and maxResizes bound a TenantUsage's lists.
+const (
+	maxRows    = 256
+	maxResizes = 32
+)
+
+// Sampler samples usage every Interval.
+type Sampler struct {
+	// Client reads Tenants and namespaces (the cache).
+	Client client.Client
+	// Live reads pods, LimitRanges and quotas and writes TenantUsage
+	// without starting informers over them.
+	Live client.Client
+	// Metrics reads metrics.k8s.io.
+	Metrics rest.Interface
+	// Recorder records a Resized event on each pod resized.
+	Recorder events.EventRecorder
+	// Interval is how often usage is sampled; Window how far back the
+	// figures reach; MinSamples how many samples a recommendation and a
+	// resize need.
+	Interval   time.Duration
+	Window     time.Duration
+	MinSamples int
+
+	history   usage.History
+	lastError string
+}
+
+// Start implements manager.Runnable; it runs on the leader only.
+func (s *Sampler) Start(ctx context.Context) error {
+	s.history = usage.History{Window: s.Window, MaxSeries: maxSeries}
+	tick := time.NewTicker(s.Interval)
+	defer tick.Stop()
+	for {
+		if err := s.Sample(ctx, time.Now()); err != nil {
+			// Logged when it changes: a cluster without metrics.k8s.io
+			// would otherwise log it at every pass.
+			if msg := err.Error(); msg != s.lastError {
+				ctrl.LoggerFrom(ctx).Error(err, "Sampling tenants' usage; recommendations and resizes wait for it")
+				s.lastError = msg
+			}
+		} else {
+			s.lastError = ""
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// podMetrics is the part of metrics.k8s.io/v1beta1 PodMetrics read here.
+type podMetrics struct {
+	Metadata   metav1.ObjectMeta `json:"metadata"`
+	Timestamp  metav1.Time       `json:"timestamp"`
+	Containers []struct {
+		Name  string              `json:"name"`
+		Usage corev1.ResourceList `json:"usage"`
+	} `json:"containers"`
+}
+
+func (s *Sampler) readMetrics(ctx context.Context) ([]podMetrics, error) {
+	body, err := s.Metrics.Get().AbsPath("/apis/metrics.k8s.io/v1beta1/pods").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading metrics.k8s.io (is metrics-server installed?): %w", err)
+	}
+	var list struct {
+		Items []podMetrics `json:"items"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, fmt.Errorf("decoding metrics.k8s.io pods: %w", err)
+	}
+	return list.Items, nil
+}
+
+// tenantPods are one tenant's running pods and their latest usage.
+type tenantPods struct {
+	tenant *tenancyv1alpha1.Tenant
+	pods   []*corev1.Pod
+	latest map[types.NamespacedName]map[string]usage.Amount
+}
+
+// Sample takes one sample and acts on it.
+func (s *Sampler) Sample(ctx context.Context, now time.Time) error {
+	if s.history.Window == 0 {
+		s.history = usage.History{Window: s.Window, MaxSeries: maxSeries}
+	}
+	// Metrics first: without metrics.k8s.io, nothing else is read.
+	items, err := s.readMetrics(ctx)
+	if err != nil {
+		scrapes.WithLabelValues("error").Inc()
+		return err
+	}
+	scrapes.WithLabelValues("ok").Inc()
+	tenants, err := s.tenantPods(ctx)
+	if err != nil {
+		return err
+	}
+	byPod := map[types.NamespacedName]*corev1.Pod{}
+	owner := map[types.NamespacedName]*tenantPods{}
+	for _, tp := range tenants {
+		for _, p := range tp.pods {
+			key := client.ObjectKeyFromObject(p)
+			byPod[key], owner[key] = p, tp
+		}
+	}
+	for _, m := range items {
+		key := types.NamespacedName{Namespace: m.Metadata.Namespace, Name: m.Metadata.Name}
+		pod := byPod[key]
+		if pod == nil {
+			continue
+		}
+		workload := usage.Workload(pod)
+		amounts := map[usage.Key]usage.Amount{}
+		latest := map[string]usage.Amount{}
+		for _, c := range m.Containers {
+			a := usage.Amount{CPUMilli: c.Usage.Cpu().MilliValue(), MemoryBytes: c.Usage.Memory().Value()}
+			amounts[usage.Key{Namespace: pod.Namespace, Workload: workload, Container: c.Name}] = a
+			latest[c.Name] = a
+		}
+		owner[key].latest[key] = latest
+		// The pod's UID with the sample's time: a pod recreated under the
+		// same name is another series of samples.
+		s.history.Observe(pod.UID, m.Timestamp.Time, now, amounts)
+	}
+	s.history.Forget(now)
+	// A pod of its own has no history beyond itself: once gone, its
+	// series go too.
+	s.history.ForgetIf(func(k usage.Key) bool {
+		name, ok := strings.CutPrefix(k.Workload, "Pod/")
+		return ok && byPod[types.NamespacedName{Namespace: k.Namespace, Name: name}] == nil
+	})
+	resetGauges()
+	var errs []error
+	for _, tp := range tenants {
+		if err := s.keep(ctx, tp, now); err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", tp.tenant.Name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%v", errs)
+	}
+	return nil
+}
+
+// tenantPods lists every tenant's running pods.
+func (s *Sampler) tenantPods(ctx context.Context) ([]*tenantPods, error) {
+	var tenants tenancyv1alpha1.TenantList
+	if err := s.Client.List(ctx, &tenants); err != nil {
+		return nil, err
+	}
+	byName := map[string]*tenantPods{}
+	out := make([]*tenantPods, 0, len(tenants.Items))
+	for i := range tenants.Items {
+		tp := &tenantPods{tenant: &tenants.Items[i], latest: map[types.NamespacedName]map[string]usage.Amount{}}
+		byName[tp.tenant.Name] = tp
+		out = append(out, tp)
+	}
+	var nss corev1.NamespaceList
+	if err := s.Client.List(ctx, &nss, client.HasLabels{tenancyv1alpha1.TenantLabel}); err != nil {
+		return nil, err
+	}
+	nsTenant := map[string]*tenantPods{}
+	for _, ns := range nss.Items {
+		if tp := byName[ns.Labels[tenancyv1alpha1.TenantLabel]]; tp != nil {
+			nsTenant[ns.Name] = tp
+		}
+	}
+	opts := []client.ListOption{client.Limit(500)}
+	for {
+		var pods corev1.PodList
+		if err := s.Live.List(ctx, &pods, opts...); err != nil {
+			return nil, err
+		}
+		for i := range pods.Items {
+			p := &pods.Items[i]
+			if tp := nsTenant[p.Namespace]; tp != nil && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				tp.pods = append(tp.pods, p)
+			}
+		}
+		if pods.Continue == "" {
+			return out, nil
+		}
+		opts = []client.ListOption{client.Limit(500), client.Continue(pods.Continue)}
+	}
+}
+
+// row is one workload container's figures being gathered.
+type row struct {
+	key     usage.Key
+	pods    int
+	request corev1.ResourceList
+	stats   usage.Stats
+	rec     *usage.Amount
+	note    string
+	resized []string
+}
+
+// keep writes one tenant's TenantUsage and metrics and, in Resize mode,
+// resizes its pods.
+func (s *Sampler) keep(ctx context.Context, tp *tenantPods, now time.Time) error {
+	t := tp.tenant
+	headroom := int32(DefaultHeadroomPercent)
+	if h := t.Spec.Rightsizing.HeadroomPercent; h != nil {
+		headroom = *h
+	}
+	slices.SortFunc(tp.pods, func(a, b *corev1.Pod) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	rows := map[usage.Key]*row{}
+	var order []usage.Key
+	var st tenancyv1alpha1.TenantUsageStatus
+	requests, used, recommended := usage.Amount{}, usage.Amount{}, usage.Amount{}
+	for _, p := range tp.pods {
+		latest, sampled := tp.latest[client.ObjectKeyFromObject(p)]
+		if !sampled {
+			continue // not in metrics.k8s.io yet
+		}
+		workload := usage.Workload(p)
+		for _, c := range p.Spec.Containers {
+			k := usage.Key{Namespace: p.Namespace, Workload: workload, Container: c.Name}
+			r := rows[k]
+			if r == nil {
+				stats, ok := s.history.Stats(k, now)
+				if !ok {
+					continue
+				}
+				r = &row{key: k, stats: stats}
+				if stats.Passes >= s.MinSamples {
+					rec := usage.Recommend(stats, headroom)
+					r.rec = &rec
+				}
+				rows[k] = r
+				order = append(order, k)
+			}
+			r.pods++
+			r.request = requestOf(c)
+			req := amountOf(r.request)
+			requests = add(requests, req)
+			used = add(used, latest[c.Name])
+			if r.rec != nil {
+				recommended = add(recommended, *r.rec)
+			} else {
+				recommended = add(recommended, req)
+			}
+			if st.ObservedSince.IsZero() || r.stats.Since.Before(st.ObservedSince.Time) {
+				st.ObservedSince = metav1.NewTime(r.stats.Since)
+			}
+		}
+	}
+	if len(rows) == 0 && len(tp.pods) > 0 {
+		// Pods but no metrics for them yet: nothing to say.
+		return nil
+	}
+	var resizes []tenancyv1alpha1.Resize
+	if t.Spec.Rightsizing.Mode == tenancyv1alpha1.RightsizingResize {
+		var err error
+		if resizes, err = s.resize(ctx, tp, rows, headroom, now); err != nil {
+			return err
+		}
+	}
+	setGauges(t.Name, requests, used, recommended)
+
+	st.LastSampleTime = metav1.NewTime(now)
+	st.Requests, st.Usage, st.Recommended = list(requests), list(used), list(recommended)
+	slices.SortStableFunc(order, func(a, b usage.Key) int {
+		return compareWaste(rows[b], rows[a])
+	})
+	for i, k := range order {
+		if i == maxRows {
+			st.Truncated = int32(len(order) - maxRows)
+			break
+		}
+		st.Containers = append(st.Containers, rows[k].status())
+	}
+	return s.write(ctx, t, st, resizes)
+}
+
+// compareWaste orders rows by how far their CPU request exceeds the
+// recommendation, then memory's.
+func compareWaste(a, b *row) int {
+	wa, wb := a.waste(), b.waste()
+	if wa.CPUMilli != wb.CPUMilli {
+		return compareInt(wa.CPUMilli, wb.CPUMilli)
+	}
+	return compareInt(wa.MemoryBytes, wb.MemoryBytes)
+}
+
+func compareInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (r *row) waste() usage.Amount {
+	if r.rec == nil {
+		return usage.Amount{}
+	}
+	req := amountOf(r.request)
+	return usage.Amount{
+		CPUMilli:    int64(r.pods) * (req.CPUMilli - r.rec.CPUMilli),
+		MemoryBytes: int64(r.pods) * (req.MemoryBytes - r.rec.MemoryBytes),
+	}
+}
+
+func (r *row) status() tenancyv1alpha1.ContainerUsage {
+	cu := tenancyv1alpha1.ContainerUsage{
+		Namespace: r.key.Namespace, Workload: r.key.Workload, Container: r.key.Container,
+		Pods: int32(r.pods), Samples: int32(r.stats.Samples),
+		Request: r.request,
+		P95:     list(r.stats.P95),
+		Peak:    list(r.stats.Peak),
+	}
+	if r.rec != nil {
+		cu.Recommendation = list(*r.rec)
+	}
+	note := r.note
+	if len(r.resized) > 0 {
+		note = "resized " + strings.Join(r.resized, ", ")
+	}
+	if utf8.RuneCountInString(note) > 512 {
+		note = string([]rune(note)[:509]) + "..."
+	}
+	cu.Rightsizing = note
+	return cu
+}
+
+// resize plans and applies the in-place resizes of a tenant in Resize mode.
+func (s *Sampler) resize(ctx context.Context, tp *tenantPods, rows map[usage.Key]*row, headroom int32, now time.Time) ([]tenancyv1alpha1.Resize, error) {
+	if tp.tenant.Spec.State == tenancyv1alpha1.TenantFrozen {
+		for _, r := range rows {
+			r.note = "the tenant is frozen: nothing is resized"
+		}
+		return nil, nil
+	}
+	bounds := map[string]*usage.Bounds{}
+	var done []tenancyv1alpha1.Resize
+	for _, p := range tp.pods {
+		if _, sampled := tp.latest[client.ObjectKeyFromObject(p)]; !sampled {
+			continue
+		}
+		b := bounds[p.Namespace]
+		if b == nil {
+			var err error
+			if b, err = s.bounds(ctx, p.Namespace); err != nil {
+				return done, err
+			}
+			bounds[p.Namespace] = b
+		}
+		workload := usage.Workload(p)
+		keyOf := func(c string) usage.Key { return usage.Key{Namespace: p.Namespace, Workload: workload, Container: c} }
+		plan := usage.Plan(p, func(c string) (usage.Stats, bool) {
+			if r := rows[keyOf(c)]; r != nil {
+				return r.stats, true
+			}
+			return usage.Stats{}, false
+		}, headroom, s.MinSamples, *b)
+		for c, why := range plan.Held {
+			if r := rows[keyOf(c)]; r != nil {
+				r.note = "left " + p.Name + " alone: " + why
+			}
+		}
+		if len(plan.Changes) == 0 {
+			continue
+		}
+		if err := s.apply(ctx, p, plan.Changes); err != nil {
+			for _, ch := range plan.Changes {
+				if r := rows[keyOf(ch.Container)]; r != nil {
+					r.note = "the API server refused resizing " + p.Name + ": " + err.Error()
+				}
+			}
+			continue
+		}
+		for _, ch := range plan.Changes {
+			// What a resize grows is no longer room for the next pod's.
+			if room, limited := b.QuotaRoom[ch.Resource]; limited && ch.To.Cmp(ch.From) > 0 {
+				room.Sub(ch.To)
+				room.Add(ch.From)
+				b.QuotaRoom[ch.Resource] = room
+			}
+		}
+		done = append(done, s.record(tp.tenant.Name, p, plan.Changes, rows, keyOf, now)...)
+	}
+	return done, nil
+}
+
+// record notes the resizes of one pod: an Event on it, the rows, the metric.
+func (s *Sampler) record(tenant string, p *corev1.Pod, changes []usage.Change, rows map[usage.Key]*row, keyOf func(string) usage.Key, now time.Time) []tenancyv1alpha1.Resize {
+	byContainer := map[string]*tenancyv1alpha1.Resize{}
+	var names []string
+	for _, ch := range changes {
+		rz := byContainer[ch.Container]
+		if rz == nil {
+			rz = &tenancyv1alpha1.Resize{
+				Time: metav1.NewTime(now), Namespace: p.Namespace, Pod: p.Name, Container: ch.Container,
+				From: corev1.ResourceList{}, To: corev1.ResourceList{},
+			}
+			byContainer[ch.Container] = rz
+			names = append(names, ch.Container)
+		}
+		rz.From[ch.Resource], rz.To[ch.Resource] = ch.From, ch.To
+	}
+	slices.Sort(names)
+	var out []tenancyv1alpha1.Resize
+	var what []string
+	for _, c := range names {
+		rz := byContainer[c]
+		desc := c + " " + describe(rz.From, rz.To)
+		what = append(what, desc)
+		if r := rows[keyOf(c)]; r != nil {
+			r.resized = append(r.resized, p.Name+" ("+describe(rz.From, rz.To)+")")
+		}
+		out = append(out, *rz)
+	}
+	resizesTotal.WithLabelValues(tenant).Add(float64(len(out)))
+	if s.Recorder != nil {
+		s.Recorder.Eventf(p, nil, corev1.EventTypeNormal, "Resized", "Rightsizing",
+			"Bulkhead resized requests in place from measured usage: %s. The workload's next rollout restores its template's requests.", strings.Join(what, "; "))
+	}
+	return out
+}
+
+func describe(from, to corev1.ResourceList) string {
+	var parts []string
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if t, ok := to[r]; ok {
+			f := from[r]
+			parts = append(parts, fmt.Sprintf("%s %s→%s", r, f.String(), t.String()))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// apply patches the pod's resize subresource, on the resourceVersion the
+// plan was made on.
+func (s *Sampler) apply(ctx context.Context, p *corev1.Pod, changes []usage.Change) error {
+	type res struct {
+		Requests corev1.ResourceList `json:"requests"`
+	}
+	type ctr struct {
+		Name      string `json:"name"`
+		Resources res    `json:"resources"`
+	}
+	byName := map[string]*ctr{}
+	var containers []*ctr
+	for _, ch := range changes {
+		c := byName[ch.Container]
+		if c == nil {
+			c = &ctr{Name: ch.Container, Resources: res{Requests: corev1.ResourceList{}}}
+			byName[ch.Container] = c
+			containers = append(containers, c)
+		}
+		c.Resources.Requests[ch.Resource] = ch.To
+	}
+	patch := map[string]any{
+		"metadata": map[string]any{"resourceVersion": p.ResourceVersion},
+		"spec":     map[string]any{"containers": containers},
+	}
+	data, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	return s.Live.SubResource("resize").Patch(ctx, p, client.RawPatch(types.StrategicMergePatchType, data))
+}
+
+// bounds reads a namespace's LimitRanges and the CPU and memory its
+// quotas leave.
+func (s *Sampler) bounds(ctx context.Context, namespace string) (*usage.Bounds, error) {
+	var lrs corev1.LimitRangeList
+	if err := s.Live.List(ctx, &lrs, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
+	var quotas corev1.ResourceQuotaList
+	if err := s.Live.List(ctx, &quotas, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
+	b := &usage.Bounds{LimitRanges: lrs.Items, QuotaRoom: map[corev1.ResourceName]resource.Quantity{}}
+	for _, q := range quotas.Items {
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			for _, name := range []corev1.ResourceName{r, corev1.ResourceName("requests." + string(r))} {
+				hard, ok := q.Status.Hard[name]
+				if !ok {
+					continue
+				}
+				room := hard.DeepCopy()
+				room.Sub(q.Status.Used[name])
+				if cur, limited := b.QuotaRoom[r]; !limited || room.Cmp(cur) < 0 {
+					b.QuotaRoom[r] = room
+				}
+			}
+		}
+	}
+	return b, nil
+}
+
+// write creates the tenant's TenantUsage if missing and updates its status
+// when the figures changed.
+func (s *Sampler) write(ctx context.Context, t *tenancyv1alpha1.Tenant, st tenancyv1alpha1.TenantUsageStatus, resizes []tenancyv1alpha1.Resize) error {
+	tu := &tenancyv1alpha1.TenantUsage{ObjectMeta: metav1.ObjectMeta{Name: t.Name}}
+	if err := s.Live.Get(ctx, client.ObjectKeyFromObject(tu), tu); apierrors.IsNotFound(err) {
+		// Created once there is something to say, and never for a Tenant
+		// on its way out (the garbage collector deletes it after the Tenant).
+		if len(st.Containers) == 0 || t.DeletionTimestamp != nil {
+			return nil
+		}
+		if err := controllerutil.SetControllerReference(t, tu, s.Live.Scheme()); err != nil {
+			return err
+		}
+		if err := s.Live.Create(ctx, tu); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	// Resizes carry over, newest first.
+	slices.Reverse(resizes)
+	st.Resizes = append(resizes, tu.Status.Resizes...)
+	if len(st.Resizes) > maxResizes {
+		st.Resizes = st.Resizes[:maxResizes]
+	}
+	if len(st.Resizes) == 0 {
+		st.Resizes = nil
+	}
+	// Usage moves at every sample; what a reader acts on (requests,
+	// recommendations, what rightsizing did) does not. The status is
+	// written when that changes, and otherwise every five minutes, so that
+	// lastSampleTime says the sampler is alive.
+	if equality.Semantic.DeepEqual(significant(tu.Status), significant(st)) && time.Since(tu.Status.LastSampleTime.Time) < 5*time.Minute {
+		return nil
+	}
+	tu.Status = st
+	return s.Live.Status().Update(ctx, tu)
+}
+
+// significant is a status without the figures that move at every sample.
+func significant(st tenancyv1alpha1.TenantUsageStatus) tenancyv1alpha1.TenantUsageStatus {
+	out := *st.DeepCopy()
+	out.LastSampleTime, out.ObservedSince, out.Usage = metav1.Time{}, metav1.Time{}, nil
+	for i := range out.Containers {
+		out.Containers[i].Samples, out.Containers[i].P95, out.Containers[i].Peak = 0, nil, nil
+	}
+	return out
+}
+
+func requestOf(c corev1.Container) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if q, ok := c.Resources.Requests[r]; ok {
+			out[r] = q
+		}
+	}
+	return out
+}
+
+func amountOf(l corev1.ResourceList) usage.Amount {
+	return usage.Amount{CPUMilli: l.Cpu().MilliValue(), MemoryBytes: l.Memory().Value()}
+}
+
+func add(a, b usage.Amount) usage.Amount {
+	return usage.Amount{CPUMilli: a.CPUMilli + b.CPUMilli, MemoryBytes: a.MemoryBytes + b.MemoryBytes}
+}
+
+// list is a as a ResourceList, memory rounded up to whole MiB so that it
+// reads as 300Mi, not 314572801.
+func list(a usage.Amount) corev1.ResourceList {
+	const mib = 1 << 20
+	return corev1.ResourceList{
+		corev1.ResourceCPU:    *resource.NewMilliQuantity(a.CPUMilli, resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity((a.MemoryBytes+mib-1)/mib*mib, resource.BinarySI),
+	}
+}
+
+var (
+	tenantResource = []string{"tenant", "resource"}
+	requestsGauge  = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bulkhead_tenant_resource_requests",
+		Help: "What a tenant's running pods request, as of the last usage sample: cores for resource=cpu, bytes for resource=memory.",
+	}, tenantResource)
+	usageGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bulkhead_tenant_resource_usage",
+		Help: "What a tenant's running pods use, from metrics.k8s.io at the last sample: cores for resource=cpu, bytes for resource=memory. quantile_over_time gives its percentiles over any window.",
+	}, tenantResource)
+	recommendationGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bulkhead_tenant_resource_recommendation",
+		Help: "What a tenant's running pods would request at Bulkhead's recommendations (their current request where a container has too few samples yet): cores for resource=cpu, bytes for resource=memory.",
+	}, tenantResource)
+	resizesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bulkhead_rightsizing_resizes_total",
+		Help: "Containers Bulkhead resized in place, by tenant (spec.rightsizing.mode Resize).",
+	}, []string{"tenant"})
+	scrapes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bulkhead_usage_samples_total",
+		Help: "Reads of metrics.k8s.io by the usage sampler, by result (ok or error: metrics-server missing or failing).",
+	}, []string{"result"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(requestsGauge, usageGauge, recommendationGauge, resizesTotal, scrapes)
+	// Both results exist from the start, so that a rate of errors is
+	// defined before the first one.
+	scrapes.WithLabelValues("ok")
+	scrapes.WithLabelValues("error")
+}
+
+func resetGauges() {
+	for _, g := range []*prometheus.GaugeVec{requestsGauge, usageGauge, recommendationGauge} {
+		g.Reset()
+	}
+}
+
+func setGauges(tenant string, requests, used, recommended usage.Amount) {
+	for g, a := range map[*prometheus.GaugeVec]usage.Amount{requestsGauge: requests, usageGauge: used, recommendationGauge: recommended} {
+		g.WithLabelValues(tenant, "cpu").Set(float64(a.CPUMilli) / 1000)
+		g.WithLabelValues(tenant, "memory").Set(float64(a.MemoryBytes))
+	}
+}
