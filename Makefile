@@ -100,7 +100,7 @@ test-e2e: k8s generate manifests ## Run the end-to-end suites on a dev cluster: 
 
 # Every benchmark, at a size that takes seconds; smokecheck then checks
 # that each completed and wrote its figures (it never judges them).
-BENCHMARKS := admission convergence fairness proxy dns
+BENCHMARKS := admission convergence fairness proxy dns usage
 
 .PHONY: bench-smoke
 bench-smoke: k8s build ## Run every benchmark once at a tiny size and check each wrote its figures, so that none rots (figures meaningless).
@@ -110,6 +110,7 @@ bench-smoke: k8s build ## Run every benchmark once at a tiny size and check each
 	go run ./bench/fairness -configmaps 40 -flooders 2 -gets 10 -runs 1 -flowschemas 10 -warmup 200ms && \
 	go run ./bench/proxy -tenants 10 -namespaces 40 -groups 10 -requests 10 -runs 1 && \
 	go run ./bench/dns -tenants 5 -namespaces 10 -services 10 -pods 20 -runs 1 -measure 1s -flood-qps 2000 -flood 2s && \
+	go run ./bench/usage -series 50 -samples 20 -runs 1 && \
 	go run ./bench/smokecheck -since $$since $(BENCHMARKS)
 
 # Each fuzz target runs alone for FUZZTIME (go test -fuzz takes one target
@@ -166,7 +167,7 @@ demo-down: ## Stop the dev cluster started by make demo.
 	go run ./hack/demo down
 
 .PHONY: bench
-bench: bench-admission bench-convergence bench-fairness bench-proxy bench-dns ## Print every benchmark's figures.
+bench: bench-admission bench-convergence bench-fairness bench-proxy bench-dns bench-usage ## Print every benchmark's figures.
 
 .PHONY: bench-admission
 bench-admission: k8s ## Print pod-create latency and CPU per create at 1, 16 and 64 clients: plain, native (Kubernetes alone), Hard tenant, webhook fallback.
@@ -187,6 +188,10 @@ bench-proxy: k8s build ## Print kubectl get ns through bulkhead-proxy against a 
 .PHONY: bench-dns
 bench-dns: k8s build ## Print bulkhead-dns queries per second against the same server without the tenant plugin, a quiet tenant's latency while another floods, and memory at 1,000 tenants, 30,000 pods.
 	go run ./bench/dns -runs $${BENCH_RUNS:-4}
+
+.PHONY: bench-usage
+bench-usage: ## Print what the rightsizing sampler's usage histograms cost per sample and per series (10,000 series, a day of samples), against keeping every sample, and their p95 error.
+	go run ./bench/usage
 
 # Capsule, the peer bench/peers runs beside Bulkhead, at the version
 # bench/peers/capsule/go.mod pins: a module of its own, so that Capsule's

@@ -129,6 +129,10 @@ func up(ctx context.Context, out io.Writer) error {
 		}
 		return c
 	}
+	// Usage is measured over time: start the workloads now, show them last.
+	if err := startUsageWorkloads(ctx, out, admin, as); err != nil {
+		return err
+	}
 	alice, bob, carol := as("alice"), as("bob"), as("carol")
 	ns := func(name string, labels map[string]string) *corev1.Namespace {
 		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
@@ -326,11 +330,15 @@ func up(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := showUsage(ctx, out, admin); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nThe dev cluster is running (ready in %s). Try:\n", time.Since(start).Round(time.Second))
 	// bin/ holds kubectl-bulkhead, which kubectl finds on PATH as a plugin.
 	fmt.Fprintf(out, "  export KUBECONFIG=%s PATH=%s:$PWD/bin:$PATH\n", cluster.Kubeconfig, os.Getenv("BULKHEAD_K8S_BIN"))
 	fmt.Fprintln(out, "  kubectl get tenants")
 	fmt.Fprintln(out, "  kubectl bulkhead describe globex")
+	fmt.Fprintln(out, "  kubectl top pods -n initech-web; kubectl bulkhead usage initech -o wide")
 	fmt.Fprintf(out, "  KUBECONFIG=%s/kubeconfig-alice kubectl get ns,nodes,tenants    # as alice, through bulkhead-proxy\n", dir)
 	fmt.Fprintln(out, "  kubectl --as alice create namespace acme-web")
 	fmt.Fprintf(out, "  dig -b <a pod's IP> @127.0.0.1 -p %s web.globex-prod.svc.cluster.local    # bulkhead-dns, as that pod (dnsutils)\n", dnsServer)
@@ -566,7 +574,11 @@ func (r row) why() string {
 // startManager runs bin/bulkhead-manager on the cluster, where it keeps
 // running after the demo exits; make demo-down stops it with the cluster.
 func startManager(cluster *devcluster.Cluster) error {
-	m, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{}, testenv.ProcessOptions{ExtraArgs: []string{"--development"}})
+	// Usage is sampled as often as metrics-server refreshes it, and
+	// recommended from three samples, so that the demo's table fills in
+	// within a minute (the defaults: every minute, from 30).
+	m, err := testenv.StartManagerProcess(cluster, testenv.ManagerConfig{UsageSampleInterval: 5 * time.Second, RightsizingMinSamples: 3},
+		testenv.ProcessOptions{ExtraArgs: []string{"--development"}})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ var poolTaint = corev1.Taint{Key: "pool", Value: "pool", Effect: corev1.TaintEff
 
 func TestMain(m *testing.M) {
 	var err error
-	env, err = testenv.Start(devcluster.Options{ControllerManager: true, Scheduler: true, Nodes: nodes})
+	env, err = testenv.Start(devcluster.Options{ControllerManager: true, Scheduler: true, Nodes: nodes, Metrics: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting test environment:", err)
 		os.Exit(1)
