@@ -27,7 +27,7 @@ from the TenantUsage the manager keeps. Rows come most over-requested first.
 
 Usage is sampled by the leading manager from metrics.k8s.io, so the cluster
 needs a metrics pipeline (metrics-server). A container gets a recommendation
-once it has --rightsizing-min-samples samples (the manager's flag); "-" until
+once it was sampled in --rightsizing-min-samples passes (the manager's flag); "-" until
 then. With spec.rightsizing.mode Resize, the RIGHTSIZING column says what the
 last pass resized, or why it left a pod alone, and the resizes made are listed
 below the table.

@@ -114,8 +114,9 @@ type Options struct {
 	SyncPeriod time.Duration
 	// UsageSampleInterval is how often tenants' pods' usage is read from
 	// metrics.k8s.io (0 means a minute); UsageWindow how far back the
-	// figures reach (0 means a day); RightsizingMinSamples how many samples
-	// a recommendation and a resize need (0 means 30).
+	// figures reach (0 means a day); RightsizingMinSamples in how many passes
+	// a workload container must have been sampled before it gets a
+	// recommendation or a resize (0 means 30).
 	UsageSampleInterval   time.Duration
 	UsageWindow           time.Duration
 	RightsizingMinSamples int

@@ -6,7 +6,7 @@
 //
 // The sampler runs on the leader alone. Its samples live in its memory
 // (package internal/usage): a new leader starts again, and since a resize
-// needs MinSamples samples of the leader's own, losing them delays a
+// needs MinSamples passes of the leader's own, losing them delays a
 // resize, never misjudges one. A resize is a patch of the pod's resize
 // subresource that names the resourceVersion it was planned on, so a pod
 // changed meanwhile is left for the next pass; the namespace's
@@ -73,8 +73,8 @@ type Sampler struct {
 	// Recorder records a Resized event on each pod resized.
 	Recorder events.EventRecorder
 	// Interval is how often usage is sampled; Window how far back the
-	// figures reach; MinSamples how many samples a recommendation and a
-	// resize need.
+	// figures reach; MinSamples in how many passes a workload container
+	// must have been sampled before it gets a recommendation or a resize.
 	Interval   time.Duration
 	Window     time.Duration
 	MinSamples int
