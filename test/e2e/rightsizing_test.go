@@ -96,7 +96,7 @@ func TestRightsizing(t *testing.T) {
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: "rs"}, &tu); err != nil {
 			return err
 		}
-		if len(tu.Status.Resizes) == 0 || tu.Status.Resizes[0].Pod != "wasteful" {
+		if len(tu.Status.Resizes) == 0 || tu.Status.Resizes[len(tu.Status.Resizes)-1].Pod != "wasteful" {
 			return fmt.Errorf("resizes %+v, want the wasteful pod's", tu.Status.Resizes)
 		}
 		row := findRow(tu.Status.Containers, "Pod/bounded")
@@ -115,8 +115,15 @@ func TestRightsizing(t *testing.T) {
 	if cpu := still.Spec.Containers[0].Resources.Requests.Cpu(); cpu.Cmp(resource.MustParse("100m")) != 0 {
 		t.Errorf("the bounded pod's cpu request is %v; the LimitRange min (100m) should have held it", cpu)
 	}
-	if got := tu.Status.Resizes[0].To.Cpu(); got.Cmp(*req.Cpu()) != 0 {
-		t.Errorf("recorded resize to %v, the pod's request is %v", got, req.Cpu())
+	// Later passes may resize again (the peak seen grows with samples, and
+	// growth past a tenth is resized too): the first resize is in the
+	// history, newest first.
+	recorded := false
+	for _, rz := range tu.Status.Resizes {
+		recorded = recorded || (rz.Pod == "wasteful" && rz.To.Cpu().Cmp(*req.Cpu()) == 0 && rz.From.Cpu().Cmp(resource.MustParse("500m")) == 0)
+	}
+	if !recorded {
+		t.Errorf("resizes %+v record no resize of the wasteful pod from 500m to %v", tu.Status.Resizes, req.Cpu())
 	}
 	testenv.Eventually(t, "a Resized event on the pod", func() error {
 		var evs eventsv1.EventList
