@@ -326,5 +326,8 @@ func addUsageSampler(mgr ctrl.Manager, live client.Client, o Options) error {
 		Interval: cmp.Or(o.UsageSampleInterval, time.Minute), Window: cmp.Or(o.UsageWindow, 24*time.Hour),
 		MinSamples: cmp.Or(o.RightsizingMinSamples, 30),
 	}
+	if err := sampler.Validate(); err != nil {
+		return err
+	}
 	return mgr.Add(sampler)
 }

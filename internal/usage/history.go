@@ -270,5 +270,16 @@ func (h *History) ForgetIf(drop func(Key) bool) {
 	}
 }
 
+// ForgetPods drops what History remembers of the pods gone returns true
+// for (when each was last sampled), so that pod churn does not grow it
+// for a whole window.
+func (h *History) ForgetPods(gone func(types.UID) bool) {
+	for pod := range h.seen {
+		if gone(pod) {
+			delete(h.seen, pod)
+		}
+	}
+}
+
 // Len is how many series History holds.
 func (h *History) Len() int { return len(h.series) }

@@ -171,11 +171,9 @@ func Plan(pod *corev1.Pod, stats func(container string) (Stats, bool), headroomP
 	for _, c := range pod.Spec.Containers {
 		st, ok := stats(c.Name)
 		if !ok || st.Passes < minSamples {
-			n := 0
-			if ok {
-				n = st.Passes
-			}
-			p.hold(c.Name, fmt.Sprintf("sampled %d of the %d times a resize needs", n, minSamples))
+			// The count is left out: a note that changed at every pass
+			// would have TenantUsage rewritten at every pass.
+			p.hold(c.Name, fmt.Sprintf("not yet sampled the %d times a resize needs", minSamples))
 			continue
 		}
 		if restarts(c) {

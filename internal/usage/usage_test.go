@@ -208,7 +208,7 @@ func TestPlanLeavesSmallChangesAndThinData(t *testing.T) {
 	}
 	// Thirty pods sampled once are thirty samples of one moment: not enough.
 	thin := func(string) (Stats, bool) { return Stats{Samples: 30, Passes: 2, Peak: Amount{CPUMilli: 1}}, true }
-	if p := Plan(pod, thin, 20, 3, Bounds{}); len(p.Changes) != 0 || !strings.Contains(p.Held["app"], "sampled 2 of the 3 times") {
+	if p := Plan(pod, thin, 20, 3, Bounds{}); len(p.Changes) != 0 || !strings.Contains(p.Held["app"], "not yet sampled the 3 times") {
 		t.Errorf("plan = %+v; want no change on 2 passes", p)
 	}
 }

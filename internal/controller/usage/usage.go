@@ -17,6 +17,7 @@ package usage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,6 +82,27 @@ type Sampler struct {
 
 	history   usage.History
 	lastError string
+	// gauged are the tenants whose figures the gauges hold.
+	gauged map[string]bool
+	// unwritten are resizes made but not yet in their tenant's
+	// TenantUsage (its write failed), oldest first.
+	unwritten map[string][]tenancyv1alpha1.Resize
+}
+
+// Validate says, naming the manager's flags, what is wrong with the pace.
+func (s *Sampler) Validate() error {
+	switch {
+	case s.Interval <= 0 || s.Window <= 0 || s.MinSamples < 1:
+		return fmt.Errorf("--usage-sample-interval (%s) and --usage-window (%s) must be positive and --rightsizing-min-samples (%d) at least 1",
+			s.Interval, s.Window, s.MinSamples)
+	case s.Window/2 < time.Duration(s.MinSamples)*s.Interval:
+		// A sample stays in the window for as little as half of it: any
+		// less, and a workload's passes would fall below the minimum and
+		// its recommendation come and go.
+		return fmt.Errorf("--usage-window (%s) must be at least twice --rightsizing-min-samples (%d) times --usage-sample-interval (%s), or recommendations would come and go as samples leave the window",
+			s.Window, s.MinSamples, s.Interval)
+	}
+	return nil
 }
 
 // Start implements manager.Runnable; it runs on the leader only.
@@ -147,6 +169,8 @@ func (s *Sampler) Sample(ctx context.Context, now time.Time) error {
 	items, err := s.readMetrics(ctx)
 	if err != nil {
 		scrapes.WithLabelValues("error").Inc()
+		// Usage not measured is not shown as if it were.
+		s.ungauge(nil)
 		return err
 	}
 	scrapes.WithLabelValues("ok").Inc()
@@ -165,7 +189,9 @@ func (s *Sampler) Sample(ctx context.Context, now time.Time) error {
 	for _, m := range items {
 		key := types.NamespacedName{Namespace: m.Metadata.Namespace, Name: m.Metadata.Name}
 		pod := byPod[key]
-		if pod == nil {
+		// A pod recreated under the same name may still be served the
+		// old one's last figures: they predate it.
+		if pod == nil || (pod.Status.StartTime != nil && m.Timestamp.Time.Before(pod.Status.StartTime.Time)) {
 			continue
 		}
 		workload := usage.Workload(pod)
@@ -182,21 +208,28 @@ func (s *Sampler) Sample(ctx context.Context, now time.Time) error {
 		s.history.Observe(pod.UID, m.Timestamp.Time, now, amounts)
 	}
 	s.history.Forget(now)
+	running := map[types.UID]bool{}
+	for _, p := range byPod {
+		running[p.UID] = true
+	}
+	s.history.ForgetPods(func(uid types.UID) bool { return !running[uid] })
 	// A pod of its own has no history beyond itself: once gone, its
 	// series go too.
 	s.history.ForgetIf(func(k usage.Key) bool {
 		name, ok := strings.CutPrefix(k.Workload, "Pod/")
 		return ok && byPod[types.NamespacedName{Namespace: k.Namespace, Name: name}] == nil
 	})
-	resetGauges()
 	var errs []error
+	seen := map[string]bool{}
 	for _, tp := range tenants {
+		seen[tp.tenant.Name] = true
 		if err := s.keep(ctx, tp, now); err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", tp.tenant.Name, err))
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%v", errs)
+	s.ungauge(seen)
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	return nil
 }
@@ -308,16 +341,14 @@ func (s *Sampler) keep(ctx context.Context, tp *tenantPods, now time.Time) error
 	}
 	if len(rows) == 0 && len(tp.pods) > 0 {
 		// Pods but no metrics for them yet: nothing to say.
+		s.unsetGauges(t.Name)
 		return nil
 	}
 	var resizes []tenancyv1alpha1.Resize
 	if t.Spec.Rightsizing.Mode == tenancyv1alpha1.RightsizingResize {
-		var err error
-		if resizes, err = s.resize(ctx, tp, rows, headroom, now); err != nil {
-			return err
-		}
+		resizes = s.resize(ctx, tp, rows, headroom, now)
 	}
-	setGauges(t.Name, requests, used, recommended)
+	s.setGauges(t.Name, requests, used, recommended)
 
 	st.LastSampleTime = metav1.NewTime(now)
 	st.Requests, st.Usage, st.Recommended = list(requests), list(used), list(recommended)
@@ -331,7 +362,18 @@ func (s *Sampler) keep(ctx context.Context, tp *tenantPods, now time.Time) error
 		}
 		st.Containers = append(st.Containers, rows[k].status())
 	}
-	return s.write(ctx, t, st, resizes)
+	// Resizes made are recorded even when a write fails: they wait for
+	// the next one.
+	resizes = append(s.unwritten[t.Name], resizes...)
+	if err := s.write(ctx, t, st, slices.Clone(resizes)); err != nil {
+		if s.unwritten == nil {
+			s.unwritten = map[string][]tenancyv1alpha1.Resize{}
+		}
+		s.unwritten[t.Name] = resizes[max(0, len(resizes)-maxResizes):]
+		return err
+	}
+	delete(s.unwritten, t.Name)
+	return nil
 }
 
 // compareWaste orders rows by how far their CPU request exceeds the
@@ -388,29 +430,41 @@ func (r *row) status() tenancyv1alpha1.ContainerUsage {
 }
 
 // resize plans and applies the in-place resizes of a tenant in Resize mode.
-func (s *Sampler) resize(ctx context.Context, tp *tenantPods, rows map[usage.Key]*row, headroom int32, now time.Time) ([]tenancyv1alpha1.Resize, error) {
+// A namespace whose bounds cannot be read is left alone this pass, the
+// reason in its rows.
+func (s *Sampler) resize(ctx context.Context, tp *tenantPods, rows map[usage.Key]*row, headroom int32, now time.Time) []tenancyv1alpha1.Resize {
 	if tp.tenant.Spec.State == tenancyv1alpha1.TenantFrozen {
 		for _, r := range rows {
 			r.note = "the tenant is frozen: nothing is resized"
 		}
-		return nil, nil
+		return nil
 	}
+	unreadable := map[string]error{}
 	bounds := map[string]*usage.Bounds{}
 	var done []tenancyv1alpha1.Resize
 	for _, p := range tp.pods {
 		if _, sampled := tp.latest[client.ObjectKeyFromObject(p)]; !sampled {
 			continue
 		}
-		b := bounds[p.Namespace]
-		if b == nil {
-			var err error
-			if b, err = s.bounds(ctx, p.Namespace); err != nil {
-				return done, err
-			}
-			bounds[p.Namespace] = b
-		}
 		workload := usage.Workload(p)
 		keyOf := func(c string) usage.Key { return usage.Key{Namespace: p.Namespace, Workload: workload, Container: c} }
+		b := bounds[p.Namespace]
+		if b == nil && unreadable[p.Namespace] == nil {
+			var err error
+			if b, err = s.bounds(ctx, p.Namespace); err != nil {
+				unreadable[p.Namespace] = err
+			} else {
+				bounds[p.Namespace] = b
+			}
+		}
+		if err := unreadable[p.Namespace]; err != nil {
+			for _, c := range p.Spec.Containers {
+				if r := rows[keyOf(c.Name)]; r != nil {
+					r.note = "the namespace's LimitRanges and quotas could not be read: " + err.Error()
+				}
+			}
+			continue
+		}
 		plan := usage.Plan(p, func(c string) (usage.Stats, bool) {
 			if r := rows[keyOf(c)]; r != nil {
 				return r.stats, true
@@ -443,7 +497,7 @@ func (s *Sampler) resize(ctx context.Context, tp *tenantPods, rows map[usage.Key
 		}
 		done = append(done, s.record(tp.tenant.Name, p, plan.Changes, rows, keyOf, now)...)
 	}
-	return done, nil
+	return done
 }
 
 // record notes the resizes of one pod: an Event on it, the rows, the metric.
@@ -664,15 +718,33 @@ func init() {
 	scrapes.WithLabelValues("error")
 }
 
-func resetGauges() {
-	for _, g := range []*prometheus.GaugeVec{requestsGauge, usageGauge, recommendationGauge} {
-		g.Reset()
-	}
-}
-
-func setGauges(tenant string, requests, used, recommended usage.Amount) {
+// setGauges sets one tenant's figures.
+func (s *Sampler) setGauges(tenant string, requests, used, recommended usage.Amount) {
 	for g, a := range map[*prometheus.GaugeVec]usage.Amount{requestsGauge: requests, usageGauge: used, recommendationGauge: recommended} {
 		g.WithLabelValues(tenant, "cpu").Set(float64(a.CPUMilli) / 1000)
 		g.WithLabelValues(tenant, "memory").Set(float64(a.MemoryBytes))
+	}
+	if s.gauged == nil {
+		s.gauged = map[string]bool{}
+	}
+	s.gauged[tenant] = true
+}
+
+// unsetGauges removes one tenant's figures.
+func (s *Sampler) unsetGauges(tenant string) {
+	for _, g := range []*prometheus.GaugeVec{requestsGauge, usageGauge, recommendationGauge} {
+		g.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	}
+	delete(s.gauged, tenant)
+}
+
+// ungauge removes the figures of every tenant not in keep. Each tenant's
+// are replaced in place, never reset all at once, so that a scrape during
+// a pass sees every tenant.
+func (s *Sampler) ungauge(keep map[string]bool) {
+	for tenant := range s.gauged {
+		if !keep[tenant] {
+			s.unsetGauges(tenant)
+		}
 	}
 }
