@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
@@ -269,4 +270,33 @@ func TestCountNamesAreValidated(t *testing.T) {
 		}
 		testenv.ExpectDenied(t, err, "spec.quota.tenant.hard", "count/<resource>.<group>")
 	}
+}
+
+// TestCountedKindsStopBeingWatched counts a kind no other Tenant counts:
+// the manager watches its objects' metadata while the limit stands, and
+// stops once the limit is gone, instead of holding them until it restarts.
+func TestCountedKindsStopBeingWatched(t *testing.T) {
+	ctx := context.Background()
+	tn := testutil.Tenant("prn").Owner("prn-owner").TenantQuota(testutil.Quantities("count/podtemplates", "5")).Obj()
+	env.TenantWithNamespace(t, tn, "prn-a")
+	deleteLedgerAtEnd(t, "prn")
+	watching := func() bool {
+		return series(gathered(t)["bulkhead_tenant_quota_watched_kinds"], map[string]string{"resource": "podtemplates"}) != nil
+	}
+	testenv.Eventually(t, "podtemplates watched while counted", func() error {
+		if !watching() {
+			return fmt.Errorf("no bulkhead_tenant_quota_watched_kinds{resource=podtemplates}")
+		}
+		return nil
+	})
+	if err := env.Client.Patch(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "prn"}},
+		client.RawPatch(types.MergePatchType, []byte(`{"spec":{"quota":{"tenant":{"hard":{"count/podtemplates":null,"pods":"5"}}}}}`))); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "podtemplates no longer watched once no Tenant counts them", func() error {
+		if watching() {
+			return fmt.Errorf("bulkhead_tenant_quota_watched_kinds{resource=podtemplates} still 1")
+		}
+		return nil
+	})
 }

@@ -55,6 +55,9 @@ type Recounter struct {
 	// Interval between recounts of one tenant.
 	Interval time.Duration
 	Now      func() time.Time
+
+	// watched is the kinds Metadata runs informers for (see Pruner).
+	watched watched
 }
 
 // Reconcile recounts one Tenant.
@@ -275,6 +278,7 @@ func (r *Recounter) countObjects(ctx context.Context, ns string, kinds []counted
 		if err := r.Metadata.List(ctx, list, client.InNamespace(ns)); err != nil {
 			return fmt.Errorf("listing %s of %s: %w", k.resource, ns, err)
 		}
+		r.watched.add(k)
 		name := tq.CountName(k.resource)
 		n := counted[name]
 		n.Add(*resource.NewQuantity(int64(len(list.Items)), resource.DecimalSI))
@@ -311,6 +315,9 @@ func Setup(mgr ctrl.Manager, interval time.Duration) error {
 		return err
 	}
 	r := &Recounter{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metadata: metadata, Mapper: mgr.GetRESTMapper(), Interval: interval}
+	if err := mgr.Add(&Pruner{Recounter: r, Informers: metadata, Interval: 4 * interval}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant-quota-recount").
 		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
