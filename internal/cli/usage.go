@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/bulkhead-dev/bulkhead/api/v1alpha1"
+	"github.com/bulkhead-dev/bulkhead/internal/usage"
 )
 
 func (o *options) usageCommand() *cobra.Command {
@@ -98,21 +98,10 @@ func PrintUsage(w io.Writer, tu *tenancyv1alpha1.TenantUsage, wide bool, now tim
 	if len(st.Resizes) > 0 {
 		fmt.Fprintln(w, "\nResized in place (undone by each workload's next rollout):")
 		for _, r := range st.Resizes {
-			fmt.Fprintf(w, "  %s  %s/%s %s: %s\n", r.Time.UTC().Format(time.RFC3339), r.Namespace, r.Pod, r.Container, change(r.From, r.To))
+			fmt.Fprintf(w, "  %s  %s/%s %s: %s\n", r.Time.UTC().Format(time.RFC3339), r.Namespace, r.Pod, r.Container, usage.DescribeChange(r.From, r.To))
 		}
 	}
 	return nil
-}
-
-func change(from, to corev1.ResourceList) string {
-	var parts []string
-	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		if t, ok := to[r]; ok {
-			f := from[r]
-			parts = append(parts, fmt.Sprintf("%s %s -> %s", r, show(r, f), show(r, t)))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 func cpuOf(l corev1.ResourceList) string {

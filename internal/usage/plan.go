@@ -119,6 +119,18 @@ type Bounds struct {
 	QuotaRoom map[corev1.ResourceName]resource.Quantity
 }
 
+// Take removes from the quota room what changes grow: what one pod's
+// resize takes is no longer room for the next pod's.
+func (b *Bounds) Take(changes []Change) {
+	for _, ch := range changes {
+		if room, limited := b.QuotaRoom[ch.Resource]; limited && ch.To.Cmp(ch.From) > 0 {
+			room.Sub(ch.To)
+			room.Add(ch.From)
+			b.QuotaRoom[ch.Resource] = room
+		}
+	}
+}
+
 // Change is one container's new request for one resource.
 type Change struct {
 	Container string

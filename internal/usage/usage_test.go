@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/bulkhead-dev/bulkhead/internal/testutil"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -237,9 +239,19 @@ func TestPlanGrowsOnlyWithinQuota(t *testing.T) {
 	if len(p.Changes) != 0 || !strings.Contains(p.Held["app"], "exceeds the 50m the namespace's quota leaves") {
 		t.Errorf("plan = %+v; want the growth refused for quota", p)
 	}
-	room[corev1.ResourceCPU] = resource.MustParse("1")
-	if p := Plan(pod, statsOf(400, mib), 0, 3, Bounds{QuotaRoom: room}); len(p.Changes) != 1 || p.Changes[0].To.MilliValue() != 400 {
-		t.Errorf("plan = %+v; want 100m -> 400m within the quota", p)
+	room[corev1.ResourceCPU] = resource.MustParse("500m")
+	b := Bounds{QuotaRoom: room}
+	p = Plan(pod, statsOf(400, mib), 0, 3, b)
+	if len(p.Changes) != 1 || p.Changes[0].To.MilliValue() != 400 {
+		t.Fatalf("plan = %+v; want 100m -> 400m within the quota", p)
+	}
+	// What the first pod's growth takes, the next pod cannot have.
+	b.Take(p.Changes)
+	if q := b.QuotaRoom[corev1.ResourceCPU]; q.MilliValue() != 200 {
+		t.Errorf("room after the first resize %v, want 200m", q.String())
+	}
+	if p := Plan(pod, statsOf(400, mib), 0, 3, b); len(p.Changes) != 0 {
+		t.Errorf("second pod's plan %+v; want its growth refused: 300m more than the 200m left", p)
 	}
 }
 
@@ -297,7 +309,7 @@ func TestPlanLeavesPodsItMustNotTouch(t *testing.T) {
 		return &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{container("app", "500m", "512Mi", "1", "1Gi")}}}
 	}
 	podLevel := base()
-	podLevel.Spec.Resources = &corev1.ResourceRequirements{Limits: testQuantities("cpu", "1", "memory", "1Gi")}
+	podLevel.Spec.Resources = &corev1.ResourceRequirements{Limits: testutil.Quantities("cpu", "1", "memory", "1Gi")}
 	windows := base()
 	windows.Spec.OS = &corev1.PodOS{Name: corev1.Windows}
 	pending := base()
@@ -338,10 +350,53 @@ func TestWorkloadNamesOddOwnersByUID(t *testing.T) {
 	}
 }
 
-func testQuantities(pairs ...string) corev1.ResourceList {
-	out := corev1.ResourceList{}
-	for i := 0; i < len(pairs); i += 2 {
-		out[corev1.ResourceName(pairs[i])] = resource.MustParse(pairs[i+1])
+func TestSummarizePoolsADeploymentsPodsAndOrdersByWaste(t *testing.T) {
+	ctrl := true
+	pod := func(name, owner, hash, cpu, mem string) Sampled {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Labels: map[string]string{}}}
+		if owner != "" {
+			p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: owner, Controller: &ctrl}}
+			p.Labels["pod-template-hash"] = hash
+		}
+		p.Spec.Containers = []corev1.Container{container("app", cpu, mem, "", "")}
+		return Sampled{Pod: p, Latest: map[string]Amount{"app": {CPUMilli: 10, MemoryBytes: 10 * mib}}}
 	}
-	return out
+	pods := []Sampled{
+		pod("web-abc-1", "web-abc", "abc", "500m", "512Mi"),
+		pod("web-abc-2", "web-abc", "abc", "500m", "512Mi"),
+		pod("small", "", "", "20m", "16Mi"),
+		pod("fresh", "", "", "300m", "64Mi"),
+	}
+	stats := func(k Key) (Stats, bool) {
+		passes := 5
+		if k.Workload == "Pod/fresh" {
+			passes = 1 // too few for a recommendation
+		}
+		return Stats{Samples: passes, Passes: passes, Since: t0, P95: Amount{CPUMilli: 10, MemoryBytes: 10 * mib}, Peak: Amount{CPUMilli: 10, MemoryBytes: 10 * mib}}, true
+	}
+	s := Summarize(pods, stats, 20, 3)
+	if len(s.Rows) != 3 {
+		t.Fatalf("%d rows, want 3 (the Deployment's two pods in one)", len(s.Rows))
+	}
+	if r := s.Rows[0]; r.Workload != "Deployment/web" || r.Pods != 2 {
+		t.Errorf("first row %s with %d pods, want Deployment/web with 2: the most over-requested first", r.Workload, r.Pods)
+	}
+	if r := s.Row(Key{Namespace: "ns", Workload: "Pod/fresh", Container: "app"}); r == nil || r.Recommendation != nil {
+		t.Errorf("Pod/fresh row %+v, want one without a recommendation after 1 pass", r)
+	}
+	// Requests summed over the four pods; the recommendation (12m each)
+	// where there is one, the request where not (fresh's 300m).
+	if s.Requests.CPUMilli != 1320 || s.Used.CPUMilli != 40 || s.Recommended.CPUMilli != 3*12+300 {
+		t.Errorf("requests %dm, used %dm, recommended %dm; want 1320m, 40m, 336m", s.Requests.CPUMilli, s.Used.CPUMilli, s.Recommended.CPUMilli)
+	}
+	if !s.Since.Equal(t0) {
+		t.Errorf("since %v, want %v", s.Since, t0)
+	}
+}
+
+func TestDescribeChange(t *testing.T) {
+	got := DescribeChange(testutil.Quantities("cpu", "500m", "memory", "512Mi"), testutil.Quantities("cpu", "60m"))
+	if got != "cpu 500m -> 60m" {
+		t.Errorf("DescribeChange = %q", got)
+	}
 }

@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/bulkhead-dev/bulkhead/internal/testenv"
 )
 
 // Metrics are metric families by name, as scraped at one moment.
@@ -21,20 +20,7 @@ type Metrics map[string]*dto.MetricFamily
 
 // ScrapeAPIServer reads the API server's /metrics with cfg.
 func ScrapeAPIServer(ctx context.Context, cfg *rest.Config) (Metrics, error) {
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("scraping the API server's metrics: %w", err)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(raw)))
-	if err != nil {
-		return nil, fmt.Errorf("parsing the API server's metrics: %w", err)
-	}
-	return families, nil
+	return testenv.ScrapeAPIServer(ctx, cfg)
 }
 
 // ScrapeSelf reads this process's controller-runtime registry: the metrics

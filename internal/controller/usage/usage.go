@@ -276,13 +276,9 @@ func (s *Sampler) tenantPods(ctx context.Context) ([]*tenantPods, error) {
 	}
 }
 
-// row is one workload container's figures being gathered.
+// row is a workload container's figures, with what rightsizing did.
 type row struct {
-	key     usage.Key
-	pods    int
-	request corev1.ResourceList
-	stats   usage.Stats
-	rec     *usage.Amount
+	*usage.Row
 	note    string
 	resized []string
 }
@@ -295,72 +291,38 @@ func (s *Sampler) keep(ctx context.Context, tp *tenantPods, now time.Time) error
 	if h := t.Spec.Rightsizing.HeadroomPercent; h != nil {
 		headroom = *h
 	}
-	slices.SortFunc(tp.pods, func(a, b *corev1.Pod) int {
-		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-	})
-	rows := map[usage.Key]*row{}
-	var order []usage.Key
-	var st tenancyv1alpha1.TenantUsageStatus
-	requests, used, recommended := usage.Amount{}, usage.Amount{}, usage.Amount{}
+	var sampled []usage.Sampled
 	for _, p := range tp.pods {
-		latest, sampled := tp.latest[client.ObjectKeyFromObject(p)]
-		if !sampled {
-			continue // not in metrics.k8s.io yet
-		}
-		workload := usage.Workload(p)
-		for _, c := range p.Spec.Containers {
-			k := usage.Key{Namespace: p.Namespace, Workload: workload, Container: c.Name}
-			r := rows[k]
-			if r == nil {
-				stats, ok := s.history.Stats(k, now)
-				if !ok {
-					continue
-				}
-				r = &row{key: k, stats: stats}
-				if stats.Passes >= s.MinSamples {
-					rec := usage.Recommend(stats, headroom)
-					r.rec = &rec
-				}
-				rows[k] = r
-				order = append(order, k)
-			}
-			r.pods++
-			r.request = requestOf(c)
-			req := amountOf(r.request)
-			requests = add(requests, req)
-			used = add(used, latest[c.Name])
-			if r.rec != nil {
-				recommended = add(recommended, *r.rec)
-			} else {
-				recommended = add(recommended, req)
-			}
-			if st.ObservedSince.IsZero() || r.stats.Since.Before(st.ObservedSince.Time) {
-				st.ObservedSince = metav1.NewTime(r.stats.Since)
-			}
+		if latest, ok := tp.latest[client.ObjectKeyFromObject(p)]; ok {
+			sampled = append(sampled, usage.Sampled{Pod: p, Latest: latest})
 		}
 	}
-	if len(rows) == 0 && len(tp.pods) > 0 {
+	sum := usage.Summarize(sampled, func(k usage.Key) (usage.Stats, bool) { return s.history.Stats(k, now) }, headroom, s.MinSamples)
+	if len(sum.Rows) == 0 && len(tp.pods) > 0 {
 		// Pods but no metrics for them yet: nothing to say.
 		s.unsetGauges(t.Name)
 		return nil
+	}
+	rows := make(map[usage.Key]*row, len(sum.Rows))
+	for _, r := range sum.Rows {
+		rows[r.Key] = &row{Row: r}
 	}
 	var resizes []tenancyv1alpha1.Resize
 	if t.Spec.Rightsizing.Mode == tenancyv1alpha1.RightsizingResize {
 		resizes = s.resize(ctx, tp, rows, headroom, now)
 	}
-	s.setGauges(t.Name, requests, used, recommended)
+	s.setGauges(t.Name, sum.Requests, sum.Used, sum.Recommended)
 
-	st.LastSampleTime = metav1.NewTime(now)
-	st.Requests, st.Usage, st.Recommended = list(requests), list(used), list(recommended)
-	slices.SortStableFunc(order, func(a, b usage.Key) int {
-		return compareWaste(rows[b], rows[a])
-	})
-	for i, k := range order {
+	st := tenancyv1alpha1.TenantUsageStatus{
+		ObservedSince: metav1.NewTime(sum.Since), LastSampleTime: metav1.NewTime(now),
+		Requests: sum.Requests.List(), Usage: sum.Used.List(), Recommended: sum.Recommended.List(),
+	}
+	for i, r := range sum.Rows {
 		if i == maxRows {
-			st.Truncated = int32(len(order) - maxRows)
+			st.Truncated = int32(len(sum.Rows) - maxRows)
 			break
 		}
-		st.Containers = append(st.Containers, rows[k].status())
+		st.Containers = append(st.Containers, rows[r.Key].status())
 	}
 	// Resizes made are recorded even when a write fails: they wait for
 	// the next one.
@@ -376,47 +338,16 @@ func (s *Sampler) keep(ctx context.Context, tp *tenantPods, now time.Time) error
 	return nil
 }
 
-// compareWaste orders rows by how far their CPU request exceeds the
-// recommendation, then memory's.
-func compareWaste(a, b *row) int {
-	wa, wb := a.waste(), b.waste()
-	if wa.CPUMilli != wb.CPUMilli {
-		return compareInt(wa.CPUMilli, wb.CPUMilli)
-	}
-	return compareInt(wa.MemoryBytes, wb.MemoryBytes)
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func (r *row) waste() usage.Amount {
-	if r.rec == nil {
-		return usage.Amount{}
-	}
-	req := amountOf(r.request)
-	return usage.Amount{
-		CPUMilli:    int64(r.pods) * (req.CPUMilli - r.rec.CPUMilli),
-		MemoryBytes: int64(r.pods) * (req.MemoryBytes - r.rec.MemoryBytes),
-	}
-}
-
 func (r *row) status() tenancyv1alpha1.ContainerUsage {
 	cu := tenancyv1alpha1.ContainerUsage{
-		Namespace: r.key.Namespace, Workload: r.key.Workload, Container: r.key.Container,
-		Pods: int32(r.pods), Samples: int32(r.stats.Samples),
-		Request: r.request,
-		P95:     list(r.stats.P95),
-		Peak:    list(r.stats.Peak),
+		Namespace: r.Namespace, Workload: r.Workload, Container: r.Container,
+		Pods: int32(r.Pods), Samples: int32(r.Stats.Samples),
+		Request: r.Request,
+		P95:     r.Stats.P95.List(),
+		Peak:    r.Stats.Peak.List(),
 	}
-	if r.rec != nil {
-		cu.Recommendation = list(*r.rec)
+	if r.Recommendation != nil {
+		cu.Recommendation = r.Recommendation.List()
 	}
 	note := r.note
 	if len(r.resized) > 0 {
@@ -467,7 +398,7 @@ func (s *Sampler) resize(ctx context.Context, tp *tenantPods, rows map[usage.Key
 		}
 		plan := usage.Plan(p, func(c string) (usage.Stats, bool) {
 			if r := rows[keyOf(c)]; r != nil {
-				return r.stats, true
+				return r.Stats, true
 			}
 			return usage.Stats{}, false
 		}, headroom, s.MinSamples, *b)
@@ -487,14 +418,7 @@ func (s *Sampler) resize(ctx context.Context, tp *tenantPods, rows map[usage.Key
 			}
 			continue
 		}
-		for _, ch := range plan.Changes {
-			// What a resize grows is no longer room for the next pod's.
-			if room, limited := b.QuotaRoom[ch.Resource]; limited && ch.To.Cmp(ch.From) > 0 {
-				room.Sub(ch.To)
-				room.Add(ch.From)
-				b.QuotaRoom[ch.Resource] = room
-			}
-		}
+		b.Take(plan.Changes)
 		done = append(done, s.record(tp.tenant.Name, p, plan.Changes, rows, keyOf, now)...)
 	}
 	return done
@@ -521,10 +445,10 @@ func (s *Sampler) record(tenant string, p *corev1.Pod, changes []usage.Change, r
 	var what []string
 	for _, c := range names {
 		rz := byContainer[c]
-		desc := c + " " + describe(rz.From, rz.To)
+		desc := c + " " + usage.DescribeChange(rz.From, rz.To)
 		what = append(what, desc)
 		if r := rows[keyOf(c)]; r != nil {
-			r.resized = append(r.resized, p.Name+" ("+describe(rz.From, rz.To)+")")
+			r.resized = append(r.resized, p.Name+" ("+usage.DescribeChange(rz.From, rz.To)+")")
 		}
 		out = append(out, *rz)
 	}
@@ -534,17 +458,6 @@ func (s *Sampler) record(tenant string, p *corev1.Pod, changes []usage.Change, r
 			"Bulkhead resized requests in place from measured usage: %s. The workload's next rollout restores its template's requests.", strings.Join(what, "; "))
 	}
 	return out
-}
-
-func describe(from, to corev1.ResourceList) string {
-	var parts []string
-	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		if t, ok := to[r]; ok {
-			f := from[r]
-			parts = append(parts, fmt.Sprintf("%s %s→%s", r, f.String(), t.String()))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // apply patches the pod's resize subresource, on the resourceVersion the
@@ -656,34 +569,6 @@ func significant(st tenancyv1alpha1.TenantUsageStatus) tenancyv1alpha1.TenantUsa
 		out.Containers[i].Samples, out.Containers[i].P95, out.Containers[i].Peak = 0, nil, nil
 	}
 	return out
-}
-
-func requestOf(c corev1.Container) corev1.ResourceList {
-	out := corev1.ResourceList{}
-	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		if q, ok := c.Resources.Requests[r]; ok {
-			out[r] = q
-		}
-	}
-	return out
-}
-
-func amountOf(l corev1.ResourceList) usage.Amount {
-	return usage.Amount{CPUMilli: l.Cpu().MilliValue(), MemoryBytes: l.Memory().Value()}
-}
-
-func add(a, b usage.Amount) usage.Amount {
-	return usage.Amount{CPUMilli: a.CPUMilli + b.CPUMilli, MemoryBytes: a.MemoryBytes + b.MemoryBytes}
-}
-
-// list is a as a ResourceList, memory rounded up to whole MiB so that it
-// reads as 300Mi, not 314572801.
-func list(a usage.Amount) corev1.ResourceList {
-	const mib = 1 << 20
-	return corev1.ResourceList{
-		corev1.ResourceCPU:    *resource.NewMilliQuantity(a.CPUMilli, resource.DecimalSI),
-		corev1.ResourceMemory: *resource.NewQuantity((a.MemoryBytes+mib-1)/mib*mib, resource.BinarySI),
-	}
 }
 
 var (
